@@ -1,0 +1,61 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#ifndef _NGX_EXA_CREDENTIAL_H_INCLUDED_
+#define _NGX_EXA_CREDENTIAL_H_INCLUDED_
+
+
+/*
+ * Credential decoders: read the user name out of an Authorization header
+ * value without verifying anything.  No nginx dependency; every length
+ * and offset read from the wire is checked.
+ */
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+#define NGX_EXA_NAME_MAX        256      /* bytes of UTF-8 per name part */
+#define NGX_EXA_TOKEN_MAX       65536    /* bytes of an encoded credential */
+
+
+typedef enum {
+    NGX_EXA_AUTH_NONE = 0,
+    NGX_EXA_AUTH_BASIC,
+    NGX_EXA_AUTH_NTLM,
+    NGX_EXA_AUTH_NEGOTIATE,
+    NGX_EXA_AUTH_BEARER,
+    NGX_EXA_AUTH_OTHER
+} ngx_exa_auth_scheme_e;
+
+
+typedef enum {
+    NGX_EXA_CRED_USER = 0,       /* a user name was read */
+    NGX_EXA_CRED_HANDSHAKE,      /* a handshake leg that names nobody yet */
+    NGX_EXA_CRED_UNIDENTIFIED    /* no name can be read: policy decides */
+} ngx_exa_cred_status_e;
+
+
+typedef struct {
+    int                    scheme;      /* ngx_exa_auth_scheme_e */
+    int                    status;      /* ngx_exa_cred_status_e */
+    const char            *detail;      /* static text for the log */
+    size_t                 domain_len;
+    size_t                 user_len;
+    unsigned char          domain[NGX_EXA_NAME_MAX];
+    unsigned char          user[NGX_EXA_NAME_MAX];
+} ngx_exa_cred_t;
+
+
+size_t ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
+    size_t len, int url);
+int ngx_exa_credential_parse(const unsigned char *value, size_t len,
+    unsigned char *work, size_t worklen, ngx_exa_cred_t *cred);
+const char *ngx_exa_scheme_name(int scheme);
+
+
+#endif /* _NGX_EXA_CREDENTIAL_H_INCLUDED_ */

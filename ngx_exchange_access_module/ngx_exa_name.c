@@ -1,0 +1,254 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#include <string.h>
+
+#include "ngx_exa_name.h"
+
+
+static int ngx_exa_name_ours(const ngx_exa_name_conf_t *nc,
+    const unsigned char *p, size_t len);
+static int ngx_exa_name_part_valid(const unsigned char *p, size_t len,
+    int upn);
+
+
+/*
+ * Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
+ * U+10FFFF, no C0 or C1 controls and no U+FFFD, U+FF20 (fullwidth "@"),
+ * U+FF3C (fullwidth "\"), which other software may fold to a separator.
+ */
+
+int
+ngx_exa_utf8_valid(const unsigned char *p, size_t len)
+{
+    size_t    i, n;
+    uint32_t  c, min;
+
+    i = 0;
+
+    while (i < len) {
+        c = p[i];
+
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f) {
+                return 0;
+            }
+
+            i++;
+            continue;
+        }
+
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1; c &= 0x1f; min = 0x80;
+
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2; c &= 0x0f; min = 0x800;
+
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3; c &= 0x07; min = 0x10000;
+
+        } else {
+            return 0;
+        }
+
+        if (len - i <= n) {
+            return 0;
+        }
+
+        for (i++; n; n--, i++) {
+            if ((p[i] & 0xc0) != 0x80) {
+                return 0;
+            }
+
+            c = (c << 6) | (p[i] & 0x3f);
+        }
+
+        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)
+            || c < 0xa0 || c == 0xfffd || c == 0xff20 || c == 0xff3c)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+ngx_exa_name_part_valid(const unsigned char *p, size_t len, int upn)
+{
+    size_t  i;
+
+    if (len == 0 || !ngx_exa_utf8_valid(p, len)) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        switch (p[i]) {
+
+        /* never valid in a logon name (sAMAccountName rules) */
+        case '"': case '/': case '\\': case '[': case ']': case ':':
+        case ';': case '|': case '=': case ',': case '+': case '*':
+        case '?': case '<': case '>': case ' ':
+            return 0;
+
+        case '@':
+            if (!upn) {
+                return 0;
+            }
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+ngx_exa_name_ours(const ngx_exa_name_conf_t *nc, const unsigned char *p,
+    size_t len)
+{
+    size_t                i, j;
+    unsigned char         c;
+    const ngx_exa_str_t  *d;
+
+    if (nc == NULL || nc->ndomains == 0) {
+        return 1;
+    }
+
+    for (i = 0; i < nc->ndomains; i++) {
+        d = &nc->domains[i];
+
+        if (d->len != len) {
+            continue;
+        }
+
+        for (j = 0; j < len; j++) {
+            c = p[j];
+
+            if (c >= 'A' && c <= 'Z') {
+                c |= 0x20;
+            }
+
+            if (c != d->data[j]) {
+                break;
+            }
+        }
+
+        if (j == len) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+ngx_exa_name_key(const ngx_exa_name_conf_t *nc, const unsigned char *domain,
+    size_t dlen, const unsigned char *user, size_t ulen, unsigned char *key,
+    size_t *klen)
+{
+    size_t                i, at;
+    const unsigned char  *bs;
+
+    *klen = 0;
+
+    if (ulen == 0) {
+        return NGX_EXA_NAME_EMPTY;
+    }
+
+    if (ulen > NGX_EXA_KEY_MAX) {
+        return NGX_EXA_NAME_INVALID;
+    }
+
+    bs = memchr(user, '\\', ulen);
+
+    if (bs != NULL) {
+
+        /* "DOMAIN\user" in a field that should hold the user alone */
+
+        if (dlen != 0) {
+            return NGX_EXA_NAME_INVALID;
+        }
+
+        domain = user;
+        dlen = bs - user;
+        ulen -= dlen + 1;
+        user = bs + 1;
+
+        if (dlen == 0) {
+            return NGX_EXA_NAME_INVALID;
+        }
+
+        if (ulen == 0) {
+            return NGX_EXA_NAME_EMPTY;
+        }
+    }
+
+    at = ulen;
+
+    for (i = 0; i < ulen; i++) {
+        if (user[i] == '@') {
+            at = i;
+        }
+    }
+
+    if (at < ulen) {
+
+        /* "user@suffix": a user principal name, unless a domain came too */
+
+        if (dlen != 0 || at == 0 || at == ulen - 1
+            || !ngx_exa_name_part_valid(user, at, 0)
+            || !ngx_exa_name_part_valid(user + at + 1, ulen - at - 1, 0))
+        {
+            return NGX_EXA_NAME_INVALID;
+        }
+
+        if (!ngx_exa_name_ours(nc, user + at + 1, ulen - at - 1)) {
+            return NGX_EXA_NAME_FOREIGN;
+        }
+
+    } else {
+        if (!ngx_exa_name_part_valid(user, ulen, 0)) {
+            return NGX_EXA_NAME_INVALID;
+        }
+
+        if (dlen != 0) {
+            if (!ngx_exa_name_part_valid(domain, dlen, 0)) {
+                return NGX_EXA_NAME_INVALID;
+            }
+
+            if (!ngx_exa_name_ours(nc, domain, dlen)) {
+                return NGX_EXA_NAME_FOREIGN;
+            }
+        }
+    }
+
+    for (i = 0; i < ulen; i++) {
+        key[i] = (user[i] >= 'A' && user[i] <= 'Z') ? (user[i] | 0x20)
+                                                    : user[i];
+    }
+
+    *klen = ulen;
+
+    return NGX_EXA_NAME_OK;
+}
+
+
+const char *
+ngx_exa_name_strerror(int rc)
+{
+    switch (rc) {
+    case NGX_EXA_NAME_OK:
+        return "ok";
+    case NGX_EXA_NAME_EMPTY:
+        return "empty user name";
+    case NGX_EXA_NAME_FOREIGN:
+        return "domain is not one of ours";
+    default:
+        return "invalid user name";
+    }
+}

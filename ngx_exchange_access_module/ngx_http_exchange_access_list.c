@@ -1,0 +1,625 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_exchange_access_module.h"
+
+
+/* a retired table is freed once no lookup can still be reading it */
+#define NGX_HTTP_EXCHANGE_ACCESS_GRACE      10
+
+#define NGX_HTTP_EXCHANGE_ACCESS_FILE_MAX   (256 * 1024 * 1024)
+
+#define ngx_http_exchange_access_gen_table(gen)                              \
+    ((ngx_exa_table_t *) ((u_char *) (gen)                                   \
+        + ngx_align(sizeof(ngx_http_exchange_access_gen_t), 8)))
+
+
+static char *ngx_http_exchange_access_list_param(ngx_conf_t *cf,
+    ngx_command_t *dummy, void *conf);
+static ngx_int_t ngx_http_exchange_access_list_read_file(ngx_conf_t *cf,
+    ngx_http_exchange_access_list_t *list);
+static ngx_int_t ngx_http_exchange_access_list_parse(
+    ngx_http_exchange_access_list_t *list, u_char *p, size_t size,
+    ngx_pool_t *pool, ngx_array_t *keys, ngx_log_t *log);
+static ngx_int_t ngx_http_exchange_access_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_exchange_access_list_install(
+    ngx_http_exchange_access_list_t *list, ngx_array_t *keys, ngx_log_t *log);
+static void ngx_http_exchange_access_list_reap_locked(
+    ngx_http_exchange_access_list_t *list);
+
+
+ngx_http_exchange_access_list_t *
+ngx_http_exchange_access_list_get(ngx_conf_t *cf, ngx_str_t *name)
+{
+    ngx_uint_t                             i;
+    ngx_http_exchange_access_list_t       *list, **lists, **lp;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_exchange_access_module);
+
+    lists = eamcf->lists.elts;
+
+    for (i = 0; i < eamcf->lists.nelts; i++) {
+        if (lists[i]->name.len == name->len
+            && ngx_strncmp(lists[i]->name.data, name->data, name->len) == 0)
+        {
+            return lists[i];
+        }
+    }
+
+    list = ngx_pcalloc(cf->pool, sizeof(ngx_http_exchange_access_list_t));
+    if (list == NULL) {
+        return NULL;
+    }
+
+    lp = ngx_array_push(&eamcf->lists);
+    if (lp == NULL) {
+        return NULL;
+    }
+
+    *lp = list;
+
+    list->name = *name;
+    list->conf_file = cf->conf_file->file.name.data;
+    list->conf_line = cf->conf_file->line;
+
+    return list;
+}
+
+
+/* exchange_access_list name { zone 10m; file /path; } */
+
+char *
+ngx_http_exchange_access_list_block(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    char                             *rv;
+    ngx_str_t                        *value;
+    ngx_conf_t                        save;
+    ngx_shm_zone_t                   *shm_zone;
+    ngx_http_exchange_access_list_t  *list;
+
+    value = cf->args->elts;
+
+    list = ngx_http_exchange_access_list_get(cf, &value[1]);
+    if (list == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (list->defined) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate exchange_access_list \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    list->defined = 1;
+
+    save = *cf;
+    cf->handler = ngx_http_exchange_access_list_param;
+    cf->handler_conf = (char *) list;
+
+    rv = ngx_conf_parse(cf, NULL);
+
+    *cf = save;
+
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (list->size == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "exchange_access_list \"%V\" has no \"zone\"",
+                           &list->name);
+        return NGX_CONF_ERROR;
+    }
+
+    switch (list->source) {
+
+    case NGX_HTTP_EXCHANGE_ACCESS_SRC_FILE:
+        if (ngx_http_exchange_access_list_read_file(cf, list) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        break;
+
+    default:
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "exchange_access_list \"%V\" has no source: "
+                           "give \"file\"", &list->name);
+        return NGX_CONF_ERROR;
+    }
+
+    shm_zone = ngx_shared_memory_add(cf, &list->name, list->size,
+                                     &ngx_http_exchange_access_module);
+    if (shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "shared memory zone \"%V\" is already used",
+                           &list->name);
+        return NGX_CONF_ERROR;
+    }
+
+    shm_zone->init = ngx_http_exchange_access_init_zone;
+    shm_zone->data = list;
+    list->shm_zone = shm_zone;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_exchange_access_list_param(ngx_conf_t *cf, ngx_command_t *dummy,
+    void *conf)
+{
+    ngx_http_exchange_access_list_t  *list;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    list = (ngx_http_exchange_access_list_t *) cf->handler_conf;
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2
+        && value[0].len == 4 && ngx_strncmp(value[0].data, "zone", 4) == 0)
+    {
+        if (list->size) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"zone\" is duplicate");
+            return NGX_CONF_ERROR;
+        }
+
+        size = ngx_parse_size(&value[1]);
+
+        if (size == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid zone size \"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (size < (ssize_t) (8 * ngx_pagesize)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "zone of exchange_access_list \"%V\" is too "
+                               "small: %V, at least %uzk",
+                               &list->name, &value[1],
+                               8 * ngx_pagesize / 1024);
+            return NGX_CONF_ERROR;
+        }
+
+        list->size = size;
+
+        return NGX_CONF_OK;
+    }
+
+    if (cf->args->nelts == 2
+        && value[0].len == 4 && ngx_strncmp(value[0].data, "file", 4) == 0)
+    {
+        if (list->source != NGX_HTTP_EXCHANGE_ACCESS_SRC_NONE) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "exchange_access_list \"%V\" has more than "
+                               "one source", &list->name);
+            return NGX_CONF_ERROR;
+        }
+
+        list->file = value[1];
+
+        if (ngx_conf_full_name(cf->cycle, &list->file, 1) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        list->source = NGX_HTTP_EXCHANGE_ACCESS_SRC_FILE;
+
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "unknown or malformed \"%V\" in exchange_access_list",
+                       &value[0]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_list_read_file(ngx_conf_t *cf,
+    ngx_http_exchange_access_list_t *list)
+{
+    u_char           *buf;
+    size_t            size;
+    ssize_t           n;
+    ngx_int_t         rc;
+    ngx_file_t        file;
+    ngx_file_info_t   fi;
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+
+    file.name = list->file;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(list->file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
+                            0);
+
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &list->file);
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+    buf = NULL;
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%V\" failed", &list->file);
+        goto done;
+    }
+
+    size = (size_t) ngx_file_size(&fi);
+
+    if (!ngx_is_file(&fi) || size > NGX_HTTP_EXCHANGE_ACCESS_FILE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is not a regular file of at most %uzM",
+                           &list->file,
+                           (size_t) NGX_HTTP_EXCHANGE_ACCESS_FILE_MAX
+                           / 1024 / 1024);
+        goto done;
+    }
+
+    buf = ngx_alloc(size + 1, cf->log);
+    if (buf == NULL) {
+        goto done;
+    }
+
+    n = ngx_read_file(&file, buf, size, 0);
+
+    if (n == NGX_ERROR) {
+        goto done;
+    }
+
+    if ((size_t) n != size) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           ngx_read_file_n " \"%V\" returned only %z bytes "
+                           "instead of %uz", &list->file, n, size);
+        goto done;
+    }
+
+    list->keys = ngx_array_create(cf->pool, 64, sizeof(ngx_exa_str_t));
+    if (list->keys == NULL) {
+        goto done;
+    }
+
+    rc = ngx_http_exchange_access_list_parse(list, buf, size, cf->pool,
+                                             list->keys, cf->log);
+
+done:
+
+    if (buf) {
+        ngx_free(buf);
+    }
+
+    if (ngx_close_file(file.fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
+                      ngx_close_file_n " \"%V\" failed", &list->file);
+    }
+
+    return rc;
+}
+
+
+/*
+ * One name a line; blank lines and lines starting with "#" are skipped.
+ * Every name goes through the same normalisation as a credential's.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_list_parse(ngx_http_exchange_access_list_t *list,
+    u_char *p, size_t size, ngx_pool_t *pool, ngx_array_t *keys,
+    ngx_log_t *log)
+{
+    int             rc;
+    u_char         *last, *eol, *start, *end, *k;
+    size_t          klen;
+    ngx_uint_t      line;
+    ngx_exa_str_t  *key;
+    u_char          buf[NGX_EXA_KEY_MAX];
+
+    last = p + size;
+    line = 0;
+
+    while (p < last) {
+        line++;
+
+        eol = ngx_strlchr(p, last, '\n');
+        if (eol == NULL) {
+            eol = last;
+        }
+
+        start = p;
+        end = eol;
+        p = eol + 1;
+
+        while (start < end && (*start == ' ' || *start == '\t')) {
+            start++;
+        }
+
+        while (end > start
+               && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        {
+            end--;
+        }
+
+        if (start == end || *start == '#') {
+            continue;
+        }
+
+        rc = ngx_exa_name_key(NULL, NULL, 0, start, end - start, buf, &klen);
+
+        if (rc != NGX_EXA_NAME_OK) {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "%s in line %ui of \"%V\" "
+                          "(exchange_access_list \"%V\")",
+                          ngx_exa_name_strerror(rc), line, &list->file,
+                          &list->name);
+            return NGX_ERROR;
+        }
+
+        k = ngx_pnalloc(pool, klen);
+        if (k == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(k, buf, klen);
+
+        key = ngx_array_push(keys);
+        if (key == NULL) {
+            return NGX_ERROR;
+        }
+
+        key->data = k;
+        key->len = klen;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_exchange_access_list_t  *olist = data;
+
+    size_t                            len;
+    ngx_int_t                         rc;
+    ngx_http_exchange_access_list_t  *list;
+
+    list = shm_zone->data;
+
+    if (olist) {
+        /* a reload: keep the zone, and the table in it */
+        list->sh = olist->sh;
+        list->shpool = olist->shpool;
+
+    } else {
+        list->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+        if (shm_zone->shm.exists) {
+            list->sh = list->shpool->data;
+            return NGX_OK;
+        }
+
+        list->sh = ngx_slab_calloc(list->shpool,
+                                   sizeof(ngx_http_exchange_access_shctx_t));
+        if (list->sh == NULL) {
+            return NGX_ERROR;
+        }
+
+        list->shpool->data = list->sh;
+
+        len = sizeof(" in exchange_access zone \"\"") + shm_zone->shm.name.len;
+
+        list->shpool->log_ctx = ngx_slab_alloc(list->shpool, len);
+        if (list->shpool->log_ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(list->shpool->log_ctx, " in exchange_access zone \"%V\"%Z",
+                    &shm_zone->shm.name);
+
+        /* running out of room is reported by the module itself */
+        list->shpool->log_nomem = 0;
+    }
+
+    if (list->keys == NULL) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_exchange_access_list_install(list, list->keys,
+                                               shm_zone->shm.log);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "exchange_access_list \"%V\": %ui names do not fit "
+                      "in its zone of %uz bytes, make \"zone\" larger",
+                      &list->name, list->keys->nelts, list->size);
+        return NGX_ERROR;
+    }
+
+    return rc;
+}
+
+
+/*
+ * Builds a new generation of the table aside in the zone and publishes it
+ * with one pointer store.  Returns NGX_OK (installed or unchanged),
+ * NGX_DECLINED (does not fit: the current table stays) or NGX_ERROR.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_list_install(ngx_http_exchange_access_list_t *list,
+    ngx_array_t *keys, ngx_log_t *log)
+{
+    size_t                             size, hdr, keybytes;
+    ngx_uint_t                         i;
+    ngx_exa_str_t                     *k;
+    ngx_exa_table_t                   *t;
+    ngx_slab_pool_t                   *shpool;
+    ngx_http_exchange_access_gen_t    *gen, *old;
+    ngx_http_exchange_access_shctx_t  *sh;
+
+    shpool = list->shpool;
+    sh = list->sh;
+    k = keys->elts;
+
+    keybytes = 0;
+
+    for (i = 0; i < keys->nelts; i++) {
+        keybytes += k[i].len;
+    }
+
+    hdr = ngx_align(sizeof(ngx_http_exchange_access_gen_t), 8);
+    size = ngx_exa_table_size(keys->nelts, keybytes);
+
+    if (size == 0) {
+        return NGX_DECLINED;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ngx_http_exchange_access_list_reap_locked(list);
+
+    gen = ngx_slab_alloc_locked(shpool, hdr + size);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (gen == NULL) {
+        return NGX_DECLINED;
+    }
+
+    t = ngx_http_exchange_access_gen_table(gen);
+
+    if (ngx_exa_table_build(t, size, k, keys->nelts) == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "exchange_access_list \"%V\": table build failed",
+                      &list->name);
+        ngx_slab_free(shpool, gen);
+        return NGX_ERROR;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    sh->loaded = ngx_time();
+
+    if (sh->table && ngx_exa_table_equal(sh->table, t)) {
+        ngx_slab_free_locked(shpool, gen);
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_OK;
+    }
+
+    gen->next = NULL;
+    gen->retired = 0;
+    gen->generation = ++sh->generation;
+
+    old = sh->current;
+
+    /* the table is complete before any reader can see its address */
+
+    ngx_memory_barrier();
+
+    sh->table = t;
+    sh->current = gen;
+    sh->nelts = t->nelts;
+
+    if (old) {
+        old->retired = ngx_time();
+        old->next = sh->retired;
+        sh->retired = old;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "exchange_access_list \"%V\": %uD names loaded, "
+                  "generation %ui", &list->name, t->nelts, gen->generation);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_exchange_access_list_reap_locked(
+    ngx_http_exchange_access_list_t *list)
+{
+    time_t                           now;
+    ngx_http_exchange_access_gen_t  *gen, **prev;
+
+    now = ngx_time();
+    prev = &list->sh->retired;
+
+    for (gen = *prev; gen; gen = *prev) {
+        if (now - gen->retired >= NGX_HTTP_EXCHANGE_ACCESS_GRACE
+            || now < gen->retired)
+        {
+            *prev = gen->next;
+            ngx_slab_free_locked(list->shpool, gen);
+            continue;
+        }
+
+        prev = &gen->next;
+    }
+}
+
+
+ngx_int_t
+ngx_http_exchange_access_list_lookup(ngx_http_exchange_access_list_t *list,
+    u_char *key, size_t len)
+{
+    ngx_exa_table_t  *t;
+
+    t = list->sh->table;
+
+    if (t == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_exa_table_lookup(t, key, len) ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* every list named by exchange_access_require must be defined */
+
+ngx_int_t
+ngx_http_exchange_access_list_check(ngx_conf_t *cf)
+{
+    ngx_uint_t                             i;
+    ngx_http_exchange_access_list_t      **lists;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_exchange_access_module);
+
+    lists = eamcf->lists.elts;
+
+    for (i = 0; i < eamcf->lists.nelts; i++) {
+        if (!lists[i]->defined) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "exchange_access_list \"%V\" is not defined, "
+                          "but is used in %s:%ui",
+                          &lists[i]->name, lists[i]->conf_file,
+                          lists[i]->conf_line);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}

@@ -1,0 +1,1027 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_exchange_access_module.h"
+
+
+#define NGX_HTTP_EXCHANGE_ACCESS_OFF        0
+#define NGX_HTTP_EXCHANGE_ACCESS_ON         1
+#define NGX_HTTP_EXCHANGE_ACCESS_AUDIT      2
+
+#define NGX_HTTP_EXCHANGE_ACCESS_PASS       1
+#define NGX_HTTP_EXCHANGE_ACCESS_ALLOW      2
+#define NGX_HTTP_EXCHANGE_ACCESS_DENY       3
+#define NGX_HTTP_EXCHANGE_ACCESS_AUDITED    4
+
+#define NGX_HTTP_EXCHANGE_ACCESS_STACK_WORK 4096
+
+
+typedef enum {
+    ngx_http_exchange_access_reason_none = 0,
+    ngx_http_exchange_access_reason_member,
+    ngx_http_exchange_access_reason_not_member,
+    ngx_http_exchange_access_reason_internal,
+    ngx_http_exchange_access_reason_unrestricted,
+    ngx_http_exchange_access_reason_no_credential,
+    ngx_http_exchange_access_reason_handshake,
+    ngx_http_exchange_access_reason_unidentified,
+    ngx_http_exchange_access_reason_foreign_domain,
+    ngx_http_exchange_access_reason_list_unavailable
+} ngx_http_exchange_access_reason_e;
+
+
+typedef struct {
+    ngx_uint_t                        mode;
+    ngx_uint_t                        unidentified;
+    ngx_uint_t                        log_level;
+
+    /* the list each protocol is restricted to, NULL if unrestricted */
+    ngx_http_exchange_access_list_t  *lists[NGX_EXA_PROTO_N];
+    ngx_uint_t                        restricted;
+
+    ngx_array_t                      *internal;    /* of ngx_cidr_t */
+    ngx_array_t                      *domains;     /* of ngx_exa_str_t */
+    ngx_exa_name_conf_t               names;
+} ngx_http_exchange_access_loc_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                        protocol;
+    ngx_uint_t                        decision;
+    ngx_uint_t                        reason;
+    ngx_str_t                         user;
+    u_char                            key[NGX_EXA_KEY_MAX];
+} ngx_http_exchange_access_ctx_t;
+
+
+static ngx_int_t ngx_http_exchange_access_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_exchange_access_decide(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx);
+static ngx_int_t ngx_http_exchange_access_identify(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
+static ngx_int_t ngx_http_exchange_access_verdict(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t deny, ngx_uint_t reason,
+    const char *detail, ngx_http_exchange_access_list_t *list);
+static ngx_http_exchange_access_ctx_t *ngx_http_exchange_access_get_ctx(
+    ngx_http_request_t *r);
+static void ngx_http_exchange_access_cleanup(void *data);
+
+static ngx_int_t ngx_http_exchange_access_protocol_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_exchange_access_user_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_exchange_access_decision_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_exchange_access_reason_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+
+static void *ngx_http_exchange_access_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_exchange_access_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_exchange_access_require(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_exchange_access_internal(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_exchange_access_domain(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_exchange_access_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_exchange_access_init(ngx_conf_t *cf);
+
+
+static ngx_conf_enum_t  ngx_http_exchange_access_modes[] = {
+    { ngx_string("off"), NGX_HTTP_EXCHANGE_ACCESS_OFF },
+    { ngx_string("on"), NGX_HTTP_EXCHANGE_ACCESS_ON },
+    { ngx_string("audit"), NGX_HTTP_EXCHANGE_ACCESS_AUDIT },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_exchange_access_unidentified_policy[] = {
+    { ngx_string("deny"), 1 },
+    { ngx_string("pass"), 0 },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_exchange_access_log_levels[] = {
+    { ngx_string("info"), NGX_LOG_INFO },
+    { ngx_string("notice"), NGX_LOG_NOTICE },
+    { ngx_string("warn"), NGX_LOG_WARN },
+    { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_str_t  ngx_http_exchange_access_decisions[] = {
+    ngx_null_string,
+    ngx_string("pass"),
+    ngx_string("allow"),
+    ngx_string("deny"),
+    ngx_string("audit")
+};
+
+
+static ngx_str_t  ngx_http_exchange_access_reasons[] = {
+    ngx_null_string,
+    ngx_string("member"),
+    ngx_string("not_member"),
+    ngx_string("internal"),
+    ngx_string("unrestricted"),
+    ngx_string("no_credential"),
+    ngx_string("handshake"),
+    ngx_string("unidentified"),
+    ngx_string("foreign_domain"),
+    ngx_string("list_unavailable")
+};
+
+
+static ngx_command_t  ngx_http_exchange_access_commands[] = {
+
+    { ngx_string("exchange_access"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_exchange_access_loc_conf_t, mode),
+      &ngx_http_exchange_access_modes },
+
+    { ngx_string("exchange_access_require"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_exchange_access_require,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("exchange_access_internal"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_exchange_access_internal,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("exchange_access_domain"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_exchange_access_domain,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("exchange_access_unidentified"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_exchange_access_loc_conf_t, unidentified),
+      &ngx_http_exchange_access_unidentified_policy },
+
+    { ngx_string("exchange_access_log_level"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_exchange_access_loc_conf_t, log_level),
+      &ngx_http_exchange_access_log_levels },
+
+    { ngx_string("exchange_access_list"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_http_exchange_access_list_block,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_exchange_access_module_ctx = {
+    ngx_http_exchange_access_add_variables,    /* preconfiguration */
+    ngx_http_exchange_access_init,             /* postconfiguration */
+
+    ngx_http_exchange_access_create_main_conf, /* create main configuration */
+    NULL,                                      /* init main configuration */
+
+    NULL,                                      /* create server conf */
+    NULL,                                      /* merge server conf */
+
+    ngx_http_exchange_access_create_loc_conf,  /* create location conf */
+    ngx_http_exchange_access_merge_loc_conf    /* merge location conf */
+};
+
+
+ngx_module_t  ngx_http_exchange_access_module = {
+    NGX_MODULE_V1,
+    &ngx_http_exchange_access_module_ctx,      /* module context */
+    ngx_http_exchange_access_commands,         /* module directives */
+    NGX_HTTP_MODULE,                           /* module type */
+    NULL,                                      /* init master */
+    NULL,                                      /* init module */
+    NULL,                                      /* init process */
+    NULL,                                      /* init thread */
+    NULL,                                      /* exit thread */
+    NULL,                                      /* exit process */
+    NULL,                                      /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_exchange_access_vars[] = {
+
+    { ngx_string("exchange_protocol"), NULL,
+      ngx_http_exchange_access_protocol_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("exchange_user"), NULL,
+      ngx_http_exchange_access_user_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("exchange_access"), NULL,
+      ngx_http_exchange_access_decision_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("exchange_access_reason"), NULL,
+      ngx_http_exchange_access_reason_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_int_t
+ngx_http_exchange_access_handler(ngx_http_request_t *r)
+{
+    ngx_http_exchange_access_ctx_t       *ctx;
+    ngx_http_exchange_access_loc_conf_t  *eacf;
+
+    eacf = ngx_http_get_module_loc_conf(r, ngx_http_exchange_access_module);
+
+    if (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_OFF) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_exchange_access_get_ctx(r);
+
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->decision == NGX_HTTP_EXCHANGE_ACCESS_DENY) {
+
+        /* an internal redirect to the error page of our own denial */
+
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_exchange_access_decide(r, eacf, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_decide(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx)
+{
+    ngx_int_t                         rc, found;
+    ngx_exa_cred_t                    cred;
+    ngx_exa_class_t                   cls;
+    ngx_http_exchange_access_list_t  *list;
+
+    ngx_exa_classify(r->uri.data, r->uri.len, r->args.data, r->args.len,
+                     &cls);
+
+    list = eacf->lists[cls.protocol];
+
+    if (list == NULL) {
+
+        /* keep what an earlier location decided about this request */
+
+        if (ctx->decision == 0
+            || ctx->decision == NGX_HTTP_EXCHANGE_ACCESS_PASS)
+        {
+            ctx->protocol = cls.protocol;
+            ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_PASS;
+            ctx->reason = ngx_http_exchange_access_reason_unrestricted;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    ctx->protocol = cls.protocol;
+    ctx->user.len = 0;
+
+    if (eacf->internal
+        && ngx_cidr_match(r->connection->sockaddr, eacf->internal) == NGX_OK)
+    {
+        ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_PASS;
+        ctx->reason = ngx_http_exchange_access_reason_internal;
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_exchange_access_identify(r, eacf, ctx, &cred);
+
+    switch (rc) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        /* nothing to decide on yet: the backend challenges */
+        ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_PASS;
+        return NGX_DECLINED;
+
+    case NGX_HTTP_FORBIDDEN:
+        return ngx_http_exchange_access_verdict(r, eacf, ctx, 1, ctx->reason,
+                                                cred.detail, list);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    found = ngx_http_exchange_access_list_lookup(list, ctx->key,
+                                                 ctx->user.len);
+
+    if (found == NGX_OK) {
+        return ngx_http_exchange_access_verdict(r, eacf, ctx, 0,
+                                       ngx_http_exchange_access_reason_member,
+                                       NULL, list);
+    }
+
+    if (found == NGX_DECLINED) {
+        return ngx_http_exchange_access_verdict(r, eacf, ctx, 1,
+                                   ngx_http_exchange_access_reason_not_member,
+                                   NULL, list);
+    }
+
+    return ngx_http_exchange_access_verdict(r, eacf, ctx, 1,
+                             ngx_http_exchange_access_reason_list_unavailable,
+                             NULL, list);
+}
+
+
+/*
+ * Returns NGX_OK with ctx->user set to the lookup key, NGX_DECLINED when
+ * there is nobody to decide on yet, NGX_HTTP_FORBIDDEN with ctx->reason
+ * when the policy denies, or NGX_ERROR.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_identify(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred)
+{
+    int               rc;
+    size_t            worklen, klen;
+    u_char           *work;
+    ngx_str_t        *value;
+    ngx_table_elt_t  *h;
+    u_char            stack[NGX_HTTP_EXCHANGE_ACCESS_STACK_WORK];
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL) {
+        cred->scheme = NGX_EXA_AUTH_NONE;
+        cred->detail = "none";
+        ctx->reason = ngx_http_exchange_access_reason_no_credential;
+        return NGX_DECLINED;
+    }
+
+    value = &h->value;
+    worklen = value->len / 4 * 3 + 3;
+
+    if (worklen <= sizeof(stack)) {
+        work = stack;
+        worklen = sizeof(stack);
+
+    } else {
+        work = ngx_pnalloc(r->pool, worklen);
+        if (work == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    rc = ngx_exa_credential_parse(value->data, value->len, work, worklen,
+                                  cred);
+
+    /* the scratch buffer may hold a password */
+
+    ngx_explicit_memzero(work, ngx_min(worklen, value->len));
+
+    switch (rc) {
+
+    case NGX_EXA_CRED_USER:
+        break;
+
+    case NGX_EXA_CRED_HANDSHAKE:
+        ctx->reason = ngx_http_exchange_access_reason_handshake;
+        return NGX_DECLINED;
+
+    default:
+        ctx->reason = ngx_http_exchange_access_reason_unidentified;
+
+        if (eacf->unidentified) {
+            return NGX_HTTP_FORBIDDEN;
+        }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "exchange access: unidentified %s credential passed",
+                       ngx_exa_scheme_name(cred->scheme));
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_exa_name_key(&eacf->names, cred->domain, cred->domain_len,
+                          cred->user, cred->user_len, ctx->key, &klen);
+
+    ctx->user.data = ctx->key;
+    ctx->user.len = klen;
+
+    switch (rc) {
+
+    case NGX_EXA_NAME_OK:
+        return NGX_OK;
+
+    case NGX_EXA_NAME_FOREIGN:
+
+        /* show the whole name: it tells which domain was refused */
+
+        ctx->user.data = cred->user;
+        ctx->user.len = cred->user_len;
+
+        if (cred->domain_len) {
+            ctx->user.data = ngx_pnalloc(r->pool,
+                                       cred->domain_len + 1 + cred->user_len);
+            if (ctx->user.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_sprintf(ctx->user.data, "%*s\\%*s",
+                        cred->domain_len, cred->domain,
+                        cred->user_len, cred->user);
+
+            ctx->user.len = cred->domain_len + 1 + cred->user_len;
+        }
+
+        ctx->reason = ngx_http_exchange_access_reason_foreign_domain;
+        return NGX_HTTP_FORBIDDEN;
+
+    default:
+        cred->detail = ngx_exa_name_strerror(rc);
+        ctx->reason = ngx_http_exchange_access_reason_unidentified;
+
+        if (eacf->unidentified) {
+            return NGX_HTTP_FORBIDDEN;
+        }
+
+        return NGX_DECLINED;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_verdict(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t deny, ngx_uint_t reason,
+    const char *detail, ngx_http_exchange_access_list_t *list)
+{
+    const char                *what;
+    ngx_str_t                 *why;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    ctx->reason = reason;
+
+    if (!deny) {
+        ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_ALLOW;
+        return NGX_DECLINED;
+    }
+
+    why = &ngx_http_exchange_access_reasons[reason];
+
+    if (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_AUDIT) {
+        ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_AUDITED;
+        what = "audit: would deny";
+
+    } else {
+        ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_DENY;
+        what = "denied";
+
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+        if (clcf->satisfy != NGX_HTTP_SATISFY_ALL) {
+            return NGX_HTTP_FORBIDDEN;
+        }
+    }
+
+    if (ctx->user.len) {
+        ngx_log_error(eacf->log_level, r->connection->log, 0,
+                      "exchange access %s user \"%V\" (%V), protocol %s, "
+                      "list \"%V\"",
+                      what, &ctx->user, why,
+                      ngx_exa_protocol_name(ctx->protocol), &list->name);
+
+    } else {
+        ngx_log_error(eacf->log_level, r->connection->log, 0,
+                      "exchange access %s unidentified user (%V: %s), "
+                      "protocol %s, list \"%V\"",
+                      what, why, detail ? detail : "-",
+                      ngx_exa_protocol_name(ctx->protocol), &list->name);
+    }
+
+    if (ctx->decision == NGX_HTTP_EXCHANGE_ACCESS_AUDITED) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_HTTP_FORBIDDEN;
+}
+
+
+static ngx_http_exchange_access_ctx_t *
+ngx_http_exchange_access_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_exchange_access_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_exchange_access_module);
+
+    if (ctx) {
+        return ctx;
+    }
+
+    /* the module context is wiped by internal redirects: find it again */
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_exchange_access_cleanup) {
+            ctx = cln->data;
+            ngx_http_set_ctx(r, ctx, ngx_http_exchange_access_module);
+            return ctx;
+        }
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool,
+                               sizeof(ngx_http_exchange_access_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_exchange_access_ctx_t));
+
+    cln->handler = ngx_http_exchange_access_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_exchange_access_module);
+
+    return ctx;
+}
+
+
+static void
+ngx_http_exchange_access_cleanup(void *data)
+{
+    /* marks the context in r->pool->cleanup; nothing to release */
+}
+
+
+static ngx_http_exchange_access_ctx_t *
+ngx_http_exchange_access_var_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_exchange_access_ctx_t  *ctx;
+
+    r = r->main;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_exchange_access_module);
+
+    if (ctx) {
+        return ctx;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_exchange_access_cleanup) {
+            return cln->data;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_set_variable(ngx_http_variable_value_t *v,
+    ngx_str_t *s)
+{
+    if (s->len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = s->len;
+    v->data = s->data;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_protocol_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                        s;
+    ngx_http_exchange_access_ctx_t  *ctx;
+
+    ctx = ngx_http_exchange_access_var_ctx(r);
+
+    if (ctx == NULL || ctx->decision == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s.data = (u_char *) ngx_exa_protocol_name(ctx->protocol);
+    s.len = ngx_strlen(s.data);
+
+    return ngx_http_exchange_access_set_variable(v, &s);
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_user_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_exchange_access_ctx_t  *ctx;
+
+    ctx = ngx_http_exchange_access_var_ctx(r);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    return ngx_http_exchange_access_set_variable(v, &ctx->user);
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_decision_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_exchange_access_ctx_t  *ctx;
+
+    ctx = ngx_http_exchange_access_var_ctx(r);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    return ngx_http_exchange_access_set_variable(v,
+                            &ngx_http_exchange_access_decisions[ctx->decision]);
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_reason_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_exchange_access_ctx_t  *ctx;
+
+    ctx = ngx_http_exchange_access_var_ctx(r);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    return ngx_http_exchange_access_set_variable(v,
+                                &ngx_http_exchange_access_reasons[ctx->reason]);
+}
+
+
+static void *
+ngx_http_exchange_access_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = ngx_pcalloc(cf->pool,
+                        sizeof(ngx_http_exchange_access_main_conf_t));
+    if (eamcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&eamcf->lists, cf->pool, 2,
+                       sizeof(ngx_http_exchange_access_list_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return eamcf;
+}
+
+
+static void *
+ngx_http_exchange_access_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_exchange_access_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_exchange_access_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->lists = { NULL, ... };
+     *     conf->names = { NULL, 0 };
+     */
+
+    conf->mode = NGX_CONF_UNSET_UINT;
+    conf->unidentified = NGX_CONF_UNSET_UINT;
+    conf->log_level = NGX_CONF_UNSET_UINT;
+    conf->restricted = NGX_CONF_UNSET_UINT;
+    conf->internal = NGX_CONF_UNSET_PTR;
+    conf->domains = NGX_CONF_UNSET_PTR;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_exchange_access_loc_conf_t *prev = parent;
+    ngx_http_exchange_access_loc_conf_t *conf = child;
+
+    ngx_conf_merge_uint_value(conf->mode, prev->mode,
+                              NGX_HTTP_EXCHANGE_ACCESS_OFF);
+    ngx_conf_merge_uint_value(conf->unidentified, prev->unidentified, 1);
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level, NGX_LOG_ERR);
+    ngx_conf_merge_ptr_value(conf->internal, prev->internal, NULL);
+    ngx_conf_merge_ptr_value(conf->domains, prev->domains, NULL);
+
+    /* exchange_access_require is inherited as a whole, like allow/deny */
+
+    if (conf->restricted == NGX_CONF_UNSET_UINT) {
+        conf->restricted = prev->restricted;
+        ngx_memcpy(conf->lists, prev->lists, sizeof(conf->lists));
+    }
+
+    if (conf->restricted == NGX_CONF_UNSET_UINT) {
+        conf->restricted = 0;
+    }
+
+    if (conf->domains) {
+        conf->names.domains = conf->domains->elts;
+        conf->names.ndomains = conf->domains->nelts;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* exchange_access_require mapi rpc ... list=name; */
+
+static char *
+ngx_http_exchange_access_require(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_exchange_access_loc_conf_t *eacf = conf;
+
+    int                               proto;
+    ngx_str_t                        *value, name;
+    ngx_uint_t                        i, mask;
+    ngx_http_exchange_access_list_t  *list;
+
+    value = cf->args->elts;
+    list = NULL;
+    mask = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "list=", 5) == 0) {
+
+            if (list != NULL) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "duplicate \"list=\" parameter");
+                return NGX_CONF_ERROR;
+            }
+
+            name.data = value[i].data + 5;
+            name.len = value[i].len - 5;
+
+            if (name.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "empty list name in \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            list = ngx_http_exchange_access_list_get(cf, &name);
+            if (list == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        proto = ngx_exa_protocol_by_name(value[i].data, value[i].len);
+
+        if (proto < 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown protocol \"%V\", expected mapi, rpc, "
+                               "ews, eas, owa, ecp, oab, autodiscover, "
+                               "powershell or other", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if ((mask & (1 << proto)) || eacf->lists[proto] != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "protocol \"%V\" is already required",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        mask |= 1 << proto;
+    }
+
+    if (list == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "missing \"list=\" parameter");
+        return NGX_CONF_ERROR;
+    }
+
+    if (mask == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "no protocol given");
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < NGX_EXA_PROTO_N; i++) {
+        if (mask & (1 << i)) {
+            eacf->lists[i] = list;
+        }
+    }
+
+    eacf->restricted = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_exchange_access_internal(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_exchange_access_loc_conf_t *eacf = conf;
+
+    ngx_int_t    rc;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+    ngx_cidr_t  *cidr;
+
+    if (eacf->internal != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        eacf->internal = NULL;
+        return NGX_CONF_OK;
+    }
+
+    eacf->internal = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                      sizeof(ngx_cidr_t));
+    if (eacf->internal == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        cidr = ngx_array_push(eacf->internal);
+        if (cidr == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        rc = ngx_ptocidr(&value[i], cidr);
+
+        if (rc == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid address \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (rc == NGX_DONE) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "low address bits of %V are meaningless",
+                               &value[i]);
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* exchange_access_domain EXAMPLE example.com ...; */
+
+static char *
+ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_exchange_access_loc_conf_t *eacf = conf;
+
+    u_char         *p;
+    ngx_str_t      *value;
+    ngx_uint_t      i, j;
+    ngx_exa_str_t  *d;
+
+    if (eacf->domains != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    eacf->domains = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                     sizeof(ngx_exa_str_t));
+    if (eacf->domains == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        for (j = 0; j < value[i].len; j++) {
+            if (value[i].data[j] <= ' ' || value[i].data[j] >= 0x7f
+                || value[i].data[j] == '\\' || value[i].data[j] == '@')
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid domain \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        p = ngx_pnalloc(cf->pool, value[i].len);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_strlow(p, value[i].data, value[i].len);
+
+        d = ngx_array_push(eacf->domains);
+        if (d == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        d->data = p;
+        d->len = value[i].len;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_exchange_access_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    if (ngx_http_exchange_access_list_check(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_exchange_access_handler;
+
+    return NGX_OK;
+}

@@ -1,0 +1,556 @@
+# First slice: mapi and rpc restricted to a list from a file, Basic names,
+# internal clients, audit mode, variables and configuration errors.
+
+use lib 't/lib';
+use Test::Nginx::Socket;
+use ExchangeAccess::Fixture;
+
+repeat_each(1);
+
+our $List = <<'LIST';
+# people allowed to use Outlook from outside
+alice
+EXAMPLE\Carol
+dave@example.com
+LIST
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->user_files) {
+        $block->set_value('user_files', ">>> remote.txt\n$List");
+    }
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a member reaches /mapi/ from outside
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request
+POST /mapi/emsmdb/?MailboxId=0123@example.com
+--- more_headers eval
+basic_auth('EXAMPLE\alice')
+--- error_code: 200
+--- response_body_like: ^backend: POST /mapi/emsmdb/\?MailboxId=0123@example.com auth=Basic
+--- no_error_log
+exchange access denied
+[alert]
+
+
+
+=== TEST 2: a non-member gets 403, logged with user, protocol and client
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+basic_auth('EXAMPLE\bob')
+--- error_code: 403
+--- response_body_unlike: backend
+--- error_log eval
+qr/\[error\] .*exchange access denied user "bob" \(not_member\), protocol mapi, list "remote", client: 127\.0\.0\.1/
+
+
+
+=== TEST 3: the three Basic name forms, in any case
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+["GET /mapi/nspi/", "GET /mapi/nspi/", "GET /mapi/nspi/", "GET /mapi/nspi/",
+ "GET /mapi/nspi/", "GET /mapi/nspi/"]
+--- more_headers eval
+[basic_auth('ALICE'), basic_auth('example\carol'), basic_auth('Dave@Example.COM'),
+ basic_auth('carol@example.com'), basic_auth('dave'), basic_auth('OTHER\Alice')]
+--- error_code eval
+[200, 200, 200, 403, 403, 200]
+
+
+
+=== TEST 4: rpc over http, with its own methods and any case
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+['RPC_IN_DATA /rpc/rpcproxy.dll?mbx@example.com:6001',
+ 'RPC_OUT_DATA /RPC/RpcProxy.dll?mbx@example.com:6001',
+ 'RPC_IN_DATA /Rpc/rpcproxy.dll?mbx@example.com:6001']
+--- more_headers eval
+[basic_auth('bob'), basic_auth('bob'), basic_auth('alice')]
+--- error_code eval
+[403, 403, 200]
+--- response_body_like eval
+[qr/403 Forbidden/, qr/403 Forbidden/, qr{^backend: RPC_IN_DATA /Rpc/rpcproxy.dll}]
+
+
+
+=== TEST 5: audit mode forwards a non-member and says it would deny
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / {
+        exchange_access audit;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+basic_auth('EXAMPLE\bob')
+--- error_code: 200
+--- response_body_like: ^backend: POST /mapi/emsmdb/
+--- error_log
+exchange access audit: would deny user "bob" (not_member), protocol mapi, list "remote"
+--- no_error_log
+exchange access denied
+
+
+
+=== TEST 6: no Authorization header is forwarded: the backend challenges
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request
+POST /mapi/emsmdb/
+--- error_code: 401
+--- response_body
+backend: 401 POST /mapi/emsmdb/
+--- response_headers_like
+WWW-Authenticate: .+
+--- no_error_log
+exchange access
+
+
+
+=== TEST 7: an internal client is forwarded whoever it is
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        exchange_access_internal 10.0.0.0/8 127.0.0.0/8;
+        proxy_pass http://exchange_backend;
+    }
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+basic_auth('bob')
+--- error_code: 200
+--- response_body_like: ^backend: POST /mapi/emsmdb/
+
+
+
+=== TEST 8: internal is decided on the address realip found
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    set_real_ip_from 127.0.0.1;
+    real_ip_header X-Forwarded-For;
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        exchange_access_internal 10.0.0.0/8;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+["POST /mapi/emsmdb/", "POST /mapi/emsmdb/"]
+--- more_headers eval
+[basic_auth('bob') . "\nX-Forwarded-For: 10.1.2.3",
+ basic_auth('bob') . "\nX-Forwarded-For: 203.0.113.9"]
+--- error_code eval
+[200, 403]
+--- error_log
+client: 203.0.113.9
+
+
+
+=== TEST 9: other protocols pass untouched
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+["GET /owa/", "POST /EWS/Exchange.asmx", "GET /mapiX/emsmdb", "GET /rpcproxy.dll"]
+--- more_headers eval
+[basic_auth('bob'), basic_auth('bob'), basic_auth('bob'), basic_auth('bob')]
+--- error_code eval
+[200, 200, 200, 200]
+
+
+
+=== TEST 10: variables in the access log
+--- http_config
+    log_format exa '$request_method $uri p=$exchange_protocol u=$exchange_user '
+                   'a=$exchange_access r=$exchange_access_reason s=$status';
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    access_log logs/access.log exa;
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+["POST /mapi/emsmdb/", "POST /mapi/emsmdb/", "GET /owa/", "POST /mapi/nspi/"]
+--- more_headers eval
+[basic_auth('Alice'), basic_auth('bob'), basic_auth('bob'), ""]
+--- error_code eval
+[200, 403, 200, 401]
+--- access_log
+POST /mapi/emsmdb/ p=mapi u=alice a=allow r=member s=200
+POST /mapi/emsmdb/ p=mapi u=bob a=deny r=not_member s=403
+GET /owa/ p=owa u=- a=pass r=unrestricted s=200
+POST /mapi/nspi/ p=mapi u=- a=pass r=no_credential s=401
+
+
+
+=== TEST 11: exchange_access off in a location inherits nothing to enforce
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    exchange_access on;
+    exchange_access_require mapi rpc list=remote;
+
+    location /mapi/healthcheck.htm {
+        exchange_access off;
+        proxy_pass http://exchange_backend;
+    }
+
+    location / {
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+["GET /mapi/healthcheck.htm", "GET /mapi/emsmdb/"]
+--- more_headers eval
+[basic_auth('bob'), basic_auth('bob')]
+--- error_code eval
+[200, 403]
+
+
+
+=== TEST 12: a location's exchange_access_require replaces the inherited one
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    exchange_access on;
+    exchange_access_require mapi rpc list=remote;
+
+    location /rpc/ {
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+
+    location / {
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+["RPC_IN_DATA /rpc/rpcproxy.dll?x:6001", "RPC_IN_DATA /mapi/emsmdb/"]
+--- more_headers eval
+[basic_auth('bob'), basic_auth('bob')]
+--- error_code eval
+[200, 403]
+
+
+
+=== TEST 13: a malformed Basic credential is denied by default
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+["POST /mapi/emsmdb/", "POST /mapi/emsmdb/", "POST /mapi/emsmdb/",
+ "POST /mapi/emsmdb/"]
+--- more_headers eval
+["Authorization: Basic YWxpY2U=", "Authorization: Basic !!!!",
+ "Authorization: Basic", "Authorization: Basic Og=="]
+--- error_code eval
+[403, 403, 403, 403]
+--- error_log
+exchange access denied unidentified user (unidentified: no colon in basic credential), protocol mapi
+exchange access denied unidentified user (unidentified: bad base64)
+exchange access denied unidentified user (unidentified: no token)
+exchange access denied unidentified user (unidentified: empty user name)
+
+
+
+=== TEST 14: the list is read again at reload
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- exec
+cd $TEST_NGINX_HTML_DIR
+b=$(printf bob:pw | base64)
+code() { curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Basic $b" \
+         http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/; }
+code
+echo bob >> remote.txt
+kill -HUP $(cat $TEST_NGINX_LOG_DIR/nginx.pid)
+for i in $(seq 50); do
+    grep -q 'generation 2' $TEST_NGINX_LOG_DIR/error.log && break; sleep 0.1
+done
+sleep 0.3
+code
+--- exec_stdout
+403
+200
+--- error_log
+exchange_access_list "remote": 3 names loaded, generation 1
+exchange_access_list "remote": 4 names loaded, generation 2
+
+
+
+=== TEST 15: unknown protocol
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi imap list=remote;
+    }
+--- must_die
+--- error_log
+unknown protocol "imap", expected mapi, rpc, ews, eas, owa, ecp, oab, autodiscover, powershell or other
+
+
+
+=== TEST 16: a list that is never defined
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi list=nowhere;
+    }
+--- must_die
+--- error_log eval
+qr/exchange_access_list "nowhere" is not defined, but is used in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 17: exchange_access_require without list=
+--- config
+    location / {
+        exchange_access_require mapi rpc;
+    }
+--- must_die
+--- error_log
+missing "list=" parameter in
+
+
+
+=== TEST 18: an unreadable list file
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/missing.txt;
+    }
+--- config
+    location / { }
+--- must_die
+--- error_log eval
+qr/open\(\) ".*missing\.txt" failed \(2: No such file or directory\)/
+
+
+
+=== TEST 19: a zone below eight pages
+--- http_config
+    exchange_access_list remote {
+        zone 16k;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / { }
+--- must_die
+--- error_log
+zone of exchange_access_list "remote" is too small: 16k, at least 32k
+
+
+
+=== TEST 20: a list without a zone, without a source, or with junk
+--- http_config
+    exchange_access_list remote {
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / { }
+--- must_die
+--- error_log
+exchange_access_list "remote" has no "zone"
+
+
+
+=== TEST 21: a list without a source
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+    }
+--- config
+    location / { }
+--- must_die
+--- error_log
+exchange_access_list "remote" has no source: give "file"
+
+
+
+=== TEST 22: an invalid name in the list file names its line
+--- user_files
+>>> remote.txt
+alice
+bad user name
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / { }
+--- must_die
+--- error_log eval
+qr/invalid user name in line 2 of ".*remote\.txt" \(exchange_access_list "remote"\)/
+
+
+
+=== TEST 23: names that do not fit in the zone
+--- user_files eval
+[["remote.txt", join("", map { sprintf("user%06d\n", $_) } 1 .. 20000)]]
+--- http_config
+    exchange_access_list remote {
+        zone 32k;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / { }
+--- must_die
+--- error_log
+exchange_access_list "remote": 20000 names do not fit in its zone of 32768 bytes, make "zone" larger
+
+
+
+=== TEST 24: a wrong mode
+--- config
+    location / {
+        exchange_access maybe;
+    }
+--- must_die
+--- error_log
+invalid value "maybe" in
+
+
+
+=== TEST 25: a bigger list, and a deny status that error_page can dress
+--- user_files eval
+[["remote.txt", join("", map { sprintf("user%06d\n", $_) } 1 .. 20000)]]
+--- http_config
+    exchange_access_list remote {
+        zone 4m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    error_page 403 /denied.html;
+
+    location = /denied.html {
+        return 403 "external Outlook is not enabled for you\n";
+    }
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+["POST /mapi/emsmdb/", "POST /mapi/emsmdb/", "POST /mapi/emsmdb/"]
+--- more_headers eval
+[basic_auth('user000001'), basic_auth('User019999'), basic_auth('user020001')]
+--- error_code eval
+[200, 200, 403]
+--- response_body_like eval
+[qr/^backend/, qr/^backend/, qr/^external Outlook is not enabled for you/]

@@ -1,0 +1,91 @@
+# example-nginx.conf is a working configuration: with its paths and ports
+# moved to a private prefix (util/localize.pl, as the demo does), it passes
+# "nginx -t" with the module loaded, and it proxies and denies as it says.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use ExchangeAccess::Fixture ();
+use Time::HiRes qw(sleep);
+
+my $nginx = $ENV{TEST_NGINX_BINARY} || 'nginx';
+my $so = $ENV{TEST_NGINX_LOAD_MODULES};
+my $p = "$ENV{PWD}/t/servroot-example";
+my $port = $ENV{TEST_NGINX_SERVER_PORT} || 1984;
+my ($https, $http, $backend) = ($port + 10, $port + 11, $port + 12);
+
+system("rm -rf $p; mkdir -p $p/conf/ssl $p/logs $p/tmp") == 0 or die;
+
+system("openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+       . "-subj /CN=mail.example.com -addext "
+       . "'subjectAltName=DNS:mail.example.com,DNS:exchange.corp.example.com' "
+       . "-keyout $p/conf/ssl/mail.example.com.key "
+       . "-out $p/conf/ssl/mail.example.com.pem 2>/dev/null") == 0
+    or die "openssl failed";
+system("cp $p/conf/ssl/mail.example.com.pem $p/conf/ssl/exchange-ca.pem");
+system("cp /etc/nginx/mime.types $p/conf/mime.types") == 0 or die;
+
+open my $fh, '>', "$p/conf/outlook_remote.txt" or die;
+print $fh "alice\n";
+close $fh;
+
+open $fh, '>', "$p/conf/backend.conf" or die;
+print $fh <<"CONF";
+server {
+    listen 127.0.0.1:$backend ssl;
+    ssl_certificate $p/conf/ssl/mail.example.com.pem;
+    ssl_certificate_key $p/conf/ssl/mail.example.com.key;
+    location / {
+        return 200 "backend: \$request_method \$request_uri\\n";
+    }
+}
+CONF
+close $fh;
+
+my $conf = `perl util/localize.pl $p $so $https $http $backend < example-nginx.conf`;
+is($?, 0, 'localize.pl found every line it rewrites');
+
+open $fh, '>', "$p/conf/nginx.conf" or die;
+print $fh $conf;
+close $fh;
+
+my $out = `$nginx -p $p -c $p/conf/nginx.conf -t 2>&1`;
+is($?, 0, 'example-nginx.conf passes nginx -t') or diag($out);
+like($out, qr/syntax is ok/, 'nginx says the syntax is ok');
+
+$out = `$nginx -p $p -c $p/conf/nginx.conf 2>&1`;
+is($?, 0, 'nginx starts with example-nginx.conf') or diag($out);
+
+for (1 .. 50) {
+    last if `curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$http/` eq '301';
+    sleep 0.1;
+}
+
+my $c = "curl -s -o /dev/null -w '%{http_code}' --cacert $p/conf/ssl/exchange-ca.pem "
+      . "--resolve mail.example.com:$https:127.0.0.1";
+my $u = "https://mail.example.com:$https";
+
+is(`$c -u 'EXAMPLE\\alice:pw' -X POST $u/mapi/emsmdb/`, '200',
+   'a member reaches /mapi/ through TLS to the backend');
+is(`$c -u 'EXAMPLE\\bob:pw' -X POST $u/mapi/emsmdb/`, '403',
+   'a non-member is denied /mapi/');
+is(`$c -u 'EXAMPLE\\bob:pw' -X RPC_IN_DATA '$u/rpc/rpcproxy.dll?x:6001'`, '403',
+   'a non-member is denied /rpc/');
+is(`$c --interface 127.0.0.2 -u 'EXAMPLE\\bob:pw' -X POST $u/mapi/emsmdb/`, '200',
+   'an internal client is not restricted');
+is(`$c -u 'EXAMPLE\\bob:pw' $u/owa/`, '200', 'OWA is not restricted');
+is(`$c -u 'EXAMPLE\\alice:pw' $u/PowerShell/`, '403',
+   'remote PowerShell is closed from outside');
+
+my $log = do { local (@ARGV, $/) = "$p/logs/exchange.log"; <> };
+like($log, qr/protocol=mapi user=bob access=deny reason=not_member/,
+     'the access log says who was denied and why');
+
+my $pid = `cat $p/logs/nginx.pid`;
+chomp $pid;
+kill 'QUIT', $pid if $pid;
+sleep 0.5;
+
+done_testing();

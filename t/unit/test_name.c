@@ -1,0 +1,126 @@
+/*
+ * Name normalisation: the forms a credential or a list line may take.
+ */
+
+#include "unit.h"
+#include "ngx_exa_name.h"
+
+
+static ngx_exa_str_t  ours[] = {
+    { 7, (const unsigned char *) "example" },
+    { 11, (const unsigned char *) "example.com" },
+    { 12, (const unsigned char *) "example.test" }
+};
+
+
+static int
+key(const ngx_exa_name_conf_t *nc, const char *d, const char *u, char *out)
+{
+    int            rc;
+    size_t         klen;
+    unsigned char  k[NGX_EXA_KEY_MAX];
+
+    rc = ngx_exa_name_key(nc, (const unsigned char *) d, strlen(d),
+                          (const unsigned char *) u, strlen(u), k, &klen);
+
+    memcpy(out, k, klen);
+    out[klen] = '\0';
+
+    return rc;
+}
+
+
+#define KEY(nc, d, u, want_rc, want)                                         \
+    do {                                                                     \
+        char  got[NGX_EXA_KEY_MAX + 1];                                      \
+        int   rc = key(nc, d, u, got);                                       \
+        CHECK(rc == want_rc, "%s|%s: rc %d, want %d", d, u, rc, want_rc);    \
+        if (rc == 0) {                                                       \
+            CHECK(strcmp(got, want) == 0, "%s|%s: key \"%s\", want \"%s\"",  \
+                  d, u, got, want);                                          \
+        }                                                                    \
+    } while (0)
+
+
+int
+main(void)
+{
+    char                 longname[400];
+    ngx_exa_name_conf_t  any, ours_only;
+
+    any.domains = NULL;
+    any.ndomains = 0;
+    ours_only.domains = ours;
+    ours_only.ndomains = 3;
+
+    /* the three forms, any case */
+    KEY(&any, "", "alice", NGX_EXA_NAME_OK, "alice");
+    KEY(&any, "", "ALICE", NGX_EXA_NAME_OK, "alice");
+    KEY(&any, "", "EXAMPLE\\Alice", NGX_EXA_NAME_OK, "alice");
+    KEY(&any, "", "Alice@Example.COM", NGX_EXA_NAME_OK, "alice@example.com");
+    KEY(&any, "EXAMPLE", "Alice", NGX_EXA_NAME_OK, "alice");
+    KEY(&any, "example.com", "alice", NGX_EXA_NAME_OK, "alice");
+
+    /* non-ASCII is kept byte for byte, ASCII lowered */
+    KEY(&any, "", "J\xc3\x96RG", NGX_EXA_NAME_OK, "j\xc3\x96rg");
+
+    /* domains: ours or foreign */
+    KEY(&ours_only, "", "EXAMPLE\\alice", NGX_EXA_NAME_OK, "alice");
+    KEY(&ours_only, "Example", "alice", NGX_EXA_NAME_OK, "alice");
+    KEY(&ours_only, "", "alice@EXAMPLE.test", NGX_EXA_NAME_OK,
+        "alice@example.test");
+    KEY(&ours_only, "", "alice", NGX_EXA_NAME_OK, "alice");
+    KEY(&ours_only, "", "EVIL\\alice", NGX_EXA_NAME_FOREIGN, "");
+    KEY(&ours_only, "EVIL", "alice", NGX_EXA_NAME_FOREIGN, "");
+    KEY(&ours_only, "", "alice@evil.com", NGX_EXA_NAME_FOREIGN, "");
+    KEY(&ours_only, "", "alice@example.com.evil", NGX_EXA_NAME_FOREIGN, "");
+    KEY(&ours_only, "", "alice@xexample.com", NGX_EXA_NAME_FOREIGN, "");
+
+    /* empty and malformed */
+    KEY(&any, "", "", NGX_EXA_NAME_EMPTY, "");
+    KEY(&any, "", "EXAMPLE\\", NGX_EXA_NAME_EMPTY, "");
+    KEY(&any, "", "\\alice", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "", "a\\b\\c", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "", "@example.com", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "", "alice@", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "", "a@b@example.com", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "EXAMPLE", "alice@example.com", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "EXAMPLE", "EXAMPLE\\alice", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "", "ali ce", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "", "alice\tx", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "", "ali:ce", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "", "ali/ce", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "", "ali*", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "EX AMPLE", "alice", NGX_EXA_NAME_INVALID, "");
+
+    /* hostile UTF-8 */
+    KEY(&any, "", "ali\xc3", NGX_EXA_NAME_INVALID, "");          /* cut */
+    KEY(&any, "", "ali\xc0\xae", NGX_EXA_NAME_INVALID, "");      /* overlong */
+    KEY(&any, "", "\xed\xa0\x80x", NGX_EXA_NAME_INVALID, "");    /* surrogate */
+    KEY(&any, "", "\xf4\x90\x80\x80", NGX_EXA_NAME_INVALID, ""); /* > 10ffff */
+    KEY(&any, "", "a\xc2\x85", NGX_EXA_NAME_INVALID, "");        /* C1 NEL */
+    KEY(&any, "", "EXAMPLE\xef\xbc\xbc" "alice", NGX_EXA_NAME_INVALID, "");
+    KEY(&any, "", "alice\xef\xbc\xa0" "example.com", NGX_EXA_NAME_INVALID,
+        "");
+    KEY(&any, "", "\xff", NGX_EXA_NAME_INVALID, "");
+
+    /* embedded NUL */
+    {
+        size_t         klen;
+        unsigned char  k[NGX_EXA_KEY_MAX];
+
+        CHECK(ngx_exa_name_key(&any, NULL, 0, (const unsigned char *) "al\0ce",
+                               5, k, &klen)
+              == NGX_EXA_NAME_INVALID, "NUL in a name");
+    }
+
+    /* length limit */
+    memset(longname, 'a', sizeof(longname));
+    longname[NGX_EXA_KEY_MAX] = '\0';
+    KEY(&any, "", longname, NGX_EXA_NAME_OK, longname);
+    longname[NGX_EXA_KEY_MAX] = 'a';
+    longname[NGX_EXA_KEY_MAX + 1] = '\0';
+    KEY(&any, "", longname, NGX_EXA_NAME_INVALID, "");
+
+    UNIT_DONE("test_name");
+}
