@@ -10,11 +10,13 @@
 
 /*
  * The protocol classifier: bytes in, protocol and flags out.  No nginx
- * dependency.
+ * dependency.  docs/protocols.md explains every rule.
  */
 
 
 #include <stddef.h>
+
+#include "ngx_exa_table.h"
 
 
 typedef enum {
@@ -32,15 +34,46 @@ typedef enum {
 } ngx_exa_proto_e;
 
 
+/* the request would be routed by Exchange to another backend on purpose */
+#define NGX_EXA_CONFUSED        0x01
+
+
 typedef struct {
-    int                    protocol;    /* ngx_exa_proto_e */
+    /* nginx's normalised path ($uri): decoded, merged, dot segments gone */
+    const unsigned char   *uri;
+    size_t                 uri_len;
+
+    /*
+     * the path as it goes to Exchange (the client's own bytes, unless
+     * nginx rewrote the request), and the query string, still encoded
+     */
+    const unsigned char   *path;
+    size_t                 path_len;
+    const unsigned char   *args;
+    size_t                 args_len;
+
+    /* the values of the Cookie headers */
+    const ngx_exa_str_t   *cookies;
+    size_t                 ncookies;
+
+    /* the body is a form (application/x-www-form-urlencoded, multipart) */
+    unsigned               form;
+} ngx_exa_request_t;
+
+
+typedef struct {
+    int                    protocol;    /* what Exchange will serve */
+    int                    path;        /* what the path alone says */
     unsigned               flags;
-    const char            *why;         /* static text, when flags != 0 */
+    const char            *why;         /* static text, with CONFUSED */
 } ngx_exa_class_t;
 
 
-void ngx_exa_classify(const unsigned char *uri, size_t len,
-    const unsigned char *args, size_t alen, ngx_exa_class_t *cls);
+size_t ngx_exa_classify_work(const ngx_exa_request_t *req);
+void ngx_exa_classify(const ngx_exa_request_t *req, unsigned char *work,
+    size_t worklen, ngx_exa_class_t *cls);
+int ngx_exa_classify_path(const unsigned char *path, size_t len,
+    unsigned *folded);
 const char *ngx_exa_protocol_name(int protocol);
 int ngx_exa_protocol_by_name(const unsigned char *p, size_t len);
 

@@ -21,6 +21,7 @@
 #define NGX_HTTP_EXCHANGE_ACCESS_AUDITED    4
 
 #define NGX_HTTP_EXCHANGE_ACCESS_STACK_WORK 4096
+#define NGX_HTTP_EXCHANGE_ACCESS_COOKIES    8
 
 
 typedef enum {
@@ -33,13 +34,15 @@ typedef enum {
     ngx_http_exchange_access_reason_handshake,
     ngx_http_exchange_access_reason_unidentified,
     ngx_http_exchange_access_reason_foreign_domain,
-    ngx_http_exchange_access_reason_list_unavailable
+    ngx_http_exchange_access_reason_list_unavailable,
+    ngx_http_exchange_access_reason_path_confusion
 } ngx_http_exchange_access_reason_e;
 
 
 typedef struct {
     ngx_uint_t                        mode;
     ngx_uint_t                        unidentified;
+    ngx_uint_t                        confusion;
     ngx_uint_t                        log_level;
 
     /* the list each protocol is restricted to, NULL if unrestricted */
@@ -65,6 +68,8 @@ static ngx_int_t ngx_http_exchange_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx);
+static ngx_int_t ngx_http_exchange_access_classify(ngx_http_request_t *r,
+    ngx_exa_class_t *cls);
 static ngx_int_t ngx_http_exchange_access_identify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
@@ -114,6 +119,13 @@ static ngx_conf_enum_t  ngx_http_exchange_access_unidentified_policy[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_exchange_access_confusion_policy[] = {
+    { ngx_string("deny"), 1 },
+    { ngx_string("classify"), 0 },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_conf_enum_t  ngx_http_exchange_access_log_levels[] = {
     { ngx_string("info"), NGX_LOG_INFO },
     { ngx_string("notice"), NGX_LOG_NOTICE },
@@ -142,7 +154,8 @@ static ngx_str_t  ngx_http_exchange_access_reasons[] = {
     ngx_string("handshake"),
     ngx_string("unidentified"),
     ngx_string("foreign_domain"),
-    ngx_string("list_unavailable")
+    ngx_string("list_unavailable"),
+    ngx_string("path_confusion")
 };
 
 
@@ -182,6 +195,13 @@ static ngx_command_t  ngx_http_exchange_access_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_exchange_access_loc_conf_t, unidentified),
       &ngx_http_exchange_access_unidentified_policy },
+
+    { ngx_string("exchange_access_path_confusion"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_exchange_access_loc_conf_t, confusion),
+      &ngx_http_exchange_access_confusion_policy },
 
     { ngx_string("exchange_access_log_level"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -293,10 +313,36 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_exa_class_t                   cls;
     ngx_http_exchange_access_list_t  *list;
 
-    ngx_exa_classify(r->uri.data, r->uri.len, r->args.data, r->args.len,
-                     &cls);
+    if (ngx_http_exchange_access_classify(r, &cls) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     list = eacf->lists[cls.protocol];
+
+    if (cls.flags & NGX_EXA_CONFUSED) {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "exchange access: path %s reaches %s: %s",
+                       ngx_exa_protocol_name(cls.path),
+                       ngx_exa_protocol_name(cls.protocol), cls.why);
+
+        if (eacf->confusion) {
+            ctx->protocol = cls.protocol;
+            ctx->user.len = 0;
+
+            if (eacf->internal
+                && ngx_cidr_match(r->connection->sockaddr, eacf->internal)
+                   == NGX_OK)
+            {
+                ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_PASS;
+                ctx->reason = ngx_http_exchange_access_reason_internal;
+                return NGX_DECLINED;
+            }
+
+            return ngx_http_exchange_access_verdict(r, eacf, ctx, 1,
+                               ngx_http_exchange_access_reason_path_confusion,
+                               cls.why, list);
+        }
+    }
 
     if (list == NULL) {
 
@@ -362,6 +408,104 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     return ngx_http_exchange_access_verdict(r, eacf, ctx, 1,
                              ngx_http_exchange_access_reason_list_unavailable,
                              NULL, list);
+}
+
+
+/*
+ * Classifies by what Exchange will serve: nginx's normalised path, the
+ * path as it goes upstream (the client's bytes unless nginx rewrote the
+ * request), the query string and the cookies.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_classify(ngx_http_request_t *r, ngx_exa_class_t *cls)
+{
+    u_char             *work, *q;
+    size_t              worklen;
+    ngx_uint_t          n;
+    ngx_table_elt_t    *h;
+    ngx_exa_str_t       cookies[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
+    ngx_exa_request_t   req;
+    u_char              stack[NGX_HTTP_EXCHANGE_ACCESS_STACK_WORK];
+#if (nginx_version < 1023000)
+    ngx_uint_t          i;
+    ngx_table_elt_t   **cookie;
+#endif
+
+    ngx_memzero(&req, sizeof(ngx_exa_request_t));
+
+    req.uri = r->uri.data;
+    req.uri_len = r->uri.len;
+    req.args = r->args.data;
+    req.args_len = r->args.len;
+
+    if (r->valid_unparsed_uri) {
+        req.path = r->unparsed_uri.data;
+        q = ngx_strlchr(r->unparsed_uri.data,
+                        r->unparsed_uri.data + r->unparsed_uri.len, '?');
+        req.path_len = (q ? q : r->unparsed_uri.data + r->unparsed_uri.len)
+                       - r->unparsed_uri.data;
+
+    } else {
+        req.path = r->uri.data;
+        req.path_len = r->uri.len;
+    }
+
+    n = 0;
+
+#if (nginx_version >= 1023000)
+    for (h = r->headers_in.cookie; h; h = h->next) {
+#else
+    cookie = r->headers_in.cookies.elts;
+
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        h = cookie[i];
+#endif
+
+        if (n == NGX_HTTP_EXCHANGE_ACCESS_COOKIES) {
+            cls->protocol = NGX_EXA_PROTO_OTHER;
+            cls->path = NGX_EXA_PROTO_OTHER;
+            cls->flags = NGX_EXA_CONFUSED;
+            cls->why = "too many Cookie headers";
+            return NGX_OK;
+        }
+
+        cookies[n].data = h->value.data;
+        cookies[n].len = h->value.len;
+        n++;
+    }
+
+    req.cookies = cookies;
+    req.ncookies = n;
+
+    h = r->headers_in.content_type;
+
+    if (h && (ngx_strncasecmp(h->value.data,
+                              (u_char *) "application/x-www-form-urlencoded",
+                              ngx_min(h->value.len, 33)) == 0
+              || ngx_strncasecmp(h->value.data,
+                                 (u_char *) "multipart/form-data",
+                                 ngx_min(h->value.len, 19)) == 0))
+    {
+        req.form = h->value.len >= 19;
+    }
+
+    worklen = ngx_exa_classify_work(&req);
+
+    if (worklen <= sizeof(stack)) {
+        work = stack;
+        worklen = sizeof(stack);
+
+    } else {
+        work = ngx_pnalloc(r->pool, worklen);
+        if (work == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_exa_classify(&req, work, worklen, cls);
+
+    return NGX_OK;
 }
 
 
@@ -523,6 +667,12 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
                       "list \"%V\"",
                       what, &ctx->user, why,
                       ngx_exa_protocol_name(ctx->protocol), &list->name);
+
+    } else if (reason == ngx_http_exchange_access_reason_path_confusion) {
+        ngx_log_error(eacf->log_level, r->connection->log, 0,
+                      "exchange access %s confused request (%V: %s), "
+                      "protocol %s",
+                      what, why, detail, ngx_exa_protocol_name(ctx->protocol));
 
     } else {
         ngx_log_error(eacf->log_level, r->connection->log, 0,
@@ -744,6 +894,7 @@ ngx_http_exchange_access_create_loc_conf(ngx_conf_t *cf)
 
     conf->mode = NGX_CONF_UNSET_UINT;
     conf->unidentified = NGX_CONF_UNSET_UINT;
+    conf->confusion = NGX_CONF_UNSET_UINT;
     conf->log_level = NGX_CONF_UNSET_UINT;
     conf->restricted = NGX_CONF_UNSET_UINT;
     conf->internal = NGX_CONF_UNSET_PTR;
@@ -763,6 +914,7 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_EXCHANGE_ACCESS_OFF);
     ngx_conf_merge_uint_value(conf->unidentified, prev->unidentified, 1);
+    ngx_conf_merge_uint_value(conf->confusion, prev->confusion, 1);
     ngx_conf_merge_uint_value(conf->log_level, prev->log_level, NGX_LOG_ERR);
     ngx_conf_merge_ptr_value(conf->internal, prev->internal, NULL);
     ngx_conf_merge_ptr_value(conf->domains, prev->domains, NULL);

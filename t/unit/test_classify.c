@@ -1,40 +1,420 @@
 /*
- * The protocol classifier.
+ * The protocol classifier: every protocol's real paths, their case,
+ * encoding, slash and dot variants, and the path-confusion family.
  */
+
+#include <ctype.h>
 
 #include "unit.h"
 #include "ngx_exa_classify.h"
 
 
-static int
-proto(const char *uri)
+#define M   NGX_EXA_PROTO_MAPI
+#define R   NGX_EXA_PROTO_RPC
+#define E   NGX_EXA_PROTO_EWS
+#define A   NGX_EXA_PROTO_EAS
+#define O   NGX_EXA_PROTO_OWA
+#define C   NGX_EXA_PROTO_ECP
+#define B   NGX_EXA_PROTO_OAB
+#define D   NGX_EXA_PROTO_AUTODISCOVER
+#define P   NGX_EXA_PROTO_POWERSHELL
+#define X   NGX_EXA_PROTO_OTHER
+
+
+typedef struct {
+    int          protocol;
+    int          confused;
+    const char  *target;       /* request-target: path and query */
+    const char  *cookie;
+    int          form;
+} tcase;
+
+
+/* real paths of every protocol, as clients send them */
+
+static const tcase  good[] = {
+    { M, 0, "/mapi/emsmdb/?MailboxId=416c6368-656d-794a-6f45-57615272456e@Contoso.com", NULL, 0 },
+    { M, 0, "/mapi/nspi/?MailboxId=416c6368-656d-794a-6f45-57615272456e@Contoso.com", NULL, 0 },
+    { M, 0, "/mapi/emsmdb", NULL, 0 },
+    { M, 0, "/mapi/healthcheck.htm", NULL, 0 },
+    { M, 0, "/mapi", NULL, 0 },
+    { R, 0, "/rpc/rpcproxy.dll?mail.contoso.com:6001", NULL, 0 },
+    { R, 0, "/rpc/rpcproxy.dll?416c6368-656d-794a-6f45-57615272456e@contoso.com:6004", NULL, 0 },
+    { R, 0, "/rpcwithcert/rpcproxy.dll?exch01:6002", NULL, 0 },
+    { R, 0, "/rpc/healthcheck.htm", NULL, 0 },
+    { E, 0, "/EWS/Exchange.asmx", NULL, 0 },
+    { E, 0, "/EWS/Services.wsdl", NULL, 0 },
+    { E, 0, "/EWS/mrsproxy.svc", NULL, 0 },
+    { E, 0, "/ews/odata/me/messages", NULL, 0 },
+    { E, 0, "/api/v2.0/me/messages?$top=10", NULL, 0 },
+    { E, 0, "/EWS/Exchange.asmx/s/GetUserPhoto?email=alice@contoso.com&size=HR48x48", NULL, 0 },
+    { A, 0, "/Microsoft-Server-ActiveSync?Cmd=Sync&User=alice&DeviceId=ABC123&DeviceType=iPhone", NULL, 0 },
+    { A, 0, "/Microsoft-Server-ActiveSync/default.eas?Cmd=Ping", NULL, 0 },
+    { O, 0, "/owa/", NULL, 0 },
+    { O, 0, "/owa/auth/logon.aspx?replaceCurrent=1&url=https%3a%2f%2fmail.contoso.com%2fecp%2f", NULL, 0 },
+    { O, 0, "/owa/auth.owa", NULL, 1 },
+    { O, 0, "/owa/shared@contoso.com/", NULL, 0 },
+    { O, 0, "/owa/shared%40contoso.com/service.svc?action=GetFolder", NULL, 0 },
+    { O, 0, "/owa/calendar/abc@contoso.com/def/calendar.html", NULL, 0 },
+    { O, 0, "/owa/auth/15.2.1118/themes/resources/favicon.ico", NULL, 0 },
+    { O, 0, "/owa/service.svc?action=GetAccessTokenforResource", "X-OWA-CANARY=abc; ClientId=XYZ", 0 },
+    { C, 0, "/ecp/", NULL, 0 },
+    { C, 0, "/ecp/default.aspx?p=PersonalSettings/Password.aspx", NULL, 0 },
+    { B, 0, "/OAB/f4d2b3a1-1111-2222-3333-444455556666/oab.xml", NULL, 0 },
+    { D, 0, "/Autodiscover/Autodiscover.xml", NULL, 0 },
+    { D, 0, "/autodiscover/autodiscover.svc", NULL, 0 },
+    { D, 0, "/autodiscover/autodiscover.json?Email=alice@contoso.com&Protocol=ActiveSync&RedirectCount=3", NULL, 0 },
+    { D, 0, "/autodiscover/autodiscover.json/v1.0/alice@contoso.com?Protocol=Rest&ServerLocation=true", NULL, 0 },
+    { D, 0, "/autodiscover/autodiscover.json/v1.0/alice@contoso.com?Protocol=AutodiscoverV1", NULL, 0 },
+    { P, 0, "/PowerShell/", NULL, 0 },
+    { P, 0, "/powershell?serializationLevel=Full;ExchClientVer=15.2", NULL, 0 },
+    { X, 0, "/", NULL, 0 },
+    { X, 0, "/aspnet_client/system_web/4_0_30319/WebUIValidation.js", NULL, 0 },
+    { X, 0, "/favicon.ico", NULL, 0 },
+    { X, 0, "/mapix/emsmdb", NULL, 0 },
+    { X, 0, "/rpcproxy.dll", NULL, 0 },
+    { X, 0, "/exchange/", NULL, 0 },
+    { X, 0, "/custom/mapi/emsmdb", NULL, 0 },
+    { 0, 0, NULL, NULL, 0 }
+};
+
+
+/* the path-confusion family: confused on purpose */
+
+static const tcase  bad[] = {
+    /* ProxyShell and its variants (the backend is after the address) */
+    { M, 1, "/autodiscover/autodiscover.json?@x.com/mapi/nspi/?&Email=autodiscover/autodiscover.json%3F@x.com", NULL, 0 },
+    { P, 1, "/autodiscover/autodiscover.json?@x.com/powershell/?X-Rps-CAT=VgEAVAdXaW5kb3dz&Email=autodiscover/autodiscover.json%3F@x.com", NULL, 0 },
+    { P, 1, "/autodiscover/autodiscover.json?a=b@x.com/powershell/?X-Rps-CAT=VgEA&Email=autodiscover/autodiscover.json%3Fa=b@x.com", NULL, 0 },
+    { E, 1, "/autodiscover/autodiscover.json?@x.com/EWS/exchange.asmx?&Email=autodiscover/autodiscover.json%3F@x.com", NULL, 0 },
+    { O, 1, "/autodiscover/autodiscover.json?@x.com/owa/?&Email=autodiscover/autodiscover.json%3F@x.com", NULL, 0 },
+    { M, 1, "/Autodiscover/autodiscover.json?a=u@x.com/mapi/nspi", "Email=Autodiscover/autodiscover.json?a=u@x.com", 0 },
+    { P, 1, "/autodiscover/autodiscover.json/v1.0/aa..@host/owa/?&Email=autodiscover/autodiscover.json?a..@host&Protocol=Autodiscoverv1&Protocol=Powershell", NULL, 0 },
+    { O, 1, "/owa/auth/Current/themes/resources/../../../../autodiscover/autodiscover.json?@foo.com/owa/?&Email=autodiscover/autodiscover.json%3F@foo.com", NULL, 0 },
+    { P, 1, "/autodiscover/autodiscover.json?@x.com/powershell/?&Email=autodiscover/autodiscover.json%3F@x.com", NULL, 0 },
+    { P, 1, "/autodiscover/autodiscover.json?@x.com/%50owershell/?&Email=autodiscover/autodiscover.json%3F@x.com", NULL, 0 },
+    { P, 1, "/AutoDiscover/AutoDiscover.JSON?@x.com/PowerShell/?&eMaIl=autodiscover/autodiscover.json%3F@x.com", NULL, 0 },
+    { M, 1, "/autodiscover/autodiscover.json?@x.com/mapi/emsmdb/?&Email=autodiscover/autodiscover.json%253F@x.com", NULL, 0 },
+    { D, 1, "/autodiscover/autodiscover.xml", NULL, 1 },
+    /* Email somewhere else than autodiscover */
+    { M, 1, "/ews/exchange.asmx?@x.com/mapi/nspi/?&Email=ews/exchange.asmx%3F@x.com", NULL, 0 },
+    { E, 1, "/ews/exchange.asmx?Email=a/b@x.com", NULL, 0 },
+    { X, 1, "/autodiscover/autodiscover.json?Email=autodiscover", NULL, 0 },
+    /* OWASSRF: explicit logon path naming another backend */
+    { P, 1, "/owa/mastermailbox@outlook.com/powershell", NULL, 0 },
+    { P, 1, "/owa/mastermailbox%40outlook.com/powershell", NULL, 0 },
+    { P, 1, "/OWA/x@y.com/PowerShell/?X-Rps-CAT=abc", NULL, 0 },
+    { P, 1, "/owa/x..y.com/powershell", NULL, 0 },
+    { M, 1, "/owa/x@y.com/mapi/emsmdb/", NULL, 0 },
+    { P, 1, "/ecp/x@y.com/powershell", NULL, 0 },
+    /* ProxyLogon routing cookies */
+    { C, 1, "/ecp/y.js", "X-BEResource=localhost/owa/auth/logon.aspx?~3", 0 },
+    { C, 1, "/ecp/default.flt", "a=b; X-AnonResource-Backend=localhost/ecp/default.flt?~3", 0 },
+    /* encoded separators, backslashes, double and broken encoding */
+    { M, 1, "/owa%2f..%2fmapi/emsmdb", NULL, 0 },
+    { M, 1, "/owa\\..\\mapi/emsmdb", NULL, 0 },
+    { M, 1, "/mapi%5cemsmdb", NULL, 0 },
+    { M, 1, "/%2e%2e/mapi/emsmdb", NULL, 0 },
+    { X, 1, "/%256dapi/emsmdb", NULL, 0 },
+    { M, 1, "/mapi/emsmdb%00.js", NULL, 0 },
+    { M, 1, "/mapi/%zz", NULL, 0 },
+    { R, 1, "/rpc%2frpcproxy.dll?x:6001", NULL, 0 },
+    /* names IIS folds into a virtual directory */
+    { M, 1, "/mapi./emsmdb", NULL, 0 },
+    { M, 1, "/mapi%20/emsmdb", NULL, 0 },
+    { M, 1, "/map\xc4\xb1/emsmdb", NULL, 0 },
+    { M, 1, "/map%C4%B1/emsmdb", NULL, 0 },
+    { P, 1, "/power\xc5\xbfhell/", NULL, 0 },
+    { A, 1, "/Microsoft-Server-ActiveSync/Proxy?Cmd=Sync", NULL, 0 },
+    { A, 1, "/Microsoft-Server-ActiveSync/proxy/default.eas", NULL, 0 },
+    { 0, 0, NULL, NULL, 0 }
+};
+
+
+/* nginx's own view: decoded once, slashes merged, dot segments resolved */
+
+static size_t
+nginx_uri(const char *target, char *out)
+{
+    size_t       n;
+    const char  *p;
+    char        *o, *s;
+    int          h, l;
+
+    n = 0;
+
+    for (p = target; *p && *p != '?'; p++) {
+        if (*p == '%' && isxdigit((unsigned char) p[1])
+            && isxdigit((unsigned char) p[2]))
+        {
+            h = isdigit((unsigned char) p[1]) ? p[1] - '0'
+                                              : (p[1] | 0x20) - 'a' + 10;
+            l = isdigit((unsigned char) p[2]) ? p[2] - '0'
+                                              : (p[2] | 0x20) - 'a' + 10;
+            out[n++] = (char) (h * 16 + l);
+            p += 2;
+
+        } else {
+            out[n++] = *p;
+        }
+    }
+
+    out[n] = '\0';
+
+    /* merge slashes, resolve dot segments */
+
+    o = out;
+    for (s = out; *s; s++) {
+        if (*s == '/' && o > out && o[-1] == '/') {
+            continue;
+        }
+
+        if (*s == '.' && o > out && o[-1] == '/'
+            && (s[1] == '/' || s[1] == '\0'))
+        {
+            s += s[1] == '/';
+            continue;
+        }
+
+        if (*s == '.' && s[1] == '.' && o > out && o[-1] == '/'
+            && (s[2] == '/' || s[2] == '\0'))
+        {
+            if (o - out > 1) {
+                o--;
+                while (o > out && o[-1] != '/') {
+                    o--;
+                }
+            }
+
+            s += 1 + (s[2] == '/');
+            continue;
+        }
+
+        *o++ = *s;
+    }
+
+    *o = '\0';
+
+    return o - out;
+}
+
+
+static void
+classify(const char *target, const char *cookie, int form,
+    ngx_exa_class_t *cls)
+{
+    size_t              n;
+    const char         *q;
+    ngx_exa_str_t       c;
+    ngx_exa_request_t   req;
+    static char         uri[4096];
+    static unsigned char  work[65536];
+
+    n = nginx_uri(target, uri);
+
+    memset(&req, 0, sizeof(req));
+    req.uri = (const unsigned char *) uri;
+    req.uri_len = n;
+
+    q = strchr(target, '?');
+    req.path = (const unsigned char *) target;
+    req.path_len = q ? (size_t) (q - target) : strlen(target);
+
+    if (q) {
+        req.args = (const unsigned char *) q + 1;
+        req.args_len = strlen(q + 1);
+    }
+
+    if (cookie) {
+        c.data = (const unsigned char *) cookie;
+        c.len = strlen(cookie);
+        req.cookies = &c;
+        req.ncookies = 1;
+    }
+
+    req.form = form;
+
+    ngx_exa_classify(&req, work, sizeof(work), cls);
+}
+
+
+static void
+expect(const char *target, const char *cookie, int form, int protocol,
+    int confused)
 {
     ngx_exa_class_t  cls;
 
-    ngx_exa_classify((const unsigned char *) uri, strlen(uri), NULL, 0, &cls);
+    classify(target, cookie, form, &cls);
 
-    return cls.protocol;
+    CHECK(cls.protocol == protocol,
+          "%s%s%s: protocol %s, want %s (%s)", target,
+          cookie ? " Cookie: " : "", cookie ? cookie : "",
+          ngx_exa_protocol_name(cls.protocol),
+          ngx_exa_protocol_name(protocol), cls.why ? cls.why : "-");
+
+    CHECK(!!(cls.flags & NGX_EXA_CONFUSED) == confused,
+          "%s%s%s: confused %d, want %d (%s)", target,
+          cookie ? " Cookie: " : "", cookie ? cookie : "",
+          !!(cls.flags & NGX_EXA_CONFUSED), confused,
+          cls.why ? cls.why : "-");
+}
+
+
+/* variants of a good path that IIS and nginx both treat as the same path */
+
+static void
+variants(const tcase *t)
+{
+    size_t       i, n, plen;
+    const char  *q;
+    char         v[2048], path[1024];
+
+    q = strchr(t->target, '?');
+    plen = q ? (size_t) (q - t->target) : strlen(t->target);
+
+    if (plen < 2 || plen >= sizeof(path)) {
+        return;
+    }
+
+    memcpy(path, t->target, plen);
+    path[plen] = '\0';
+    q = q ? q : "";
+
+    /* upper case, and alternating case */
+    for (i = 0; i <= plen; i++) {
+        v[i] = (char) toupper((unsigned char) path[i]);
+    }
+    snprintf(v + plen, sizeof(v) - plen, "%s", q);
+    expect(v, t->cookie, t->form, t->protocol, 0);
+
+    for (i = 0; i < plen; i++) {
+        v[i] = (char) ((i & 1) ? toupper((unsigned char) path[i])
+                               : tolower((unsigned char) path[i]));
+    }
+    snprintf(v + plen, sizeof(v) - plen, "%s", q);
+    expect(v, t->cookie, t->form, t->protocol, 0);
+
+    /* doubled slashes */
+    snprintf(v, sizeof(v), "/%s%s", path, q);
+    expect(v, t->cookie, t->form, t->protocol, 0);
+
+    n = 0;
+    for (i = 0; i < plen; i++) {
+        v[n++] = path[i];
+        if (path[i] == '/') {
+            v[n++] = '/';
+        }
+    }
+    snprintf(v + n, sizeof(v) - n, "%s", q);
+    expect(v, t->cookie, t->form, t->protocol, 0);
+
+    /* dot segments */
+    snprintf(v, sizeof(v), "/./%s%s", path + 1, q);
+    expect(v, t->cookie, t->form, t->protocol, 0);
+
+    snprintf(v, sizeof(v), "/foo/bar/../../%s%s", path + 1, q);
+    expect(v, t->cookie, t->form, t->protocol, 0);
+
+    snprintf(v, sizeof(v), "/../%s%s", path + 1, q);
+    expect(v, t->cookie, t->form, t->protocol, 0);
+
+    /* every letter of the path percent-encoded, in either hex case */
+    n = 0;
+    for (i = 0; i < plen && n + 4 < sizeof(v); i++) {
+        if (isalpha((unsigned char) path[i])) {
+            n += snprintf(v + n, sizeof(v) - n, (i & 1) ? "%%%02X" : "%%%02x",
+                          (unsigned char) path[i]);
+        } else {
+            v[n++] = path[i];
+        }
+    }
+    snprintf(v + n, sizeof(v) - n, "%s", q);
+    expect(v, t->cookie, t->form, t->protocol, 0);
+
+    if (t->protocol == X) {
+        return;
+    }
+
+    /* the first separator encoded: nginx and IIS may disagree */
+    n = 0;
+    for (i = 0; i < plen; i++) {
+        if (i > 0 && path[i] == '/' && n < sizeof(v) - 4) {
+            memcpy(v + n, "%2F", 3);
+            n += 3;
+            snprintf(v + n, sizeof(v) - n, "%s%s", path + i + 1, q);
+            expect(v, t->cookie, t->form, t->protocol, 1);
+            break;
+        }
+        v[n++] = path[i];
+    }
+
+    /* a backslash for the first separator after the directory */
+    snprintf(v, sizeof(v), "/x\\..%s%s", path, q);
+    expect(v, t->cookie, t->form, t->protocol, 1);
 }
 
 
 int
 main(void)
 {
-    CHECK(proto("/mapi/emsmdb/") == NGX_EXA_PROTO_MAPI, "mapi");
-    CHECK(proto("/MAPI/nspi/") == NGX_EXA_PROTO_MAPI, "MAPI");
-    CHECK(proto("/mapi") == NGX_EXA_PROTO_MAPI, "bare mapi");
-    CHECK(proto("/rpc/rpcproxy.dll") == NGX_EXA_PROTO_RPC, "rpc");
-    CHECK(proto("/RpcWithCert/rpcproxy.dll") == NGX_EXA_PROTO_RPC,
-          "rpcwithcert");
-    CHECK(proto("/owa/") == NGX_EXA_PROTO_OWA, "owa");
-    CHECK(proto("/mapix/") == NGX_EXA_PROTO_OTHER, "mapix");
-    CHECK(proto("/") == NGX_EXA_PROTO_OTHER, "root");
-    CHECK(proto("") == NGX_EXA_PROTO_OTHER, "empty");
+    int               i, n;
+    size_t            len;
+    const tcase      *t;
+    ngx_exa_class_t   cls;
+    ngx_exa_request_t req;
+    unsigned char     small[8];
+    char              big[3000];
 
-    CHECK(ngx_exa_protocol_by_name((const unsigned char *) "MAPI", 4)
-          == NGX_EXA_PROTO_MAPI, "by name");
+    n = 0;
+
+    for (t = good; t->target; t++, n++) {
+        expect(t->target, t->cookie, t->form, t->protocol, t->confused);
+        variants(t);
+    }
+
+    for (t = bad; t->target; t++, n++) {
+        expect(t->target, t->cookie, t->form, t->protocol, t->confused);
+    }
+
+    /* a work buffer that is too small fails closed */
+    memset(&req, 0, sizeof(req));
+    req.uri = (const unsigned char *) "/mapi/emsmdb";
+    req.uri_len = 12;
+    req.path = req.uri;
+    req.path_len = 12;
+    ngx_exa_classify(&req, small, sizeof(small), &cls);
+    CHECK(cls.flags & NGX_EXA_CONFUSED, "small work buffer is confused");
+
+    /* a long path and query, and every byte value in a path */
+    memset(big, 'a', sizeof(big));
+    memcpy(big, "/mapi/", 6);
+    big[sizeof(big) - 1] = '\0';
+    expect(big, NULL, 0, M, 0);
+
+    for (i = 1; i < 256; i++) {
+        snprintf(big, sizeof(big), "/mapi/%c/x", i);
+        classify(big, NULL, 0, &cls);
+        CHECK(cls.protocol == M || (cls.flags & NGX_EXA_CONFUSED),
+              "byte %d: protocol %s", i, ngx_exa_protocol_name(cls.protocol));
+    }
+
+    /* without a raw path the classifier uses nginx's */
+    memset(&req, 0, sizeof(req));
+    req.uri = (const unsigned char *) "/RPC/rpcproxy.dll";
+    req.uri_len = 17;
+    len = ngx_exa_classify_work(&req);
+    CHECK(len >= 16, "work size");
+    ngx_exa_classify(&req, small, sizeof(small), &cls);
+    CHECK(cls.protocol == R && cls.flags == 0, "uri only");
+
+    CHECK(ngx_exa_protocol_by_name((const unsigned char *) "MAPI", 4) == M,
+          "by name");
+    CHECK(ngx_exa_protocol_by_name((const unsigned char *) "other", 5) == X,
+          "other by name");
     CHECK(ngx_exa_protocol_by_name((const unsigned char *) "imap", 4) == -1,
           "unknown name");
+
+    printf("test_classify: %d table entries\n", n);
 
     UNIT_DONE("test_classify");
 }
