@@ -18,9 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ngx_exa_table.h"
+
 
 #define NGX_EXA_NAME_MAX        256      /* bytes of UTF-8 per name part */
 #define NGX_EXA_TOKEN_MAX       65536    /* bytes of an encoded credential */
+#define NGX_EXA_NTLM_MAX        4096     /* bytes of a decoded NTLM message */
 
 
 typedef enum {
@@ -51,10 +54,26 @@ typedef struct {
 } ngx_exa_cred_t;
 
 
+/* which JWT claims name the user, in order; none: upn, unique_name,
+ * preferred_username, email */
+typedef struct {
+    const ngx_exa_str_t   *claims;
+    size_t                 nclaims;
+} ngx_exa_cred_conf_t;
+
+
 size_t ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
     size_t len, int url);
-int ngx_exa_credential_parse(const unsigned char *value, size_t len,
-    unsigned char *work, size_t worklen, ngx_exa_cred_t *cred);
+int ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
+    const unsigned char *value, size_t len, unsigned char *work,
+    size_t worklen, ngx_exa_cred_t *cred);
+int ngx_exa_ntlm_parse(const unsigned char *msg, size_t len,
+    ngx_exa_cred_t *cred);
+int ngx_exa_spnego_parse(const unsigned char *tok, size_t len,
+    ngx_exa_cred_t *cred);
+int ngx_exa_jwt_parse(const ngx_exa_cred_conf_t *conf,
+    const unsigned char *tok, size_t len, unsigned char *work,
+    size_t worklen, ngx_exa_cred_t *cred);
 const char *ngx_exa_scheme_name(int scheme);
 
 

@@ -20,7 +20,7 @@
 #define NGX_HTTP_EXCHANGE_ACCESS_DENY       3
 #define NGX_HTTP_EXCHANGE_ACCESS_AUDITED    4
 
-#define NGX_HTTP_EXCHANGE_ACCESS_STACK_WORK 4096
+#define NGX_HTTP_EXCHANGE_ACCESS_STACK      4096
 #define NGX_HTTP_EXCHANGE_ACCESS_COOKIES    8
 
 
@@ -52,13 +52,23 @@ typedef struct {
     ngx_array_t                      *internal;    /* of ngx_cidr_t */
     ngx_array_t                      *domains;     /* of ngx_exa_str_t */
     ngx_exa_name_conf_t               names;
+    ngx_array_t                      *claims;      /* of ngx_exa_str_t */
+    ngx_exa_cred_conf_t               cred;
 } ngx_http_exchange_access_loc_conf_t;
+
+
+/* who an NTLM or Negotiate handshake named on a client connection */
+
+typedef struct {
+    ngx_exa_cred_t                    cred;
+} ngx_http_exchange_access_conn_t;
 
 
 typedef struct {
     ngx_uint_t                        protocol;
     ngx_uint_t                        decision;
     ngx_uint_t                        reason;
+    ngx_uint_t                        connection;  /* unsigned:1 */
     ngx_str_t                         user;
     u_char                            key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_ctx_t;
@@ -73,6 +83,12 @@ static ngx_int_t ngx_http_exchange_access_classify(ngx_http_request_t *r,
 static ngx_int_t ngx_http_exchange_access_identify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
+static ngx_int_t ngx_http_exchange_access_credential(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred,
+    ngx_uint_t *from_connection);
+static ngx_http_exchange_access_conn_t *ngx_http_exchange_access_connection(
+    ngx_connection_t *c, ngx_uint_t create);
+static void ngx_http_exchange_access_conn_cleanup(void *data);
 static ngx_int_t ngx_http_exchange_access_verdict(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t deny, ngx_uint_t reason,
@@ -99,6 +115,8 @@ static char *ngx_http_exchange_access_require(ngx_conf_t *cf,
 static char *ngx_http_exchange_access_internal(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_exchange_access_domain(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_exchange_access_claims(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_exchange_access_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_exchange_access_init(ngx_conf_t *cf);
@@ -185,6 +203,13 @@ static ngx_command_t  ngx_http_exchange_access_commands[] = {
     { ngx_string("exchange_access_domain"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_exchange_access_domain,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("exchange_access_bearer_claims"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_exchange_access_claims,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -308,7 +333,8 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx)
 {
-    ngx_int_t                         rc, found;
+    ngx_int_t                         rc;
+    ngx_uint_t                        found;
     ngx_exa_cred_t                    cred;
     ngx_exa_class_t                   cls;
     ngx_http_exchange_access_list_t  *list;
@@ -345,6 +371,22 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     }
 
     if (list == NULL) {
+
+        /*
+         * NTLM and Negotiate name the user of the connection, whatever
+         * the request: remember it for the requests that follow
+         */
+
+        if (r->headers_in.authorization
+            && r->headers_in.authorization->value.len
+            && (r->headers_in.authorization->value.data[0] | 0x20) == 'n')
+        {
+            if (ngx_http_exchange_access_credential(r, eacf, &cred, &found)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
 
         /* keep what an earlier location decided about this request */
 
@@ -390,16 +432,15 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    found = ngx_http_exchange_access_list_lookup(list, ctx->key,
-                                                 ctx->user.len);
+    rc = ngx_http_exchange_access_list_lookup(list, ctx->key, ctx->user.len);
 
-    if (found == NGX_OK) {
+    if (rc == NGX_OK) {
         return ngx_http_exchange_access_verdict(r, eacf, ctx, 0,
                                        ngx_http_exchange_access_reason_member,
                                        NULL, list);
     }
 
-    if (found == NGX_DECLINED) {
+    if (rc == NGX_DECLINED) {
         return ngx_http_exchange_access_verdict(r, eacf, ctx, 1,
                                    ngx_http_exchange_access_reason_not_member,
                                    NULL, list);
@@ -426,7 +467,7 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r, ngx_exa_class_t *cls)
     ngx_table_elt_t    *h;
     ngx_exa_str_t       cookies[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
     ngx_exa_request_t   req;
-    u_char              stack[NGX_HTTP_EXCHANGE_ACCESS_STACK_WORK];
+    u_char              stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
 #if (nginx_version < 1023000)
     ngx_uint_t          i;
     ngx_table_elt_t   **cookie;
@@ -520,44 +561,24 @@ ngx_http_exchange_access_identify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred)
 {
-    int               rc;
-    size_t            worklen, klen;
-    u_char           *work;
-    ngx_str_t        *value;
-    ngx_table_elt_t  *h;
-    u_char            stack[NGX_HTTP_EXCHANGE_ACCESS_STACK_WORK];
+    int         rc;
+    size_t      klen;
+    ngx_uint_t  from_connection;
 
-    h = r->headers_in.authorization;
+    if (ngx_http_exchange_access_credential(r, eacf, cred, &from_connection)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
-    if (h == NULL) {
-        cred->scheme = NGX_EXA_AUTH_NONE;
-        cred->detail = "none";
+    ctx->connection = from_connection;
+
+    if (cred->scheme == NGX_EXA_AUTH_NONE) {
         ctx->reason = ngx_http_exchange_access_reason_no_credential;
         return NGX_DECLINED;
     }
 
-    value = &h->value;
-    worklen = value->len / 4 * 3 + 3;
-
-    if (worklen <= sizeof(stack)) {
-        work = stack;
-        worklen = sizeof(stack);
-
-    } else {
-        work = ngx_pnalloc(r->pool, worklen);
-        if (work == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    rc = ngx_exa_credential_parse(value->data, value->len, work, worklen,
-                                  cred);
-
-    /* the scratch buffer may hold a password */
-
-    ngx_explicit_memzero(work, ngx_min(worklen, value->len));
-
-    switch (rc) {
+    switch (cred->status) {
 
     case NGX_EXA_CRED_USER:
         break;
@@ -624,6 +645,128 @@ ngx_http_exchange_access_identify(ngx_http_request_t *r,
 
         return NGX_DECLINED;
     }
+}
+
+
+/*
+ * The credential a request is decided on: its Authorization header, or,
+ * without one, what an NTLM or Negotiate handshake named earlier on the
+ * same client connection (those authenticate the connection, and later
+ * requests on it carry no header).  A new NTLM or Negotiate credential
+ * that names a user, or that cannot name one, replaces the connection's;
+ * a Type 1 leaves it as it is until the handshake completes.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_credential(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred,
+    ngx_uint_t *from_connection)
+{
+    int                               rc;
+    size_t                            worklen;
+    u_char                           *work;
+    ngx_str_t                        *value;
+    ngx_table_elt_t                  *h;
+    ngx_http_exchange_access_conn_t  *conn;
+    u_char                            stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
+
+    *from_connection = 0;
+    h = r->headers_in.authorization;
+
+    if (h == NULL) {
+        conn = ngx_http_exchange_access_connection(r->connection, 0);
+
+        if (conn == NULL || conn->cred.scheme == NGX_EXA_AUTH_NONE) {
+            ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
+            cred->scheme = NGX_EXA_AUTH_NONE;
+            cred->detail = "none";
+            return NGX_OK;
+        }
+
+        *cred = conn->cred;
+        *from_connection = 1;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "exchange access: decided on the %s identity "
+                       "of the connection",
+                       ngx_exa_scheme_name(cred->scheme));
+        return NGX_OK;
+    }
+
+    value = &h->value;
+    worklen = value->len / 4 * 3 + 3;
+
+    if (worklen <= sizeof(stack)) {
+        work = stack;
+        worklen = sizeof(stack);
+
+    } else {
+        work = ngx_pnalloc(r->pool, worklen);
+        if (work == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    rc = ngx_exa_credential_parse(&eacf->cred, value->data, value->len,
+                                  work, worklen, cred);
+
+    /* the scratch buffer may hold a password */
+
+    ngx_explicit_memzero(work, ngx_min(worklen, value->len));
+
+    if ((cred->scheme == NGX_EXA_AUTH_NTLM
+         || cred->scheme == NGX_EXA_AUTH_NEGOTIATE)
+        && rc != NGX_EXA_CRED_HANDSHAKE)
+    {
+        conn = ngx_http_exchange_access_connection(r->connection, 1);
+        if (conn == NULL) {
+            return NGX_ERROR;
+        }
+
+        conn->cred = *cred;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_http_exchange_access_conn_t *
+ngx_http_exchange_access_connection(ngx_connection_t *c, ngx_uint_t create)
+{
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_exchange_access_conn_t  *conn;
+
+    for (cln = c->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_exchange_access_conn_cleanup) {
+            return cln->data;
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(c->pool,
+                               sizeof(ngx_http_exchange_access_conn_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    conn = cln->data;
+    ngx_memzero(conn, sizeof(ngx_http_exchange_access_conn_t));
+
+    cln->handler = ngx_http_exchange_access_conn_cleanup;
+
+    return conn;
+}
+
+
+static void
+ngx_http_exchange_access_conn_cleanup(void *data)
+{
+    ngx_http_exchange_access_conn_t  *conn = data;
+
+    ngx_explicit_memzero(conn, sizeof(ngx_http_exchange_access_conn_t));
 }
 
 
@@ -899,6 +1042,7 @@ ngx_http_exchange_access_create_loc_conf(ngx_conf_t *cf)
     conf->restricted = NGX_CONF_UNSET_UINT;
     conf->internal = NGX_CONF_UNSET_PTR;
     conf->domains = NGX_CONF_UNSET_PTR;
+    conf->claims = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -930,9 +1074,16 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
         conf->restricted = 0;
     }
 
+    ngx_conf_merge_ptr_value(conf->claims, prev->claims, NULL);
+
     if (conf->domains) {
         conf->names.domains = conf->domains->elts;
         conf->names.ndomains = conf->domains->nelts;
+    }
+
+    if (conf->claims) {
+        conf->cred.claims = conf->claims->elts;
+        conf->cred.nclaims = conf->claims->nelts;
     }
 
     return NGX_CONF_OK;
@@ -1131,6 +1282,55 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
 
         d->data = p;
         d->len = value[i].len;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* exchange_access_bearer_claims upn unique_name ...; */
+
+static char *
+ngx_http_exchange_access_claims(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_exchange_access_loc_conf_t *eacf = conf;
+
+    ngx_str_t      *value;
+    ngx_uint_t      i;
+    ngx_exa_str_t  *claim;
+
+    if (eacf->claims != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    if (cf->args->nelts - 1 > 8) {
+        return "takes at most 8 claims";
+    }
+
+    value = cf->args->elts;
+
+    eacf->claims = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                    sizeof(ngx_exa_str_t));
+    if (eacf->claims == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (value[i].len == 0 || value[i].len > 64) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid claim name \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        claim = ngx_array_push(eacf->claims);
+        if (claim == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        claim->data = value[i].data;
+        claim->len = value[i].len;
     }
 
     return NGX_CONF_OK;

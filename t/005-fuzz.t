@@ -5,7 +5,7 @@ use strict;
 use warnings;
 use Test::More;
 
-my $seconds = $ENV{TEST_FUZZ_SECONDS} || 15;
+my $seconds = $ENV{TEST_FUZZ_SECONDS} || 10;
 
 system('command -v clang >/dev/null 2>&1') == 0
     or plan skip_all => 'clang is not installed';

@@ -17,7 +17,7 @@ case "$what" in
     build|demo) ;;
     test)
         pkgs="$pkgs slapd ldap-utils libauthen-ntlm-perl libnet-ldap-perl
-              clang libclang-rt-14-dev llvm-14 valgrind" ;;
+              gss-ntlmssp clang libclang-rt-14-dev llvm-14 valgrind" ;;
     *) echo "usage: $0 [build|demo|test]" >&2; exit 2 ;;
 esac
 

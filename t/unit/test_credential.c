@@ -12,8 +12,8 @@ static unsigned char  work[NGX_EXA_TOKEN_MAX];
 static int
 parse(const char *hdr, ngx_exa_cred_t *cred)
 {
-    return ngx_exa_credential_parse((const unsigned char *) hdr, strlen(hdr),
-                                    work, sizeof(work), cred);
+    return ngx_exa_credential_parse(NULL, (const unsigned char *) hdr,
+                                    strlen(hdr), work, sizeof(work), cred);
 }
 
 

@@ -1,0 +1,58 @@
+/*
+ * libFuzzer harness for the Authorization header parser (scheme dispatch,
+ * base64, Basic) and the name normalisation of what it finds.
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ngx_exa_credential.h"
+#include "ngx_exa_name.h"
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    size_t               worklen, klen;
+    unsigned char       *work, *value;
+    ngx_exa_cred_t       cred;
+    unsigned char        key[NGX_EXA_KEY_MAX];
+    ngx_exa_str_t        ours = { 7, (const unsigned char *) "example" };
+    ngx_exa_name_conf_t  nc = { &ours, 1 };
+
+    /* exact-size copies, so that ASan sees any read past the end */
+    value = malloc(size ? size : 1);
+    worklen = size / 4 * 3 + 3;
+    work = malloc(worklen);
+
+    if (value == NULL || work == NULL) {
+        free(value);
+        free(work);
+        return 0;
+    }
+
+    memcpy(value, data, size);
+
+    if (ngx_exa_credential_parse(NULL, value, size, work, worklen, &cred)
+        == NGX_EXA_CRED_USER)
+    {
+        if (cred.user_len == 0 || cred.user_len > NGX_EXA_NAME_MAX
+            || cred.domain_len > NGX_EXA_NAME_MAX)
+        {
+            abort();
+        }
+
+        if (ngx_exa_name_key(&nc, cred.domain, cred.domain_len, cred.user,
+                             cred.user_len, key, &klen) == NGX_EXA_NAME_OK
+            && (klen == 0 || klen > NGX_EXA_KEY_MAX))
+        {
+            abort();
+        }
+    }
+
+    free(value);
+    free(work);
+
+    return 0;
+}

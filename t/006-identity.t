@@ -1,0 +1,365 @@
+# The user from every credential Outlook sends: Basic, NTLM, Negotiate
+# (raw NTLM and SPNEGO), Bearer; the connection's NTLM identity; the
+# unidentified policy; domains.  Tokens come from real clients: curl
+# --ntlm, curl --negotiate with gss-ntlmssp, Perl's Authen::NTLM.
+
+use lib 't/lib';
+use Test::Nginx::Socket;
+use ExchangeAccess::Fixture;
+use Authen::NTLM ();
+use MIME::Base64 qw(encode_base64);
+
+repeat_each(1);
+
+our $Http = <<'CONF';
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+CONF
+
+our $Location = <<'CONF';
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+CONF
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('user_files',
+                      ">>> remote.txt\nalice\ncarol\nerin\@example.com\n")
+        unless defined $block->user_files;
+    $block->set_value('http_config', $block->http_config . $Http);
+    $block->set_value('config', $Location) unless defined $block->config;
+});
+
+# a Type 3 from Authen::NTLM, answering the stand-in's challenge
+sub ntlm3 {
+    my ($user, $domain, $v2) = @_;
+    Authen::NTLM::ntlm_reset();
+    Authen::NTLM::ntlm_user($user);
+    Authen::NTLM::ntlm_domain($domain // '');
+    Authen::NTLM::ntlm_password('Passw0rd!');
+    Authen::NTLM::ntlmv2($v2 // 1);
+    Authen::NTLM::ntlm();
+    return Authen::NTLM::ntlm(ntlm_type2());
+}
+
+sub ntlm1 {
+    Authen::NTLM::ntlm_reset();
+    Authen::NTLM::ntlm_user('x');
+    Authen::NTLM::ntlm_domain('');
+    Authen::NTLM::ntlm_password('x');
+    return Authen::NTLM::ntlm();
+}
+
+sub b64url {
+    my $s = encode_base64(shift, '');
+    $s =~ tr{+/}{-_};
+    $s =~ s/=+$//;
+    return $s;
+}
+
+sub jwt {
+    my $payload = shift;
+    return 'Bearer ' . b64url('{"alg":"RS256","typ":"JWT"}') . '.'
+           . b64url($payload) . '.' . b64url('signature');
+}
+
+# the MS-NLMP 4.2.4.3 Type 3 (user "User"), wrapped in SPNEGO NegTokenResp
+our $SpnegoType3 = 'oYG1MIGyooGvBIGsTlRMTVNTUAADAAAAGAAYAGwAAAAYABgAhAAAAAwADABIAAAACAAIAFQAAAAQABAAXAAAABAAEACcAAAANYKA4gUBKAoAAAAPRABvAG0AYQBpAG4AVQBzAGUAcgBDAE8ATQBQAFUAVABFAFIAmN73uH+Iql2v4t93loihct7xHH1cze8TZ8QwEfMCmKKtNezmTxYzHES9vtknhB+UUYgisbPzUMiVhoLsuz48tw==';
+
+# a GSS Kerberos AP-REQ: names nobody
+our $Kerberos = encode_base64(pack('H*', '6011060' . '92a864886f71201020201006e023000'), '');
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: NTLM Type 3 from Authen::NTLM: a member is forwarded, a non-member denied
+--- request eval
+[('POST /mapi/emsmdb/') x 4]
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm3('alice'),
+ 'Authorization: NTLM ' . main::ntlm3('bob'),
+ 'Authorization: NTLM ' . main::ntlm3('carol', '', 0),
+ 'Authorization: NTLM ' . main::ntlm3('EXAMPLE\carol', '', 0)]
+--- error_code eval
+[200, 403, 200, 403]
+--- response_body_like eval
+[qr/^backend: POST \/mapi\/emsmdb\/ auth=NTLM TlRMTVNTUAAD/, qr/403/, qr/^backend/, qr/403/]
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi
+exchange access denied unidentified user (unidentified: invalid user name), protocol mapi
+
+
+
+=== TEST 2: an NTLM Type 1 is forwarded: the backend answers with its challenge
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+'Authorization: NTLM ' . main::ntlm1()
+--- error_code: 401
+--- response_headers_like
+WWW-Authenticate: ^NTLM TlRMTVNTUAAC
+--- no_error_log
+exchange access denied
+
+
+
+=== TEST 3: the NTLM identity of the connection decides the requests that follow it
+--- pipelined_requests eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/nspi/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm1(), 'Authorization: NTLM ' . main::ntlm3('bob'), '', '']
+--- error_code eval
+[401, 403, 403, 403]
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi
+
+
+
+=== TEST 4: a member's connection: later requests without a header are forwarded
+--- pipelined_requests eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm3('alice'), '', '']
+--- error_code eval
+[200, 401, 401]
+--- response_body_like eval
+[qr/^backend: POST/, qr/^backend: 401/, qr/^backend: 401/]
+
+
+
+=== TEST 5: a new Type 3 on the connection replaces its identity
+--- pipelined_requests eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm3('alice'), '',
+ 'Authorization: NTLM ' . main::ntlm3('bob'), '']
+--- error_code eval
+[200, 401, 403, 403]
+
+
+
+=== TEST 6: the identity is remembered even when the handshake was on an unrestricted path
+--- pipelined_requests eval
+['GET /owa/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm3('bob'), '']
+--- error_code eval
+[200, 403]
+
+
+
+=== TEST 7: a new connection starts without an identity
+--- request eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm3('bob'), '']
+--- error_code eval
+[403, 401]
+
+
+
+=== TEST 8: a full curl --ntlm handshake through the module, then a second request on the connection
+--- exec
+for u in 'EXAMPLE\alice' 'EXAMPLE\bob'; do
+  curl -s -o /dev/null -w '%{http_code} %{num_connects}\n' --ntlm -u "$u:Passw0rd!" \
+       -X POST http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/
+done
+--- exec_stdout
+200 1
+403 1
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi
+--- access_log eval
+[qr/"POST \/mapi\/emsmdb\/ HTTP\/1.1" 401 .*\n.*"POST \/mapi\/emsmdb\/ HTTP\/1.1" 200 /]
+
+
+
+=== TEST 9: curl --ntlm: after the handshake curl sends no credential on the connection
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+    location = /reuse {
+        return 200 "reuse\n";
+    }
+--- exec
+curl -s -o /dev/null -w '%{http_code} %{num_connects}\n' \
+     --ntlm -u 'EXAMPLE\bob:Passw0rd!' \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/owa/ \
+     --next -s -o /dev/null -w '%{http_code} %{num_connects}\n' \
+     --ntlm -u 'EXAMPLE\bob:Passw0rd!' -X POST \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/
+--- exec_stdout
+200 1
+403 0
+--- access_log eval
+[qr{"GET /owa/ HTTP/1.1" 401 .*\n.*"GET /owa/ HTTP/1.1" 200 .*\n.*"POST /mapi/emsmdb/ HTTP/1.1" 403 }]
+--- error_log
+exchange access: decided on the ntlm identity of the connection
+exchange access denied user "bob" (not_member), protocol mapi
+
+
+
+=== TEST 10: curl --negotiate (SPNEGO carrying NTLM, from gss-ntlmssp): a member and a non-member
+--- exec
+cd $TEST_NGINX_HTML_DIR
+for u in alice bob; do
+  echo "EXAMPLE:$u:Passw0rd!" > ntlm_user_file
+  NTLM_USER_FILE=$PWD/ntlm_user_file curl -s -o /dev/null -w '%{http_code}\n' \
+      --negotiate -u : -X POST http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/
+done
+--- exec_stdout
+200
+403
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi
+
+
+
+=== TEST 11: Negotiate: raw NTLMSSP and a SPNEGO NegTokenResp
+--- user_files
+>>> remote.txt
+user
+--- request eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+['Authorization: Negotiate ' . main::ntlm3('User'),
+ "Authorization: Negotiate $main::SpnegoType3",
+ 'Authorization: Negotiate ' . main::ntlm3('bob')]
+--- error_code eval
+[200, 200, 403]
+
+
+
+=== TEST 12: Kerberos names nobody: denied by default, with the credential kind logged
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+"Authorization: Negotiate $main::Kerberos"
+--- error_code: 403
+--- error_log
+exchange access denied unidentified user (unidentified: kerberos), protocol mapi
+
+
+
+=== TEST 13: exchange_access_unidentified pass forwards what names nobody
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_unidentified pass;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+["Authorization: Negotiate $main::Kerberos", 'Authorization: Basic !!',
+ 'Authorization: Basic ' . MIME::Base64::encode_base64('bob:x', '')]
+--- error_code eval
+[200, 200, 403]
+
+
+
+=== TEST 14: Bearer: upn, then the other claims; malformed tokens are unidentified
+--- request eval
+[('POST /mapi/emsmdb/') x 6]
+--- more_headers eval
+['Authorization: ' . main::jwt('{"upn":"erin@example.com"}'),
+ 'Authorization: ' . main::jwt('{"upn":"bob@example.com"}'),
+ 'Authorization: ' . main::jwt('{"unique_name":"erin@example.com"}'),
+ 'Authorization: ' . main::jwt('{"upn":"erin@example.com","upn":"x@y"}'),
+ 'Authorization: Bearer a.b',
+ 'Authorization: Bearer']
+--- error_code eval
+[200, 403, 200, 403, 403, 200]
+--- response_body_like eval
+[qr/^backend/, qr/403/, qr/^backend/, qr/403/, qr/403/, qr/^backend: POST \/mapi\/emsmdb\/ auth=Bearer$/m]
+--- error_log
+exchange access denied user "bob@example.com" (not_member)
+exchange access denied unidentified user (unidentified: bad JSON in JWT)
+exchange access denied unidentified user (unidentified: not a JWT)
+
+
+
+=== TEST 15: exchange_access_bearer_claims sets the claims and their order
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_bearer_claims email;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+['Authorization: ' . main::jwt('{"upn":"bob@example.com","email":"erin@example.com"}'),
+ 'Authorization: ' . main::jwt('{"upn":"erin@example.com"}')]
+--- error_code eval
+[200, 403]
+
+
+
+=== TEST 16: exchange_access_domain: a foreign domain is never a member
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 6]
+--- more_headers eval
+[main::basic_auth('EXAMPLE\alice'), main::basic_auth('EVIL\alice'),
+ main::basic_auth('erin@Example.COM'), main::basic_auth('erin@evil.example'),
+ main::basic_auth('alice'),
+ 'Authorization: NTLM ' . main::ntlm3('EVIL\alice')]
+--- error_code eval
+[200, 403, 200, 403, 200, 403]
+--- error_log
+exchange access denied user "EVIL\alice" (foreign_domain), protocol mapi
+exchange access denied user "erin@evil.example" (foreign_domain), protocol mapi
+
+
+
+=== TEST 17: hostile headers: oversized, scheme only, garbage
+--- request eval
+[('POST /mapi/emsmdb/') x 5]
+--- more_headers eval
+['Authorization: NTLM ' . ('A' x 6000), 'Authorization: NTLM',
+ 'Authorization: Negotiate YIIB', 'Authorization: Digest username="alice"',
+ 'Authorization: NTLM TlRMTVNTUAADAAAA']
+--- error_code eval
+[403, 403, 403, 403, 403]
+--- error_log
+(unidentified: not an NTLM message)
+(unidentified: no token)
+(unidentified: bad DER)
+(unidentified: unknown scheme)
+(unidentified: NTLM authenticate too short)
+--- no_error_log
+[alert]
+
+
+
+=== TEST 18: no password ever reaches the log, even at debug level
+(nginx itself logs request headers at debug level, so the base64 form is
+there; the module never decodes a secret into a log line)
+--- log_level: debug
+--- request eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+[main::basic_auth('bob', 'S3cretPassw0rd'), main::basic_auth('alice', 'S3cretPassw0rd')]
+--- error_code eval
+[403, 200]
+--- no_error_log
+S3cretPassw0rd
