@@ -48,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.uri_len = flen[0];
     req.path = f[0];
     req.path_len = flen[0];
-    req.args = f[1];
+    req.args = flen[1] ? f[1] : NULL;
     req.args_len = flen[1];
 
     if (flen[2]) {

@@ -539,6 +539,10 @@ ngx_exa_emails(const ngx_exa_request_t *req, const unsigned char *query,
         /* query parameters are separated by "&", cookies by ";" */
 
         if (k == 0) {
+            if (query == NULL) {
+                continue;
+            }
+
             p = query;
             last = query + qlen;
             sep = '&';
