@@ -25,15 +25,18 @@ static char *ngx_http_exchange_access_list_param(ngx_conf_t *cf,
     ngx_command_t *dummy, void *conf);
 static ngx_int_t ngx_http_exchange_access_list_read_file(ngx_conf_t *cf,
     ngx_http_exchange_access_list_t *list);
-static ngx_int_t ngx_http_exchange_access_list_parse(
-    ngx_http_exchange_access_list_t *list, u_char *p, size_t size,
-    ngx_pool_t *pool, ngx_array_t *keys, ngx_log_t *log);
+static ngx_int_t ngx_http_exchange_access_list_read(
+    ngx_http_exchange_access_list_t *list, ngx_str_t *name, ngx_pool_t *pool,
+    ngx_array_t *keys, time_t *mtime, ngx_log_t *log);
 static ngx_int_t ngx_http_exchange_access_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
-static ngx_int_t ngx_http_exchange_access_list_install(
-    ngx_http_exchange_access_list_t *list, ngx_array_t *keys, ngx_log_t *log);
 static void ngx_http_exchange_access_list_reap_locked(
     ngx_http_exchange_access_list_t *list);
+static void ngx_http_exchange_access_list_timer(ngx_event_t *ev);
+static void ngx_http_exchange_access_list_file(
+    ngx_http_exchange_access_list_t *list, ngx_log_t *log);
+static void ngx_http_exchange_access_write_state(
+    ngx_http_exchange_access_list_t *list, ngx_array_t *keys, ngx_log_t *log);
 
 
 ngx_http_exchange_access_list_t *
@@ -130,13 +133,22 @@ ngx_http_exchange_access_list_block(ngx_conf_t *cf, ngx_command_t *cmd,
             return NGX_CONF_ERROR;
         }
 
+        list->keys_source = NGX_HTTP_EXCHANGE_ACCESS_SRC_FILE;
+        break;
+
+    case NGX_HTTP_EXCHANGE_ACCESS_SRC_LDAP:
         break;
 
     default:
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "exchange_access_list \"%V\" has no source: "
-                           "give \"file\"", &list->name);
+                           "give \"file\" or \"ldap_url\"", &list->name);
         return NGX_CONF_ERROR;
+    }
+
+    rv = ngx_http_exchange_access_ldap_check(cf, list);
+    if (rv != NGX_CONF_OK) {
+        return rv;
     }
 
     shm_zone = ngx_shared_memory_add(cf, &list->name, list->size,
@@ -166,11 +178,18 @@ ngx_http_exchange_access_list_param(ngx_conf_t *cf, ngx_command_t *dummy,
 {
     ngx_http_exchange_access_list_t  *list;
 
+    char       *rv;
     ssize_t     size;
     ngx_str_t  *value;
 
     list = (ngx_http_exchange_access_list_t *) cf->handler_conf;
     value = cf->args->elts;
+
+    rv = ngx_http_exchange_access_ldap_param(cf, list);
+
+    if (rv != NGX_HTTP_EXCHANGE_ACCESS_NOT_MINE) {
+        return rv;
+    }
 
     if (cf->args->nelts == 2
         && value[0].len == 4 && ngx_strncmp(value[0].data, "zone", 4) == 0)
@@ -235,6 +254,24 @@ static ngx_int_t
 ngx_http_exchange_access_list_read_file(ngx_conf_t *cf,
     ngx_http_exchange_access_list_t *list)
 {
+    list->keys = ngx_array_create(cf->pool, 64, sizeof(ngx_exa_str_t));
+    if (list->keys == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_exchange_access_list_read(list, &list->file, cf->pool,
+                                              list->keys, &list->file_mtime,
+                                              cf->log);
+}
+
+
+/* reads a list file into keys; errors are logged at EMERG */
+
+static ngx_int_t
+ngx_http_exchange_access_list_read(ngx_http_exchange_access_list_t *list,
+    ngx_str_t *name, ngx_pool_t *pool, ngx_array_t *keys, time_t *mtime,
+    ngx_log_t *log)
+{
     u_char           *buf;
     size_t            size;
     ssize_t           n;
@@ -244,15 +281,14 @@ ngx_http_exchange_access_list_read_file(ngx_conf_t *cf,
 
     ngx_memzero(&file, sizeof(ngx_file_t));
 
-    file.name = list->file;
-    file.log = cf->log;
+    file.name = *name;
+    file.log = log;
 
-    file.fd = ngx_open_file(list->file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
-                            0);
+    file.fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
 
     if (file.fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", &list->file);
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      ngx_open_file_n " \"%V\" failed", name);
         return NGX_ERROR;
     }
 
@@ -260,23 +296,23 @@ ngx_http_exchange_access_list_read_file(ngx_conf_t *cf,
     buf = NULL;
 
     if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " \"%V\" failed", &list->file);
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      ngx_fd_info_n " \"%V\" failed", name);
         goto done;
     }
 
     size = (size_t) ngx_file_size(&fi);
 
     if (!ngx_is_file(&fi) || size > NGX_HTTP_EXCHANGE_ACCESS_FILE_MAX) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" is not a regular file of at most %uzM",
-                           &list->file,
-                           (size_t) NGX_HTTP_EXCHANGE_ACCESS_FILE_MAX
-                           / 1024 / 1024);
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "\"%V\" is not a regular file of at most %uzM", name,
+                      (size_t) NGX_HTTP_EXCHANGE_ACCESS_FILE_MAX / 1024 / 1024);
         goto done;
     }
 
-    buf = ngx_alloc(size + 1, cf->log);
+    *mtime = ngx_file_mtime(&fi);
+
+    buf = ngx_alloc(size + 1, log);
     if (buf == NULL) {
         goto done;
     }
@@ -288,19 +324,14 @@ ngx_http_exchange_access_list_read_file(ngx_conf_t *cf,
     }
 
     if ((size_t) n != size) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           ngx_read_file_n " \"%V\" returned only %z bytes "
-                           "instead of %uz", &list->file, n, size);
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      ngx_read_file_n " \"%V\" returned only %z bytes "
+                      "instead of %uz", name, n, size);
         goto done;
     }
 
-    list->keys = ngx_array_create(cf->pool, 64, sizeof(ngx_exa_str_t));
-    if (list->keys == NULL) {
-        goto done;
-    }
-
-    rc = ngx_http_exchange_access_list_parse(list, buf, size, cf->pool,
-                                             list->keys, cf->log);
+    rc = ngx_http_exchange_access_list_parse(list, name, buf, size, pool,
+                                             keys, log);
 
 done:
 
@@ -309,8 +340,8 @@ done:
     }
 
     if (ngx_close_file(file.fd) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
-                      ngx_close_file_n " \"%V\" failed", &list->file);
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                      ngx_close_file_n " \"%V\" failed", name);
     }
 
     return rc;
@@ -322,10 +353,10 @@ done:
  * Every name goes through the same normalisation as a credential's.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_exchange_access_list_parse(ngx_http_exchange_access_list_t *list,
-    u_char *p, size_t size, ngx_pool_t *pool, ngx_array_t *keys,
-    ngx_log_t *log)
+    ngx_str_t *name, u_char *p, size_t size, ngx_pool_t *pool,
+    ngx_array_t *keys, ngx_log_t *log)
 {
     int             rc;
     u_char         *last, *eol, *start, *end, *k;
@@ -369,7 +400,7 @@ ngx_http_exchange_access_list_parse(ngx_http_exchange_access_list_t *list,
             ngx_log_error(NGX_LOG_EMERG, log, 0,
                           "%s in line %ui of \"%V\" "
                           "(exchange_access_list \"%V\")",
-                          ngx_exa_name_strerror(rc), line, &list->file,
+                          ngx_exa_name_strerror(rc), line, name,
                           &list->name);
             return NGX_ERROR;
         }
@@ -444,7 +475,20 @@ ngx_http_exchange_access_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_OK;
     }
 
+    /* a state file only stands in for a list the zone does not have */
+
+    if (list->keys_source == NGX_HTTP_EXCHANGE_ACCESS_SRC_STATE
+        && list->sh->table != NULL)
+    {
+        return NGX_OK;
+    }
+
+    if (list->source == NGX_HTTP_EXCHANGE_ACCESS_SRC_FILE) {
+        list->sh->file_mtime = list->file_mtime;
+    }
+
     rc = ngx_http_exchange_access_list_install(list, list->keys,
+                                               list->keys_source,
                                                shm_zone->shm.log);
 
     if (rc == NGX_DECLINED) {
@@ -465,9 +509,9 @@ ngx_http_exchange_access_init_zone(ngx_shm_zone_t *shm_zone, void *data)
  * NGX_DECLINED (does not fit: the current table stays) or NGX_ERROR.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_exchange_access_list_install(ngx_http_exchange_access_list_t *list,
-    ngx_array_t *keys, ngx_log_t *log)
+    ngx_array_t *keys, ngx_uint_t source, ngx_log_t *log)
 {
     size_t                             size, hdr, keybytes;
     ngx_uint_t                         i;
@@ -521,6 +565,10 @@ ngx_http_exchange_access_list_install(ngx_http_exchange_access_list_t *list,
     sh->loaded = ngx_time();
 
     if (sh->table && ngx_exa_table_equal(sh->table, t)) {
+        if (source != NGX_HTTP_EXCHANGE_ACCESS_SRC_STATE) {
+            sh->source = source;
+        }
+
         ngx_slab_free_locked(shpool, gen);
         ngx_shmtx_unlock(&shpool->mutex);
         return NGX_OK;
@@ -539,6 +587,7 @@ ngx_http_exchange_access_list_install(ngx_http_exchange_access_list_t *list,
     sh->table = t;
     sh->current = gen;
     sh->nelts = t->nelts;
+    sh->source = source;
 
     if (old) {
         old->retired = ngx_time();
@@ -549,8 +598,11 @@ ngx_http_exchange_access_list_install(ngx_http_exchange_access_list_t *list,
     ngx_shmtx_unlock(&shpool->mutex);
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                  "exchange_access_list \"%V\": %uD names loaded, "
-                  "generation %ui", &list->name, t->nelts, gen->generation);
+                  "exchange_access_list \"%V\": %uD names loaded%s, "
+                  "generation %ui", &list->name, t->nelts,
+                  source == NGX_HTTP_EXCHANGE_ACCESS_SRC_STATE
+                  ? " from the state file" : "",
+                  gen->generation);
 
     return NGX_OK;
 }
@@ -622,4 +674,321 @@ ngx_http_exchange_access_list_check(ngx_conf_t *cf)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Refreshes run in the workers: every worker looks once a second whether
+ * a refresh is due and nobody holds the lease; the one that takes the
+ * lease refreshes.  A worker that dies with the lease loses it when it
+ * expires.
+ */
+
+ngx_int_t
+ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                             i;
+    ngx_http_exchange_access_list_t      **lists;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    eamcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                            ngx_http_exchange_access_module);
+    if (eamcf == NULL) {
+        return NGX_OK;
+    }
+
+    lists = eamcf->lists.elts;
+
+    for (i = 0; i < eamcf->lists.nelts; i++) {
+        if (lists[i]->sh == NULL) {
+            continue;
+        }
+
+        lists[i]->timer.handler = ngx_http_exchange_access_list_timer;
+        lists[i]->timer.data = lists[i];
+        lists[i]->timer.log = cycle->log;
+        lists[i]->timer.cancelable = 1;
+
+        ngx_add_timer(&lists[i]->timer, 100 + ngx_random() % 400);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_exchange_access_list_timer(ngx_event_t *ev)
+{
+    time_t                             now;
+    ngx_uint_t                         take;
+    ngx_http_exchange_access_list_t   *list;
+    ngx_http_exchange_access_shctx_t  *sh;
+
+    list = ev->data;
+    sh = list->sh;
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    ngx_add_timer(ev, 1000);
+
+    if (list->running) {
+        return;
+    }
+
+    now = ngx_time();
+    take = 0;
+
+    ngx_shmtx_lock(&list->shpool->mutex);
+
+    ngx_http_exchange_access_list_reap_locked(list);
+
+    if (now >= sh->next_refresh
+        && (sh->lease_pid == 0 || now >= sh->lease_until))
+    {
+        take = 1;
+        sh->lease_pid = ngx_pid;
+        sh->lease_until = now + 2 * list->refresh + 60;
+        sh->last_attempt = now;
+        sh->attempts++;
+
+        if (list->ldap) {
+            sh->lease_until = now + 2 * (list->ldap->timeout / 1000 + 1);
+        }
+    }
+
+    ngx_shmtx_unlock(&list->shpool->mutex);
+
+    if (!take) {
+        return;
+    }
+
+    if (list->source == NGX_HTTP_EXCHANGE_ACCESS_SRC_LDAP) {
+        ngx_http_exchange_access_ldap_refresh(list, ev->log);
+        return;
+    }
+
+    ngx_http_exchange_access_list_file(list, ev->log);
+}
+
+
+/* the file source: read the file again when it changed */
+
+static void
+ngx_http_exchange_access_list_file(ngx_http_exchange_access_list_t *list,
+    ngx_log_t *log)
+{
+    time_t            mtime;
+    ngx_pool_t       *pool;
+    ngx_array_t      *keys;
+    ngx_file_info_t   fi;
+
+    if (ngx_file_info(list->file.data, &fi) == NGX_FILE_ERROR) {
+        ngx_http_exchange_access_list_done(list, NULL,
+                                           "the list file cannot be read",
+                                           log);
+        return;
+    }
+
+    if (ngx_file_mtime(&fi) == list->sh->file_mtime) {
+        ngx_http_exchange_access_list_done(list, NULL, NULL, log);
+        return;
+    }
+
+    pool = ngx_create_pool(16384, log);
+    if (pool == NULL) {
+        ngx_http_exchange_access_list_done(list, NULL, "out of memory", log);
+        return;
+    }
+
+    keys = ngx_array_create(pool, 64, sizeof(ngx_exa_str_t));
+
+    if (keys == NULL
+        || ngx_http_exchange_access_list_read(list, &list->file, pool, keys,
+                                              &mtime, log)
+           != NGX_OK)
+    {
+        ngx_http_exchange_access_list_done(list, NULL,
+                                           "the list file is not valid",
+                                           log);
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    ngx_http_exchange_access_list_done(list, keys, NULL, log);
+
+    list->sh->file_mtime = mtime;
+
+    ngx_destroy_pool(pool);
+}
+
+
+/*
+ * The end of a refresh: the lease goes, the result is installed (or the
+ * last good table stays), and the error log hears of changes of state
+ * only: the first failure, and the recovery.
+ */
+
+void
+ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
+    ngx_array_t *keys, const char *error, ngx_log_t *log)
+{
+    time_t                             now, next, retry;
+    ngx_int_t                          rc;
+    ngx_uint_t                         was_failing, generation;
+    ngx_http_exchange_access_shctx_t  *sh;
+
+    sh = list->sh;
+    now = ngx_time();
+
+    if (keys) {
+        generation = sh->generation;
+
+        rc = ngx_http_exchange_access_list_install(list, keys, list->source,
+                                                   log);
+
+        if (rc == NGX_DECLINED) {
+            error = "the new list does not fit in the zone, "
+                    "make \"zone\" larger";
+
+        } else if (rc != NGX_OK) {
+            error = "the new list could not be built";
+
+        } else if (list->state_file.len
+                   && (generation != sh->generation
+                       || sh->last_success == 0))
+        {
+            ngx_http_exchange_access_write_state(list, keys, log);
+        }
+    }
+
+    /* the next refresh: the interval with 10% of jitter, sooner on error */
+
+    next = list->refresh + (time_t) (ngx_random() % (list->refresh / 10 + 1));
+    retry = ngx_max(1, ngx_min(60, list->refresh / 4));
+
+    ngx_shmtx_lock(&list->shpool->mutex);
+
+    was_failing = sh->failing;
+
+    sh->lease_pid = 0;
+    sh->lease_until = 0;
+    sh->last_duration = (ngx_msec_t) (now - sh->last_attempt) * 1000;
+
+    if (error) {
+        sh->failing = 1;
+        sh->failures++;
+        sh->next_refresh = now + retry;
+        ngx_cpystrn(sh->error, (u_char *) error, sizeof(sh->error));
+
+    } else {
+        sh->failing = 0;
+        sh->next_refresh = now + next;
+
+        if (keys || list->source == NGX_HTTP_EXCHANGE_ACCESS_SRC_FILE) {
+            sh->last_success = now;
+        }
+    }
+
+    ngx_shmtx_unlock(&list->shpool->mutex);
+
+    if (error && !was_failing) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "exchange_access_list \"%V\": refresh failed, "
+                      "%s: %s", &list->name,
+                      sh->table ? "the last good list stays"
+                                : "no list yet, restricted requests from "
+                                  "outside are denied",
+                      error);
+
+    } else if (error) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "exchange_access_list \"%V\": refresh failed "
+                      "again: %s", &list->name, error);
+
+    } else if (was_failing) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "exchange_access_list \"%V\": refresh works again, "
+                      "%ui names", &list->name, sh->nelts);
+    }
+}
+
+
+/* the last good list, one name a line, replaced with one rename */
+
+static void
+ngx_http_exchange_access_write_state(ngx_http_exchange_access_list_t *list,
+    ngx_array_t *keys, ngx_log_t *log)
+{
+    u_char         *buf, *p;
+    size_t          size;
+    ngx_fd_t        fd;
+    ngx_uint_t      i;
+    ngx_exa_str_t  *k;
+    u_char          tmp[NGX_MAX_PATH];
+
+    k = keys->elts;
+    size = sizeof("# exchange_access_list  state, one name a line\n")
+           + list->name.len;
+
+    for (i = 0; i < keys->nelts; i++) {
+        size += k[i].len + 1;
+    }
+
+    buf = ngx_alloc(size, log);
+    if (buf == NULL) {
+        return;
+    }
+
+    p = ngx_sprintf(buf, "# exchange_access_list %V state, one name a line\n",
+                    &list->name);
+
+    for (i = 0; i < keys->nelts; i++) {
+        p = ngx_cpymem(p, k[i].data, k[i].len);
+        *p++ = '\n';
+    }
+
+    if (list->state_file.len + 32 > sizeof(tmp)) {
+        ngx_free(buf);
+        return;
+    }
+
+    ngx_sprintf(tmp, "%V.%P.tmp%Z", &list->state_file, ngx_pid);
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+                       NGX_FILE_DEFAULT_ACCESS);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      ngx_open_file_n " \"%s\" failed (state_file of "
+                      "exchange_access_list \"%V\")", tmp, &list->name);
+        ngx_free(buf);
+        return;
+    }
+
+    if (ngx_write_fd(fd, buf, p - buf) != p - buf) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      ngx_write_fd_n " \"%s\" failed", tmp);
+        ngx_close_file(fd);
+        ngx_delete_file(tmp);
+        ngx_free(buf);
+        return;
+    }
+
+    ngx_close_file(fd);
+    ngx_free(buf);
+
+    if (ngx_rename_file(tmp, list->state_file.data) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      ngx_rename_file_n " \"%s\" to \"%V\" failed",
+                      tmp, &list->state_file);
+        ngx_delete_file(tmp);
+    }
 }

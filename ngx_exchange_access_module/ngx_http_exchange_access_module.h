@@ -16,11 +16,22 @@
 #include "ngx_exa_classify.h"
 #include "ngx_exa_credential.h"
 #include "ngx_exa_name.h"
+#include "ngx_exa_ldap.h"
 
 
 #define NGX_HTTP_EXCHANGE_ACCESS_SRC_NONE   0
 #define NGX_HTTP_EXCHANGE_ACCESS_SRC_FILE   1
 #define NGX_HTTP_EXCHANGE_ACCESS_SRC_LDAP   2
+#define NGX_HTTP_EXCHANGE_ACCESS_SRC_STATE  3
+
+#define NGX_HTTP_EXCHANGE_ACCESS_NESTED_OFF    0
+#define NGX_HTTP_EXCHANGE_ACCESS_NESTED_CHAIN  1
+#define NGX_HTTP_EXCHANGE_ACCESS_NESTED_WALK   2
+
+#define NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN    256
+
+/* what a list block line handler returns for a line it does not know */
+#define NGX_HTTP_EXCHANGE_ACCESS_NOT_MINE   ((char *) -2)
 
 
 /* a generation of the table, as it lives in the zone */
@@ -45,7 +56,50 @@ typedef struct {
     ngx_uint_t                        generation;
     time_t                            loaded;     /* last table installed */
     ngx_uint_t                        nelts;
+    ngx_uint_t                        source;     /* of the current table */
+
+    /* refreshes: one worker at a time, under a lease that expires */
+    ngx_pid_t                         lease_pid;
+    time_t                            lease_until;
+    time_t                            next_refresh;
+    time_t                            last_attempt;
+    time_t                            last_success;
+    ngx_msec_t                        last_duration;
+    ngx_uint_t                        attempts;
+    ngx_uint_t                        failures;
+    ngx_uint_t                        failing;    /* unsigned:1 */
+    time_t                            file_mtime;
+    u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_shctx_t;
+
+
+typedef struct {
+    ngx_str_t                         url;
+    ngx_str_t                         host;       /* for SNI and the check */
+    ngx_addr_t                       *addrs;
+    ngx_uint_t                        naddrs;
+    ngx_uint_t                        ldaps;      /* unsigned:1 */
+} ngx_http_exchange_access_ldap_url_t;
+
+
+typedef struct {
+    ngx_array_t                      *urls;       /* of ldap_url_t */
+    ngx_flag_t                        starttls;
+    ngx_flag_t                        verify;
+    ngx_str_t                         trusted;
+    ngx_str_t                         bind_dn;
+    ngx_str_t                         password;
+    ngx_str_t                         password_file;
+    ngx_str_t                         base;
+    ngx_array_t                      *groups;     /* of ngx_str_t, with NUL */
+    ngx_uint_t                        nested;
+    ngx_str_t                         filter;
+    ngx_array_t                      *attrs;      /* of char *, with NUL */
+    ngx_msec_t                        timeout;
+#if (NGX_SSL)
+    ngx_ssl_t                        *ssl;
+#endif
+} ngx_http_exchange_access_ldap_conf_t;
 
 
 typedef struct {
@@ -55,7 +109,17 @@ typedef struct {
     size_t                            size;
 
     ngx_str_t                         file;
-    ngx_array_t                      *keys;       /* of ngx_str_t */
+    time_t                            file_mtime;
+    ngx_array_t                      *keys;       /* of ngx_exa_str_t */
+    ngx_uint_t                        keys_source;
+
+    ngx_http_exchange_access_ldap_conf_t  *ldap;
+    time_t                            refresh;
+    ngx_str_t                         state_file;
+
+    /* per worker */
+    ngx_event_t                       timer;
+    void                             *running;    /* a refresh under way */
 
     ngx_shm_zone_t                   *shm_zone;
     ngx_slab_pool_t                  *shpool;
@@ -69,7 +133,6 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                       lists;      /* of list_t * */
-    ngx_exa_name_conf_t               names;      /* of list entries */
 } ngx_http_exchange_access_main_conf_t;
 
 
@@ -80,6 +143,22 @@ char *ngx_http_exchange_access_list_block(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_http_exchange_access_list_check(ngx_conf_t *cf);
 ngx_int_t ngx_http_exchange_access_list_lookup(
     ngx_http_exchange_access_list_t *list, u_char *key, size_t len);
+ngx_int_t ngx_http_exchange_access_list_install(
+    ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
+    ngx_uint_t source, ngx_log_t *log);
+ngx_int_t ngx_http_exchange_access_list_parse(
+    ngx_http_exchange_access_list_t *list, ngx_str_t *name, u_char *p,
+    size_t size, ngx_pool_t *pool, ngx_array_t *keys, ngx_log_t *log);
+ngx_int_t ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle);
+void ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
+    ngx_array_t *keys, const char *error, ngx_log_t *log);
+
+char *ngx_http_exchange_access_ldap_param(ngx_conf_t *cf,
+    ngx_http_exchange_access_list_t *list);
+char *ngx_http_exchange_access_ldap_check(ngx_conf_t *cf,
+    ngx_http_exchange_access_list_t *list);
+void ngx_http_exchange_access_ldap_refresh(
+    ngx_http_exchange_access_list_t *list, ngx_log_t *log);
 
 
 extern ngx_module_t  ngx_http_exchange_access_module;

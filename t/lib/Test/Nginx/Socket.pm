@@ -15,6 +15,9 @@ package Test::Nginx::Socket;
 #
 # plus one section of its own:
 #
+#   --- wait_for        a regex (or lines, each a substring) that the error
+#                       log must show before the requests are sent; up to
+#                       10 seconds
 #   --- exec            a shell command run while nginx is up; its stdout
 #                       is checked by --- exec_stdout / --- exec_stdout_like
 #                       and its exit status by --- exec_exit (default 0)
@@ -697,6 +700,24 @@ sub run_block {
     chomp $timeout;
     $timeout =~ s/s$//;
 
+    if (defined(my $w = $block->wait_for)) {
+        my @want = log_patterns($w);
+        my $t0 = time;
+        my $text = '';
+
+        while (time - $t0 < 10) {
+            $text = read_file("$ServRoot/logs/error.log", $ErrLogOffset);
+            last unless grep { ref $_ ? $text !~ $_ : index($text, $_) < 0 }
+                        @want;
+            sleep 0.05;
+        }
+
+        for my $p (@want) {
+            $ok &= ok(ref $p ? $text =~ $p : index($text, $p) >= 0,
+                      "$name - the error log showed \"$p\" in time");
+        }
+    }
+
     for my $rep (1 .. $RepeatEach) {
         my $tag = $RepeatEach > 1 ? "$name (repeat $rep)" : $name;
 
@@ -785,6 +806,11 @@ sub run_tests {
 
     my @only = grep { $_->has('ONLY') } @blocks;
     @blocks = @only if @only;
+
+    # TEST_NGINX_BLOCK=7 runs "=== TEST 7: ..." alone
+    if (my $want = $ENV{TEST_NGINX_BLOCK}) {
+        @blocks = grep { $_->name =~ /^TEST \Q$want\E:/ } @blocks;
+    }
 
     for my $b (@blocks) {
         if ($b->has('SKIP')) {

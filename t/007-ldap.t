@@ -1,0 +1,451 @@
+# The LDAP source against a real OpenLDAP slapd started for this file:
+# membership modes, refreshes, TLS, bind errors, outages, state files.
+
+use lib 't/lib';
+use Test::Nginx::Socket;
+use ExchangeAccess::Fixture;
+use ExchangeAccess::Slapd;
+
+repeat_each(1);
+
+our $Slapd = ExchangeAccess::Slapd->start(base => 1);
+$Slapd->{owner} = $$;
+
+$ENV{TEST_NGINX_STATE_DIR} = "$ENV{TEST_NGINX_LDAP_DIR}/state";
+mkdir $ENV{TEST_NGINX_STATE_DIR};
+
+# the workers write the state file: they run as nobody here
+chmod 0777, $ENV{TEST_NGINX_STATE_DIR};
+
+# a list block; %s: the lines that differ between tests
+sub list {
+    my ($extra, %o) = @_;
+    my $url = $o{url} || 'ldap://127.0.0.1:$TEST_NGINX_LDAP_PORT';
+    my $group = $o{group} || 'cn=outlook-remote,ou=groups,dc=example,dc=com';
+
+    return <<"CONF";
+    exchange_access_list remote {
+        zone 1m;
+        ldap_url $url;
+        ldap_bind_dn "uid=svc-nginx,ou=service,dc=example,dc=com";
+        ldap_bind_password_file \$TEST_NGINX_HTML_DIR/ldap.secret;
+        ldap_base "dc=example,dc=com";
+        ldap_group "$group";
+        ldap_timeout 2s;
+        refresh 1s;
+$extra
+    }
+CONF
+}
+
+our $Location = <<'CONF';
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+CONF
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('user_files', ">>> ldap.secret\nSvc-Passw0rd\n")
+        unless defined $block->user_files;
+    $block->set_value('config', $Location) unless defined $block->config;
+});
+
+sub code_of {
+    my $user = shift;
+    return "curl -s -o /dev/null -w '$user %{http_code}\\n' "
+         . "-u '$user:pw' http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/mapi/emsmdb/";
+}
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: walk: nested three levels deep, direct members, UPNs; others denied
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- request eval
+[('POST /mapi/emsmdb/') x 6]
+--- more_headers eval
+[main::basic_auth('EXAMPLE\alice'), main::basic_auth('carol'),
+ main::basic_auth('alice@example.test'), main::basic_auth('hank'),
+ main::basic_auth('bob'), main::basic_auth('dave')]
+--- error_code eval
+[200, 200, 200, 200, 403, 403]
+--- no_error_log
+Svc-Passw0rd
+refresh failed
+
+
+
+=== TEST 2: off: direct members only
+--- http_config eval
+main::list('        ldap_nested off;')
+--- wait_for
+exchange_access_list "remote": 4 names loaded
+--- request eval
+[('POST /mapi/emsmdb/') x 2]
+--- more_headers eval
+[main::basic_auth('carol'), main::basic_auth('alice')]
+--- error_code eval
+[200, 403]
+
+
+
+=== TEST 3: ldap_filter takes out a disabled account
+--- http_config eval
+main::list('        ldap_nested walk;
+        ldap_filter "(!(userAccountControl:1.2.840.113556.1.4.803:=2))";')
+--- wait_for
+exchange_access_list "remote": 4 names loaded
+--- request eval
+[('POST /mapi/emsmdb/') x 2]
+--- more_headers eval
+[main::basic_auth('alice'), main::basic_auth('hank')]
+--- error_code eval
+[200, 403]
+
+
+
+=== TEST 4: a cycle of groups ends, and both members are found
+--- http_config eval
+main::list('        ldap_nested walk;', group => 'cn=cycle-a,ou=groups,dc=example,dc=com')
+--- wait_for
+exchange_access_list "remote": 4 names loaded
+--- request eval
+[('POST /mapi/emsmdb/') x 3]
+--- more_headers eval
+[main::basic_auth('erin'), main::basic_auth('frank'), main::basic_auth('alice')]
+--- error_code eval
+[200, 200, 403]
+
+
+
+=== TEST 5: chain against a server without the in-chain rule: an empty answer is refused, the module fails closed
+--- http_config eval
+main::list('        ldap_nested chain;')
+--- wait_for
+found nobody although the groups have 3 members
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('carol')
+--- error_code: 403
+--- error_log
+refresh failed, no list yet, restricted requests from outside are denied
+exchange access denied user "carol" (list_unavailable)
+
+
+
+=== TEST 6: a user added to the group is let in, and out again when removed, after the next refresh
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec
+cd $TEST_NGINX_LDAP_DIR
+mod() { ldapmodify -x -H ldap://127.0.0.1:$TEST_NGINX_LDAP_PORT \
+        -D cn=admin,dc=example,dc=com -w secret >/dev/null; }
+code() { curl -s -o /dev/null -w "$1 %{http_code}\n" -u "$1:pw" \
+         http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/; }
+wait_gen() { for i in $(seq 100); do
+    grep -q "names loaded, generation $1" $TEST_NGINX_LOG_DIR/error.log && return
+    sleep 0.1; done; }
+code bob
+printf 'dn: cn=level3,ou=groups,dc=example,dc=com\nchangetype: modify\nadd: member\nmember: uid=bob,ou=people,dc=example,dc=com\n' | mod
+wait_gen 2
+code bob
+printf 'dn: cn=level3,ou=groups,dc=example,dc=com\nchangetype: modify\ndelete: member\nmember: uid=bob,ou=people,dc=example,dc=com\n' | mod
+wait_gen 3
+code bob
+code alice
+--- exec_stdout
+bob 403
+bob 200
+bob 403
+alice 200
+
+
+
+=== TEST 7: LDAPS with the right CA
+--- http_config eval
+main::list('        ldap_nested walk;
+        ldap_trusted_certificate $TEST_NGINX_LDAP_CA;',
+    url => 'ldaps://127.0.0.1:$TEST_NGINX_LDAPS_PORT')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 200
+
+
+
+=== TEST 8: StartTLS with the right CA
+--- http_config eval
+main::list('        ldap_nested walk;
+        ldap_starttls on;
+        ldap_trusted_certificate $TEST_NGINX_LDAP_CA;')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 200
+
+
+
+=== TEST 9: LDAPS with a wrong CA is refused, clearly
+--- http_config eval
+main::list('        ldap_nested walk;
+        ldap_trusted_certificate $TEST_NGINX_LDAP_OTHER_CA;',
+    url => 'ldaps://127.0.0.1:$TEST_NGINX_LDAPS_PORT')
+--- wait_for eval
+qr/refresh failed, no list yet.*certificate verify error: \(\d+:[^)]+\)/
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 403
+
+
+
+=== TEST 10: StartTLS with a wrong CA is refused
+--- http_config eval
+main::list('        ldap_nested walk;
+        ldap_starttls on;
+        ldap_trusted_certificate $TEST_NGINX_LDAP_OTHER_CA;')
+--- wait_for
+certificate verify error
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 403
+
+
+
+=== TEST 11: a certificate that does not name the server is refused
+--- http_config eval
+main::list('        ldap_nested walk;
+        ldap_trusted_certificate $TEST_NGINX_LDAP_CA;',
+    url => 'ldaps://127.0.0.2:$TEST_NGINX_LDAPS_PORT')
+--- wait_for
+certificate does not match "127.0.0.2"
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 403
+
+
+
+=== TEST 12: a wrong bind password: a clear error, and the password nowhere in the log
+--- user_files
+>>> ldap.secret
+Wr0ng-Passw0rd
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- wait_for
+bind as "uid=svc-nginx,ou=service,dc=example,dc=com" failed (49: Invalid credentials)
+--- log_level: debug
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 403
+--- no_error_log
+Wr0ng-Passw0rd
+
+
+
+=== TEST 13: the first URL is dead, the second answers
+--- http_config eval
+main::list('        ldap_nested walk;', url => 'ldap://127.0.0.1:1 ldap://127.0.0.1:$TEST_NGINX_LDAP_PORT')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 200
+--- no_error_log
+refresh failed
+
+
+
+=== TEST 14: the directory going down later: the last list stays, and coming back is logged once
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec
+code() { curl -s -o /dev/null -w "$1 %{http_code}\n" -u "$1:pw" \
+         http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/; }
+kill -STOP $(cat $TEST_NGINX_LDAP_DIR/slapd.pid)
+for i in $(seq 100); do
+  grep -q 'refresh failed, the last good list stays' $TEST_NGINX_LOG_DIR/error.log && break
+  sleep 0.1
+done
+code alice
+code bob
+kill -CONT $(cat $TEST_NGINX_LDAP_DIR/slapd.pid)
+for i in $(seq 100); do
+  grep -q 'refresh works again' $TEST_NGINX_LOG_DIR/error.log && break
+  sleep 0.1
+done
+code alice
+--- exec_stdout
+alice 200
+bob 403
+alice 200
+--- error_log
+refresh failed, the last good list stays
+timed out
+refresh works again, 6 names
+--- timeout: 30
+
+
+
+=== TEST 15: a server that accepts and never answers: requests are served meanwhile
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec
+kill -STOP $(cat $TEST_NGINX_LDAP_DIR/slapd.pid)
+sleep 1.5
+s=$(date +%s%N)
+curl -s -o /dev/null -w '%{http_code}\n' -u 'alice:pw' \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/
+e=$(date +%s%N)
+kill -CONT $(cat $TEST_NGINX_LDAP_DIR/slapd.pid)
+[ $(( (e - s) / 1000000 )) -lt 500 ] && echo fast
+--- exec_stdout
+200
+fast
+
+
+
+=== TEST 16: the list is written to the state file
+--- http_config eval
+main::list('        ldap_nested walk;
+        state_file $TEST_NGINX_STATE_DIR/remote.list;')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec
+sleep 0.5; grep -v '^#' $TEST_NGINX_STATE_DIR/remote.list | sort
+--- exec_stdout
+alice
+alice@example.test
+carol
+carol@example.test
+hank
+hank@example.test
+
+
+
+=== TEST 17: directory down at start, with a state file: its list is used
+--- init
+$main::Slapd->stop;
+--- http_config eval
+main::list('        ldap_nested walk;
+        state_file $TEST_NGINX_STATE_DIR/remote.list;')
+--- wait_for
+refresh failed, the last good list stays
+--- request eval
+[('POST /mapi/emsmdb/') x 2]
+--- more_headers eval
+[main::basic_auth('alice'), main::basic_auth('bob')]
+--- error_code eval
+[200, 403]
+--- error_log
+6 names loaded from the state file
+
+
+
+=== TEST 18: directory down at start, without a state file: fail closed
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- wait_for
+refresh failed, no list yet, restricted requests from outside are denied
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 403
+--- error_log
+exchange access denied user "alice" (list_unavailable)
+
+
+
+=== TEST 19: configuration errors: a missing password file
+--- init
+$main::Slapd->launch;
+--- user_files
+>>> other
+x
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- must_die
+--- error_log eval
+qr/open\(\) ".*ldap\.secret" failed \(ldap_bind_password_file\) \(2: No such file or directory\)/
+
+
+
+=== TEST 20: configuration errors: a bad URL, a bad filter, a missing group
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        ldap_url http://127.0.0.1;
+    }
+--- must_die
+--- error_log
+invalid ldap_url "http://127.0.0.1": it must start with ldap:// or ldaps://
+
+
+
+=== TEST 21: configuration errors: a filter that is not one filter
+--- http_config eval
+main::list('        ldap_filter "(a=b)(c=d)";')
+--- must_die
+--- error_log
+invalid ldap_filter "(a=b)(c=d)": it must be one filter in parentheses
+
+
+
+=== TEST 22: a group that does not exist: the refresh fails, clearly
+--- http_config eval
+main::list('        ldap_nested walk;', group => 'cn=nowhere,ou=groups,dc=example,dc=com')
+--- wait_for
+reading group "cn=nowhere,ou=groups,dc=example,dc=com" failed (32: No such object)
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 403
+
+
+
+=== TEST 23: two workers: the list is loaded once per change, by one of them
+--- workers: 2
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- wait: 2.5
+--- request eval
+[('POST /mapi/emsmdb/') x 4]
+--- more_headers eval
+[(main::basic_auth('alice'), main::basic_auth('bob')) x 2]
+--- error_code eval
+[200, 403, 200, 403]
+--- no_error_log eval
+[qr/names loaded, generation 2/]
