@@ -449,3 +449,28 @@ exchange_access_list "remote": 6 names loaded
 [200, 403, 200, 403]
 --- no_error_log eval
 [qr/names loaded, generation 2/]
+
+
+
+=== TEST 24: a reload while the directory is down keeps the zone and its list
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec
+code() { curl -s -o /dev/null -w "$1 %{http_code}\n" -u "$1:pw" \
+         http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/; }
+kill -STOP $(cat $TEST_NGINX_LDAP_DIR/slapd.pid)
+kill -HUP $(cat $TEST_NGINX_LOG_DIR/nginx.pid)
+for i in $(seq 100); do
+  grep -q 'reconfiguring' $TEST_NGINX_LOG_DIR/error.log && break; sleep 0.1
+done
+sleep 1
+code alice
+code bob
+kill -CONT $(cat $TEST_NGINX_LDAP_DIR/slapd.pid)
+--- exec_stdout
+alice 200
+bob 403
+--- no_error_log
+names loaded, generation 2

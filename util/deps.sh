@@ -17,7 +17,9 @@ case "$what" in
     build|demo) ;;
     test)
         pkgs="$pkgs slapd ldap-utils libauthen-ntlm-perl libnet-ldap-perl
-              gss-ntlmssp clang libclang-rt-14-dev llvm-14 valgrind" ;;
+              libnet-ldap-server-perl gss-ntlmssp samba samba-dsdb-modules
+              samba-vfs-modules ldb-tools clang libclang-rt-14-dev llvm-14
+              valgrind" ;;
     *) echo "usage: $0 [build|demo|test]" >&2; exit 2 ;;
 esac
 

@@ -263,6 +263,7 @@ sub pid {
 
 sub stop_pidfile {
     my $self = shift;
+    local $?;
     my $pid = $self->pid or return;
     kill 'TERM', $pid;
 

@@ -1,0 +1,82 @@
+# A directory of 100,000 users and a group of 50,000 of them: the list loads
+# through paged searches, every member is in, nobody else is.
+
+use lib 't/lib';
+use Test::Nginx::Socket;
+use ExchangeAccess::Fixture;
+use ExchangeAccess::Slapd;
+
+repeat_each(1);
+
+sub big_ldif {
+    my ($users, $members) = @_;
+    my $b = $ExchangeAccess::Slapd::Base;
+    my @l = ("dn: $b\nobjectClass: dcObject\nobjectClass: organization\n"
+             . "dc: example\no: Example\n\n",
+             "dn: ou=people,$b\nobjectClass: organizationalUnit\nou: people\n\n",
+             "dn: ou=groups,$b\nobjectClass: organizationalUnit\nou: groups\n\n",
+             "dn: ou=service,$b\nobjectClass: organizationalUnit\nou: service\n\n",
+             "dn: uid=svc-nginx,ou=service,$b\nobjectClass: account\n"
+             . "objectClass: simpleSecurityObject\nuid: svc-nginx\n"
+             . "userPassword: Svc-Passw0rd\n\n");
+
+    for my $i (1 .. $users) {
+        my $u = sprintf('user%06d', $i);
+        push @l, "dn: uid=$u,ou=people,$b\nobjectClass: inetOrgPerson\n"
+               . "objectClass: adUser\nuid: $u\ncn: $u\nsn: $u\n"
+               . "sAMAccountName: $u\nuserPrincipalName: $u\@EXAMPLE.TEST\n\n";
+    }
+
+    push @l, "dn: cn=big-group,ou=groups,$b\nobjectClass: groupOfNames\n"
+           . "cn: big-group\n"
+           . join('', map { sprintf("member: uid=user%06d,ou=people,$b\n", $_) }
+                      1 .. $members)
+           . "\n";
+
+    return join '', @l;
+}
+
+our $Slapd = ExchangeAccess::Slapd->start(
+    dir => "$ENV{PWD}/t/servroot-slapd-big",
+    ldif => big_ldif(100000, 50000));
+$Slapd->{owner} = $$;
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: 50,000 members of 100,000 users, walking the group and paging the users
+--- http_config
+    exchange_access_list big {
+        zone 32m;
+        ldap_url ldap://127.0.0.1:$TEST_NGINX_LDAP_PORT;
+        ldap_bind_dn "uid=svc-nginx,ou=service,dc=example,dc=com";
+        ldap_bind_password_file $TEST_NGINX_HTML_DIR/ldap.secret;
+        ldap_base "dc=example,dc=com";
+        ldap_group "cn=big-group,ou=groups,dc=example,dc=com";
+        ldap_nested walk;
+        ldap_timeout 10s;
+        refresh 600s;
+    }
+--- user_files
+>>> ldap.secret
+Svc-Passw0rd
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi list=big;
+        proxy_pass http://exchange_backend;
+    }
+--- log_level: info
+--- wait_for
+exchange_access_list "big": 100000 names loaded
+--- request eval
+[('POST /mapi/emsmdb/') x 5]
+--- more_headers eval
+[main::basic_auth('user000001'), main::basic_auth('USER050000'),
+ main::basic_auth('user025000@example.test'), main::basic_auth('user050001'),
+ main::basic_auth('user099999')]
+--- error_code eval
+[200, 200, 200, 403, 403]
+--- no_error_log
+refresh failed

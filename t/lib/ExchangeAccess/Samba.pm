@@ -1,0 +1,210 @@
+package ExchangeAccess::Samba;
+
+# A private Samba Active Directory domain controller for the tests: domain
+# EXAMPLE, realm EXAMPLE.TEST, provisioned into its own directory, serving
+# LDAP on one loopback address only (ports 389 and 636 are fixed there).
+#
+#   my $dc = ExchangeAccess::Samba->start(bulk => 1200);
+#
+# Users alice bob carol dave erin (erin disabled), groups Outlook Remote >
+# Outlook Nested > alice, Outlook Remote > carol and erin, Denied > bob, and
+# with bulk => N a group "Big Group" of N users bulk00001...
+
+use strict;
+use warnings;
+
+use Cwd qw(cwd);
+use File::Path qw(make_path remove_tree);
+use IO::Socket::INET;
+use POSIX ();
+use Time::HiRes qw(sleep);
+
+our $AdminPassword = 'Adm1nPassw0rd!';
+our $Base = 'DC=example,DC=test';
+
+sub run {
+    my $cmd = shift;
+    my $out = `$cmd 2>&1`;
+    die "failed: $cmd\n$out" if $?;
+    return $out;
+}
+
+# a daemon that a package started may hold the LDAP port: stop it
+sub free_port {
+    my ($ip, $port) = @_;
+
+    for my $pidfile ('/run/slapd/slapd.pid', '/run/samba/samba.pid',
+                     '/var/run/samba/samba.pid')
+    {
+        my $s = IO::Socket::INET->new(LocalAddr => $ip, LocalPort => $port,
+                                      ReuseAddr => 1, Proto => 'tcp');
+        if ($s) {
+            close $s;
+            return 1;
+        }
+
+        next unless open my $fh, '<', $pidfile;
+        my $pid = <$fh>;
+        chomp $pid if defined $pid;
+        next unless $pid && $pid =~ /^\d+$/;
+        kill 'TERM', $pid;
+        for (1 .. 50) { last unless kill 0, $pid; sleep 0.1; }
+    }
+
+    my $s = IO::Socket::INET->new(LocalAddr => $ip, LocalPort => $port,
+                                  ReuseAddr => 1, Proto => 'tcp');
+    return $s ? 1 : 0;
+}
+
+sub start {
+    my ($class, %o) = @_;
+
+    my $ip = $o{ip} || '127.0.0.1';
+    my $d = $o{dir} || cwd() . '/t/servroot-samba';
+    my $self = bless { dir => $d, ip => $ip }, $class;
+
+    $self->stop;
+
+    free_port($ip, 389) && free_port($ip, 636)
+        or die "ports 389 and 636 of $ip are in use\n";
+
+    remove_tree($d);
+    make_path($d);
+
+    run("samba-tool domain provision --realm=EXAMPLE.TEST --domain=EXAMPLE"
+        . " --server-role=dc --dns-backend=NONE --use-rfc2307"
+        . " --adminpass='$AdminPassword' --host-name=DC1 --targetdir=$d"
+        . " --option='interfaces=$ip' --option='bind interfaces only=yes'");
+
+    make_path("$d/tls");
+    run("openssl req -x509 -newkey rsa:2048 -nodes -days 2"
+        . " -subj /CN=dc1.example.test"
+        . " -addext 'subjectAltName=IP:$ip,DNS:dc1.example.test'"
+        . " -keyout $d/tls/key.pem -out $d/tls/cert.pem");
+    chmod 0600, "$d/tls/key.pem";
+
+    my $conf = "$d/etc/smb.conf";
+    open my $fh, '<', $conf or die "$conf: $!";
+    local $/;
+    my $c = <$fh>;
+    close $fh;
+
+    $c =~ s/\tserver services = [^\n]*\n/\tserver services = ldap, cldap, kdc, rpc\n/;
+    $c =~ s/\tlog file = [^\n]*\n/\tlog file = $d\/log.%m\n/;
+    $c =~ s{\tpath = /var/lib/samba/printers\n}{\tpath = $d/printers\n};
+    $c =~ s/\[global\]\n/[global]\n\tldap server require strong auth = no\n\tdisable netbios = yes\n\tsmb ports = 1445\n\ttls enabled = yes\n\ttls keyfile = $d\/tls\/key.pem\n\ttls certfile = $d\/tls\/cert.pem\n\ttls cafile = \n/;
+
+    open $fh, '>', $conf or die "$conf: $!";
+    print $fh $c;
+    close $fh;
+
+    $self->{conf} = $conf;
+
+    if ($o{bulk}) {
+        $self->bulk($o{bulk});
+    }
+
+    $self->launch;
+    $self->seed;
+
+    $ENV{TEST_NGINX_AD_IP} = $ip;
+    $ENV{TEST_NGINX_AD_CA} = "$d/tls/cert.pem";
+
+    return $self;
+}
+
+# many users at once, offline: ldbadd into the database before samba runs
+sub bulk {
+    my ($self, $n) = @_;
+    my $d = $self->{dir};
+    my $l = '';
+
+    for my $i (1 .. $n) {
+        my $u = sprintf('bulk%05d', $i);
+        $l .= "dn: CN=$u,CN=Users,$Base\nobjectClass: user\n"
+            . "sAMAccountName: $u\nuserPrincipalName: $u\@example.test\n\n";
+    }
+
+    $l .= "dn: CN=Big Group,CN=Users,$Base\nobjectClass: group\n"
+        . "sAMAccountName: Big Group\n"
+        . join('', map { sprintf("member: CN=bulk%05d,CN=Users,$Base\n", $_) }
+                   1 .. $n)
+        . "\n";
+
+    open my $fh, '>', "$d/bulk.ldif" or die;
+    print $fh $l;
+    close $fh;
+
+    run("ldbadd -H $d/private/sam.ldb $d/bulk.ldif --nosync");
+}
+
+sub launch {
+    my $self = shift;
+    my ($d, $ip) = @$self{qw(dir ip)};
+
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        POSIX::setsid();
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', "$d/samba.out";
+        open STDERR, '>&', \*STDOUT;
+        { exec "samba", "-i", "-s", $self->{conf}, "--debug-stdout", "-d1" };
+        POSIX::_exit(127);
+    }
+
+    $self->{pid} = $pid;
+    $self->{owner} = $$;
+
+    for (1 .. 150) {
+        return if system("ldapsearch -x -H ldap://$ip -s base -b ''"
+                         . " dnsHostName >/dev/null 2>&1") == 0;
+        sleep 0.2;
+    }
+
+    die "samba did not start\n";
+}
+
+sub tool {
+    my ($self, $args) = @_;
+    run("samba-tool $args -s $self->{conf}");
+}
+
+sub seed {
+    my $self = shift;
+
+    for my $u (qw(alice bob carol dave erin svc-nginx)) {
+        $self->tool("user create $u 'Passw0rd!'");
+    }
+
+    $self->tool("user disable erin");
+    $self->tool("group add 'Outlook Remote'");
+    $self->tool("group add 'Outlook Nested'");
+    $self->tool("group add Denied");
+    $self->tool("group addmembers 'Outlook Nested' alice");
+    $self->tool("group addmembers 'Outlook Remote' 'Outlook Nested',carol,erin");
+    $self->tool("group addmembers Denied bob");
+}
+
+sub stop {
+    my $self = shift;
+    local $?;
+    my $pid = $self->{pid} or return;
+    kill 'TERM', $pid;
+
+    for (1 .. 100) {
+        last if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        sleep 0.1;
+    }
+
+    kill 'KILL', -$pid;
+    $self->{pid} = undef;
+}
+
+sub DESTROY {
+    my $self = shift;
+    $self->stop if $self->{owner} && $self->{owner} == $$;
+}
+
+1;
