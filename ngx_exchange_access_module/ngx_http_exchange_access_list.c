@@ -770,6 +770,8 @@ ngx_http_exchange_access_list_timer(ngx_event_t *ev)
         return;
     }
 
+    list->started = ngx_current_msec;
+
     if (list->source == NGX_HTTP_EXCHANGE_ACCESS_SRC_LDAP) {
         ngx_http_exchange_access_ldap_refresh(list, ev->log);
         return;
@@ -880,7 +882,7 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
 
     sh->lease_pid = 0;
     sh->lease_until = 0;
-    sh->last_duration = (ngx_msec_t) (now - sh->last_attempt) * 1000;
+    sh->last_duration = ngx_current_msec - list->started;
 
     if (error) {
         sh->failing = 1;

@@ -15,11 +15,6 @@
 #define NGX_HTTP_EXCHANGE_ACCESS_ON         1
 #define NGX_HTTP_EXCHANGE_ACCESS_AUDIT      2
 
-#define NGX_HTTP_EXCHANGE_ACCESS_PASS       1
-#define NGX_HTTP_EXCHANGE_ACCESS_ALLOW      2
-#define NGX_HTTP_EXCHANGE_ACCESS_DENY       3
-#define NGX_HTTP_EXCHANGE_ACCESS_AUDITED    4
-
 #define NGX_HTTP_EXCHANGE_ACCESS_STACK      4096
 #define NGX_HTTP_EXCHANGE_ACCESS_COOKIES    8
 
@@ -44,6 +39,7 @@ typedef struct {
     ngx_uint_t                        unidentified;
     ngx_uint_t                        confusion;
     ngx_uint_t                        log_level;
+    ngx_uint_t                        deny_status;
 
     /* the list each protocol is restricted to, NULL if unrestricted */
     ngx_http_exchange_access_list_t  *lists[NGX_EXA_PROTO_N];
@@ -96,6 +92,8 @@ static ngx_int_t ngx_http_exchange_access_verdict(ngx_http_request_t *r,
 static ngx_http_exchange_access_ctx_t *ngx_http_exchange_access_get_ctx(
     ngx_http_request_t *r);
 static void ngx_http_exchange_access_cleanup(void *data);
+static ngx_http_exchange_access_ctx_t *ngx_http_exchange_access_var_ctx(
+    ngx_http_request_t *r);
 
 static ngx_int_t ngx_http_exchange_access_protocol_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
@@ -119,7 +117,15 @@ static char *ngx_http_exchange_access_domain(ngx_conf_t *cf,
 static char *ngx_http_exchange_access_claims(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_exchange_access_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_exchange_access_deny(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf);
+static ngx_int_t ngx_http_exchange_access_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_exchange_access_init(ngx_conf_t *cf);
+
+
+static ngx_conf_num_bounds_t  ngx_http_exchange_access_deny_bounds = {
+    ngx_conf_check_num_bounds, 400, 599
+};
 
 
 static ngx_conf_enum_t  ngx_http_exchange_access_modes[] = {
@@ -153,7 +159,7 @@ static ngx_conf_enum_t  ngx_http_exchange_access_log_levels[] = {
 };
 
 
-static ngx_str_t  ngx_http_exchange_access_decisions[] = {
+ngx_str_t  ngx_http_exchange_access_decision_names[] = {
     ngx_null_string,
     ngx_string("pass"),
     ngx_string("allow"),
@@ -234,6 +240,20 @@ static ngx_command_t  ngx_http_exchange_access_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_exchange_access_loc_conf_t, log_level),
       &ngx_http_exchange_access_log_levels },
+
+    { ngx_string("exchange_access_deny_status"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_exchange_access_loc_conf_t, deny_status),
+      &ngx_http_exchange_access_deny_bounds },
+
+    { ngx_string("exchange_access_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_exchange_access_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("exchange_access_list"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
@@ -829,7 +849,79 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    return NGX_HTTP_FORBIDDEN;
+    return ngx_http_exchange_access_deny(r, eacf);
+}
+
+
+/*
+ * The denial: exchange_access_deny_status with the page error_page gives
+ * it, or with a short plain body of the module's own.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_deny(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf)
+{
+    u_char                    *p;
+    ngx_int_t                  rc;
+    ngx_uint_t                 i;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_complex_value_t   cv;
+    u_char                     body[64];
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->error_pages) {
+        err_page = clcf->error_pages->elts;
+
+        for (i = 0; i < clcf->error_pages->nelts; i++) {
+            if (err_page[i].status == (ngx_int_t) eacf->deny_status) {
+                return eacf->deny_status;
+            }
+        }
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    p = ngx_snprintf(body, sizeof(body), "%ui %s\n", eacf->deny_status,
+                     eacf->deny_status == NGX_HTTP_FORBIDDEN ? "Forbidden"
+                     : eacf->deny_status == NGX_HTTP_NOT_FOUND ? "Not Found"
+                     : "Denied");
+
+    ngx_memzero(&cv, sizeof(ngx_http_complex_value_t));
+
+    cv.value.data = body;
+    cv.value.len = p - body;
+
+    r->headers_out.content_type_len = sizeof("text/plain") - 1;
+    ngx_str_set(&r->headers_out.content_type, "text/plain");
+    r->headers_out.content_type_lowcase = NULL;
+
+    rc = ngx_http_send_response(r, eacf->deny_status, NULL, &cv);
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
+/* once per request, when it is done: the counters */
+
+static ngx_int_t
+ngx_http_exchange_access_log_handler(ngx_http_request_t *r)
+{
+    ngx_http_exchange_access_ctx_t  *ctx;
+
+    ctx = ngx_http_exchange_access_var_ctx(r);
+
+    if (ctx && ctx->decision) {
+        ngx_http_exchange_access_count(r, ctx->protocol, ctx->decision);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -974,7 +1066,7 @@ ngx_http_exchange_access_decision_variable(ngx_http_request_t *r,
     }
 
     return ngx_http_exchange_access_set_variable(v,
-                            &ngx_http_exchange_access_decisions[ctx->decision]);
+                      &ngx_http_exchange_access_decision_names[ctx->decision]);
 }
 
 
@@ -1039,6 +1131,7 @@ ngx_http_exchange_access_create_loc_conf(ngx_conf_t *cf)
     conf->unidentified = NGX_CONF_UNSET_UINT;
     conf->confusion = NGX_CONF_UNSET_UINT;
     conf->log_level = NGX_CONF_UNSET_UINT;
+    conf->deny_status = NGX_CONF_UNSET_UINT;
     conf->restricted = NGX_CONF_UNSET_UINT;
     conf->internal = NGX_CONF_UNSET_PTR;
     conf->domains = NGX_CONF_UNSET_PTR;
@@ -1059,7 +1152,10 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
                               NGX_HTTP_EXCHANGE_ACCESS_OFF);
     ngx_conf_merge_uint_value(conf->unidentified, prev->unidentified, 1);
     ngx_conf_merge_uint_value(conf->confusion, prev->confusion, 1);
-    ngx_conf_merge_uint_value(conf->log_level, prev->log_level, NGX_LOG_ERR);
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level,
+                              NGX_LOG_INFO);
+    ngx_conf_merge_uint_value(conf->deny_status, prev->deny_status,
+                              NGX_HTTP_FORBIDDEN);
     ngx_conf_merge_ptr_value(conf->internal, prev->internal, NULL);
     ngx_conf_merge_ptr_value(conf->domains, prev->domains, NULL);
 
@@ -1375,5 +1471,12 @@ ngx_http_exchange_access_init(ngx_conf_t *cf)
 
     *h = ngx_http_exchange_access_handler;
 
-    return NGX_OK;
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_exchange_access_log_handler;
+
+    return ngx_http_exchange_access_stats_init(cf);
 }

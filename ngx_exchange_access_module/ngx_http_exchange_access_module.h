@@ -30,6 +30,13 @@
 
 #define NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN    256
 
+/* decisions, as $exchange_access shows them */
+#define NGX_HTTP_EXCHANGE_ACCESS_PASS       1
+#define NGX_HTTP_EXCHANGE_ACCESS_ALLOW      2
+#define NGX_HTTP_EXCHANGE_ACCESS_DENY       3
+#define NGX_HTTP_EXCHANGE_ACCESS_AUDITED    4
+#define NGX_HTTP_EXCHANGE_ACCESS_DECISIONS  5
+
 /* what a list block line handler returns for a line it does not know */
 #define NGX_HTTP_EXCHANGE_ACCESS_NOT_MINE   ((char *) -2)
 
@@ -119,6 +126,7 @@ typedef struct {
 
     /* per worker */
     ngx_event_t                       timer;
+    ngx_msec_t                        started;    /* the refresh under way */
     void                             *running;    /* a refresh under way */
 
     ngx_shm_zone_t                   *shm_zone;
@@ -131,8 +139,19 @@ typedef struct {
 } ngx_http_exchange_access_list_t;
 
 
+/* request counters, summed over the workers: updated with atomic adds */
+
+typedef struct {
+    ngx_atomic_t                      requests[NGX_EXA_PROTO_N]
+                                          [NGX_HTTP_EXCHANGE_ACCESS_DECISIONS];
+    time_t                            started;
+} ngx_http_exchange_access_stats_t;
+
+
 typedef struct {
     ngx_array_t                       lists;      /* of list_t * */
+    ngx_shm_zone_t                   *stats_zone;
+    ngx_http_exchange_access_stats_t *stats;
 } ngx_http_exchange_access_main_conf_t;
 
 
@@ -152,6 +171,13 @@ ngx_int_t ngx_http_exchange_access_list_parse(
 ngx_int_t ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle);
 void ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, const char *error, ngx_log_t *log);
+
+ngx_int_t ngx_http_exchange_access_stats_init(ngx_conf_t *cf);
+void ngx_http_exchange_access_count(ngx_http_request_t *r,
+    ngx_uint_t protocol, ngx_uint_t decision);
+char *ngx_http_exchange_access_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+extern ngx_str_t  ngx_http_exchange_access_decision_names[];
 
 char *ngx_http_exchange_access_ldap_param(ngx_conf_t *cf,
     ngx_http_exchange_access_list_t *list);

@@ -69,7 +69,7 @@ basic_auth('EXAMPLE\bob')
 --- error_code: 403
 --- response_body_unlike: backend
 --- error_log eval
-qr/\[error\] .*exchange access denied user "bob" \(not_member\), protocol mapi, list "remote", client: 127\.0\.0\.1/
+qr/\[info\] .*exchange access denied user "bob" \(not_member\), protocol mapi, list "remote", client: 127\.0\.0\.1/
 
 
 

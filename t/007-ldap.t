@@ -474,3 +474,25 @@ alice 200
 bob 403
 --- no_error_log
 names loaded, generation 2
+
+
+
+=== TEST 25: the status page tells what went wrong, escaped, and no password
+--- user_files
+>>> ldap.secret
+Wr0ng-Passw0rd
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- config
+    location = /status {
+        exchange_access_status;
+    }
+--- wait_for
+Invalid credentials
+--- request eval
+['GET /status', 'GET /status?format=prometheus']
+--- response_body_like eval
+[qr/"remote":\{"source":"ldap","loaded_from":"none","state":"unavailable","entries":0,"generation":0,"refreshes":\d+,"failures":[1-9]\d*,.*"last_error":"ldap:\/\/127\.0\.0\.1:\d+: bind as \\"uid=svc-nginx,ou=service,dc=example,dc=com\\" failed \(49: Invalid credentials\)"\}/,
+ qr/exchange_access_list_loaded\{list="remote"\} 0\n.*exchange_access_list_up\{list="remote"\} 0\n|exchange_access_list_up\{list="remote"\} 0\n.*exchange_access_list_loaded\{list="remote"\} 0\n/s]
+--- response_body_unlike eval
+[qr/Wr0ng/, qr/Wr0ng/]

@@ -1,0 +1,527 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_exchange_access_module.h"
+
+
+/*
+ * The counters and the status page: per list its source, size and the
+ * state of its refreshes; per protocol and decision the requests, summed
+ * over the workers (atomic adds in a small zone of their own, no lock).
+ * JSON by default, Prometheus text with ?format=prometheus.
+ */
+
+
+#define NGX_HTTP_EXCHANGE_ACCESS_STATS_ZONE  "exchange_access_stats"
+
+
+typedef struct {
+    ngx_str_t                         name;
+    ngx_uint_t                        source;
+    ngx_uint_t                        configured;
+    ngx_uint_t                        nelts;
+    ngx_uint_t                        generation;
+    ngx_uint_t                        attempts;
+    ngx_uint_t                        failures;
+    ngx_uint_t                        failing;
+    ngx_uint_t                        loaded;    /* a table is in place */
+    time_t                            last_success;
+    time_t                            last_attempt;
+    time_t                            next_refresh;
+    time_t                            refresh;
+    ngx_msec_t                        last_duration;
+    u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
+} ngx_http_exchange_access_snapshot_t;
+
+
+static ngx_int_t ngx_http_exchange_access_stats_init_zone(
+    ngx_shm_zone_t *shm_zone, void *data);
+static ngx_int_t ngx_http_exchange_access_status_handler(
+    ngx_http_request_t *r);
+static void ngx_http_exchange_access_snapshot(
+    ngx_http_exchange_access_list_t *list,
+    ngx_http_exchange_access_snapshot_t *s);
+static u_char *ngx_http_exchange_access_json(u_char *p, u_char *last,
+    ngx_http_exchange_access_main_conf_t *eamcf,
+    ngx_http_exchange_access_snapshot_t *snap, ngx_uint_t n);
+static u_char *ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
+    ngx_http_exchange_access_main_conf_t *eamcf,
+    ngx_http_exchange_access_snapshot_t *snap, ngx_uint_t n);
+static u_char *ngx_http_exchange_access_escape(u_char *p, u_char *last,
+    u_char *s, size_t len);
+
+
+static const char  *ngx_http_exchange_access_sources[] = {
+    "none", "file", "ldap", "state_file"
+};
+
+
+ngx_int_t
+ngx_http_exchange_access_stats_init(ngx_conf_t *cf)
+{
+    ngx_str_t                              name;
+    ngx_shm_zone_t                        *shm_zone;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_exchange_access_module);
+
+    ngx_str_set(&name, NGX_HTTP_EXCHANGE_ACCESS_STATS_ZONE);
+
+    shm_zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+                                     &ngx_http_exchange_access_module);
+    if (shm_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    shm_zone->init = ngx_http_exchange_access_stats_init_zone;
+    shm_zone->data = eamcf;
+    eamcf->stats_zone = shm_zone;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_stats_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data)
+{
+    ngx_http_exchange_access_main_conf_t  *oeamcf = data;
+
+    ngx_slab_pool_t                       *shpool;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = shm_zone->data;
+
+    if (oeamcf) {
+        /* a reload: the counters go on */
+        eamcf->stats = oeamcf->stats;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        eamcf->stats = shpool->data;
+        return NGX_OK;
+    }
+
+    eamcf->stats = ngx_slab_calloc(shpool,
+                                   sizeof(ngx_http_exchange_access_stats_t));
+    if (eamcf->stats == NULL) {
+        return NGX_ERROR;
+    }
+
+    eamcf->stats->started = ngx_time();
+    shpool->data = eamcf->stats;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_exchange_access_count(ngx_http_request_t *r, ngx_uint_t protocol,
+    ngx_uint_t decision)
+{
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
+
+    if (eamcf->stats == NULL || protocol >= NGX_EXA_PROTO_N
+        || decision >= NGX_HTTP_EXCHANGE_ACCESS_DECISIONS)
+    {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&eamcf->stats->requests[protocol][decision],
+                                1);
+}
+
+
+/* exchange_access_status; */
+
+char *
+ngx_http_exchange_access_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_exchange_access_status_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_status_handler(ngx_http_request_t *r)
+{
+    size_t                                 size;
+    ngx_buf_t                             *b;
+    ngx_int_t                              rc;
+    ngx_str_t                              format;
+    ngx_uint_t                             i, n, prometheus;
+    ngx_chain_t                            out;
+    ngx_http_exchange_access_list_t      **lists;
+    ngx_http_exchange_access_snapshot_t   *snap;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    prometheus = 0;
+
+    if (ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK) {
+        if (format.len == 10
+            && ngx_strncmp(format.data, "prometheus", 10) == 0)
+        {
+            prometheus = 1;
+
+        } else if (format.len != 4
+                   || ngx_strncmp(format.data, "json", 4) != 0)
+        {
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
+    eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
+
+    n = eamcf->lists.nelts;
+    lists = eamcf->lists.elts;
+
+    snap = ngx_palloc(r->pool,
+                      (n + 1) * sizeof(ngx_http_exchange_access_snapshot_t));
+    if (snap == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    size = 4096 + NGX_EXA_PROTO_N * 4 * 128;
+
+    for (i = 0; i < n; i++) {
+        ngx_http_exchange_access_snapshot(lists[i], &snap[i]);
+        size += 2048 + 6 * snap[i].name.len;
+    }
+
+    b = ngx_create_temp_buf(r->pool, size);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (prometheus) {
+        b->last = ngx_http_exchange_access_prometheus(b->last, b->end, eamcf,
+                                                      snap, n);
+        ngx_str_set(&r->headers_out.content_type,
+                    "text/plain; version=0.0.4; charset=utf-8");
+
+    } else {
+        b->last = ngx_http_exchange_access_json(b->last, b->end, eamcf, snap,
+                                                n);
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+    }
+
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/* a copy of what the zone says, taken under its lock */
+
+static void
+ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
+    ngx_http_exchange_access_snapshot_t *s)
+{
+    ngx_http_exchange_access_shctx_t  *sh;
+
+    ngx_memzero(s, sizeof(ngx_http_exchange_access_snapshot_t));
+
+    s->name = list->name;
+    s->configured = list->source;
+    s->refresh = list->refresh;
+
+    sh = list->sh;
+
+    if (sh == NULL) {
+        return;
+    }
+
+    ngx_shmtx_lock(&list->shpool->mutex);
+
+    s->source = sh->source;
+    s->nelts = sh->nelts;
+    s->generation = sh->generation;
+    s->attempts = sh->attempts;
+    s->failures = sh->failures;
+    s->failing = sh->failing;
+    s->loaded = sh->table != NULL;
+    s->last_success = sh->last_success;
+    s->last_attempt = sh->last_attempt;
+    s->next_refresh = sh->next_refresh;
+    s->last_duration = sh->last_duration;
+    ngx_memcpy(s->error, sh->error, sizeof(s->error));
+
+    ngx_shmtx_unlock(&list->shpool->mutex);
+
+    s->error[sizeof(s->error) - 1] = '\0';
+}
+
+
+static u_char *
+ngx_http_exchange_access_escape(u_char *p, u_char *last, u_char *s,
+    size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len && last - p > 6; i++) {
+        if (s[i] == '"' || s[i] == '\\') {
+            *p++ = '\\';
+            *p++ = s[i];
+
+        } else if (s[i] < 0x20 || s[i] == 0x7f) {
+            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
+
+        } else {
+            *p++ = s[i];
+        }
+    }
+
+    return p;
+}
+
+
+/*
+ * The state of a list: "ok", "failing" (the last refresh failed, the last
+ * good table stays), "stale" (no refresh has worked for three intervals),
+ * "unavailable" (no table: restricted requests from outside are denied).
+ */
+
+static const char *
+ngx_http_exchange_access_state(ngx_http_exchange_access_snapshot_t *s)
+{
+    if (!s->loaded) {
+        return "unavailable";
+    }
+
+    if (s->failing && s->last_success
+        && ngx_time() - s->last_success > 3 * s->refresh)
+    {
+        return "stale";
+    }
+
+    return s->failing ? "failing" : "ok";
+}
+
+
+static u_char *
+ngx_http_exchange_access_json(u_char *p, u_char *last,
+    ngx_http_exchange_access_main_conf_t *eamcf,
+    ngx_http_exchange_access_snapshot_t *snap, ngx_uint_t n)
+{
+    ngx_uint_t                          i, proto, d;
+    ngx_http_exchange_access_snapshot_t *s;
+
+    p = ngx_slprintf(p, last, "{\"time\":%T,\"lists\":{", ngx_time());
+
+    for (i = 0; i < n; i++) {
+        s = &snap[i];
+
+        p = ngx_slprintf(p, last, "%s\"", i ? "," : "");
+        p = ngx_http_exchange_access_escape(p, last, s->name.data,
+                                            s->name.len);
+        p = ngx_slprintf(p, last,
+                         "\":{\"source\":\"%s\",\"loaded_from\":\"%s\","
+                         "\"state\":\"%s\",\"entries\":%ui,"
+                         "\"generation\":%ui,\"refreshes\":%ui,"
+                         "\"failures\":%ui,\"last_success\":%T,"
+                         "\"last_attempt\":%T,\"last_duration_ms\":%M,"
+                         "\"next_refresh\":%T,\"refresh_interval\":%T,"
+                         "\"last_error\":",
+                         ngx_http_exchange_access_sources[s->configured],
+                         ngx_http_exchange_access_sources[s->source],
+                         ngx_http_exchange_access_state(s),
+                         s->nelts, s->generation, s->attempts, s->failures,
+                         s->last_success, s->last_attempt, s->last_duration,
+                         s->next_refresh, s->refresh);
+
+        if (s->error[0] && s->failing) {
+            p = ngx_slprintf(p, last, "\"");
+            p = ngx_http_exchange_access_escape(p, last, s->error,
+                                                ngx_strlen(s->error));
+            p = ngx_slprintf(p, last, "\"}");
+
+        } else {
+            p = ngx_slprintf(p, last, "null}");
+        }
+    }
+
+    p = ngx_slprintf(p, last, "},\"requests\":{");
+
+    for (proto = 0; proto < NGX_EXA_PROTO_N; proto++) {
+        p = ngx_slprintf(p, last, "%s\"%s\":{", proto ? "," : "",
+                         ngx_exa_protocol_name(proto));
+
+        for (d = NGX_HTTP_EXCHANGE_ACCESS_PASS;
+             d < NGX_HTTP_EXCHANGE_ACCESS_DECISIONS;
+             d++)
+        {
+            p = ngx_slprintf(p, last, "%s\"%V\":%uA",
+                             d > NGX_HTTP_EXCHANGE_ACCESS_PASS ? "," : "",
+                             &ngx_http_exchange_access_decision_names[d],
+                             eamcf->stats
+                             ? eamcf->stats->requests[proto][d] : 0);
+        }
+
+        p = ngx_slprintf(p, last, "}");
+    }
+
+    return ngx_slprintf(p, last, "}}\n");
+}
+
+
+static u_char *
+ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
+    ngx_http_exchange_access_main_conf_t *eamcf,
+    ngx_http_exchange_access_snapshot_t *snap, ngx_uint_t n)
+{
+    ngx_uint_t                           i, proto, d, m;
+    ngx_http_exchange_access_snapshot_t *s;
+
+    static const char  *gauges[][2] = {
+        { "exchange_access_list_entries",
+          "Names on the allow-list." },
+        { "exchange_access_list_generation",
+          "Generation of the allow-list table; it rises at every change." },
+        { "exchange_access_list_up",
+          "1 if the last refresh of the list worked." },
+        { "exchange_access_list_loaded",
+          "1 if a table is in place; 0: restricted requests are denied." },
+        { "exchange_access_list_last_success_timestamp_seconds",
+          "Time of the last refresh that worked." },
+        { "exchange_access_list_last_attempt_timestamp_seconds",
+          "Time of the last refresh." },
+        { "exchange_access_list_last_refresh_duration_seconds",
+          "How long the last refresh took." },
+        { "exchange_access_list_next_refresh_timestamp_seconds",
+          "Time of the next refresh." },
+        { "exchange_access_list_refreshes_total",
+          "Refreshes started." },
+        { "exchange_access_list_refresh_failures_total",
+          "Refreshes that failed." }
+    };
+
+    for (m = 0; m < sizeof(gauges) / sizeof(gauges[0]); m++) {
+        p = ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s %s\n",
+                         gauges[m][0], gauges[m][1], gauges[m][0],
+                         m >= 8 ? "counter" : "gauge");
+
+        for (i = 0; i < n; i++) {
+            s = &snap[i];
+
+            p = ngx_slprintf(p, last, "%s{list=\"", gauges[m][0]);
+            p = ngx_http_exchange_access_escape(p, last, s->name.data,
+                                                s->name.len);
+
+            switch (m) {
+            case 0:
+                p = ngx_slprintf(p, last, "\"} %ui\n", s->nelts);
+                break;
+            case 1:
+                p = ngx_slprintf(p, last, "\"} %ui\n", s->generation);
+                break;
+            case 2:
+                p = ngx_slprintf(p, last, "\"} %d\n", s->failing ? 0 : 1);
+                break;
+            case 3:
+                p = ngx_slprintf(p, last, "\"} %d\n", s->loaded ? 1 : 0);
+                break;
+            case 4:
+                p = ngx_slprintf(p, last, "\"} %T\n", s->last_success);
+                break;
+            case 5:
+                p = ngx_slprintf(p, last, "\"} %T\n", s->last_attempt);
+                break;
+            case 6:
+                p = ngx_slprintf(p, last, "\"} %M.%03M\n",
+                                 s->last_duration / 1000,
+                                 s->last_duration % 1000);
+                break;
+            case 7:
+                p = ngx_slprintf(p, last, "\"} %T\n", s->next_refresh);
+                break;
+            case 8:
+                p = ngx_slprintf(p, last, "\"} %ui\n", s->attempts);
+                break;
+            default:
+                p = ngx_slprintf(p, last, "\"} %ui\n", s->failures);
+                break;
+            }
+        }
+    }
+
+    p = ngx_slprintf(p, last,
+                     "# HELP exchange_access_list_info Where the list "
+                     "comes from and what its table was loaded from.\n"
+                     "# TYPE exchange_access_list_info gauge\n");
+
+    for (i = 0; i < n; i++) {
+        s = &snap[i];
+
+        p = ngx_slprintf(p, last, "exchange_access_list_info{list=\"");
+        p = ngx_http_exchange_access_escape(p, last, s->name.data,
+                                            s->name.len);
+        p = ngx_slprintf(p, last, "\",source=\"%s\",loaded_from=\"%s\","
+                         "state=\"%s\"} 1\n",
+                         ngx_http_exchange_access_sources[s->configured],
+                         ngx_http_exchange_access_sources[s->source],
+                         ngx_http_exchange_access_state(s));
+    }
+
+    p = ngx_slprintf(p, last,
+                     "# HELP exchange_access_requests_total Requests the "
+                     "module decided on, by protocol and decision.\n"
+                     "# TYPE exchange_access_requests_total counter\n");
+
+    for (proto = 0; proto < NGX_EXA_PROTO_N; proto++) {
+        for (d = NGX_HTTP_EXCHANGE_ACCESS_PASS;
+             d < NGX_HTTP_EXCHANGE_ACCESS_DECISIONS;
+             d++)
+        {
+            p = ngx_slprintf(p, last,
+                             "exchange_access_requests_total{protocol=\"%s\","
+                             "decision=\"%V\"} %uA\n",
+                             ngx_exa_protocol_name(proto),
+                             &ngx_http_exchange_access_decision_names[d],
+                             eamcf->stats
+                             ? eamcf->stats->requests[proto][d] : 0);
+        }
+    }
+
+    return p;
+}
