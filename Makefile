@@ -38,6 +38,15 @@ demo:
 unit:
 	$(MAKE) -C t/unit
 
+# the Debian package, built with dh_nginx (nginx-dev's dh-sequence-nginx)
+# from a copy of the tree; the .deb lands in build/deb/
+deb:
+	rm -rf $(BUILD)/deb
+	mkdir -p $(BUILD)/deb/src
+	git archive --format=tar HEAD | tar -x -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b
+	@ls $(BUILD)/deb/*.deb
+
 clean:
 	rm -rf $(BUILD) t/servroot*
 
@@ -46,4 +55,5 @@ help:
 	@echo "make test       install what the tests need and run the suite"
 	@echo "make demo       start the demo proxy on 127.0.0.1"
 	@echo "make unit       run the unit tests of the pure parsers"
+	@echo "make deb        build the Debian package into build/deb/"
 	@echo "make clean      remove build products"
