@@ -19,7 +19,7 @@ case "$what" in
         pkgs="$pkgs slapd ldap-utils libauthen-ntlm-perl libnet-ldap-perl
               libnet-ldap-server-perl gss-ntlmssp samba samba-dsdb-modules
               samba-vfs-modules ldb-tools clang libclang-rt-14-dev llvm-14
-              valgrind" ;;
+              valgrind dpkg-dev debhelper" ;;
     *) echo "usage: $0 [build|demo|test]" >&2; exit 2 ;;
 esac
 
