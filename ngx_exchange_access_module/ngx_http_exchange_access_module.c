@@ -50,7 +50,25 @@ typedef struct {
     ngx_exa_name_conf_t               names;
     ngx_array_t                      *claims;      /* of ngx_exa_str_t */
     ngx_exa_cred_conf_t               cred;
+    ngx_array_t                      *classify;    /* of classify_t */
+    ngx_array_t                      *user_maps;   /* of user_map_t */
 } ngx_http_exchange_access_loc_conf_t;
+
+
+#if (NGX_PCRE)
+
+typedef struct {
+    ngx_regex_t                      *regex;
+    ngx_uint_t                        protocol;
+} ngx_http_exchange_access_classify_t;
+
+
+typedef struct {
+    ngx_http_regex_t                 *regex;
+    ngx_http_complex_value_t          value;
+} ngx_http_exchange_access_user_map_t;
+
+#endif
 
 
 /* who an NTLM or Negotiate handshake named on a client connection */
@@ -66,6 +84,7 @@ typedef struct {
     ngx_uint_t                        reason;
     ngx_uint_t                        connection;  /* unsigned:1 */
     ngx_str_t                         user;
+    ngx_str_t                         mapped_from;
     u_char                            key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_ctx_t;
 
@@ -75,7 +94,11 @@ static ngx_int_t ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx);
 static ngx_int_t ngx_http_exchange_access_classify(ngx_http_request_t *r,
-    ngx_exa_class_t *cls);
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls);
+static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
+    ngx_str_t *name);
 static ngx_int_t ngx_http_exchange_access_identify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
@@ -115,6 +138,14 @@ static char *ngx_http_exchange_access_internal(ngx_conf_t *cf,
 static char *ngx_http_exchange_access_domain(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_exchange_access_claims(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+#if (NGX_PCRE)
+static ngx_int_t ngx_http_exchange_access_regex(ngx_conf_t *cf,
+    ngx_str_t *value, ngx_regex_compile_t *rc, u_char *errstr);
+#endif
+static char *ngx_http_exchange_access_classify_rule(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_exchange_access_user_map(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_exchange_access_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_exchange_access_deny(ngx_http_request_t *r,
@@ -241,6 +272,20 @@ static ngx_command_t  ngx_http_exchange_access_commands[] = {
       offsetof(ngx_http_exchange_access_loc_conf_t, log_level),
       &ngx_http_exchange_access_log_levels },
 
+    { ngx_string("exchange_access_classify"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_exchange_access_classify_rule,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("exchange_access_user_map"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_exchange_access_user_map,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("exchange_access_deny_status"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -359,7 +404,7 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_exa_class_t                   cls;
     ngx_http_exchange_access_list_t  *list;
 
-    if (ngx_http_exchange_access_classify(r, &cls) != NGX_OK) {
+    if (ngx_http_exchange_access_classify(r, eacf, &cls) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -479,15 +524,20 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
  */
 
 static ngx_int_t
-ngx_http_exchange_access_classify(ngx_http_request_t *r, ngx_exa_class_t *cls)
+ngx_http_exchange_access_classify(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls)
 {
-    u_char             *work, *q;
-    size_t              worklen;
-    ngx_uint_t          n;
-    ngx_table_elt_t    *h;
-    ngx_exa_str_t       cookies[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
-    ngx_exa_request_t   req;
-    u_char              stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
+    u_char                               *work, *q;
+    size_t                                worklen;
+    ngx_int_t                             rc;
+    ngx_uint_t                            n;
+    ngx_table_elt_t                      *h;
+    ngx_exa_request_t                     req;
+#if (NGX_PCRE)
+    ngx_http_exchange_access_classify_t  *rule;
+#endif
+    ngx_exa_str_t        cookies[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
+    u_char               stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
 #if (nginx_version < 1023000)
     ngx_uint_t          i;
     ngx_table_elt_t   **cookie;
@@ -566,6 +616,44 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r, ngx_exa_class_t *cls)
 
     ngx_exa_classify(&req, work, worklen, cls);
 
+#if (NGX_PCRE)
+
+    /*
+     * the site's own paths come before the built-in table; the tricks the
+     * built-in rules found stay found.  No captures are kept, so that $1 of
+     * the location is not disturbed.
+     */
+
+    if (eacf->classify) {
+        rule = eacf->classify->elts;
+
+        for (n = 0; n < eacf->classify->nelts; n++) {
+            rc = ngx_regex_exec(rule[n].regex, &r->uri, NULL, 0);
+
+            if (rc == NGX_REGEX_NO_MATCHED) {
+                continue;
+            }
+
+            if (rc < 0) {
+                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                              ngx_regex_exec_n " failed: %i on \"%V\"",
+                              rc, &r->uri);
+                return NGX_ERROR;
+            }
+
+            if (!(cls->flags & NGX_EXA_CONFUSED)) {
+                cls->protocol = rule[n].protocol;
+            }
+
+            cls->path = rule[n].protocol;
+            break;
+        }
+    }
+
+#else
+    (void) rc;
+#endif
+
     return NGX_OK;
 }
 
@@ -620,8 +708,28 @@ ngx_http_exchange_access_identify(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    ctx->mapped_from.len = 0;
+
+    if (eacf->user_maps) {
+        ngx_str_t  name;
+
+        if (ngx_http_exchange_access_map_user(r, eacf, ctx, cred, &name)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ctx->mapped_from.len) {
+            rc = ngx_exa_name_key(&eacf->names, NULL, 0, name.data, name.len,
+                                  ctx->key, &klen);
+            goto mapped;
+        }
+    }
+
     rc = ngx_exa_name_key(&eacf->names, cred->domain, cred->domain_len,
                           cred->user, cred->user_len, ctx->key, &klen);
+
+mapped:
 
     ctx->user.data = ctx->key;
     ctx->user.len = klen;
@@ -665,6 +773,90 @@ ngx_http_exchange_access_identify(ngx_http_request_t *r,
 
         return NGX_DECLINED;
     }
+}
+
+
+/*
+ * exchange_access_user_map: the first rule that matches the name as the
+ * credential gave it ("DOMAIN\user" or "user") rewrites it; the request's
+ * own regex captures are left as they were.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_map_user(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
+    ngx_str_t *name)
+{
+#if (NGX_PCRE)
+    int                                  *captures;
+    u_char                               *p, *captures_data;
+    ngx_int_t                             rc;
+    ngx_str_t                             orig;
+    ngx_uint_t                            i, ncaptures;
+    ngx_http_exchange_access_user_map_t  *map;
+
+    orig.len = cred->domain_len + (cred->domain_len ? 1 : 0) + cred->user_len;
+    orig.data = ngx_pnalloc(r->pool, orig.len);
+    if (orig.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = orig.data;
+
+    if (cred->domain_len) {
+        p = ngx_cpymem(p, cred->domain, cred->domain_len);
+        *p++ = '\\';
+    }
+
+    ngx_memcpy(p, cred->user, cred->user_len);
+
+    captures = r->captures;
+    ncaptures = r->ncaptures;
+    captures_data = r->captures_data;
+
+    r->captures = NULL;
+
+    map = eacf->user_maps->elts;
+    rc = NGX_DECLINED;
+
+    for (i = 0; i < eacf->user_maps->nelts; i++) {
+        rc = ngx_http_regex_exec(r, map[i].regex, &orig);
+
+        if (rc == NGX_DECLINED) {
+            continue;
+        }
+
+        if (rc == NGX_OK
+            && ngx_http_complex_value(r, &map[i].value, name) != NGX_OK)
+        {
+            rc = NGX_ERROR;
+        }
+
+        break;
+    }
+
+    r->captures = captures;
+    r->ncaptures = ncaptures;
+    r->captures_data = captures_data;
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        ctx->mapped_from = orig;
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "exchange access: user \"%V\" mapped to \"%V\"",
+                       &orig, name);
+    }
+
+    return NGX_OK;
+
+#else
+    return NGX_OK;
+#endif
 }
 
 
@@ -824,7 +1016,15 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
         }
     }
 
-    if (ctx->user.len) {
+    if (ctx->user.len && ctx->mapped_from.len) {
+        ngx_log_error(eacf->log_level, r->connection->log, 0,
+                      "exchange access %s user \"%V\" (%V), protocol %s, "
+                      "list \"%V\", mapped from \"%V\"",
+                      what, &ctx->user, why,
+                      ngx_exa_protocol_name(ctx->protocol), &list->name,
+                      &ctx->mapped_from);
+
+    } else if (ctx->user.len) {
         ngx_log_error(eacf->log_level, r->connection->log, 0,
                       "exchange access %s user \"%V\" (%V), protocol %s, "
                       "list \"%V\"",
@@ -1136,6 +1336,8 @@ ngx_http_exchange_access_create_loc_conf(ngx_conf_t *cf)
     conf->internal = NGX_CONF_UNSET_PTR;
     conf->domains = NGX_CONF_UNSET_PTR;
     conf->claims = NGX_CONF_UNSET_PTR;
+    conf->classify = NGX_CONF_UNSET_PTR;
+    conf->user_maps = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -1171,6 +1373,8 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     ngx_conf_merge_ptr_value(conf->claims, prev->claims, NULL);
+    ngx_conf_merge_ptr_value(conf->classify, prev->classify, NULL);
+    ngx_conf_merge_ptr_value(conf->user_maps, prev->user_maps, NULL);
 
     if (conf->domains) {
         conf->names.domains = conf->domains->elts;
@@ -1430,6 +1634,170 @@ ngx_http_exchange_access_claims(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
+}
+
+
+#if (NGX_PCRE)
+
+/* "~pattern" or "~*pattern" */
+
+static ngx_int_t
+ngx_http_exchange_access_regex(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_regex_compile_t *rc, u_char *errstr)
+{
+    ngx_memzero(rc, sizeof(ngx_regex_compile_t));
+
+    if (value->len < 2 || value->data[0] != '~') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must be a regular expression starting "
+                           "with \"~\" (or \"~*\" to ignore case)", value);
+        return NGX_ERROR;
+    }
+
+    rc->pattern.data = value->data + 1;
+    rc->pattern.len = value->len - 1;
+
+    if (rc->pattern.data[0] == '*') {
+        rc->pattern.data++;
+        rc->pattern.len--;
+        rc->options = NGX_REGEX_CASELESS;
+    }
+
+    if (rc->pattern.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty regular expression");
+        return NGX_ERROR;
+    }
+
+    rc->pool = cf->pool;
+    rc->err.len = NGX_MAX_CONF_ERRSTR;
+    rc->err.data = errstr;
+
+    return NGX_OK;
+}
+
+#endif
+
+
+/* exchange_access_classify ~*^/custom-outlook/ mapi; */
+
+static char *
+ngx_http_exchange_access_classify_rule(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+#if (NGX_PCRE)
+    ngx_http_exchange_access_loc_conf_t *eacf = conf;
+
+    int                                   proto;
+    ngx_str_t                            *value;
+    ngx_regex_compile_t                   rc;
+    ngx_http_exchange_access_classify_t  *rule;
+    u_char                                errstr[NGX_MAX_CONF_ERRSTR];
+
+    value = cf->args->elts;
+
+    proto = ngx_exa_protocol_by_name(value[2].data, value[2].len);
+
+    if (proto < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown protocol \"%V\", expected mapi, rpc, "
+                           "ews, eas, owa, ecp, oab, autodiscover, "
+                           "powershell or other", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_exchange_access_regex(cf, &value[1], &rc, errstr)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_regex_compile(&rc) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V", &rc.err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (eacf->classify == NGX_CONF_UNSET_PTR) {
+        eacf->classify = ngx_array_create(cf->pool, 2,
+                                  sizeof(ngx_http_exchange_access_classify_t));
+        if (eacf->classify == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    rule = ngx_array_push(eacf->classify);
+    if (rule == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rule->regex = rc.regex;
+    rule->protocol = proto;
+
+    return NGX_CONF_OK;
+
+#else
+    return "requires nginx built with PCRE";
+#endif
+}
+
+
+/* exchange_access_user_map ~^(?<u>[^@]+)@corp\.example$ $u@example.com; */
+
+static char *
+ngx_http_exchange_access_user_map(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+#if (NGX_PCRE)
+    ngx_http_exchange_access_loc_conf_t *eacf = conf;
+
+    ngx_str_t                            *value;
+    ngx_regex_compile_t                   rc;
+    ngx_http_exchange_access_user_map_t  *map;
+    ngx_http_compile_complex_value_t      ccv;
+    u_char                                errstr[NGX_MAX_CONF_ERRSTR];
+
+    value = cf->args->elts;
+
+    if (eacf->user_maps == NGX_CONF_UNSET_PTR) {
+        eacf->user_maps = ngx_array_create(cf->pool, 2,
+                                  sizeof(ngx_http_exchange_access_user_map_t));
+        if (eacf->user_maps == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    map = ngx_array_push(eacf->user_maps);
+    if (map == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(map, sizeof(ngx_http_exchange_access_user_map_t));
+
+    if (ngx_http_exchange_access_regex(cf, &value[1], &rc, errstr)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    map->regex = ngx_http_regex_compile(cf, &rc);
+    if (map->regex == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &map->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+#else
+    return "requires nginx built with PCRE";
+#endif
 }
 
 

@@ -1,0 +1,170 @@
+# Site-specific rules: exchange_access_classify and exchange_access_user_map,
+# compiled once at configuration time with nginx's regex interface.
+
+use lib 't/lib';
+use Test::Nginx::Socket;
+use ExchangeAccess::Fixture;
+
+repeat_each(1);
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('user_files',
+                      ">>> remote.txt\nalice\nalice\@example.com\ncarol\n")
+        unless defined $block->user_files;
+    $block->set_value('http_config', ($block->http_config // '') . <<'CONF');
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+CONF
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a custom path is classified as mapi and denied for a non-member; the built-in table still applies to the rest
+--- config
+    exchange_access on;
+    exchange_access_classify "~*^/custom-outlook/" mapi;
+    exchange_access_classify "~^/lb-rpc/" rpc;
+    exchange_access_require mapi rpc list=remote;
+
+    location / {
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+['POST /Custom-Outlook/emsmdb/', 'POST /custom-outlook/emsmdb/',
+ 'RPC_IN_DATA /lb-rpc/rpcproxy.dll', 'RPC_IN_DATA /LB-RPC/rpcproxy.dll',
+ 'POST /mapi/emsmdb/', 'GET /owa/']
+--- more_headers eval
+[main::basic_auth('bob'), main::basic_auth('alice'), main::basic_auth('bob'),
+ main::basic_auth('bob'), main::basic_auth('bob'), main::basic_auth('bob')]
+--- error_code eval
+[403, 200, 403, 200, 403, 200]
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi
+exchange access denied user "bob" (not_member), protocol rpc
+
+
+
+=== TEST 2: a second UPN suffix mapped onto the one the list knows; a map that does not match leaves the name alone
+--- config
+    exchange_access on;
+    exchange_access_user_map "~^(?<u>[^@]+)@corp\.example$" $u@example.com;
+    exchange_access_require mapi list=remote;
+
+    location / {
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 4]
+--- more_headers eval
+[main::basic_auth('alice@corp.example'), main::basic_auth('bob@corp.example'),
+ main::basic_auth('carol'), main::basic_auth('alice@other.example')]
+--- error_code eval
+[200, 403, 200, 403]
+--- error_log
+exchange access denied user "bob@example.com" (not_member), protocol mapi, list "remote", mapped from "bob@corp.example"
+exchange access denied user "alice@other.example" (not_member), protocol mapi, list "remote"
+
+
+
+=== TEST 3: numbered captures, the first matching rule wins, case-insensitive rules
+--- config
+    exchange_access on;
+    exchange_access_user_map "~*^legacy\\\\(.+)$" $1;
+    exchange_access_user_map "~^(.+)-admin$" $1;
+    exchange_access_user_map "~^(.+)$" nobody;
+    exchange_access_require mapi list=remote;
+
+    location / {
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 3]
+--- more_headers eval
+[main::basic_auth('LEGACY\alice'), main::basic_auth('carol-admin'),
+ main::basic_auth('alice')]
+--- error_code eval
+[200, 200, 403]
+--- error_log
+exchange access denied user "nobody" (not_member), protocol mapi, list "remote", mapped from "alice"
+
+
+
+=== TEST 4: $exchange_user shows the name after mapping
+--- http_config
+    log_format exa '$exchange_user $exchange_access';
+--- config
+    access_log logs/access.log exa;
+    exchange_access on;
+    exchange_access_user_map "~^(?<u>[^@]+)@corp\.example$" $u@example.com;
+    exchange_access_require mapi list=remote;
+
+    location / {
+        proxy_pass http://exchange_backend;
+    }
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice@corp.example')
+--- error_code: 200
+--- access_log
+alice@example.com allow
+
+
+
+=== TEST 5: the location's own captures are not disturbed by the module's rules
+--- config
+    location ~ ^/x/(.*)$ {
+        exchange_access on;
+        exchange_access_classify "~^/x/(mapi)/" mapi;
+        exchange_access_user_map "~^(.+)@corp\.example$" $1;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend/$1;
+    }
+--- request
+POST /x/mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice@corp.example')
+--- error_code: 200
+--- response_body_like: ^backend: POST /mapi/emsmdb/ auth=
+
+
+
+=== TEST 6: an invalid regular expression fails nginx -t, naming the pattern and PCRE2's message
+--- config
+    exchange_access_classify "~^/custom-(outlook/" mapi;
+--- must_die
+--- error_log eval
+qr/pcre2_compile\(\) failed: missing closing parenthesis in "\^\/custom-\(outlook\/" in .*nginx\.conf:\d+/
+
+
+
+=== TEST 7: an invalid user map, a rule without "~", an unknown protocol
+--- config
+    exchange_access_user_map "~^(?<u>[^@]+@corp" $u;
+--- must_die
+--- error_log eval
+qr/pcre2_compile\(\) failed: missing closing parenthesis in "\^\(\?<u>\[\^\@\]\+\@corp"/
+
+
+
+=== TEST 8: a rule must be a regular expression
+--- config
+    exchange_access_classify "/custom/" mapi;
+--- must_die
+--- error_log
+"/custom/" must be a regular expression starting with "~" (or "~*" to ignore case)
+
+
+
+=== TEST 9: a rule for an unknown protocol
+--- config
+    exchange_access_classify "~^/custom/" imap;
+--- must_die
+--- error_log
+unknown protocol "imap", expected mapi
