@@ -48,6 +48,28 @@ static const unsigned char  ngx_exa_b64[256] = {
 };
 
 
+static const unsigned char  ngx_exa_b64url[256] = {
+#define X NGX_EXA_B64_BAD
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, 62, X, X,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,
+    X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, 63,
+    X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X
+#undef X
+};
+
+
 /*
  * Strict base64 (RFC 4648): the standard alphabet with "=" padding to a
  * multiple of four, or, with url set, the URL alphabet without padding.
@@ -60,11 +82,12 @@ size_t
 ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
     size_t len, int url)
 {
-    size_t         i, n, pad;
-    uint32_t       acc;
-    unsigned char  c, v;
+    size_t                i, n, pad;
+    uint32_t              v0, v1, v2, v3;
+    const unsigned char  *t;
 
     pad = 0;
+    t = url ? ngx_exa_b64url : ngx_exa_b64;
 
     if (url) {
         if (len % 4 == 1) {
@@ -88,59 +111,53 @@ ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
     }
 
     n = 0;
-    acc = 0;
 
-    for (i = 0; i < len; i++) {
-        c = src[i];
+    /* four characters, three bytes at a time; a bad character has 0x80 */
 
-        if (url) {
-            if (c == '-') {
-                c = '+';
+    for (i = 0; i + 4 <= len; i += 4) {
+        v0 = t[src[i]];
+        v1 = t[src[i + 1]];
+        v2 = t[src[i + 2]];
+        v3 = t[src[i + 3]];
 
-            } else if (c == '_') {
-                c = '/';
-
-            } else if (c == '+' || c == '/') {
-                return (size_t) -1;
-            }
-        }
-
-        v = ngx_exa_b64[c];
-
-        if (v == NGX_EXA_B64_BAD) {
+        if ((v0 | v1 | v2 | v3) & 0x80) {
             return (size_t) -1;
         }
 
-        acc = (acc << 6) | v;
-
-        if ((i & 3) == 3) {
-            dst[n++] = (unsigned char) (acc >> 16);
-            dst[n++] = (unsigned char) (acc >> 8);
-            dst[n++] = (unsigned char) acc;
-            acc = 0;
-        }
+        dst[n++] = (unsigned char) (v0 << 2 | v1 >> 4);
+        dst[n++] = (unsigned char) (v1 << 4 | v2 >> 2);
+        dst[n++] = (unsigned char) (v2 << 6 | v3);
     }
 
-    switch (len & 3) {
+    switch (len - i) {
 
     case 0:
         break;
 
     case 2:
-        if (acc & 0x0f) {
+        v0 = t[src[i]];
+        v1 = t[src[i + 1]];
+
+        /* no bad character, and no bits left over in the last one */
+
+        if (((v0 | v1) & 0x80) || (v1 & 0x0f)) {
             return (size_t) -1;
         }
 
-        dst[n++] = (unsigned char) (acc >> 4);
+        dst[n++] = (unsigned char) (v0 << 2 | v1 >> 4);
         break;
 
     case 3:
-        if (acc & 0x03) {
+        v0 = t[src[i]];
+        v1 = t[src[i + 1]];
+        v2 = t[src[i + 2]];
+
+        if (((v0 | v1 | v2) & 0x80) || (v2 & 0x03)) {
             return (size_t) -1;
         }
 
-        dst[n++] = (unsigned char) (acc >> 10);
-        dst[n++] = (unsigned char) (acc >> 2);
+        dst[n++] = (unsigned char) (v0 << 2 | v1 >> 4);
+        dst[n++] = (unsigned char) (v1 << 4 | v2 >> 2);
         break;
 
     default:

@@ -60,12 +60,14 @@ typedef struct {
 typedef struct {
     ngx_regex_t                      *regex;
     ngx_uint_t                        protocol;
+    ngx_exa_literals_t                lit;
 } ngx_http_exchange_access_classify_t;
 
 
 typedef struct {
     ngx_http_regex_t                 *regex;
     ngx_http_complex_value_t          value;
+    ngx_exa_literals_t                lit;
 } ngx_http_exchange_access_user_map_t;
 
 #endif
@@ -628,6 +630,13 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
         rule = eacf->classify->elts;
 
         for (n = 0; n < eacf->classify->nelts; n++) {
+
+            if (!ngx_exa_literals_may_match(&rule[n].lit, r->uri.data,
+                                            r->uri.len))
+            {
+                continue;
+            }
+
             rc = ngx_regex_exec(rule[n].regex, &r->uri, NULL, 0);
 
             if (rc == NGX_REGEX_NO_MATCHED) {
@@ -821,6 +830,12 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     rc = NGX_DECLINED;
 
     for (i = 0; i < eacf->user_maps->nelts; i++) {
+
+        if (!ngx_exa_literals_may_match(&map[i].lit, orig.data, orig.len)) {
+            rc = NGX_DECLINED;
+            continue;
+        }
+
         rc = ngx_http_regex_exec(r, map[i].regex, &orig);
 
         if (rc == NGX_DECLINED) {
@@ -922,9 +937,11 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
     rc = ngx_exa_credential_parse(&eacf->cred, value->data, value->len,
                                   work, worklen, cred);
 
-    /* the scratch buffer may hold a password */
+    /* the scratch buffer of a Basic credential holds a password */
 
-    ngx_explicit_memzero(work, ngx_min(worklen, value->len));
+    if (cred->scheme == NGX_EXA_AUTH_BASIC) {
+        ngx_explicit_memzero(work, ngx_min(worklen, value->len));
+    }
 
     if ((cred->scheme == NGX_EXA_AUTH_NTLM
          || cred->scheme == NGX_EXA_AUTH_NEGOTIATE)
@@ -1732,6 +1749,9 @@ ngx_http_exchange_access_classify_rule(ngx_conf_t *cf, ngx_command_t *cmd,
     rule->regex = rc.regex;
     rule->protocol = proto;
 
+    ngx_exa_regex_literals(rc.pattern.data, rc.pattern.len,
+                           rc.options & NGX_REGEX_CASELESS, &rule->lit);
+
     return NGX_CONF_OK;
 
 #else
@@ -1782,6 +1802,9 @@ ngx_http_exchange_access_user_map(ngx_conf_t *cf, ngx_command_t *cmd,
     if (map->regex == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    ngx_exa_regex_literals(rc.pattern.data, rc.pattern.len,
+                           rc.options & NGX_REGEX_CASELESS, &map->lit);
 
     ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
 

@@ -17,6 +17,7 @@
 #include "ngx_exa_credential.h"
 #include "ngx_exa_name.h"
 #include "ngx_exa_ldap.h"
+#include "ngx_exa_regex.h"
 
 
 #define NGX_HTTP_EXCHANGE_ACCESS_SRC_NONE   0

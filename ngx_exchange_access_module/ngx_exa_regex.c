@@ -1,0 +1,231 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#include <string.h>
+
+#include "ngx_exa_regex.h"
+
+
+#define NGX_EXA_TOK_LITERAL   0
+#define NGX_EXA_TOK_QUANT     1
+#define NGX_EXA_TOK_OTHER     2
+#define NGX_EXA_TOK_CARET     3
+#define NGX_EXA_TOK_DOLLAR    4
+
+
+typedef struct {
+    int                    kind;
+    unsigned char          c;
+} ngx_exa_tok_t;
+
+
+static unsigned char
+ngx_exa_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
+}
+
+
+static int
+ngx_exa_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')
+           || (c >= 'a' && c <= 'z');
+}
+
+
+/*
+ * Reads the pattern as a row of tokens: literal characters (plain, or a
+ * non-alphanumeric character escaped), quantifiers, "^", "$", and
+ * anything else.  Returns the number of tokens, or 0 when the pattern has
+ * something that could change how its literals match: an alternation, an
+ * inline option, a non-ASCII byte.
+ */
+
+static size_t
+ngx_exa_tokens(const unsigned char *p, size_t len, ngx_exa_tok_t *tok,
+    size_t max)
+{
+    size_t         i, n;
+    unsigned char  c;
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+
+        if (n == max) {
+            return 0;
+        }
+
+        c = p[i];
+
+        if (c >= 0x80 || c == '|') {
+            return 0;
+        }
+
+        switch (c) {
+
+        case '\\':
+            if (i + 1 == len) {
+                return 0;
+            }
+
+            c = p[++i];
+
+            tok[n].kind = ngx_exa_alnum(c) || c >= 0x80 ? NGX_EXA_TOK_OTHER
+                                                       : NGX_EXA_TOK_LITERAL;
+            tok[n++].c = c;
+            continue;
+
+        case '(':
+            /* "(?" with an option changes matching: give up */
+            if (i + 1 < len && p[i + 1] == '?'
+                && !(i + 2 < len && (p[i + 2] == ':' || p[i + 2] == '<'
+                                     || p[i + 2] == 'P')))
+            {
+                return 0;
+            }
+
+            tok[n].kind = NGX_EXA_TOK_OTHER;
+            break;
+
+        case '*': case '+': case '?': case '{':
+            tok[n].kind = NGX_EXA_TOK_QUANT;
+            break;
+
+        case ')': case '[': case ']': case '}': case '.':
+            tok[n].kind = NGX_EXA_TOK_OTHER;
+            break;
+
+        case '^':
+            tok[n].kind = NGX_EXA_TOK_CARET;
+            break;
+
+        case '$':
+            tok[n].kind = NGX_EXA_TOK_DOLLAR;
+            break;
+
+        default:
+            tok[n].kind = NGX_EXA_TOK_LITERAL;
+        }
+
+        tok[n++].c = c;
+    }
+
+    return n;
+}
+
+
+void
+ngx_exa_regex_literals(const unsigned char *pattern, size_t len,
+    int caseless, ngx_exa_literals_t *lit)
+{
+    size_t          i, j, n, k;
+    ngx_exa_tok_t   tok[512];
+
+    memset(lit, 0, sizeof(ngx_exa_literals_t));
+    lit->caseless = caseless;
+
+    n = ngx_exa_tokens(pattern, len, tok, sizeof(tok) / sizeof(tok[0]));
+
+    if (n == 0) {
+        return;
+    }
+
+    /* "^" then literals, the last of which is not quantified */
+
+    if (tok[0].kind == NGX_EXA_TOK_CARET) {
+        for (i = 1; i < n && tok[i].kind == NGX_EXA_TOK_LITERAL; i++) {
+            /* void */
+        }
+
+        if (i < n && tok[i].kind == NGX_EXA_TOK_QUANT) {
+            i--;
+        }
+
+        for (j = 1, k = 0; j < i && k < NGX_EXA_LITERAL_MAX; j++) {
+            lit->prefix[k++] = caseless ? ngx_exa_lower(tok[j].c) : tok[j].c;
+        }
+
+        lit->prefix_len = k;
+    }
+
+    /* literals then a final "$" (which in PCRE may precede one "\n") */
+
+    if (n >= 2 && tok[n - 1].kind == NGX_EXA_TOK_DOLLAR) {
+        for (i = n - 1; i > 0 && tok[i - 1].kind == NGX_EXA_TOK_LITERAL; i--) {
+            /* void */
+        }
+
+        /* a literal right after "^" that the scan above took is fine */
+
+        k = n - 1 - i;
+
+        if (k > NGX_EXA_LITERAL_MAX) {
+            i = n - 1 - NGX_EXA_LITERAL_MAX;
+            k = NGX_EXA_LITERAL_MAX;
+        }
+
+        for (j = 0; j < k; j++) {
+            lit->suffix[j] = caseless ? ngx_exa_lower(tok[i + j].c)
+                                      : tok[i + j].c;
+        }
+
+        lit->suffix_len = k;
+    }
+}
+
+
+static int
+ngx_exa_literal_eq(const unsigned char *s, const unsigned char *lit,
+    size_t len, int caseless)
+{
+    size_t  i;
+
+    if (!caseless) {
+        return memcmp(s, lit, len) == 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (ngx_exa_lower(s[i]) != lit[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+ngx_exa_literals_may_match(const ngx_exa_literals_t *lit,
+    const unsigned char *s, size_t len)
+{
+    if (lit->prefix_len
+        && (len < lit->prefix_len
+            || !ngx_exa_literal_eq(s, lit->prefix, lit->prefix_len,
+                                   lit->caseless)))
+    {
+        return 0;
+    }
+
+    if (lit->suffix_len) {
+
+        /* "$" also matches before a final newline */
+
+        if (len && s[len - 1] == '\n') {
+            len--;
+        }
+
+        if (len < lit->suffix_len
+            || !ngx_exa_literal_eq(s + len - lit->suffix_len, lit->suffix,
+                                   lit->suffix_len, lit->caseless))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
