@@ -168,3 +168,25 @@ qr/pcre2_compile\(\) failed: missing closing parenthesis in "\^\(\?<u>\[\^\@\]\+
 --- must_die
 --- error_log
 unknown protocol "imap", expected mapi
+
+
+
+=== TEST 10: an old NetBIOS domain mapped onto the current one
+--- config
+    exchange_access on;
+    exchange_access_domain EXAMPLE;
+    exchange_access_user_map "~*^OLDDOM\\\\(.+)$" EXAMPLE\\$1;
+    exchange_access_require mapi list=remote;
+
+    location / {
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 3]
+--- more_headers eval
+[main::basic_auth('olddom\alice'), main::basic_auth('OTHER\alice'),
+ main::basic_auth('EXAMPLE\carol')]
+--- error_code eval
+[200, 403, 200]
+--- error_log
+exchange access denied user "OTHER\alice" (foreign_domain)
