@@ -85,6 +85,7 @@ typedef struct {
     /* paging */
     struct berval                        *cookie;
     ngx_uint_t                            pages;
+    time_t                                extended;   /* the lease, last */
 
     ngx_array_t                          *keys;       /* of ngx_exa_str_t */
     ngx_uint_t                            skipped;
@@ -1340,13 +1341,22 @@ ngx_http_exchange_access_ldap_read(ngx_event_t *rev)
             return;
         }
 
-        /* progress: the server answers */
+        /* progress: the server answers; the lease lasts while it does */
 
         if (rev->timer_set) {
             ngx_del_timer(rev);
         }
 
         ngx_add_timer(rev, ctx->lcf->timeout);
+
+        if (ngx_time() != ctx->extended) {
+            ctx->extended = ngx_time();
+
+            ngx_shmtx_lock(&ctx->list->shpool->mutex);
+            ctx->list->sh->lease_until = ctx->extended
+                                       + 2 * (ctx->lcf->timeout / 1000 + 1);
+            ngx_shmtx_unlock(&ctx->list->shpool->mutex);
+        }
 
         rc = ngx_http_exchange_access_ldap_message(ctx, msg);
 
@@ -1655,13 +1665,6 @@ ngx_http_exchange_access_ldap_result(ngx_http_exchange_access_ldap_ctx_t *ctx,
         ngx_http_exchange_access_ldap_error(ctx, "out of memory");
         return NGX_ERROR;
     }
-
-    /* keep the lease while the work goes on */
-
-    ngx_shmtx_lock(&ctx->list->shpool->mutex);
-    ctx->list->sh->lease_until = ngx_time()
-                                 + 2 * (ctx->lcf->timeout / 1000 + 1);
-    ngx_shmtx_unlock(&ctx->list->shpool->mutex);
 
     if (ctx->state == ngx_http_exchange_access_st_users) {
         rc = ngx_http_exchange_access_ldap_search_users(ctx);

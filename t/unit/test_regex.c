@@ -1,0 +1,176 @@
+/*
+ * The literal prefilter of regular expression rules: what it extracts, and
+ * that it never refuses a subject PCRE2 matches (checked against PCRE2 on
+ * a table of patterns and many generated subjects).
+ */
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "unit.h"
+#include "ngx_exa_regex.h"
+
+
+static void
+lits(const char *p, int caseless, const char *prefix, const char *suffix)
+{
+    ngx_exa_literals_t  l;
+
+    ngx_exa_regex_literals((const unsigned char *) p, strlen(p), caseless,
+                           &l);
+
+    CHECK(l.prefix_len == strlen(prefix)
+          && memcmp(l.prefix, prefix, l.prefix_len) == 0,
+          "%s: prefix \"%.*s\", want \"%s\"", p, (int) l.prefix_len,
+          l.prefix, prefix);
+    CHECK(l.suffix_len == strlen(suffix)
+          && memcmp(l.suffix, suffix, l.suffix_len) == 0,
+          "%s: suffix \"%.*s\", want \"%s\"", p, (int) l.suffix_len,
+          l.suffix, suffix);
+}
+
+
+static const char  *patterns[] = {
+    "^/custom-outlook/", "^/lb-rpc/", "^/a.b/", "^/ab?c", "^/a{0}", "^a*",
+    "^(?<u>[^@]+)@corp\\.example$", "^(.+)@corp\\.example$", "^(.+)-admin$",
+    "^legacy\\\\(.+)$", "^never-1-(.*)$", "x$", "ab*$", "a{2}$", "a\\$$",
+    "^[abc]x", "[ab]$", "^/x|^/y", "(?i)^/abc", "^/abc(?i:d)", "^\\Qa.b\\E",
+    "^\\d+/x$", "^/(mapi|rpc)/", "^/mapi/?$", "^/", "$", "^$", "^/x\\/y",
+    "^\\.well-known", "(?<=a)b$", "^/m(?=a)api", "^/x/(.*)$", "abc",
+    "^/a+b", "^/a\\+b", "^/a[b]c$", "c\\n$", 0
+};
+
+
+static const char  *subjects[] = {
+    "/custom-outlook/", "/Custom-Outlook/emsmdb", "/lb-rpc/x", "/LB-RPC/",
+    "/a.b/", "/axb/", "/ac", "/abc", "/a", "", "a", "aaa",
+    "alice@corp.example", "alice@CORP.EXAMPLE", "alice@corp.example\n",
+    "bob-admin", "legacy\\alice", "LEGACY\\alice", "never-1-x", "x", "ax",
+    "abbb", "aa", "a$", "ax", "bx", "b", "/x", "/y", "/abc", "/ABC",
+    "/abcd", "/abcD", "a.b", "12/x", "/mapi/", "/rpc/", "/mapi", "/",
+    "/x/y", ".well-known", ".WELL-known", "ab", "b", "/mapi", "/x/", "abc",
+    "/aab", "/a+b", "/abc", "c\n", "c\n\n", "/mapi/\n", 0
+};
+
+
+static void
+against_pcre(const char *pat, int caseless)
+{
+    int                   err, rc;
+    const char          **s;
+    PCRE2_SIZE            off;
+    pcre2_code           *re;
+    pcre2_match_data     *md;
+    ngx_exa_literals_t    l;
+
+    re = pcre2_compile((PCRE2_SPTR) pat, PCRE2_ZERO_TERMINATED,
+                       caseless ? PCRE2_CASELESS : 0, &err, &off, NULL);
+    if (re == NULL) {
+        return;
+    }
+
+    md = pcre2_match_data_create_from_pattern(re, NULL);
+    ngx_exa_regex_literals((const unsigned char *) pat, strlen(pat),
+                           caseless, &l);
+
+    for (s = subjects; *s; s++) {
+        rc = pcre2_match(re, (PCRE2_SPTR) *s, strlen(*s), 0, 0, md, NULL);
+
+        if (rc >= 0) {
+            CHECK(ngx_exa_literals_may_match(&l, (const unsigned char *) *s,
+                                             strlen(*s)),
+                  "\"%s\"%s matches \"%s\" but the prefilter refuses it",
+                  pat, caseless ? " (caseless)" : "", *s);
+        }
+    }
+
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+}
+
+
+int
+main(void)
+{
+    int           i, j, k;
+    const char  **p;
+    char          pat[64], subj[64];
+    const char    alphabet[] = "ab/.$^*+?()[]|\\x-";
+    ngx_exa_literals_t  l;
+
+    lits("^/custom-outlook/", 0, "/custom-outlook/", "");
+    lits("^/custom-outlook/", 1, "/custom-outlook/", "");
+    lits("^/Custom/", 1, "/custom/", "");
+    lits("^(?<u>[^@]+)@corp\\.example$", 0, "", "@corp.example");
+    lits("^/ab?c", 0, "/a", "");
+    lits("^/a{0}", 0, "/", "");
+    lits("^a*", 0, "", "");
+    lits("ab*$", 0, "", "");
+    lits("a\\$$", 0, "", "a$");
+    lits("^/x|^/y", 0, "", "");
+    lits("(?i)^/abc", 0, "", "");
+    lits("^/abc$", 0, "/abc", "/abc");
+    lits("^[abc]x", 0, "", "");
+    lits("^\\d+/x$", 0, "", "/x");
+    lits("^never-1-(.*)$", 0, "never-1-", "");
+
+    /* the prefilter lets through every subject PCRE2 matches */
+
+    for (p = patterns; *p; p++) {
+        against_pcre(*p, 0);
+        against_pcre(*p, 1);
+    }
+
+    /* and for generated patterns and subjects */
+
+    srand(1);
+
+    for (i = 0; i < 20000; i++) {
+        k = 1 + rand() % 8;
+        for (j = 0; j < k; j++) {
+            pat[j] = alphabet[rand() % (sizeof(alphabet) - 1)];
+        }
+        pat[k] = '\0';
+
+        against_pcre(pat, rand() & 1);
+    }
+
+    /* random subjects against the fixed patterns */
+
+    for (i = 0; i < 20000; i++) {
+        pcre2_code        *re;
+        pcre2_match_data  *md;
+        PCRE2_SIZE         off;
+        int                err, caseless;
+
+        p = &patterns[rand() % (sizeof(patterns) / sizeof(patterns[0]) - 1)];
+        caseless = rand() & 1;
+        k = rand() % 12;
+        for (j = 0; j < k; j++) {
+            subj[j] = "/aAbBcC.-@x\\\n$"[rand() % 14];
+        }
+        subj[k] = '\0';
+
+        re = pcre2_compile((PCRE2_SPTR) *p, PCRE2_ZERO_TERMINATED,
+                           caseless ? PCRE2_CASELESS : 0, &err, &off, NULL);
+        if (re == NULL) {
+            continue;
+        }
+
+        md = pcre2_match_data_create_from_pattern(re, NULL);
+        ngx_exa_regex_literals((const unsigned char *) *p, strlen(*p),
+                               caseless, &l);
+
+        if (pcre2_match(re, (PCRE2_SPTR) subj, k, 0, 0, md, NULL) >= 0) {
+            CHECK(ngx_exa_literals_may_match(&l, (const unsigned char *) subj,
+                                             k),
+                  "\"%s\" matches \"%s\" but the prefilter refuses it",
+                  *p, subj);
+        }
+
+        pcre2_match_data_free(md);
+        pcre2_code_free(re);
+    }
+
+    UNIT_DONE("test_regex");
+}
