@@ -842,9 +842,9 @@ void
 ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, const char *error, ngx_log_t *log)
 {
-    time_t                             now, next, retry;
+    time_t                             now, next, retry, age;
     ngx_int_t                          rc;
-    ngx_uint_t                         was_failing, generation;
+    ngx_uint_t                         was_failing, generation, stale;
     ngx_http_exchange_access_shctx_t  *sh;
 
     sh = list->sh;
@@ -879,6 +879,8 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     ngx_shmtx_lock(&list->shpool->mutex);
 
     was_failing = sh->failing;
+    stale = 0;
+    age = 0;
 
     sh->lease_pid = 0;
     sh->lease_until = 0;
@@ -890,8 +892,18 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
         sh->next_refresh = now + retry;
         ngx_cpystrn(sh->error, (u_char *) error, sizeof(sh->error));
 
+        /* stale: no refresh has worked for three intervals */
+
+        age = now - sh->last_success;
+
+        if (sh->last_success && !sh->stale && age > 3 * list->refresh) {
+            sh->stale = 1;
+            stale = 1;
+        }
+
     } else {
         sh->failing = 0;
+        sh->stale = 0;
         sh->next_refresh = now + next;
 
         if (keys || list->source == NGX_HTTP_EXCHANGE_ACCESS_SRC_FILE) {
@@ -909,6 +921,11 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
                                 : "no list yet, restricted requests from "
                                   "outside are denied",
                       error);
+
+    } else if (stale) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "exchange_access_list \"%V\": stale, no refresh has "
+                      "worked for %T seconds: %s", &list->name, age, error);
 
     } else if (error) {
         ngx_log_error(NGX_LOG_INFO, log, 0,

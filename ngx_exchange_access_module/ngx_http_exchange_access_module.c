@@ -85,6 +85,7 @@ typedef struct {
     ngx_uint_t                        decision;
     ngx_uint_t                        reason;
     ngx_uint_t                        connection;  /* unsigned:1 */
+    ngx_uint_t                        scheme;
     ngx_str_t                         user;
     ngx_str_t                         mapped_from;
     u_char                            key[NGX_EXA_KEY_MAX];
@@ -689,6 +690,7 @@ ngx_http_exchange_access_identify(ngx_http_request_t *r,
     }
 
     ctx->connection = from_connection;
+    ctx->scheme = cred->scheme;
 
     if (cred->scheme == NGX_EXA_AUTH_NONE) {
         ctx->reason = ngx_http_exchange_access_reason_no_credential;
@@ -1056,9 +1058,10 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
 
     } else {
         ngx_log_error(eacf->log_level, r->connection->log, 0,
-                      "exchange access %s unidentified user (%V: %s), "
-                      "protocol %s, list \"%V\"",
-                      what, why, detail ? detail : "-",
+                      "exchange access %s unidentified user (%V: %s "
+                      "credential, %s), protocol %s, list \"%V\"",
+                      what, why, ngx_exa_scheme_name(ctx->scheme),
+                      detail ? detail : "-",
                       ngx_exa_protocol_name(ctx->protocol), &list->name);
     }
 

@@ -76,6 +76,7 @@ typedef struct {
     ngx_uint_t                        attempts;
     ngx_uint_t                        failures;
     ngx_uint_t                        failing;    /* unsigned:1 */
+    ngx_uint_t                        stale;      /* unsigned:1 */
     time_t                            file_mtime;
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_shctx_t;

@@ -346,10 +346,10 @@ POST /mapi/nspi/ p=mapi u=- a=pass r=no_credential s=401
 --- error_code eval
 [403, 403, 403, 403]
 --- error_log
-exchange access denied unidentified user (unidentified: no colon in basic credential), protocol mapi
-exchange access denied unidentified user (unidentified: bad base64)
-exchange access denied unidentified user (unidentified: no token)
-exchange access denied unidentified user (unidentified: empty user name)
+exchange access denied unidentified user (unidentified: basic credential, no colon in basic credential), protocol mapi
+exchange access denied unidentified user (unidentified: basic credential, bad base64)
+exchange access denied unidentified user (unidentified: basic credential, no token)
+exchange access denied unidentified user (unidentified: basic credential, empty user name)
 
 
 
@@ -387,7 +387,42 @@ exchange_access_list "remote": 4 names loaded, generation 2
 
 
 
-=== TEST 15: unknown protocol
+=== TEST 15: a changed list file is read again without a reload
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+        refresh 1s;
+    }
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- exec
+cd $TEST_NGINX_HTML_DIR
+b=$(printf bob:pw | base64)
+code() { curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Basic $b" \
+         http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/; }
+code
+echo bob >> remote.txt
+touch -d @$(( $(date +%s) + 5 )) remote.txt
+for i in $(seq 50); do
+    grep -q 'generation 2' $TEST_NGINX_LOG_DIR/error.log && break; sleep 0.1
+done
+code
+--- exec_stdout
+403
+200
+--- error_log
+exchange_access_list "remote": 4 names loaded, generation 2
+--- no_error_log
+reconfiguring
+
+
+
+=== TEST 16: unknown protocol
 --- http_config
     exchange_access_list remote {
         zone 1m;
@@ -404,7 +439,7 @@ unknown protocol "imap", expected mapi, rpc, ews, eas, owa, ecp, oab, autodiscov
 
 
 
-=== TEST 16: a list that is never defined
+=== TEST 17: a list that is never defined
 --- config
     location / {
         exchange_access on;
@@ -416,7 +451,7 @@ qr/exchange_access_list "nowhere" is not defined, but is used in \S+nginx\.conf:
 
 
 
-=== TEST 17: exchange_access_require without list=
+=== TEST 18: exchange_access_require without list=
 --- config
     location / {
         exchange_access_require mapi rpc;
@@ -427,7 +462,7 @@ missing "list=" parameter in
 
 
 
-=== TEST 18: an unreadable list file
+=== TEST 19: an unreadable list file
 --- http_config
     exchange_access_list remote {
         zone 1m;
@@ -441,7 +476,7 @@ qr/open\(\) ".*missing\.txt" failed \(2: No such file or directory\)/
 
 
 
-=== TEST 19: a zone below eight pages
+=== TEST 20: a zone below eight pages
 --- http_config
     exchange_access_list remote {
         zone 16k;
@@ -455,7 +490,7 @@ zone of exchange_access_list "remote" is too small: 16k, at least 32k
 
 
 
-=== TEST 20: a list without a zone, without a source, or with junk
+=== TEST 21: a list without a zone, without a source, or with junk
 --- http_config
     exchange_access_list remote {
         file $TEST_NGINX_HTML_DIR/remote.txt;
@@ -468,7 +503,7 @@ exchange_access_list "remote" has no "zone"
 
 
 
-=== TEST 21: a list without a source
+=== TEST 22: a list without a source
 --- http_config
     exchange_access_list remote {
         zone 1m;
@@ -481,7 +516,7 @@ exchange_access_list "remote" has no source: give "file"
 
 
 
-=== TEST 22: an invalid name in the list file names its line
+=== TEST 23: an invalid name in the list file names its line
 --- user_files
 >>> remote.txt
 alice
@@ -499,7 +534,7 @@ qr/invalid user name in line 2 of ".*remote\.txt" \(exchange_access_list "remote
 
 
 
-=== TEST 23: names that do not fit in the zone
+=== TEST 24: names that do not fit in the zone
 --- user_files eval
 [["remote.txt", join("", map { sprintf("user%06d\n", $_) } 1 .. 20000)]]
 --- http_config
@@ -515,7 +550,7 @@ exchange_access_list "remote": 20000 names do not fit in its zone of 32768 bytes
 
 
 
-=== TEST 24: a wrong mode
+=== TEST 25: a wrong mode
 --- config
     location / {
         exchange_access maybe;
@@ -526,7 +561,7 @@ invalid value "maybe" in
 
 
 
-=== TEST 25: a bigger list, and a deny status that error_page can dress
+=== TEST 26: a bigger list, and a deny status that error_page can dress
 --- user_files eval
 [["remote.txt", join("", map { sprintf("user%06d\n", $_) } 1 .. 20000)]]
 --- http_config

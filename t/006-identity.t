@@ -93,7 +93,7 @@ __DATA__
 [qr/^backend: POST \/mapi\/emsmdb\/ auth=NTLM TlRMTVNTUAAD/, qr/403/, qr/^backend/, qr/403/]
 --- error_log
 exchange access denied user "bob" (not_member), protocol mapi
-exchange access denied unidentified user (unidentified: invalid user name), protocol mapi
+exchange access denied unidentified user (unidentified: ntlm credential, invalid user name), protocol mapi
 
 
 
@@ -247,7 +247,7 @@ POST /mapi/emsmdb/
 "Authorization: Negotiate $main::Kerberos"
 --- error_code: 403
 --- error_log
-exchange access denied unidentified user (unidentified: kerberos), protocol mapi
+exchange access denied unidentified user (unidentified: negotiate credential, kerberos), protocol mapi
 
 
 
@@ -285,8 +285,8 @@ exchange access denied unidentified user (unidentified: kerberos), protocol mapi
 [qr/^backend/, qr/403/, qr/^backend/, qr/403/, qr/403/, qr/^backend: POST \/mapi\/emsmdb\/ auth=Bearer$/m]
 --- error_log
 exchange access denied user "bob@example.com" (not_member)
-exchange access denied unidentified user (unidentified: bad JSON in JWT)
-exchange access denied unidentified user (unidentified: not a JWT)
+exchange access denied unidentified user (unidentified: bearer credential, bad JSON in JWT)
+exchange access denied unidentified user (unidentified: bearer credential, not a JWT)
 
 
 
@@ -341,11 +341,11 @@ exchange access denied user "erin@evil.example" (foreign_domain), protocol mapi
 --- error_code eval
 [403, 403, 403, 403, 403]
 --- error_log
-(unidentified: not an NTLM message)
-(unidentified: no token)
-(unidentified: bad DER)
-(unidentified: unknown scheme)
-(unidentified: NTLM authenticate too short)
+(unidentified: ntlm credential, not an NTLM message)
+(unidentified: ntlm credential, no token)
+(unidentified: negotiate credential, bad DER)
+(unidentified: other credential, unknown scheme)
+(unidentified: ntlm credential, NTLM authenticate too short)
 --- no_error_log
 [alert]
 

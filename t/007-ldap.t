@@ -296,19 +296,28 @@ for i in $(seq 100); do
 done
 code alice
 code bob
+for i in $(seq 150); do
+  grep -q 'stale, no refresh has worked for' $TEST_NGINX_LOG_DIR/error.log && break
+  sleep 0.1
+done
+code alice
 kill -CONT $(cat $TEST_NGINX_LDAP_DIR/slapd.pid)
 for i in $(seq 100); do
   grep -q 'refresh works again' $TEST_NGINX_LOG_DIR/error.log && break
   sleep 0.1
 done
 code alice
+grep -c 'stale, no refresh' $TEST_NGINX_LOG_DIR/error.log
 --- exec_stdout
 alice 200
 bob 403
 alice 200
+alice 200
+1
 --- error_log
 refresh failed, the last good list stays
 timed out
+stale, no refresh has worked for
 refresh works again, 6 names
 --- timeout: 30
 

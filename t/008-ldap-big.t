@@ -80,3 +80,38 @@ exchange_access_list "big": 100000 names loaded
 [200, 200, 200, 403, 403]
 --- no_error_log
 refresh failed
+
+
+
+=== TEST 2: a list that does not fit in its zone: the refresh fails, clearly
+--- http_config
+    exchange_access_list big {
+        zone 1m;
+        ldap_url ldap://127.0.0.1:$TEST_NGINX_LDAP_PORT;
+        ldap_bind_dn "uid=svc-nginx,ou=service,dc=example,dc=com";
+        ldap_bind_password_file $TEST_NGINX_HTML_DIR/ldap.secret;
+        ldap_base "dc=example,dc=com";
+        ldap_group "cn=big-group,ou=groups,dc=example,dc=com";
+        ldap_nested walk;
+        ldap_timeout 10s;
+        refresh 600s;
+    }
+--- user_files
+>>> ldap.secret
+Svc-Passw0rd
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi list=big;
+        proxy_pass http://exchange_backend;
+    }
+--- log_level: info
+--- wait_for
+the new list does not fit in the zone, make "zone" larger
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('user000001')
+--- error_code: 403
+--- error_log
+exchange access denied user "user000001" (list_unavailable)

@@ -149,3 +149,18 @@ POST /mapi/emsmdb/
 --- more_headers eval
 main::basic_auth('carol')
 --- error_code: 200
+
+
+
+=== TEST 8: a group that really is empty empties the list
+--- http_config eval
+main::list('        ldap_nested chain;', group => 'CN=Nobody,CN=Users,DC=example,DC=test')
+--- wait_for
+exchange_access_list "remote": 0 names loaded
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 403
+--- error_log
+exchange access denied user "alice" (not_member)

@@ -42,6 +42,47 @@ static const char  *resp =
     "vtknhB+UUYgisbPzUMiVhoLsuz48tw==";
 
 
+/*
+ * Recorded from real clients answering the stand-in challenge of the test
+ * suite: curl --ntlm (EXAMPLE\alice), curl --negotiate with gss-ntlmssp
+ * (EXAMPLE\carol: a NegTokenInit with a Type 1, then a NegTokenResp with
+ * a Type 3 carrying a MIC), and Perl's Authen::NTLM (EXAMPLE\alice, NTLMv2,
+ * the domain sent in 8 bits although the UNICODE flag is set).
+ */
+
+static const char  *curl_t1 =
+    "NTLM TlRMTVNTUAABAAAABoIIAAAAAAAAAAAAAAAAAAAAAAA=";
+
+static const char  *curl_t3 =
+    "NTLM TlRMTVNTUAADAAAAGAAYAEAAAACcAJwAWAAAAA4ADgD0AAAACgAKAAIBAAAWABYADAEA"
+    "AAAAAAAAAAAANYKJ4u62kBvnQj9lCobaAIKf69IwQUB7sWncjV/GKgJ6maa26fMv2trVBgMB"
+    "AQAAAAAAAIAFhWPlfN0BMEFAe7Fp3I0AAAAAAgAOAEUAWABBAE0AUABMAEUAAQAMAEUAWABD"
+    "AEgAMAAxAAQAGABlAHgAYQBtAHAAbABlAC4AdABlAHMAdAADACYAZQB4AGMAaAAwADEALgBl"
+    "AHgAYQBtAHAAbABlAC4AdABlAHMAdAAAAAAAAAAAAEUAWABBAE0AUABMAEUAYQBsAGkAYwBl"
+    "AFcATwBSAEsAUwBUAEEAVABJAE8ATgA=";
+
+static const char  *gss_init =
+    "Negotiate YEgGBisGAQUFAqA+MDygDjAMBgorBgEEAYI3AgIKoioEKE5UTE1TU1AAAQAAAB"
+    "eCCOIAAAAAAAAAAAAAAAAAAAAABgIAAAAAAA8=";
+
+static const char  *gss_resp =
+    "Negotiate oYIBVTCCAVGgAwoBAaKCAUgEggFETlRMTVNTUAADAAAAAAAAAEgAAADQANAASA"
+    "AAAA4ADgAYAQAACgAKACYBAAAEAAQAMAEAABAAEAA0AQAANYKJ4gYCAAAAAAAPBXSNdA1iWy"
+    "wchJt0IgZJEAEBAAAAAAAArCrtY+V83QHN9N0o22xspAAAAAABAAwARQBYAEMASAAwADEAAg"
+    "AOAEUAWABBAE0AUABMAEUAAwAmAGUAeABjAGgAMAAxAC4AZQB4AGEAbQBwAGwAZQAuAHQAZQ"
+    "BzAHQABAAYAGUAeABhAG0AcABsAGUALgB0AGUAcwB0AAYABAAAAAAABwAIAKwq7WPlfN0BCQ"
+    "AcAEgAVABUAFAALwAxADIANwAuADAALgAwAC4AMQAAAAAAAAAAAEUAWABBAE0AUABMAEUAYw"
+    "BhAHIAbwBsAFYATQADaar3YFgPZYHnNmF4F9ut";
+
+static const char  *perl_t3 =
+    "NTLM TlRMTVNTUAADAAAAGAAYAEAAAACcAJwAWAAAAAcABwD0AAAACgAKAPsAAAAKAAoABQ"
+    "EAAAAAAADPAAAABYIIAIPptIQtXswpjs5aC0RfzPgAAAAAAAAAAC5fCJJ/Y3R/jR2S"
+    "RD1qA6ABAQAAAAAAALIRsCEAAAAAAAAAAAAAAAAAAAAAAgAOAEUAWABBAE0AUABMAE"
+    "UAAQAMAEUAWABDAEgAMAAxAAQAGABlAHgAYQBtAHAAbABlAC4AdABlAHMAdAADACYA"
+    "ZQB4AGMAaAAwADEALgBlAHgAYQBtAHAAbABlAC4AdABlAHMAdAAAAAAAAAAAAEVYQU"
+    "1QTEVhAGwAaQBjAGUAYQBsAGkAYwBlAA==";
+
+
 static const char  b64chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -287,6 +328,19 @@ main(void)
     snprintf(big, sizeof(big), "Negotiate %s", resp);
     CHECK(parse_hdr(big, &c) == NGX_EXA_CRED_USER
           && named(&c, "Domain", "User"), "SPNEGO resp with Type 3");
+
+    /* tokens real clients sent */
+
+    CHECK(parse_hdr(curl_t1, &c) == NGX_EXA_CRED_HANDSHAKE, "curl Type 1");
+    CHECK(parse_hdr(curl_t3, &c) == NGX_EXA_CRED_USER
+          && named(&c, "EXAMPLE", "alice"), "curl --ntlm Type 3");
+    CHECK(parse_hdr(gss_init, &c) == NGX_EXA_CRED_HANDSHAKE,
+          "gss-ntlmssp NegTokenInit");
+    CHECK(parse_hdr(gss_resp, &c) == NGX_EXA_CRED_USER
+          && named(&c, "EXAMPLE", "carol"), "gss-ntlmssp NegTokenResp");
+    CHECK(parse_hdr(perl_t3, &c) == NGX_EXA_CRED_UNIDENTIFIED
+          && strcmp(c.detail, "bad NTLM domain field") == 0,
+          "Authen::NTLM with an 8-bit domain under the UNICODE flag");
 
     /* a Type 3 without Version: payload at 64 */
 

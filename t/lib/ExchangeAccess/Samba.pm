@@ -182,6 +182,7 @@ sub seed {
     $self->tool("group add 'Outlook Remote'");
     $self->tool("group add 'Outlook Nested'");
     $self->tool("group add Denied");
+    $self->tool("group add Nobody");
     $self->tool("group addmembers 'Outlook Nested' alice");
     $self->tool("group addmembers 'Outlook Remote' 'Outlook Nested',carol,erin");
     $self->tool("group addmembers Denied bob");
