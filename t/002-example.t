@@ -79,6 +79,10 @@ is(`$c -u 'EXAMPLE\\bob:pw' $u/owa/`, '200', 'OWA is not restricted');
 is(`$c -u 'EXAMPLE\\alice:pw' $u/PowerShell/`, '403',
    'remote PowerShell is closed from outside');
 
+my $status = `curl -s --cacert $p/conf/ssl/exchange-ca.pem --resolve mail.example.com:$https:127.0.0.1 $u/exchange-access-status`;
+like($status, qr/"outlook_remote":\{"source":"file","loaded_from":"file","state":"ok","entries":1,.*"mapi":\{"pass":\d+,"allow":1,"deny":1,/,
+     'the status page answers from 127.0.0.1');
+
 my $log = do { local (@ARGV, $/) = "$p/logs/exchange.log"; <> };
 like($log, qr/protocol=mapi user=bob access=deny reason=not_member/,
      'the access log says who was denied and why');

@@ -101,12 +101,15 @@ show "$c -u 'EXAMPLE\\bob:Passw0rd!' https://mail.example.com:$HTTPS/owa/"
 cat <<TEXT
 
 A member gets through, a non-member gets 403 on /mapi/, an internal
-client and other protocols get through.  What was decided, and why:
+client and other protocols get through.  What was decided, and why (the
+access log, the error log at info level, the status page):
 
   tail $P/logs/exchange.log
   grep 'exchange access' $P/logs/error.log
+  $c https://mail.example.com:$HTTPS/exchange-access-status
 
-Edit $P/conf/outlook_remote.txt, then reload:
+Edit $P/conf/outlook_remote.txt: the list is read again within a minute,
+or at once with a reload:
   kill -HUP \$(cat $P/logs/nginx.pid)
 Stop the demo:
   kill -QUIT \$(cat $P/logs/nginx.pid)

@@ -21,6 +21,7 @@ my @subst = (
      "load_module $so;"],
     [qr{^user [^;]+;\n}m, ''],
     [qr{/run/nginx\.pid}, "$p/logs/nginx.pid"],
+    [qr{error_log /var/log/nginx/error\.log;}, "error_log $p/logs/error.log info;"],
     [qr{/var/log/nginx/}, "$p/logs/"],
     [qr{/etc/nginx/}, "$p/conf/"],
     [qr{listen 443 ssl;}, "listen 127.0.0.1:$https ssl;"],
