@@ -32,6 +32,7 @@ typedef struct {
     ngx_uint_t                        failures;
     ngx_uint_t                        failing;
     ngx_uint_t                        loaded;    /* a table is in place */
+    ngx_pid_t                         refreshing;
     time_t                            last_success;
     time_t                            last_attempt;
     time_t                            next_refresh;
@@ -285,6 +286,8 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->last_attempt = sh->last_attempt;
     s->next_refresh = sh->next_refresh;
     s->last_duration = sh->last_duration;
+    s->refreshing = (sh->lease_pid && ngx_time() < sh->lease_until)
+                    ? sh->lease_pid : 0;
     ngx_memcpy(s->error, sh->error, sizeof(s->error));
 
     ngx_shmtx_unlock(&list->shpool->mutex);
@@ -362,13 +365,13 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          "\"failures\":%ui,\"last_success\":%T,"
                          "\"last_attempt\":%T,\"last_duration_ms\":%M,"
                          "\"next_refresh\":%T,\"refresh_interval\":%T,"
-                         "\"last_error\":",
+                         "\"refreshing\":%P,\"last_error\":",
                          ngx_http_exchange_access_sources[s->configured],
                          ngx_http_exchange_access_sources[s->source],
                          ngx_http_exchange_access_state(s),
                          s->nelts, s->generation, s->attempts, s->failures,
                          s->last_success, s->last_attempt, s->last_duration,
-                         s->next_refresh, s->refresh);
+                         s->next_refresh, s->refresh, s->refreshing);
 
         if (s->error[0] && s->failing) {
             p = ngx_slprintf(p, last, "\"");

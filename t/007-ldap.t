@@ -505,3 +505,43 @@ Invalid credentials
  qr/exchange_access_list_loaded\{list="remote"\} 0\n.*exchange_access_list_up\{list="remote"\} 0\n|exchange_access_list_up\{list="remote"\} 0\n.*exchange_access_list_loaded\{list="remote"\} 0\n/s]
 --- response_body_unlike eval
 [qr/Wr0ng/, qr/Wr0ng/]
+
+
+
+=== TEST 26: a worker stuck in a refresh loses its lease, and another worker refreshes
+--- workers: 2
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- config
+    location = /status {
+        exchange_access_status;
+    }
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec
+log=$TEST_NGINX_LOG_DIR/error.log
+slapd=$(cat $TEST_NGINX_LDAP_DIR/slapd.pid)
+mod() { ldapmodify -x -H ldap://127.0.0.1:$TEST_NGINX_LDAP_PORT \
+        -D cn=admin,dc=example,dc=com -w secret >/dev/null; }
+# the directory hangs: the next refresh waits in one worker, with the lease
+kill -STOP $slapd
+for i in $(seq 50); do
+  pid=$(curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status | sed -n 's/.*"refreshing":\([0-9]*\).*/\1/p')
+  [ -n "$pid" ] && [ "$pid" != 0 ] && break; sleep 0.1
+done
+[ -n "$pid" ] && [ "$pid" != 0 ] && echo "a worker refreshes"
+# that worker stops for good; the directory comes back with a new member
+kill -STOP $pid
+kill -CONT $slapd
+printf 'dn: cn=level3,ou=groups,dc=example,dc=com\nchangetype: modify\nadd: member\nmember: uid=bob,ou=people,dc=example,dc=com\n' | mod
+for i in $(seq 150); do
+  grep -q 'names loaded, generation 2' $log && break; sleep 0.1
+done
+line=$(grep 'names loaded, generation 2' $log)
+[ -n "$line" ] && ! echo "$line" | grep -q "#$pid:" && echo "another worker loaded the new list"
+kill -CONT $pid
+printf 'dn: cn=level3,ou=groups,dc=example,dc=com\nchangetype: modify\ndelete: member\nmember: uid=bob,ou=people,dc=example,dc=com\n' | mod
+--- exec_stdout
+a worker refreshes
+another worker loaded the new list
+--- timeout: 40
