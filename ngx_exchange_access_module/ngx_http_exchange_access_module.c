@@ -118,6 +118,8 @@ static ngx_int_t ngx_http_exchange_access_verdict(ngx_http_request_t *r,
 static ngx_http_exchange_access_ctx_t *ngx_http_exchange_access_get_ctx(
     ngx_http_request_t *r);
 static void ngx_http_exchange_access_cleanup(void *data);
+static void *ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
+    ngx_pool_cleanup_pt handler, size_t size, ngx_uint_t create);
 static ngx_http_exchange_access_ctx_t *ngx_http_exchange_access_var_ctx(
     ngx_http_request_t *r);
 
@@ -964,31 +966,10 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
 static ngx_http_exchange_access_conn_t *
 ngx_http_exchange_access_connection(ngx_connection_t *c, ngx_uint_t create)
 {
-    ngx_pool_cleanup_t               *cln;
-    ngx_http_exchange_access_conn_t  *conn;
-
-    for (cln = c->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_http_exchange_access_conn_cleanup) {
-            return cln->data;
-        }
-    }
-
-    if (!create) {
-        return NULL;
-    }
-
-    cln = ngx_pool_cleanup_add(c->pool,
-                               sizeof(ngx_http_exchange_access_conn_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    conn = cln->data;
-    ngx_memzero(conn, sizeof(ngx_http_exchange_access_conn_t));
-
-    cln->handler = ngx_http_exchange_access_conn_cleanup;
-
-    return conn;
+    return ngx_http_exchange_access_pool_data(c->pool,
+                                  ngx_http_exchange_access_conn_cleanup,
+                                  sizeof(ngx_http_exchange_access_conn_t),
+                                  create);
 }
 
 
@@ -1148,7 +1129,6 @@ ngx_http_exchange_access_log_handler(ngx_http_request_t *r)
 static ngx_http_exchange_access_ctx_t *
 ngx_http_exchange_access_get_ctx(ngx_http_request_t *r)
 {
-    ngx_pool_cleanup_t              *cln;
     ngx_http_exchange_access_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_exchange_access_module);
@@ -1159,28 +1139,48 @@ ngx_http_exchange_access_get_ctx(ngx_http_request_t *r)
 
     /* the module context is wiped by internal redirects: find it again */
 
-    for (cln = r->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_http_exchange_access_cleanup) {
-            ctx = cln->data;
-            ngx_http_set_ctx(r, ctx, ngx_http_exchange_access_module);
-            return ctx;
+    ctx = ngx_http_exchange_access_pool_data(r->pool,
+                                       ngx_http_exchange_access_cleanup,
+                                       sizeof(ngx_http_exchange_access_ctx_t),
+                                       1);
+    if (ctx) {
+        ngx_http_set_ctx(r, ctx, ngx_http_exchange_access_module);
+    }
+
+    return ctx;
+}
+
+
+/*
+ * Data kept with a pool (the request's, or the connection's), found again
+ * by the cleanup handler that marks it; created zeroed if asked.
+ */
+
+static void *
+ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
+    ngx_pool_cleanup_pt handler, size_t size, ngx_uint_t create)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    for (cln = pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == handler) {
+            return cln->data;
         }
     }
 
-    cln = ngx_pool_cleanup_add(r->pool,
-                               sizeof(ngx_http_exchange_access_ctx_t));
+    if (!create) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, size);
     if (cln == NULL) {
         return NULL;
     }
 
-    ctx = cln->data;
-    ngx_memzero(ctx, sizeof(ngx_http_exchange_access_ctx_t));
+    ngx_memzero(cln->data, size);
+    cln->handler = handler;
 
-    cln->handler = ngx_http_exchange_access_cleanup;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_exchange_access_module);
-
-    return ctx;
+    return cln->data;
 }
 
 
@@ -1194,7 +1194,6 @@ ngx_http_exchange_access_cleanup(void *data)
 static ngx_http_exchange_access_ctx_t *
 ngx_http_exchange_access_var_ctx(ngx_http_request_t *r)
 {
-    ngx_pool_cleanup_t              *cln;
     ngx_http_exchange_access_ctx_t  *ctx;
 
     r = r->main;
@@ -1205,13 +1204,9 @@ ngx_http_exchange_access_var_ctx(ngx_http_request_t *r)
         return ctx;
     }
 
-    for (cln = r->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_http_exchange_access_cleanup) {
-            return cln->data;
-        }
-    }
-
-    return NULL;
+    return ngx_http_exchange_access_pool_data(r->pool,
+                                              ngx_http_exchange_access_cleanup,
+                                              0, 0);
 }
 
 
