@@ -158,6 +158,7 @@ static ber_slen_t ngx_http_exchange_access_sb_read(Sockbuf_IO_Desc *sbiod,
 static ber_slen_t ngx_http_exchange_access_sb_write(Sockbuf_IO_Desc *sbiod,
     void *buf, ber_len_t len);
 static int ngx_http_exchange_access_sb_close(Sockbuf_IO_Desc *sbiod);
+static ber_slen_t ngx_http_exchange_access_sb_result(ssize_t n);
 
 
 static Sockbuf_IO  ngx_http_exchange_access_sbio = {
@@ -2380,15 +2381,11 @@ ngx_http_exchange_access_sb_ctrl(Sockbuf_IO_Desc *sbiod, int opt, void *arg)
 }
 
 
+/* nginx's NGX_AGAIN and NGX_ERROR, as liblber expects them: -1 and errno */
+
 static ber_slen_t
-ngx_http_exchange_access_sb_read(Sockbuf_IO_Desc *sbiod, void *buf,
-    ber_len_t len)
+ngx_http_exchange_access_sb_result(ssize_t n)
 {
-    ssize_t            n;
-    ngx_connection_t  *c = sbiod->sbiod_pvt;
-
-    n = c->recv(c, buf, len);
-
     if (n == NGX_AGAIN) {
         errno = EWOULDBLOCK;
         return -1;
@@ -2404,25 +2401,22 @@ ngx_http_exchange_access_sb_read(Sockbuf_IO_Desc *sbiod, void *buf,
 
 
 static ber_slen_t
+ngx_http_exchange_access_sb_read(Sockbuf_IO_Desc *sbiod, void *buf,
+    ber_len_t len)
+{
+    ngx_connection_t  *c = sbiod->sbiod_pvt;
+
+    return ngx_http_exchange_access_sb_result(c->recv(c, buf, len));
+}
+
+
+static ber_slen_t
 ngx_http_exchange_access_sb_write(Sockbuf_IO_Desc *sbiod, void *buf,
     ber_len_t len)
 {
-    ssize_t            n;
     ngx_connection_t  *c = sbiod->sbiod_pvt;
 
-    n = c->send(c, buf, len);
-
-    if (n == NGX_AGAIN) {
-        errno = EWOULDBLOCK;
-        return -1;
-    }
-
-    if (n == NGX_ERROR) {
-        errno = ECONNRESET;
-        return -1;
-    }
-
-    return n;
+    return ngx_http_exchange_access_sb_result(c->send(c, buf, len));
 }
 
 
