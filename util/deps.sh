@@ -18,7 +18,7 @@ case "$what" in
     test)
         pkgs="$pkgs slapd ldap-utils libauthen-ntlm-perl libnet-ldap-perl
               libnet-ldap-server-perl gss-ntlmssp samba samba-dsdb-modules
-              samba-vfs-modules ldb-tools clang libclang-rt-14-dev llvm-14
+              samba-vfs-modules samba-ad-provision ldb-tools clang libclang-rt-14-dev llvm-14
               valgrind dpkg-dev debhelper" ;;
     *) echo "usage: $0 [build|demo|test]" >&2; exit 2 ;;
 esac
