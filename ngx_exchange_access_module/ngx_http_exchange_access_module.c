@@ -102,6 +102,8 @@ static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
     ngx_str_t *name);
+static ngx_int_t ngx_http_exchange_access_full_name(ngx_http_request_t *r,
+    ngx_exa_cred_t *cred, ngx_str_t *name);
 static ngx_int_t ngx_http_exchange_access_identify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
@@ -754,23 +756,16 @@ mapped:
 
     case NGX_EXA_NAME_FOREIGN:
 
-        /* show the whole name: it tells which domain was refused */
+        /*
+         * show the whole name: it tells which domain was refused.  The
+         * credential is the caller's, on its stack: $exchange_user is
+         * read in the log phase, so the name is copied to the request.
+         */
 
-        ctx->user.data = cred->user;
-        ctx->user.len = cred->user_len;
-
-        if (cred->domain_len) {
-            ctx->user.data = ngx_pnalloc(r->pool,
-                                       cred->domain_len + 1 + cred->user_len);
-            if (ctx->user.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_sprintf(ctx->user.data, "%*s\\%*s",
-                        cred->domain_len, cred->domain,
-                        cred->user_len, cred->user);
-
-            ctx->user.len = cred->domain_len + 1 + cred->user_len;
+        if (ngx_http_exchange_access_full_name(r, cred, &ctx->user)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
         }
 
         ctx->reason = ngx_http_exchange_access_reason_foreign_domain;
@@ -803,26 +798,15 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 {
 #if (NGX_PCRE)
     int                                  *captures;
-    u_char                               *p, *captures_data;
+    u_char                               *captures_data;
     ngx_int_t                             rc;
     ngx_str_t                             orig;
     ngx_uint_t                            i, ncaptures;
     ngx_http_exchange_access_user_map_t  *map;
 
-    orig.len = cred->domain_len + (cred->domain_len ? 1 : 0) + cred->user_len;
-    orig.data = ngx_pnalloc(r->pool, orig.len);
-    if (orig.data == NULL) {
+    if (ngx_http_exchange_access_full_name(r, cred, &orig) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    p = orig.data;
-
-    if (cred->domain_len) {
-        p = ngx_cpymem(p, cred->domain, cred->domain_len);
-        *p++ = '\\';
-    }
-
-    ngx_memcpy(p, cred->user, cred->user_len);
 
     captures = r->captures;
     ncaptures = r->ncaptures;
@@ -876,6 +860,38 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 #else
     return NGX_OK;
 #endif
+}
+
+
+/*
+ * "DOMAIN\\user" or "user", as the credential gave it, copied to the
+ * request's pool: a credential lives on the stack of the caller.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_full_name(ngx_http_request_t *r,
+    ngx_exa_cred_t *cred, ngx_str_t *name)
+{
+    u_char  *p;
+
+    name->len = cred->domain_len + (cred->domain_len ? 1 : 0)
+                + cred->user_len;
+
+    name->data = ngx_pnalloc(r->pool, name->len);
+    if (name->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = name->data;
+
+    if (cred->domain_len) {
+        p = ngx_cpymem(p, cred->domain, cred->domain_len);
+        *p++ = '\\';
+    }
+
+    ngx_memcpy(p, cred->user, cred->user_len);
+
+    return NGX_OK;
 }
 
 
@@ -1063,13 +1079,12 @@ static ngx_int_t
 ngx_http_exchange_access_deny(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf)
 {
-    u_char                    *p;
+    u_char                    *p, *body;
     ngx_int_t                  rc;
     ngx_uint_t                 i;
     ngx_http_err_page_t       *err_page;
     ngx_http_core_loc_conf_t  *clcf;
     ngx_http_complex_value_t   cv;
-    u_char                     body[64];
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
@@ -1087,7 +1102,17 @@ ngx_http_exchange_access_deny(ngx_http_request_t *r,
         r->keepalive = 0;
     }
 
-    p = ngx_snprintf(body, sizeof(body), "%ui %s\n", eacf->deny_status,
+    /*
+     * the body goes out after this function returns (a slow client, an
+     * HTTP/2 stream waiting for its window): it lives in the request
+     */
+
+    body = ngx_pnalloc(r->pool, 64);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_snprintf(body, 64, "%ui %s\n", eacf->deny_status,
                      eacf->deny_status == NGX_HTTP_FORBIDDEN ? "Forbidden"
                      : eacf->deny_status == NGX_HTTP_NOT_FOUND ? "Not Found"
                      : "Denied");

@@ -363,3 +363,62 @@ there; the module never decodes a secret into a log line)
 [403, 200]
 --- no_error_log
 S3cretPassw0rd
+
+
+
+=== TEST 19: a refused foreign name outlives the access phase: the log phase reads it whole
+--- http_config
+    log_format who 'who=$exchange_user a=$exchange_access r=$exchange_access_reason';
+    access_log logs/access.log who;
+--- config
+    location / {
+        exchange_access audit;
+        exchange_access_domain EXAMPLE example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 4]
+--- more_headers eval
+[main::basic_auth('alice@other.example'), main::basic_auth('OTHER\alice'),
+ 'Authorization: NTLM ' . main::ntlm3('carol@evil.example'),
+ main::basic_auth('alice')]
+--- error_code eval
+[200, 200, 200, 200]
+--- access_log
+who=alice@other.example a=audit r=foreign_domain
+who=OTHER\x5Calice a=audit r=foreign_domain
+who=carol@evil.example a=audit r=foreign_domain
+who=alice a=allow r=member
+--- error_log
+exchange access audit: would deny user "alice@other.example" (foreign_domain)
+exchange access audit: would deny user "carol@evil.example" (foreign_domain)
+--- no_error_log
+no buffer space
+
+
+
+=== TEST 20: the connection's foreign identity, decided on later requests, is the request's own copy
+(the stand-in backend challenges requests without a header)
+--- http_config
+    log_format who 'who=$exchange_user a=$exchange_access r=$exchange_access_reason';
+    access_log logs/access.log who;
+--- config
+    location / {
+        exchange_access audit;
+        exchange_access_domain EXAMPLE example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- pipelined_requests eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/nspi/']
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm3('erin@elsewhere.example'), '', '']
+--- error_code eval
+[200, 401, 401]
+--- access_log eval
+[qr/(who=erin\@elsewhere\.example a=audit r=foreign_domain\n.*){3}/s]
+--- error_log
+exchange access: decided on the ntlm identity of the connection
+--- no_error_log
+no buffer space
