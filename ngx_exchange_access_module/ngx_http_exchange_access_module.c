@@ -110,8 +110,9 @@ static ngx_int_t ngx_http_exchange_access_identify(ngx_http_request_t *r,
 static ngx_int_t ngx_http_exchange_access_credential(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred,
     ngx_uint_t *from_connection);
+static ngx_uint_t ngx_http_exchange_access_conn_bound(ngx_http_request_t *r);
 static ngx_http_exchange_access_conn_t *ngx_http_exchange_access_connection(
-    ngx_connection_t *c, ngx_uint_t create);
+    ngx_http_request_t *r, ngx_uint_t create);
 static void ngx_http_exchange_access_conn_cleanup(void *data);
 static ngx_int_t ngx_http_exchange_access_verdict(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
@@ -921,7 +922,7 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
     h = r->headers_in.authorization;
 
     if (h == NULL) {
-        conn = ngx_http_exchange_access_connection(r->connection, 0);
+        conn = ngx_http_exchange_access_connection(r, 0);
 
         if (conn == NULL || conn->cred.scheme == NGX_EXA_AUTH_NONE) {
             ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
@@ -965,9 +966,10 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
 
     if ((cred->scheme == NGX_EXA_AUTH_NTLM
          || cred->scheme == NGX_EXA_AUTH_NEGOTIATE)
-        && rc != NGX_EXA_CRED_HANDSHAKE)
+        && rc != NGX_EXA_CRED_HANDSHAKE
+        && ngx_http_exchange_access_conn_bound(r))
     {
-        conn = ngx_http_exchange_access_connection(r->connection, 1);
+        conn = ngx_http_exchange_access_connection(r, 1);
         if (conn == NULL) {
             return NGX_ERROR;
         }
@@ -979,10 +981,35 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
 }
 
 
-static ngx_http_exchange_access_conn_t *
-ngx_http_exchange_access_connection(ngx_connection_t *c, ngx_uint_t create)
+/*
+ * Whether the request has the client's connection to itself.  Every
+ * stream of an HTTP/2 connection gets a copy of the same connection
+ * structure, with the same pool: an identity kept there would decide the
+ * requests of every other stream.  NTLM and Negotiate authenticate
+ * HTTP/1.x connections only, so a stream is decided on its own header.
+ */
+
+static ngx_uint_t
+ngx_http_exchange_access_conn_bound(ngx_http_request_t *r)
 {
-    return ngx_http_exchange_access_pool_data(c->pool,
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return 0;
+    }
+#endif
+
+    return r->http_version < NGX_HTTP_VERSION_20;
+}
+
+
+static ngx_http_exchange_access_conn_t *
+ngx_http_exchange_access_connection(ngx_http_request_t *r, ngx_uint_t create)
+{
+    if (!ngx_http_exchange_access_conn_bound(r)) {
+        return NULL;
+    }
+
+    return ngx_http_exchange_access_pool_data(r->connection->pool,
                                   ngx_http_exchange_access_conn_cleanup,
                                   sizeof(ngx_http_exchange_access_conn_t),
                                   create);
