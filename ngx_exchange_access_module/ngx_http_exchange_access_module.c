@@ -538,16 +538,17 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     u_char                               *work, *q;
     size_t                                worklen;
     ngx_int_t                             rc;
-    ngx_uint_t                            n;
+    ngx_uint_t                            i, n;
+    ngx_list_part_t                      *part;
     ngx_table_elt_t                      *h;
     ngx_exa_request_t                     req;
 #if (NGX_PCRE)
     ngx_http_exchange_access_classify_t  *rule;
 #endif
     ngx_exa_str_t        cookies[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
+    ngx_exa_str_t        logons[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
     u_char               stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
 #if (nginx_version < 1023000)
-    ngx_uint_t          i;
     ngx_table_elt_t   **cookie;
 #endif
 
@@ -597,17 +598,65 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     req.cookies = cookies;
     req.ncookies = n;
 
-    h = r->headers_in.content_type;
+    /*
+     * The headers Exchange routes by, and every Content-Type: nginx keeps
+     * the first of several, IIS may join them, ASP.NET reads a form body
+     * when the value starts with a form type.
+     */
 
-    if (h && (ngx_strncasecmp(h->value.data,
-                              (u_char *) "application/x-www-form-urlencoded",
-                              ngx_min(h->value.len, 33)) == 0
-              || ngx_strncasecmp(h->value.data,
-                                 (u_char *) "multipart/form-data",
-                                 ngx_min(h->value.len, 19)) == 0))
-    {
-        req.form = h->value.len >= 19;
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0) {
+            continue;
+        }
+
+        if (h[i].key.len == 12
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Type", 12)
+               == 0)
+        {
+            req.form |= ngx_exa_form_type(h[i].value.data, h[i].value.len);
+            continue;
+        }
+
+        if (h[i].key.len < 9 || (h[i].key.data[0] | 0x20) != 'x') {
+            continue;
+        }
+
+        switch (ngx_exa_header_kind(h[i].key.data, h[i].key.len)) {
+
+        case NGX_EXA_PARAM_LOGON:
+            if (n == NGX_HTTP_EXCHANGE_ACCESS_COOKIES) {
+                req.routing++;
+                break;
+            }
+
+            logons[n].data = h[i].value.data;
+            logons[n].len = h[i].value.len;
+            n++;
+            break;
+
+        case NGX_EXA_PARAM_ROUTING:
+            req.routing++;
+            break;
+        }
     }
+
+    req.logons = logons;
+    req.nlogons = n;
 
     worklen = ngx_exa_classify_work(&req);
 
@@ -623,6 +672,12 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     }
 
     ngx_exa_classify(&req, work, worklen, cls);
+
+    /* a large work area (a long request) goes back at once */
+
+    if (work != stack) {
+        ngx_pfree(r->pool, work);
+    }
 
 #if (NGX_PCRE)
 
