@@ -238,6 +238,48 @@ ngx_exa_name_key(const ngx_exa_name_conf_t *nc, const unsigned char *domain,
 }
 
 
+/*
+ * Writes src for a log line as nginx's access_log escapes by default:
+ * "\"", "\\" and every byte below 0x20 or from 0x7f on become "\xHH", so
+ * that a line is one line and a name reads the same in both logs.  dst
+ * holds 4 * len bytes, or is NULL to count.  Returns the length.
+ */
+
+size_t
+ngx_exa_log_escape(unsigned char *dst, const unsigned char *src, size_t len)
+{
+    size_t          i, n;
+    unsigned char   c;
+    static const char  hex[] = "0123456789ABCDEF";
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        c = src[i];
+
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+            if (dst) {
+                dst[n] = '\\';
+                dst[n + 1] = 'x';
+                dst[n + 2] = hex[c >> 4];
+                dst[n + 3] = hex[c & 0xf];
+            }
+
+            n += 4;
+            continue;
+        }
+
+        if (dst) {
+            dst[n] = c;
+        }
+
+        n++;
+    }
+
+    return n;
+}
+
+
 const char *
 ngx_exa_name_strerror(int rc)
 {

@@ -45,6 +45,8 @@ int ngx_exa_name_key(const ngx_exa_name_conf_t *nc,
     const unsigned char *domain, size_t dlen, const unsigned char *user,
     size_t ulen, unsigned char *key, size_t *klen);
 int ngx_exa_utf8_valid(const unsigned char *p, size_t len);
+size_t ngx_exa_log_escape(unsigned char *dst, const unsigned char *src,
+    size_t len);
 const char *ngx_exa_name_strerror(int rc);
 
 

@@ -543,6 +543,7 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     ngx_table_elt_t                      *h;
     ngx_exa_request_t                     req;
 #if (NGX_PCRE)
+    ngx_str_t                             esc;
     ngx_http_exchange_access_classify_t  *rule;
 #endif
     ngx_exa_str_t        cookies[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
@@ -705,9 +706,10 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
             }
 
             if (rc < 0) {
+                ngx_http_exchange_access_log_escape(r->pool, &r->uri, &esc);
                 ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                               ngx_regex_exec_n " failed: %i on \"%V\"",
-                              rc, &r->uri);
+                              rc, &esc);
                 return NGX_ERROR;
             }
 
@@ -906,9 +908,18 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     if (rc == NGX_OK) {
         ctx->mapped_from = orig;
 
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "exchange access: user \"%V\" mapped to \"%V\"",
-                       &orig, name);
+#if (NGX_DEBUG)
+        if (r->connection->log->log_level & NGX_LOG_DEBUG_HTTP) {
+            ngx_str_t  from, to;
+
+            ngx_http_exchange_access_log_escape(r->pool, &orig, &from);
+            ngx_http_exchange_access_log_escape(r->pool, name, &to);
+
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "exchange access: user \"%V\" mapped to \"%V\"",
+                           &from, &to);
+        }
+#endif
     }
 
     return NGX_OK;
@@ -916,6 +927,38 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 #else
     return NGX_OK;
 #endif
+}
+
+
+/*
+ * What a client chose (a name, a path), made fit for a log line by the
+ * one escaping rule of the module, ngx_exa_log_escape(); in the request's
+ * pool when anything had to be escaped.
+ */
+
+void
+ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
+    ngx_str_t *dst)
+{
+    size_t   len;
+    u_char  *p;
+
+    len = ngx_exa_log_escape(NULL, src->data, src->len);
+
+    if (len == src->len) {
+        *dst = *src;
+        return;
+    }
+
+    p = ngx_pnalloc(pool, len);
+
+    if (p == NULL) {
+        ngx_str_set(dst, "-");
+        return;
+    }
+
+    dst->len = ngx_exa_log_escape(p, src->data, src->len);
+    dst->data = p;
 }
 
 
@@ -1087,7 +1130,7 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
     const char *detail, ngx_http_exchange_access_list_t *list)
 {
     const char                *what;
-    ngx_str_t                 *why;
+    ngx_str_t                 *why, user, from;
     ngx_http_core_loc_conf_t  *clcf;
 
     ctx->reason = reason;
@@ -1114,19 +1157,26 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
         }
     }
 
+    /* names come from credentials: escaped, as everything a client sent */
+
     if (ctx->user.len && ctx->mapped_from.len) {
+        ngx_http_exchange_access_log_escape(r->pool, &ctx->user, &user);
+        ngx_http_exchange_access_log_escape(r->pool, &ctx->mapped_from, &from);
+
         ngx_log_error(eacf->log_level, r->connection->log, 0,
                       "exchange access %s user \"%V\" (%V), protocol %s, "
                       "list \"%V\", mapped from \"%V\"",
-                      what, &ctx->user, why,
+                      what, &user, why,
                       ngx_exa_protocol_name(ctx->protocol), &list->name,
-                      &ctx->mapped_from);
+                      &from);
 
     } else if (ctx->user.len) {
+        ngx_http_exchange_access_log_escape(r->pool, &ctx->user, &user);
+
         ngx_log_error(eacf->log_level, r->connection->log, 0,
                       "exchange access %s user \"%V\" (%V), protocol %s, "
                       "list \"%V\"",
-                      what, &ctx->user, why,
+                      what, &user, why,
                       ngx_exa_protocol_name(ctx->protocol), &list->name);
 
     } else if (reason == ngx_http_exchange_access_reason_path_confusion) {

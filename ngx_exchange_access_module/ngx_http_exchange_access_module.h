@@ -174,6 +174,9 @@ ngx_int_t ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle);
 void ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, const char *error, ngx_log_t *log);
 
+void ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
+    ngx_str_t *dst);
+
 ngx_int_t ngx_http_exchange_access_stats_init(ngx_conf_t *cf);
 void ngx_http_exchange_access_count(ngx_http_request_t *r,
     ngx_uint_t protocol, ngx_uint_t decision);

@@ -336,7 +336,7 @@ exchange access denied unidentified user (unidentified: bearer credential, not a
 --- error_code eval
 [200, 403, 200, 403, 200, 403]
 --- error_log
-exchange access denied user "EVIL\alice" (foreign_domain), protocol mapi
+exchange access denied user "EVIL\x5Calice" (foreign_domain), protocol mapi
 exchange access denied user "erin@evil.example" (foreign_domain), protocol mapi
 
 
@@ -476,3 +476,61 @@ my $t3 = main::ntlm3('bob');
 exchange access denied user "bob" (not_member), protocol mapi
 --- no_error_log
 decided on the ntlm identity of the connection
+
+
+
+=== TEST 22: names from credentials are escaped in the error log: each line one line, no raw control or high byte
+(a Basic name with controls is unidentified and not logged; an NTLM name
+with them reaches the log through the user map; the CRs left are nginx's
+own debug dump of the response headers)
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_user_map "~(?s)^(.*)$" mallory;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 3]
+--- more_headers eval
+[main::basic_auth("bob\r\nFAKE [alert] injected \"x\""),
+ 'Authorization: NTLM ' . main::ntlm3("eve\nFAKE2\x7f\x{ff}\t"),
+ main::basic_auth("j\xc3\xbcrgen\\\"x\"")]
+--- error_code eval
+[403, 403, 403]
+--- error_log eval
+[qr/unidentified user \(unidentified: basic credential, user name is not valid UTF-8\)/,
+ qr/user "mallory" \(not_member\), protocol mapi, list "remote", mapped from "eve\\x0AFAKE2\\x7F\\xC3\\xBF\\x09", client/,
+ qr/mapped from "j\\xC3\\xBCrgen\\x5C\\x22x\\x22", client/,
+ qr/exchange access: user "eve\\x0AFAKE2\\x7F\\xC3\\xBF\\x09" mapped to "mallory"/]
+--- no_error_log eval
+[qr/^FAKE/m, qr/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff]/]
+
+
+
+=== TEST 23: a foreign name with bytes of UTF-8 is logged escaped, as the access log writes it
+--- http_config
+    log_format who 'who=$exchange_user';
+    access_log logs/access.log who;
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+[main::basic_auth("j\xc3\xbcrgen\@evil.example"),
+ main::basic_auth("EVIL\\j\xc3\xbcrgen")]
+--- error_code eval
+[403, 403]
+--- error_log
+exchange access denied user "j\xC3\xBCrgen@evil.example" (foreign_domain)
+exchange access denied user "EVIL\x5Cj\xC3\xBCrgen" (foreign_domain)
+--- access_log
+who=j\xC3\xBCrgen@evil.example
+who=EVIL\x5Cj\xC3\xBCrgen
+--- no_error_log eval
+[qr/[\x7f-\xff]/]

@@ -189,7 +189,7 @@ unknown protocol "imap", expected mapi
 --- error_code eval
 [200, 403, 200]
 --- error_log
-exchange access denied user "OTHER\alice" (foreign_domain)
+exchange access denied user "OTHER\x5Calice" (foreign_domain)
 
 
 

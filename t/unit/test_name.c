@@ -122,5 +122,37 @@ main(void)
     longname[NGX_EXA_KEY_MAX + 1] = '\0';
     KEY(&any, "", longname, NGX_EXA_NAME_INVALID, "");
 
+    /* the log escaping: one line, nothing raw a client chose */
+    {
+        int            b;
+        size_t         n, i;
+        const char    *want;
+        unsigned char  in[256], out[1024];
+
+        n = ngx_exa_log_escape(out, (const unsigned char *)
+                               "a\"b\\c\r\nFAKE\x7f\xc3\xbc\x01 ok", 18);
+        want = "a\\x22b\\x5Cc\\x0D\\x0AFAKE\\x7F\\xC3\\xBC\\x01 ok";
+        CHECK(n == strlen(want) && memcmp(out, want, n) == 0,
+              "escaped \"%.*s\"", (int) n, out);
+
+        for (b = 0; b < 256; b++) {
+            in[b] = (unsigned char) b;
+        }
+
+        n = ngx_exa_log_escape(NULL, in, 256);
+        CHECK(n == ngx_exa_log_escape(out, in, 256) && n <= 4 * 256,
+              "count and write agree");
+
+        for (i = 0; i < n; i++) {
+            if (out[i] < 0x20 || out[i] >= 0x7f || out[i] == '"') {
+                break;
+            }
+        }
+
+        CHECK(i == n, "no raw control, quote or high byte is left");
+        CHECK(ngx_exa_log_escape(NULL, (const unsigned char *) "alice", 5)
+              == 5, "a plain name stays as it is");
+    }
+
     UNIT_DONE("test_name");
 }
