@@ -47,6 +47,7 @@ typedef struct {
 
     ngx_array_t                      *internal;    /* of ngx_cidr_t */
     ngx_array_t                      *domains;     /* of ngx_exa_str_t */
+    ngx_array_t                      *groups;      /* of size_t */
     ngx_exa_name_conf_t               names;
     ngx_array_t                      *claims;      /* of ngx_exa_str_t */
     ngx_exa_cred_conf_t               cred;
@@ -88,6 +89,7 @@ typedef struct {
     ngx_uint_t                        scheme;
     ngx_str_t                         user;
     ngx_str_t                         mapped_from;
+    size_t                            domain;      /* in names.domains */
     u_char                            key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_ctx_t;
 
@@ -160,6 +162,7 @@ static ngx_int_t ngx_http_exchange_access_deny(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf);
 static ngx_int_t ngx_http_exchange_access_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_exchange_access_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_exchange_access_init_module(ngx_cycle_t *cycle);
 
 
 static ngx_conf_num_bounds_t  ngx_http_exchange_access_deny_bounds = {
@@ -340,7 +343,7 @@ ngx_module_t  ngx_http_exchange_access_module = {
     ngx_http_exchange_access_commands,         /* module directives */
     NGX_HTTP_MODULE,                           /* module type */
     NULL,                                      /* init master */
-    NULL,                                      /* init module */
+    ngx_http_exchange_access_init_module,      /* init module */
     ngx_http_exchange_access_list_init_worker, /* init process */
     NULL,                                      /* init thread */
     NULL,                                      /* exit thread */
@@ -410,6 +413,7 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_uint_t                        found;
     ngx_exa_cred_t                    cred;
     ngx_exa_class_t                   cls;
+    const ngx_exa_str_t              *netbios;
     ngx_http_exchange_access_list_t  *list;
 
     if (ngx_http_exchange_access_classify(r, eacf, &cls) != NGX_OK) {
@@ -505,7 +509,24 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_exchange_access_list_lookup(list, ctx->key, ctx->user.len);
+    /*
+     * a sAMAccountName matches the entries of its own domain only (bare
+     * entries are the first domain's); a UPN, or any name without
+     * exchange_access_domain, matches whatever domain it was listed for
+     */
+
+    if (ctx->domain == NGX_EXA_NAME_ANY_DOMAIN) {
+        rc = ngx_http_exchange_access_list_lookup(list, ctx->key,
+                                                  ctx->user.len, NULL, 0, 0);
+
+    } else {
+        netbios = &eacf->names.domains[ctx->domain];
+
+        rc = ngx_http_exchange_access_list_lookup(list, ctx->key,
+                                                  ctx->user.len,
+                                                  netbios->data, netbios->len,
+                                                  ctx->domain == 0);
+    }
 
     if (rc == NGX_OK) {
         return ngx_http_exchange_access_verdict(r, eacf, ctx, 0,
@@ -793,14 +814,16 @@ ngx_http_exchange_access_identify(ngx_http_request_t *r,
         }
 
         if (ctx->mapped_from.len) {
-            rc = ngx_exa_name_key(&eacf->names, NULL, 0, name.data, name.len,
-                                  ctx->key, &klen);
+            rc = ngx_exa_name_resolve(&eacf->names, NULL, 0, name.data,
+                                      name.len, ctx->key, &klen,
+                                      &ctx->domain);
             goto mapped;
         }
     }
 
-    rc = ngx_exa_name_key(&eacf->names, cred->domain, cred->domain_len,
-                          cred->user, cred->user_len, ctx->key, &klen);
+    rc = ngx_exa_name_resolve(&eacf->names, cred->domain, cred->domain_len,
+                              cred->user, cred->user_len, ctx->key, &klen,
+                              &ctx->domain);
 
 mapped:
 
@@ -1496,7 +1519,8 @@ ngx_http_exchange_access_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->lists = { NULL, ... };
-     *     conf->names = { NULL, 0 };
+     *     conf->groups = NULL;
+     *     conf->names = { NULL, 0, NULL };
      */
 
     conf->mode = NGX_CONF_UNSET_UINT;
@@ -1522,6 +1546,8 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_exchange_access_loc_conf_t *prev = parent;
     ngx_http_exchange_access_loc_conf_t *conf = child;
 
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_EXCHANGE_ACCESS_OFF);
     ngx_conf_merge_uint_value(conf->unidentified, prev->unidentified, 1);
@@ -1531,7 +1557,16 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_uint_value(conf->deny_status, prev->deny_status,
                               NGX_HTTP_FORBIDDEN);
     ngx_conf_merge_ptr_value(conf->internal, prev->internal, NULL);
-    ngx_conf_merge_ptr_value(conf->domains, prev->domains, NULL);
+
+    if (conf->domains == NGX_CONF_UNSET_PTR) {
+        conf->domains = prev->domains;
+        conf->groups = prev->groups;
+    }
+
+    if (conf->domains == NGX_CONF_UNSET_PTR) {
+        conf->domains = NULL;
+        conf->groups = NULL;
+    }
 
     /* exchange_access_require is inherited as a whole, like allow/deny */
 
@@ -1551,6 +1586,13 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     if (conf->domains) {
         conf->names.domains = conf->domains->elts;
         conf->names.ndomains = conf->domains->nelts;
+        conf->names.groups = conf->groups->elts;
+
+    } else if (conf->restricted && conf->mode != NGX_HTTP_EXCHANGE_ACCESS_OFF)
+    {
+        eamcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_exchange_access_module);
+        eamcf->any_domain = 1;
     }
 
     if (conf->claims) {
@@ -1703,7 +1745,12 @@ ngx_http_exchange_access_internal(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* exchange_access_domain EXAMPLE example.com ...; */
+/*
+ * exchange_access_domain EXAMPLE example.com CHILD child.example.com;
+ *
+ * A name without a dot is a NetBIOS domain and starts a group; the dotted
+ * names after it are that domain's DNS names and UPN suffixes.
+ */
 
 static char *
 ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -1712,6 +1759,7 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_exchange_access_loc_conf_t *eacf = conf;
 
     u_char         *p;
+    size_t         *g, group;
     ngx_str_t      *value;
     ngx_uint_t      i, j;
     ngx_exa_str_t  *d;
@@ -1728,6 +1776,14 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    eacf->groups = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                    sizeof(size_t));
+    if (eacf->groups == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    group = 0;
+
     for (i = 1; i < cf->args->nelts; i++) {
 
         for (j = 0; j < value[i].len; j++) {
@@ -1740,6 +1796,29 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
             }
         }
 
+        if (ngx_strlchr(value[i].data, value[i].data + value[i].len, '.')
+            == NULL)
+        {
+            /* a NetBIOS name: a group of its own */
+
+            if (!ngx_exa_netbios_valid(value[i].data, value[i].len)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid NetBIOS domain name \"%V\" "
+                                   "(at most 15 characters)", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            group = eacf->domains->nelts;
+
+        } else if (i == 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" comes before any NetBIOS domain name: "
+                               "each group starts with the NetBIOS name, "
+                               "then its DNS names and UPN suffixes, as in "
+                               "\"EXAMPLE example.com\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
         p = ngx_pnalloc(cf->pool, value[i].len);
         if (p == NULL) {
             return NGX_CONF_ERROR;
@@ -1747,13 +1826,28 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
 
         ngx_strlow(p, value[i].data, value[i].len);
 
+        d = eacf->domains->elts;
+
+        for (j = 0; j < eacf->domains->nelts; j++) {
+            if (d[j].len == value[i].len
+                && ngx_memcmp(d[j].data, p, d[j].len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "domain \"%V\" is given twice",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+        }
+
         d = ngx_array_push(eacf->domains);
-        if (d == NULL) {
+        g = ngx_array_push(eacf->groups);
+        if (d == NULL || g == NULL) {
             return NGX_CONF_ERROR;
         }
 
         d->data = p;
         d->len = value[i].len;
+        *g = group;
     }
 
     return NGX_CONF_OK;
@@ -2025,4 +2119,26 @@ ngx_http_exchange_access_init(ngx_conf_t *cf)
     *h = ngx_http_exchange_access_log_handler;
 
     return ngx_http_exchange_access_stats_init(cf);
+}
+
+
+/* once a configuration is in place, in its error log */
+
+static ngx_int_t
+ngx_http_exchange_access_init_module(ngx_cycle_t *cycle)
+{
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                            ngx_http_exchange_access_module);
+
+    if (eamcf && eamcf->any_domain) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "exchange_access_require without "
+                      "exchange_access_domain accepts names of any domain: "
+                      "DOMAIN\\user of another domain matches the user "
+                      "listed for ours");
+    }
+
+    return NGX_OK;
 }

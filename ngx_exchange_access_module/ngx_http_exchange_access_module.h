@@ -154,6 +154,7 @@ typedef struct {
     ngx_array_t                       lists;      /* of list_t * */
     ngx_shm_zone_t                   *stats_zone;
     ngx_http_exchange_access_stats_t *stats;
+    ngx_uint_t                        any_domain; /* unsigned:1 */
 } ngx_http_exchange_access_main_conf_t;
 
 
@@ -163,7 +164,8 @@ char *ngx_http_exchange_access_list_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_exchange_access_list_check(ngx_conf_t *cf);
 ngx_int_t ngx_http_exchange_access_list_lookup(
-    ngx_http_exchange_access_list_t *list, u_char *key, size_t len);
+    ngx_http_exchange_access_list_t *list, u_char *key, size_t len,
+    const u_char *netbios, size_t nlen, ngx_uint_t first);
 ngx_int_t ngx_http_exchange_access_list_install(
     ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
     ngx_uint_t source, ngx_log_t *log);

@@ -74,6 +74,8 @@ is(`$c -u 'EXAMPLE\\alice:pw' -X POST $u/mapi/emsmdb/`, '200',
    'a member reaches /mapi/ through TLS to the backend');
 is(`$c -u 'EXAMPLE\\bob:pw' -X POST $u/mapi/emsmdb/`, '403',
    'a non-member is denied /mapi/');
+is(`$c -u 'OTHER\\alice:pw' -X POST $u/mapi/emsmdb/`, '403',
+   'a name of another domain is denied (exchange_access_domain)');
 is(`$c -u 'EXAMPLE\\bob:pw' -X RPC_IN_DATA '$u/rpc/rpcproxy.dll?x:6001'`, '403',
    'a non-member is denied /rpc/');
 is(`$c --interface 127.0.0.2 -u 'EXAMPLE\\bob:pw' -X POST $u/mapi/emsmdb/`, '200',
@@ -93,7 +95,7 @@ is(`$cb --interface 127.0.0.2 -H 'X-BEResource: x' -H 'X-OWA-ExplicitLogonUser: 
    "be=[] logon=[] cat=[]\n", 'the example removes them before Exchange');
 
 my $status = `curl -s --cacert $p/conf/ssl/exchange-ca.pem --resolve mail.example.com:$https:127.0.0.1 $u/exchange-access-status`;
-like($status, qr/"outlook_remote":\{"source":"file","loaded_from":"file","state":"ok","entries":1,.*"mapi":\{"pass":\d+,"allow":1,"deny":1,/,
+like($status, qr/"outlook_remote":\{"source":"file","loaded_from":"file","state":"ok","entries":1,.*"mapi":\{"pass":\d+,"allow":1,"deny":2,/,
      'the status page answers from 127.0.0.1');
 
 my $log = do { local (@ARGV, $/) = "$p/logs/exchange.log"; <> };

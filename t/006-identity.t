@@ -58,6 +58,13 @@ sub h2_cert {
            . "2>/dev/null") == 0 or die "openssl failed";
 }
 
+# a Type 3 written field by field (Unicode names; Authen::NTLM sends a
+# domain of odd length in 8 bits)
+sub ntlm3u {
+    require ExchangeAccess::Responsive;
+    return encode_base64(ExchangeAccess::Responsive::ntlm3(@_), '');
+}
+
 sub ntlm1 {
     Authen::NTLM::ntlm_reset();
     Authen::NTLM::ntlm_user('x');
@@ -534,3 +541,115 @@ who=j\xC3\xBCrgen@evil.example
 who=EVIL\x5Cj\xC3\xBCrgen
 --- no_error_log eval
 [qr/[\x7f-\xff]/]
+
+
+
+=== TEST 24: two domains of ours: a sAMAccountName matches only the entries of its own domain
+(bare entries are the first domain's; CHILD\alice is not EXAMPLE's alice,
+from Basic or from the NTLM domain field)
+--- user_files
+>>> remote.txt
+alice
+CHILD\bob
+Example\carol
+erin@example.com
+child\frank
+frank
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com CHILD child.example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 17]
+--- more_headers eval
+[main::basic_auth('alice'), main::basic_auth('EXAMPLE\alice'),
+ main::basic_auth('example.com\alice'), main::basic_auth('CHILD\alice'),
+ 'Authorization: NTLM ' . main::ntlm3u('alice', 'CHILD'),
+ main::basic_auth('CHILD\bob'), main::basic_auth('child.example.com\bob'),
+ 'Authorization: NTLM ' . main::ntlm3u('bob', 'CHILD'),
+ main::basic_auth('bob'), main::basic_auth('EXAMPLE\bob'),
+ main::basic_auth('carol'), main::basic_auth('CHILD\carol'),
+ main::basic_auth('erin@example.com'), main::basic_auth('EXAMPLE\erin'),
+ main::basic_auth('OTHER\alice'),
+ main::basic_auth('CHILD\frank'), main::basic_auth('frank')]
+--- error_code eval
+[200, 200, 200, 403, 403, 200, 200, 200, 403, 403, 200, 403, 200, 403, 403, 200, 200]
+--- error_log
+exchange access denied user "alice" (not_member), protocol mapi
+exchange access denied user "OTHER\x5Calice" (foreign_domain)
+--- no_error_log
+accepts names of any domain
+
+
+
+=== TEST 25: without exchange_access_domain any domain is accepted, and the log says so once
+--- user_files
+>>> remote.txt
+alice
+CHILD\bob
+--- request eval
+[('POST /mapi/emsmdb/') x 3]
+--- more_headers eval
+[main::basic_auth('OTHER\alice'), main::basic_auth('EXAMPLE\bob'),
+ main::basic_auth('carol')]
+--- error_code eval
+[200, 200, 403]
+--- error_log
+[notice]
+exchange_access_require without exchange_access_domain accepts names of any domain
+
+
+
+=== TEST 26: exchange_access_domain: a DNS name before any NetBIOS name is refused
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain example.com EXAMPLE;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- must_die
+--- error_log
+"example.com" comes before any NetBIOS domain name: each group starts with the NetBIOS name
+
+
+
+=== TEST 27: exchange_access_domain: a NetBIOS name of more than 15 characters
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com ABCDEFGHIJKLMNOP;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- must_die
+--- error_log
+invalid NetBIOS domain name "ABCDEFGHIJKLMNOP" (at most 15 characters)
+
+
+
+=== TEST 28: exchange_access_domain: the same name twice
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com CHILD Example.COM;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- must_die
+--- error_log
+domain "Example.COM" is given twice
+
+
+
+=== TEST 29: a list line whose domain is a DNS name is refused, with its line
+--- user_files
+>>> remote.txt
+alice
+example.com\bob
+--- must_die
+--- error_log
+domain is not a NetBIOS name (at most 15 characters, no dot) in line 2
