@@ -37,6 +37,16 @@ typedef struct {
 } ngx_exa_span_t;
 
 
+/* the room the removal of an address works in */
+
+typedef struct {
+    unsigned char         *pat;         /* the longest address + 1 */
+    unsigned char         *out;         /* the path and query */
+    uint32_t              *fail;        /* the longest address + 1 */
+    uint32_t              *state;       /* the path and query */
+} ngx_exa_scratch_t;
+
+
 /* the explicit logon addresses a request carries */
 
 typedef struct {
@@ -75,15 +85,13 @@ static void ngx_exa_work_sizes(const ngx_exa_request_t *req, size_t *pq,
     size_t *extra);
 static void ngx_exa_join(ngx_exa_span_t *list, size_t *n,
     unsigned char **buf);
-static void ngx_exa_kmp(const ngx_exa_span_t *a, int slash,
-    uint32_t *fail);
+static size_t ngx_exa_kmp(const ngx_exa_span_t *a, int slash,
+    unsigned char *pat, uint32_t *fail);
 static size_t ngx_exa_remove(const unsigned char *d, size_t dlen,
-    const ngx_exa_span_t *a, int once, const uint32_t *fail,
+    const unsigned char *pat, size_t m, int once, const uint32_t *fail,
     unsigned char *out, uint32_t *state);
 static int ngx_exa_reroutes(const unsigned char *d, size_t dlen,
-    const ngx_exa_span_t *a, int proto, unsigned char *out, uint32_t *fail,
-    uint32_t *state, int *target);
-
+    const ngx_exa_span_t *a, int proto, ngx_exa_scratch_t *w, int *target);
 
 #define ngx_exa_vd(s, p)  { s, sizeof(s) - 1, p }
 
@@ -920,34 +928,43 @@ ngx_exa_fold(unsigned char c)
 }
 
 
-/* the pattern: the address, after a "/" when slash is set */
+/*
+ * The pattern, case folded: the address, after a "/" when slash is set;
+ * and Knuth-Morris-Pratt's failure function of it.  Returns its length.
+ */
 
-#define ngx_exa_pat(a, slash, i)                                              \
-    ngx_exa_fold(((slash) && (i) == 0) ? '/' : (a)->data[(i) - (slash)])
-
-
-/* Knuth-Morris-Pratt's failure function of the pattern, case folded */
-
-static void
-ngx_exa_kmp(const ngx_exa_span_t *a, int slash, uint32_t *fail)
+static size_t
+ngx_exa_kmp(const ngx_exa_span_t *a, int slash, unsigned char *pat,
+    uint32_t *fail)
 {
     size_t  i, k, m;
 
-    m = a->len + slash;
+    m = 0;
+
+    if (slash) {
+        pat[m++] = '/';
+    }
+
+    for (i = 0; i < a->len; i++) {
+        pat[m++] = ngx_exa_fold(a->data[i]);
+    }
+
     fail[0] = 0;
     k = 0;
 
     for (i = 1; i < m; i++) {
-        while (k > 0 && ngx_exa_pat(a, slash, i) != ngx_exa_pat(a, slash, k)) {
+        while (k > 0 && pat[i] != pat[k]) {
             k = fail[k - 1];
         }
 
-        if (ngx_exa_pat(a, slash, i) == ngx_exa_pat(a, slash, k)) {
+        if (pat[i] == pat[k]) {
             k++;
         }
 
         fail[i] = (uint32_t) k;
     }
+
+    return m;
 }
 
 
@@ -959,33 +976,33 @@ ngx_exa_kmp(const ngx_exa_span_t *a, int slash, uint32_t *fail)
  *   !once (wider): the address goes wherever it is, and again wherever
  *         a removal joins it anew, until none is left.
  *
- * The letters are compared without case.  Returns the length of the
- * rest, written to out; state holds a uint32_t for every byte of d.
+ * d is case folded, as the pattern is.  Returns the length of the rest,
+ * written to out; state holds a uint32_t for every byte of d.
  */
 
 static size_t
-ngx_exa_remove(const unsigned char *d, size_t dlen, const ngx_exa_span_t *a,
-    int once, const uint32_t *fail, unsigned char *out, uint32_t *state)
+ngx_exa_remove(const unsigned char *d, size_t dlen, const unsigned char *pat,
+    size_t m, int once, const uint32_t *fail, unsigned char *out,
+    uint32_t *state)
 {
-    size_t         i, k, m, o;
+    size_t         i, k, o;
     unsigned char  c;
 
-    m = a->len + (once ? 1 : 0);
     k = 0;
     o = 0;
 
     for (i = 0; i < dlen; i++) {
-        c = ngx_exa_fold(d[i]);
+        c = d[i];
 
-        while (k > 0 && c != ngx_exa_pat(a, once, k)) {
+        while (k > 0 && c != pat[k]) {
             k = fail[k - 1];
         }
 
-        if (c == ngx_exa_pat(a, once, k)) {
+        if (c == pat[k]) {
             k++;
         }
 
-        out[o] = d[i];
+        out[o] = c;
 
         if (k < m) {
             state[o++] = (uint32_t) k;
@@ -1010,38 +1027,39 @@ ngx_exa_remove(const unsigned char *d, size_t dlen, const ngx_exa_span_t *a,
 
 /*
  * Whether removing an address reroutes the request: the path part of
- * what is left, normalised, names another virtual directory.
+ * what is left, normalised, names another virtual directory.  An address
+ * longer than d cannot be in it.
  */
 
 static int
 ngx_exa_reroutes(const unsigned char *d, size_t dlen,
-    const ngx_exa_span_t *a, int proto, unsigned char *out, uint32_t *fail,
-    uint32_t *state, int *target)
+    const ngx_exa_span_t *a, int proto, ngx_exa_scratch_t *w, int *target)
 {
     int                   once;
-    size_t                n;
+    size_t                n, m;
     unsigned              tricks, folded;
     const unsigned char  *q;
 
-    if (a->len == 0) {
-        return 0;
-    }
-
     for (once = 0; once < 2; once++) {
-        ngx_exa_kmp(a, once, fail);
 
-        n = ngx_exa_remove(d, dlen, a, once, fail, out, state);
+        if (a->len == 0 || a->len + once > dlen) {
+            continue;
+        }
+
+        m = ngx_exa_kmp(a, once, w->pat, w->fail);
+        n = ngx_exa_remove(d, dlen, w->pat, m, once, w->fail, w->out,
+                           w->state);
 
         if (n == dlen) {
             continue;
         }
 
-        q = memchr(out, '?', n);
-        n = q ? (size_t) (q - out) : n;
+        q = memchr(w->out, '?', n);
+        n = q ? (size_t) (q - w->out) : n;
         tricks = 0;
-        n = ngx_exa_normalise(out, n, &tricks);
+        n = ngx_exa_normalise(w->out, n, &tricks);
         folded = 0;
-        *target = ngx_exa_classify_path(out, n, &folded);
+        *target = ngx_exa_classify_path(w->out, n, &folded);
 
         if (*target != proto) {
             return 1;
@@ -1087,7 +1105,7 @@ ngx_exa_classify_work(const ngx_exa_request_t *req)
 
     ngx_exa_work_sizes(req, &pq, &extra);
 
-    return 4 * pq + 3 * extra                     /* bytes */
+    return 4 * pq + 4 * extra + 1                 /* bytes */
            + 4 * (extra + 1) + 4 * pq             /* fail, state */
            + 16;                                  /* alignment */
 }
@@ -1105,9 +1123,9 @@ ngx_exa_classify(const ngx_exa_request_t *req, unsigned char *work,
     int                   target, proto, bad;
     size_t                i, k, qlen, dlen, n, pq, extra;
     unsigned              tricks, folded, routing;
-    uint32_t             *fail, *state;
-    unsigned char        *path, *query, *d, *names, *out;
+    unsigned char        *path, *query, *d, *names;
     ngx_exa_addrs_t       a;
+    ngx_exa_scratch_t     w;
 
     folded = 0;
     cls->path = ngx_exa_classify_path(req->uri, req->uri_len, &folded);
@@ -1140,12 +1158,13 @@ ngx_exa_classify(const ngx_exa_request_t *req, unsigned char *work,
     path = work;
     query = path + pq;
     d = query + pq;
-    out = d + pq;
-    names = out + pq;
+    w.out = d + pq;
+    names = w.out + pq;
     a.buf = names + extra;
-    fail = (uint32_t *) (((uintptr_t) (a.buf + 2 * extra) + 3)
-                         & ~(uintptr_t) 3);
-    state = fail + extra + 1;
+    w.pat = a.buf + 2 * extra;
+    w.fail = (uint32_t *) (((uintptr_t) (w.pat + extra + 1) + 3)
+                           & ~(uintptr_t) 3);
+    w.state = w.fail + extra + 1;
 
     /* the path as IIS decodes and normalises it */
 
@@ -1266,19 +1285,21 @@ ngx_exa_classify(const ngx_exa_request_t *req, unsigned char *work,
     ngx_exa_join(a.emails, &a.nemails, &a.buf);
     ngx_exa_join(a.logons, &a.nlogons, &a.buf);
 
+    /* letters compare without case: fold them once */
+
+    for (i = 0; i < dlen; i++) {
+        d[i] = ngx_exa_fold(d[i]);
+    }
+
     for (k = 0; k < a.nemails; k++) {
-        if (ngx_exa_reroutes(d, dlen, &a.emails[k], proto, out, fail, state,
-                             &target))
-        {
+        if (ngx_exa_reroutes(d, dlen, &a.emails[k], proto, &w, &target)) {
             ngx_exa_confuse(cls, target,
                             "Email parameter reroutes the request");
         }
     }
 
     for (k = 0; k < a.nlogons; k++) {
-        if (ngx_exa_reroutes(d, dlen, &a.logons[k], proto, out, fail, state,
-                             &target))
-        {
+        if (ngx_exa_reroutes(d, dlen, &a.logons[k], proto, &w, &target)) {
             ngx_exa_confuse(cls, target,
                             "explicit logon address reroutes the request");
         }
