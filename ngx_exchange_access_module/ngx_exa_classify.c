@@ -486,6 +486,13 @@ ngx_exa_caseeq(const unsigned char *p, const char *s, size_t len)
 }
 
 
+/*
+ * A naive search, O(hlen * nlen): only ever called with a short constant
+ * needle ("powershell", "..", a routing cookie's name), which keeps it
+ * linear in the request.  Addresses from the request are searched with
+ * ngx_exa_kmp() and ngx_exa_remove().
+ */
+
 static const unsigned char *
 ngx_exa_casefind(const unsigned char *h, size_t hlen, const unsigned char *n,
     size_t nlen)
