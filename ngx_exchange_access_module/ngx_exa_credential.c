@@ -8,13 +8,12 @@
 
 #include "ngx_exa_credential.h"
 #include "ngx_exa_name.h"
+#include "ngx_exa_assert.h"
 
 
 #define NGX_EXA_B64_BAD  0xff
 
 
-static int ngx_exa_scheme_is(const unsigned char *p, size_t len,
-    const char *name);
 static int ngx_exa_basic(const unsigned char *tok, size_t len,
     unsigned char *work, size_t worklen, ngx_exa_cred_t *cred);
 static int ngx_exa_unidentified(ngx_exa_cred_t *cred, const char *detail);
@@ -169,21 +168,6 @@ ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
 
 
 static int
-ngx_exa_scheme_is(const unsigned char *p, size_t len, const char *name)
-{
-    size_t  i;
-
-    for (i = 0; i < len; i++) {
-        if (name[i] == '\0' || (p[i] | 0x20) != name[i]) {
-            return 0;
-        }
-    }
-
-    return name[i] == '\0';
-}
-
-
-static int
 ngx_exa_unidentified(ngx_exa_cred_t *cred, const char *detail)
 {
     cred->status = NGX_EXA_CRED_UNIDENTIFIED;
@@ -214,20 +198,9 @@ ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
         /* void */
     }
 
-    if (ngx_exa_scheme_is(value, s, "basic")) {
-        cred->scheme = NGX_EXA_AUTH_BASIC;
+    cred->scheme = ngx_exa_scheme_of(value, len);
 
-    } else if (ngx_exa_scheme_is(value, s, "ntlm")) {
-        cred->scheme = NGX_EXA_AUTH_NTLM;
-
-    } else if (ngx_exa_scheme_is(value, s, "negotiate")) {
-        cred->scheme = NGX_EXA_AUTH_NEGOTIATE;
-
-    } else if (ngx_exa_scheme_is(value, s, "bearer")) {
-        cred->scheme = NGX_EXA_AUTH_BEARER;
-
-    } else {
-        cred->scheme = NGX_EXA_AUTH_OTHER;
+    if (cred->scheme == NGX_EXA_AUTH_OTHER) {
         return ngx_exa_unidentified(cred, "unknown scheme");
     }
 
@@ -1327,21 +1300,76 @@ ngx_exa_jwt_parse(const ngx_exa_cred_conf_t *conf, const unsigned char *tok,
     return ngx_exa_unidentified(cred, "no name claim in JWT");
 }
 
+/*
+ * The schemes, one entry per ngx_exa_auth_scheme_e: the name as the
+ * Authorization header spells it (any case) and as logs show it, and what
+ * the scheme is.
+ */
+
+typedef struct {
+    const char            *name;
+    unsigned               flags;
+} ngx_exa_scheme_t;
+
+
+static const ngx_exa_scheme_t  ngx_exa_schemes[] = {
+    { "none", 0 },
+    { "basic", NGX_EXA_SCHEME_SECRET },
+    { "ntlm", NGX_EXA_SCHEME_CONNECTION },
+    { "negotiate", NGX_EXA_SCHEME_CONNECTION },
+    { "bearer", 0 },
+    { "other", 0 }
+};
+
+NGX_EXA_ASSERT(schemes, NGX_EXA_NELTS(ngx_exa_schemes) == NGX_EXA_AUTH_N);
+
+
+/* the scheme of an Authorization header value: its first token */
+
+int
+ngx_exa_scheme_of(const unsigned char *value, size_t len)
+{
+    int          scheme;
+    size_t       i;
+    const char  *name;
+
+    for (scheme = NGX_EXA_AUTH_BASIC; scheme < NGX_EXA_AUTH_OTHER; scheme++) {
+        name = ngx_exa_schemes[scheme].name;
+
+        for (i = 0; i < len && value[i] != ' ' && value[i] != '\t'; i++) {
+            if (name[i] == '\0' || (value[i] | 0x20) != name[i]) {
+                break;
+            }
+        }
+
+        if (name[i] == '\0'
+            && (i == len || value[i] == ' ' || value[i] == '\t'))
+        {
+            return scheme;
+        }
+    }
+
+    return NGX_EXA_AUTH_OTHER;
+}
+
+
 const char *
 ngx_exa_scheme_name(int scheme)
 {
-    switch (scheme) {
-    case NGX_EXA_AUTH_NONE:
-        return "none";
-    case NGX_EXA_AUTH_BASIC:
-        return "basic";
-    case NGX_EXA_AUTH_NTLM:
-        return "ntlm";
-    case NGX_EXA_AUTH_NEGOTIATE:
-        return "negotiate";
-    case NGX_EXA_AUTH_BEARER:
-        return "bearer";
-    default:
-        return "other";
+    if (scheme < 0 || scheme >= NGX_EXA_AUTH_N) {
+        scheme = NGX_EXA_AUTH_OTHER;
     }
+
+    return ngx_exa_schemes[scheme].name;
+}
+
+
+unsigned
+ngx_exa_scheme_flags(int scheme)
+{
+    if (scheme < 0 || scheme >= NGX_EXA_AUTH_N) {
+        return 0;
+    }
+
+    return ngx_exa_schemes[scheme].flags;
 }

@@ -18,6 +18,7 @@
 #include "ngx_exa_name.h"
 #include "ngx_exa_ldap.h"
 #include "ngx_exa_regex.h"
+#include "ngx_exa_assert.h"
 
 
 #define NGX_HTTP_EXCHANGE_ACCESS_SRC_NONE   0
