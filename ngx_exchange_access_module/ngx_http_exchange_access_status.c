@@ -24,8 +24,8 @@
 
 typedef struct {
     ngx_str_t                         name;
-    ngx_uint_t                        source;
-    ngx_uint_t                        configured;
+    ngx_str_t                         configured;   /* the source */
+    u_char                            loaded_from[16];
     ngx_uint_t                        nelts;
     ngx_uint_t                        generation;
     ngx_uint_t                        attempts;
@@ -75,9 +75,6 @@ static u_char *ngx_http_exchange_access_escape(u_char *p, u_char *last,
     u_char *s, size_t len);
 
 
-static const char  *ngx_http_exchange_access_sources[] = {
-    "none", "file", "ldap", "state_file"
-};
 
 
 #define ngx_http_exchange_access_metric(name, help, counter, format, field)  \
@@ -316,8 +313,9 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     ngx_memzero(s, sizeof(ngx_http_exchange_access_snapshot_t));
 
     s->name = list->name;
-    s->configured = list->source;
+    s->configured = list->source->name;
     s->refresh = list->refresh;
+    ngx_memcpy(s->loaded_from, "none", sizeof("none"));
 
     sh = list->sh;
 
@@ -327,7 +325,10 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
 
     ngx_shmtx_lock(&list->shpool->mutex);
 
-    s->source = sh->source;
+    if (sh->loaded_from[0]) {
+        ngx_memcpy(s->loaded_from, sh->loaded_from, sizeof(s->loaded_from));
+    }
+
     s->nelts = sh->nelts;
     s->generation = sh->generation;
     s->attempts = sh->attempts;
@@ -346,6 +347,7 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     ngx_shmtx_unlock(&list->shpool->mutex);
 
     s->error[sizeof(s->error) - 1] = '\0';
+    s->loaded_from[sizeof(s->loaded_from) - 1] = '\0';
 }
 
 
@@ -412,15 +414,14 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
         p = ngx_http_exchange_access_escape(p, last, s->name.data,
                                             s->name.len);
         p = ngx_slprintf(p, last,
-                         "\":{\"source\":\"%s\",\"loaded_from\":\"%s\","
+                         "\":{\"source\":\"%V\",\"loaded_from\":\"%s\","
                          "\"state\":\"%s\",\"entries\":%ui,"
                          "\"generation\":%ui,\"refreshes\":%ui,"
                          "\"failures\":%ui,\"last_success\":%T,"
                          "\"last_attempt\":%T,\"last_duration_ms\":%M,"
                          "\"next_refresh\":%T,\"refresh_interval\":%T,"
                          "\"refreshing\":%P,\"last_error\":",
-                         ngx_http_exchange_access_sources[s->configured],
-                         ngx_http_exchange_access_sources[s->source],
+                         &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s),
                          s->nelts, s->generation, s->attempts, s->failures,
                          s->last_success, s->last_attempt, s->last_duration,
@@ -514,10 +515,9 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
         p = ngx_slprintf(p, last, "exchange_access_list_info{list=\"");
         p = ngx_http_exchange_access_escape(p, last, s->name.data,
                                             s->name.len);
-        p = ngx_slprintf(p, last, "\",source=\"%s\",loaded_from=\"%s\","
+        p = ngx_slprintf(p, last, "\",source=\"%V\",loaded_from=\"%s\","
                          "state=\"%s\"} 1\n",
-                         ngx_http_exchange_access_sources[s->configured],
-                         ngx_http_exchange_access_sources[s->source],
+                         &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s));
     }
 
