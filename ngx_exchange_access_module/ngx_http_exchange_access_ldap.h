@@ -25,11 +25,7 @@
 #include <openldap.h>
 
 #include "ngx_http_exchange_access_module.h"
-
-
-#define NGX_HTTP_EXCHANGE_ACCESS_NESTED_OFF    0
-#define NGX_HTTP_EXCHANGE_ACCESS_NESTED_CHAIN  1
-#define NGX_HTTP_EXCHANGE_ACCESS_NESTED_WALK   2
+#include "ngx_exa_ldap_refresh.h"
 
 
 typedef struct {
@@ -55,6 +51,9 @@ typedef struct {
     ngx_str_t                         filter;
     ngx_array_t                      *attrs;      /* of char *, with NUL */
     ngx_msec_t                        timeout;
+
+    /* for the refresh's logic, made from the above */
+    ngx_exa_lr_conf_t                 lr;
 #if (NGX_SSL)
     ngx_ssl_t                        *ssl;
 #endif

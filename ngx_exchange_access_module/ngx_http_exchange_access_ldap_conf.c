@@ -37,12 +37,17 @@ static char *ngx_http_exchange_access_ldap_timeout(ngx_conf_t *cf,
     void *post, void *data);
 static ngx_int_t ngx_http_exchange_access_ldap_read_password(ngx_conf_t *cf,
     ngx_http_exchange_access_ldap_conf_t *lcf);
+static ngx_int_t ngx_http_exchange_access_ldap_lr_conf(ngx_conf_t *cf,
+    ngx_http_exchange_access_ldap_conf_t *lcf);
+static char *ngx_http_exchange_access_ldap_ssl(ngx_conf_t *cf,
+    ngx_http_exchange_access_list_t *list,
+    ngx_http_exchange_access_ldap_conf_t *lcf);
 
 
 static ngx_conf_enum_t  ngx_http_exchange_access_ldap_nested[] = {
-    { ngx_string("off"), NGX_HTTP_EXCHANGE_ACCESS_NESTED_OFF },
-    { ngx_string("chain"), NGX_HTTP_EXCHANGE_ACCESS_NESTED_CHAIN },
-    { ngx_string("walk"), NGX_HTTP_EXCHANGE_ACCESS_NESTED_WALK },
+    { ngx_string("off"), NGX_EXA_LDAP_NESTED_OFF },
+    { ngx_string("chain"), NGX_EXA_LDAP_NESTED_CHAIN },
+    { ngx_string("walk"), NGX_EXA_LDAP_NESTED_WALK },
     { ngx_null_string, 0 }
 };
 
@@ -413,9 +418,6 @@ ngx_http_exchange_access_ldap_init_conf(ngx_conf_t *cf,
     ngx_str_t                             *g;
     ngx_http_exchange_access_ldap_url_t   *url;
     ngx_http_exchange_access_ldap_conf_t  *lcf;
-#if (NGX_SSL)
-    ngx_pool_cleanup_t                    *cln;
-#endif
 
     lcf = list->source_conf;
 
@@ -436,7 +438,7 @@ ngx_http_exchange_access_ldap_init_conf(ngx_conf_t *cf,
     ngx_conf_init_value(lcf->starttls, 0);
     ngx_conf_init_value(lcf->verify, 1);
     ngx_conf_init_uint_value(lcf->nested,
-                             NGX_HTTP_EXCHANGE_ACCESS_NESTED_CHAIN);
+                             NGX_EXA_LDAP_NESTED_CHAIN);
     ngx_conf_init_msec_value(lcf->timeout, 10000);
 
     if (lcf->attrs == NULL) {
@@ -486,6 +488,10 @@ ngx_http_exchange_access_ldap_init_conf(ngx_conf_t *cf,
         }
     }
 
+    if (ngx_http_exchange_access_ldap_lr_conf(cf, lcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     tls = lcf->starttls;
     url = lcf->urls->elts;
 
@@ -504,57 +510,7 @@ ngx_http_exchange_access_ldap_init_conf(ngx_conf_t *cf,
     }
 
     if (tls) {
-#if (NGX_SSL)
-        lcf->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
-        if (lcf->ssl == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        lcf->ssl->log = cf->log;
-
-        if (ngx_ssl_create(lcf->ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
-            != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-
-        cln = ngx_pool_cleanup_add(cf->pool, 0);
-        if (cln == NULL) {
-            ngx_ssl_cleanup_ctx(lcf->ssl);
-            return NGX_CONF_ERROR;
-        }
-
-        cln->handler = ngx_ssl_cleanup_ctx;
-        cln->data = lcf->ssl;
-
-        /*
-         * nginx reads ahead; libldap, which decides whether to read by
-         * polling the socket, must not find records held in OpenSSL
-         */
-
-        SSL_CTX_set_read_ahead(lcf->ssl->ctx, 0);
-
-        if (lcf->trusted.len) {
-            if (ngx_ssl_trusted_certificate(cf, lcf->ssl, &lcf->trusted, 4)
-                != NGX_OK)
-            {
-                return NGX_CONF_ERROR;
-            }
-
-        } else if (lcf->verify) {
-            if (SSL_CTX_set_default_verify_paths(lcf->ssl->ctx) != 1) {
-                ngx_ssl_error(NGX_LOG_EMERG, cf->log, 0,
-                              "SSL_CTX_set_default_verify_paths() failed");
-                return NGX_CONF_ERROR;
-            }
-        }
-#else
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "exchange_access_list \"%V\": ldaps:// and "
-                           "StartTLS need nginx built with SSL",
-                           &list->name);
-        return NGX_CONF_ERROR;
-#endif
+        return ngx_http_exchange_access_ldap_ssl(cf, list, lcf);
     }
 
     return NGX_CONF_OK;
@@ -618,4 +574,109 @@ ngx_http_exchange_access_ldap_read_password(ngx_conf_t *cf,
     lcf->password.len = n;
 
     return NGX_OK;
+}
+
+
+/* what the refresh's logic needs, as C strings */
+
+static ngx_int_t
+ngx_http_exchange_access_ldap_lr_conf(ngx_conf_t *cf,
+    ngx_http_exchange_access_ldap_conf_t *lcf)
+{
+    ngx_str_t           *g;
+    ngx_uint_t           i;
+    const char         **groups;
+    ngx_exa_lr_conf_t   *lr;
+
+    lr = &lcf->lr;
+
+    groups = ngx_palloc(cf->pool, lcf->groups->nelts * sizeof(char *));
+    if (groups == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* configuration words are NUL-terminated */
+
+    g = lcf->groups->elts;
+
+    for (i = 0; i < lcf->groups->nelts; i++) {
+        groups[i] = (const char *) g[i].data;
+    }
+
+    lr->base = (const char *) lcf->base.data;
+    lr->groups = groups;
+    lr->ngroups = lcf->groups->nelts;
+    lr->nested = lcf->nested;
+    lr->filter = lcf->filter.len ? (const char *) lcf->filter.data : "";
+    lr->attrs = lcf->attrs->elts;
+    lr->bind_dn = lcf->bind_dn.len ? (const char *) lcf->bind_dn.data : "";
+    lr->password = (const char *) lcf->password.data;
+    lr->password_len = lcf->password.len;
+
+    return NGX_OK;
+}
+
+
+/* ldaps:// or StartTLS: nginx's OpenSSL, with the CAs to trust */
+
+static char *
+ngx_http_exchange_access_ldap_ssl(ngx_conf_t *cf,
+    ngx_http_exchange_access_list_t *list,
+    ngx_http_exchange_access_ldap_conf_t *lcf)
+{
+#if (NGX_SSL)
+    ngx_pool_cleanup_t  *cln;
+
+    lcf->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (lcf->ssl == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->ssl->log = cf->log;
+
+    if (ngx_ssl_create(lcf->ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(lcf->ssl);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = lcf->ssl;
+
+    /*
+     * nginx reads ahead; libldap, which decides whether to read by
+     * polling the socket, must not find records held in OpenSSL
+     */
+
+    SSL_CTX_set_read_ahead(lcf->ssl->ctx, 0);
+
+    if (lcf->trusted.len) {
+        if (ngx_ssl_trusted_certificate(cf, lcf->ssl, &lcf->trusted, 4)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (lcf->verify) {
+        if (SSL_CTX_set_default_verify_paths(lcf->ssl->ctx) != 1) {
+            ngx_ssl_error(NGX_LOG_EMERG, cf->log, 0,
+                          "SSL_CTX_set_default_verify_paths() failed");
+            return NGX_CONF_ERROR;
+        }
+    }
+#else
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "exchange_access_list \"%V\": ldaps:// and "
+                       "StartTLS need nginx built with SSL",
+                       &list->name);
+    return NGX_CONF_ERROR;
+#endif
+
+    return NGX_CONF_OK;
 }
