@@ -80,7 +80,6 @@ int ngx_exa_spnego_parse(const unsigned char *tok, size_t len,
 int ngx_exa_jwt_parse(const ngx_exa_cred_conf_t *conf,
     const unsigned char *tok, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred);
-int ngx_exa_unidentified(ngx_exa_cred_t *cred, const char *detail);
 int ngx_exa_scheme_of(const unsigned char *value, size_t len);
 const char *ngx_exa_scheme_name(int scheme);
 unsigned ngx_exa_scheme_flags(int scheme);

@@ -41,6 +41,20 @@ static const ngx_exa_str_t  ngx_exa_default_claims[] = {
 };
 
 
+/* as ngx_exa_credential.c says it */
+
+static int
+ngx_exa_jwt_unidentified(ngx_exa_cred_t *cred, const char *detail)
+{
+    cred->status = NGX_EXA_CRED_UNIDENTIFIED;
+    cred->detail = detail;
+    cred->domain_len = 0;
+    cred->user_len = 0;
+
+    return NGX_EXA_CRED_UNIDENTIFIED;
+}
+
+
 static void
 ngx_exa_json_ws(ngx_exa_json_t *js)
 {
@@ -482,7 +496,7 @@ ngx_exa_jwt_parse(const ngx_exa_cred_conf_t *conf, const unsigned char *tok,
     dot2 = dot1 ? memchr(dot1 + 1, '.', tok + len - dot1 - 1) : NULL;
 
     if (dot2 == NULL || memchr(dot2 + 1, '.', tok + len - dot2 - 1)) {
-        return ngx_exa_unidentified(cred, "not a JWT");
+        return ngx_exa_jwt_unidentified(cred, "not a JWT");
     }
 
     seg[0] = dot1 - tok;
@@ -490,11 +504,11 @@ ngx_exa_jwt_parse(const ngx_exa_cred_conf_t *conf, const unsigned char *tok,
     seg[2] = tok + len - dot2 - 1;
 
     if (seg[0] == 0 || seg[1] == 0) {
-        return ngx_exa_unidentified(cred, "not a JWT");
+        return ngx_exa_jwt_unidentified(cred, "not a JWT");
     }
 
     if (seg[2] == 0) {
-        return ngx_exa_unidentified(cred, "unsigned JWT");
+        return ngx_exa_jwt_unidentified(cred, "unsigned JWT");
     }
 
     /* every segment is base64url without padding */
@@ -502,13 +516,13 @@ ngx_exa_jwt_parse(const ngx_exa_cred_conf_t *conf, const unsigned char *tok,
     if (ngx_exa_base64_decode(work, tok, seg[0], 1) == (size_t) -1
         || ngx_exa_base64_decode(work, dot2 + 1, seg[2], 1) == (size_t) -1)
     {
-        return ngx_exa_unidentified(cred, "bad base64url in JWT");
+        return ngx_exa_jwt_unidentified(cred, "bad base64url in JWT");
     }
 
     n = ngx_exa_base64_decode(work, dot1 + 1, seg[1], 1);
 
     if (n == (size_t) -1) {
-        return ngx_exa_unidentified(cred, "bad base64url in JWT");
+        return ngx_exa_jwt_unidentified(cred, "bad base64url in JWT");
     }
 
     memset(&js, 0, sizeof(ngx_exa_json_t));
@@ -538,13 +552,13 @@ ngx_exa_jwt_parse(const ngx_exa_cred_conf_t *conf, const unsigned char *tok,
     if (js.p >= js.last || *js.p != '{'
         || ngx_exa_json_value(&js, 0, 1) != 0)
     {
-        return ngx_exa_unidentified(cred, "bad JSON in JWT");
+        return ngx_exa_jwt_unidentified(cred, "bad JSON in JWT");
     }
 
     ngx_exa_json_ws(&js);
 
     if (js.p != js.last) {
-        return ngx_exa_unidentified(cred, "bad JSON in JWT");
+        return ngx_exa_jwt_unidentified(cred, "bad JSON in JWT");
     }
 
     for (segn = 0; segn < js.nclaims; segn++) {
@@ -553,7 +567,8 @@ ngx_exa_jwt_parse(const ngx_exa_cred_conf_t *conf, const unsigned char *tok,
         }
 
         if (js.found[segn] < 0 || js.len[segn] == 0) {
-            return ngx_exa_unidentified(cred, "JWT name claim is not a name");
+            return ngx_exa_jwt_unidentified(cred,
+                                            "JWT name claim is not a name");
         }
 
         memcpy(cred->user, values[segn], js.len[segn]);
@@ -564,5 +579,5 @@ ngx_exa_jwt_parse(const ngx_exa_cred_conf_t *conf, const unsigned char *tok,
         return NGX_EXA_CRED_USER;
     }
 
-    return ngx_exa_unidentified(cred, "no name claim in JWT");
+    return ngx_exa_jwt_unidentified(cred, "no name claim in JWT");
 }

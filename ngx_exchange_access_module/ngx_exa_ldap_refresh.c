@@ -22,7 +22,8 @@
 
 /*
  * Requests, results and states of a refresh; the entries that answer its
- * searches are read by ngx_exa_ldap_entry.c.  Answers are read one message
+ * searches are read by ngx_exa_ldap_entry.c, which this file calls and
+ * which calls nothing here.  Answers are read one message
  * at a time, and an entry may be left half read when the call's time is
  * up, to go on at the next call (r->msg, r->ber, r->last keep where).
  */
@@ -236,111 +237,6 @@ ngx_exa_lr_stats(ngx_exa_lr_t *r)
     r->stats.memory = r->mem.peak;
 
     return &r->stats;
-}
-
-
-/*
- * Text from the directory for a log line or the status page: printable
- * ASCII stays, anything else becomes \xNN.  Returns the length written,
- * out is NUL-terminated.
- */
-
-size_t
-ngx_exa_lr_escape(char *out, size_t size, const char *s, size_t len)
-{
-    size_t         i, n;
-    unsigned char  c;
-
-    static const char  hex[] = "0123456789abcdef";
-
-    if (size == 0) {
-        return 0;
-    }
-
-    n = 0;
-
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) s[i];
-
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            if (n + 1 >= size) {
-                break;
-            }
-
-            out[n++] = (char) c;
-            continue;
-        }
-
-        if (n + 4 >= size) {
-            break;
-        }
-
-        out[n++] = '\\';
-        out[n++] = 'x';
-        out[n++] = hex[c >> 4];
-        out[n++] = hex[c & 0x0f];
-    }
-
-    out[n] = '\0';
-
-    return n;
-}
-
-
-/* the refresh failed; retry: another server may do better */
-
-int
-ngx_exa_lr_fail(ngx_exa_lr_t *r, int retry, const char *fmt, ...)
-{
-    va_list  args;
-
-    if (r->state == NGX_EXA_LR_FAILED) {
-        return NGX_EXA_LR_ERROR;
-    }
-
-    va_start(args, fmt);
-    vsnprintf(r->error, sizeof(r->error), fmt, args);
-    va_end(args);
-
-    r->retry = retry;
-    r->state = NGX_EXA_LR_FAILED;
-
-    return NGX_EXA_LR_ERROR;
-}
-
-
-/* no memory: the limit on what a refresh keeps, or malloc() */
-
-int
-ngx_exa_lr_nomem(ngx_exa_lr_t *r)
-{
-    if (r->mem.over) {
-        return ngx_exa_lr_fail(r, 0, "the answer needs more than %zu MB of "
-                               "memory", r->mem.max >> 20);
-    }
-
-    return ngx_exa_lr_fail(r, 0, "out of memory");
-}
-
-
-/* has this call worked long enough?  The clock is read now and then */
-
-int
-ngx_exa_lr_timeup(ngx_exa_lr_t *r)
-{
-    long             us;
-    struct timespec  now;
-
-    if (r->conf->step_usec == 0 || ++r->work % NGX_EXA_LR_CHECK != 0) {
-        return 0;
-    }
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-
-    us = (now.tv_sec - r->started.tv_sec) * 1000000
-         + (now.tv_nsec - r->started.tv_nsec) / 1000;
-
-    return us >= (long) r->conf->step_usec;
 }
 
 

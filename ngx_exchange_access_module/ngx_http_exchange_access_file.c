@@ -36,6 +36,9 @@ static time_t ngx_http_exchange_access_file_lease(
 static ngx_int_t ngx_http_exchange_access_list_read(
     ngx_http_exchange_access_list_t *list, ngx_str_t *name, ngx_pool_t *pool,
     ngx_array_t *keys, time_t *mtime, ngx_log_t *log);
+static ngx_int_t ngx_http_exchange_access_list_parse(
+    ngx_http_exchange_access_list_t *list, ngx_str_t *name, u_char *p,
+    size_t size, ngx_pool_t *pool, ngx_array_t *keys, ngx_log_t *log);
 
 
 static ngx_http_exchange_access_path_post_t  ngx_http_exchange_access_file_post
@@ -249,7 +252,7 @@ done:
  * Every name goes through the same normalisation as a credential's.
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_exchange_access_list_parse(ngx_http_exchange_access_list_t *list,
     ngx_str_t *name, u_char *p, size_t size, ngx_pool_t *pool,
     ngx_array_t *keys, ngx_log_t *log)

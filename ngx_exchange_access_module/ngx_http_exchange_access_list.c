@@ -48,20 +48,6 @@ static ngx_http_exchange_access_source_t  *ngx_http_exchange_access_sources[]
 };
 
 
-/* the argument counts of ngx_conf_file.c, which keeps its table static */
-
-static ngx_uint_t  ngx_http_exchange_access_argument_number[] = {
-    NGX_CONF_NOARGS,
-    NGX_CONF_TAKE1,
-    NGX_CONF_TAKE2,
-    NGX_CONF_TAKE3,
-    NGX_CONF_TAKE4,
-    NGX_CONF_TAKE5,
-    NGX_CONF_TAKE6,
-    NGX_CONF_TAKE7
-};
-
-
 static ngx_conf_post_handler_pt  ngx_http_exchange_access_zone_post =
     ngx_http_exchange_access_zone_size;
 
@@ -262,68 +248,34 @@ ngx_http_exchange_access_list_param(ngx_conf_t *cf, ngx_command_t *dummy,
 }
 
 
-/*
- * What ngx_conf_handler() does for a directive it found: the argument
- * count, then the handler, with nginx's own messages.
- */
+/* a directive of the block: the source it belongs to, then nginx's rules */
 
 static char *
 ngx_http_exchange_access_list_command(ngx_conf_t *cf,
     ngx_http_exchange_access_list_t *list, ngx_command_t *cmd,
     ngx_http_exchange_access_source_t *source)
 {
-    char        *rv;
-    void        *conf;
-    ngx_uint_t   n;
+    if (source == NULL) {
+        return ngx_http_exchange_access_conf_command(cf, cmd, list);
+    }
 
-    n = cf->args->nelts;
-
-    if (!(cmd->type & NGX_CONF_ANY)
-        && ((cmd->type & NGX_CONF_FLAG) ? n != 2
-            : (cmd->type & NGX_CONF_1MORE) ? n < 2
-            : (cmd->type & NGX_CONF_2MORE) ? n < 3
-            : n > NGX_CONF_MAX_ARGS
-              || !(cmd->type
-                   & ngx_http_exchange_access_argument_number[n - 1])))
-    {
+    if (list->source && list->source != source) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid number of arguments in \"%V\" directive",
-                           &cmd->name);
+                           "exchange_access_list \"%V\" has more than one "
+                           "source", &list->name);
         return NGX_CONF_ERROR;
     }
 
-    conf = list;
-
-    if (source) {
-        if (list->source && list->source != source) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "exchange_access_list \"%V\" has more than "
-                               "one source", &list->name);
+    if (list->source == NULL) {
+        list->source_conf = source->create_conf(cf);
+        if (list->source_conf == NULL) {
             return NGX_CONF_ERROR;
         }
 
-        if (list->source == NULL) {
-            list->source_conf = source->create_conf(cf);
-            if (list->source_conf == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            list->source = source;
-        }
-
-        conf = list->source_conf;
+        list->source = source;
     }
 
-    rv = cmd->set(cf, cmd, conf);
-
-    if (rv == NGX_CONF_OK || rv == NGX_CONF_ERROR) {
-        return rv;
-    }
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" directive %s",
-                       &cmd->name, rv);
-
-    return NGX_CONF_ERROR;
+    return ngx_http_exchange_access_conf_command(cf, cmd, list->source_conf);
 }
 
 
@@ -397,27 +349,6 @@ ngx_http_exchange_access_zone_size(ngx_conf_t *cf, void *post, void *data)
                        8 * ngx_pagesize / 1024);
 
     return NGX_CONF_ERROR;
-}
-
-
-/*
- * A post handler for ngx_conf_set_str_slot: a relative path is taken from
- * the configuration directory or from the prefix.
- */
-
-char *
-ngx_http_exchange_access_conf_full_name(ngx_conf_t *cf, void *post,
-    void *data)
-{
-    ngx_http_exchange_access_path_post_t  *pp = post;
-
-    ngx_str_t  *name = data;
-
-    if (ngx_conf_full_name(cf->cycle, name, pp->conf_prefix) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
 }
 
 

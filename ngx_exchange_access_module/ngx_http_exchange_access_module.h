@@ -178,6 +178,11 @@ char *ngx_http_exchange_access_list_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_exchange_access_list_check(ngx_conf_t *cf);
 ngx_int_t ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle);
+
+/* ngx_http_exchange_access_conf.c: directives read as nginx reads them */
+
+char *ngx_http_exchange_access_conf_command(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 char *ngx_http_exchange_access_conf_full_name(ngx_conf_t *cf, void *post,
     void *data);
 
@@ -202,12 +207,6 @@ ngx_int_t ngx_http_exchange_access_state_read(ngx_conf_t *cf,
 void ngx_http_exchange_access_state_write(
     ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
     ngx_log_t *log);
-
-/* ngx_http_exchange_access_file.c: the file source */
-
-ngx_int_t ngx_http_exchange_access_list_parse(
-    ngx_http_exchange_access_list_t *list, ngx_str_t *name, u_char *p,
-    size_t size, ngx_pool_t *pool, ngx_array_t *keys, ngx_log_t *log);
 
 /* ngx_http_exchange_access_status.c: counters and the status page */
 

@@ -17,6 +17,10 @@
  */
 
 
+static ngx_int_t ngx_http_exchange_access_state_parse(u_char *p, size_t size,
+    ngx_pool_t *pool, ngx_array_t *keys);
+
+
 /*
  * The last good list, written after each refresh that changed it, is read
  * at start: it is used when the zone holds no table yet.  A state file
@@ -71,8 +75,7 @@ ngx_http_exchange_access_state_read(ngx_conf_t *cf,
         goto failed;
     }
 
-    if (ngx_http_exchange_access_list_parse(list, &list->state_file, buf, n,
-                                            cf->pool, keys, cf->log)
+    if (ngx_http_exchange_access_state_parse(buf, n, cf->pool, keys)
         != NGX_OK)
     {
         goto failed;
@@ -172,4 +175,50 @@ ngx_http_exchange_access_state_write(ngx_http_exchange_access_list_t *list,
                       tmp, &list->state_file);
         ngx_delete_file(tmp);
     }
+}
+
+
+/* one name a line; blank lines and lines starting with "#" are skipped */
+
+static ngx_int_t
+ngx_http_exchange_access_state_parse(u_char *p, size_t size, ngx_pool_t *pool,
+    ngx_array_t *keys)
+{
+    u_char         *last, *eol, *k;
+    size_t          klen;
+    ngx_exa_str_t  *key;
+    u_char          buf[NGX_EXA_KEY_MAX];
+
+    last = p + size;
+
+    for ( /* void */ ; p < last; p = eol + 1) {
+
+        eol = ngx_strlchr(p, last, '\n');
+        if (eol == NULL) {
+            eol = last;
+        }
+
+        if (p == eol || *p == '#') {
+            continue;
+        }
+
+        if (ngx_exa_name_key(NULL, NULL, 0, p, eol - p, buf, &klen)
+            != NGX_EXA_NAME_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        k = ngx_pnalloc(pool, klen);
+        key = ngx_array_push(keys);
+
+        if (k == NULL || key == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(k, buf, klen);
+        key->data = k;
+        key->len = klen;
+    }
+
+    return NGX_OK;
 }
