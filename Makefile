@@ -7,14 +7,20 @@ BUILD      ?= build
 NGINX_OBJS  = $(BUILD)/nginx/objs
 MODULE_SO   = $(NGINX_OBJS)/ngx_http_exchange_access_module.so
 SOURCES     = config $(wildcard ngx_exchange_access_module/*.[ch])
+SRCLIST     = $(sort $(wildcard ngx_exchange_access_module/*.[ch]))
 
-.PHONY: all module test demo unit fuzz bench deb clean help
+.PHONY: all module test demo unit fuzz bench deb clean help FORCE
 
 all: module
 
 module: $(MODULE_SO)
 
-$(NGINX_OBJS)/Makefile: config
+# config lists the files it finds: a file added or removed reconfigures
+$(BUILD)/sources: FORCE
+	@mkdir -p $(BUILD)
+	@echo "$(SRCLIST)" | cmp -s - $@ || echo "$(SRCLIST)" > $@
+
+$(NGINX_OBJS)/Makefile: config $(BUILD)/sources
 	rm -rf $(BUILD)/nginx
 	mkdir -p $(BUILD)
 	cp -r $(NGINX_SRC) $(BUILD)/nginx

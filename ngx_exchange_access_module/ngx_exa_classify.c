@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ngx_exa_classify.h"
+#include "ngx_exa_assert.h"
 
 
 #define NGX_EXA_SEGMENT_MAX     40
@@ -129,6 +130,9 @@ static const char  *ngx_exa_protocol_names[] = {
     "other", "mapi", "rpc", "ews", "eas", "owa", "ecp", "oab",
     "autodiscover", "powershell"
 };
+
+NGX_EXA_ASSERT(protocol_names,
+               NGX_EXA_NELTS(ngx_exa_protocol_names) == NGX_EXA_PROTO_N);
 
 
 static int

@@ -30,7 +30,8 @@ typedef enum {
     ngx_http_exchange_access_reason_unidentified,
     ngx_http_exchange_access_reason_foreign_domain,
     ngx_http_exchange_access_reason_list_unavailable,
-    ngx_http_exchange_access_reason_path_confusion
+    ngx_http_exchange_access_reason_path_confusion,
+    ngx_http_exchange_access_reason_n
 } ngx_http_exchange_access_reason_e;
 
 
@@ -143,6 +144,8 @@ static char *ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
 static char *ngx_http_exchange_access_require(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_exchange_access_unknown_protocol(ngx_conf_t *cf,
+    ngx_str_t *value);
 static char *ngx_http_exchange_access_internal(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_exchange_access_domain(ngx_conf_t *cf,
@@ -209,6 +212,10 @@ ngx_str_t  ngx_http_exchange_access_decision_names[] = {
     ngx_string("audit")
 };
 
+NGX_EXA_ASSERT(decisions,
+               NGX_EXA_NELTS(ngx_http_exchange_access_decision_names)
+               == NGX_HTTP_EXCHANGE_ACCESS_DECISIONS);
+
 
 static ngx_str_t  ngx_http_exchange_access_reasons[] = {
     ngx_null_string,
@@ -223,6 +230,9 @@ static ngx_str_t  ngx_http_exchange_access_reasons[] = {
     ngx_string("list_unavailable"),
     ngx_string("path_confusion")
 };
+
+NGX_EXA_ASSERT(reasons, NGX_EXA_NELTS(ngx_http_exchange_access_reasons)
+                        == ngx_http_exchange_access_reason_n);
 
 
 static ngx_command_t  ngx_http_exchange_access_commands[] = {
@@ -455,8 +465,10 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
          */
 
         if (r->headers_in.authorization
-            && r->headers_in.authorization->value.len
-            && (r->headers_in.authorization->value.data[0] | 0x20) == 'n')
+            && (ngx_exa_scheme_flags(ngx_exa_scheme_of(
+                    r->headers_in.authorization->value.data,
+                    r->headers_in.authorization->value.len))
+                & NGX_EXA_SCHEME_CONNECTION))
         {
             if (ngx_http_exchange_access_credential(r, eacf, &cred, &found)
                 != NGX_OK)
@@ -1081,12 +1093,11 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
 
     /* the scratch buffer of a Basic credential holds a password */
 
-    if (cred->scheme == NGX_EXA_AUTH_BASIC) {
+    if (ngx_exa_scheme_flags(cred->scheme) & NGX_EXA_SCHEME_SECRET) {
         ngx_explicit_memzero(work, ngx_min(worklen, value->len));
     }
 
-    if ((cred->scheme == NGX_EXA_AUTH_NTLM
-         || cred->scheme == NGX_EXA_AUTH_NEGOTIATE)
+    if ((ngx_exa_scheme_flags(cred->scheme) & NGX_EXA_SCHEME_CONNECTION)
         && rc != NGX_EXA_CRED_HANDSHAKE
         && ngx_http_exchange_access_conn_bound(r))
     {
@@ -1651,11 +1662,7 @@ ngx_http_exchange_access_require(ngx_conf_t *cf, ngx_command_t *cmd,
         proto = ngx_exa_protocol_by_name(value[i].data, value[i].len);
 
         if (proto < 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "unknown protocol \"%V\", expected mapi, rpc, "
-                               "ews, eas, owa, ecp, oab, autodiscover, "
-                               "powershell or other", &value[i]);
-            return NGX_CONF_ERROR;
+            return ngx_http_exchange_access_unknown_protocol(cf, &value[i]);
         }
 
         if ((mask & (1 << proto)) || eacf->lists[proto] != NULL) {
@@ -1688,6 +1695,36 @@ ngx_http_exchange_access_require(ngx_conf_t *cf, ngx_command_t *cmd,
     eacf->restricted = 1;
 
     return NGX_CONF_OK;
+}
+
+
+/* "unknown protocol", with the names the protocol table knows */
+
+static char *
+ngx_http_exchange_access_unknown_protocol(ngx_conf_t *cf, ngx_str_t *value)
+{
+    u_char      *p, *last;
+    ngx_uint_t   i;
+    u_char       names[256];
+
+    p = names;
+    last = names + sizeof(names);
+
+    for (i = 0; i < NGX_EXA_PROTO_N; i++) {
+        if (i != NGX_EXA_PROTO_OTHER) {
+            p = ngx_slprintf(p, last, "%s%s", p == names ? "" : ", ",
+                             ngx_exa_protocol_name(i));
+        }
+    }
+
+    p = ngx_slprintf(p, last, " or %s",
+                     ngx_exa_protocol_name(NGX_EXA_PROTO_OTHER));
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "unknown protocol \"%V\", expected %*s",
+                       value, p - names, names);
+
+    return NGX_CONF_ERROR;
 }
 
 
@@ -1964,11 +2001,7 @@ ngx_http_exchange_access_classify_rule(ngx_conf_t *cf, ngx_command_t *cmd,
     proto = ngx_exa_protocol_by_name(value[2].data, value[2].len);
 
     if (proto < 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown protocol \"%V\", expected mapi, rpc, "
-                           "ews, eas, owa, ecp, oab, autodiscover, "
-                           "powershell or other", &value[2]);
-        return NGX_CONF_ERROR;
+        return ngx_http_exchange_access_unknown_protocol(cf, &value[2]);
     }
 
     if (ngx_http_exchange_access_regex(cf, &value[1], &rc, errstr)
