@@ -39,6 +39,9 @@ typedef struct {
     time_t                            next_refresh;
     time_t                            refresh;
     ngx_msec_t                        last_duration;
+    ngx_uint_t                        table_bytes;
+    ngx_uint_t                        zone_bytes;
+    ngx_uint_t                        zone_free;
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_snapshot_t;
 
@@ -109,6 +112,14 @@ static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
     ngx_http_exchange_access_metric(
         "exchange_access_list_refresh_failures_total",
         "Refreshes that failed.", 1, UINT, failures),
+    ngx_http_exchange_access_metric("exchange_access_list_table_bytes",
+        "Bytes of the table in use, its names included.", 0, UINT,
+        table_bytes),
+    ngx_http_exchange_access_metric("exchange_access_list_zone_bytes",
+        "Bytes of the list's zone.", 0, UINT, zone_bytes),
+    ngx_http_exchange_access_metric("exchange_access_list_zone_free_bytes",
+        "Bytes of the zone in free pages: room for the next table.",
+        0, UINT, zone_free),
     { NULL, NULL, 0, 0, 0 }
 };
 
@@ -344,6 +355,10 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
                     ? sh->lease_pid : 0;
     ngx_memcpy(s->error, sh->error, sizeof(s->error));
 
+    s->table_bytes = sh->table ? sh->table->size : 0;
+    s->zone_bytes = list->shpool->end - (u_char *) list->shpool;
+    s->zone_free = list->shpool->pfree << ngx_pagesize_shift;
+
     ngx_shmtx_unlock(&list->shpool->mutex);
 
     s->error[sizeof(s->error) - 1] = '\0';
@@ -420,12 +435,15 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          "\"failures\":%ui,\"last_success\":%T,"
                          "\"last_attempt\":%T,\"last_duration_ms\":%M,"
                          "\"next_refresh\":%T,\"refresh_interval\":%T,"
-                         "\"refreshing\":%P,\"last_error\":",
+                         "\"refreshing\":%P,\"table_bytes\":%ui,"
+                         "\"zone_bytes\":%ui,\"zone_free_bytes\":%ui,"
+                         "\"last_error\":",
                          &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s),
                          s->nelts, s->generation, s->attempts, s->failures,
                          s->last_success, s->last_attempt, s->last_duration,
-                         s->next_refresh, s->refresh, s->refreshing);
+                         s->next_refresh, s->refresh, s->refreshing,
+                         s->table_bytes, s->zone_bytes, s->zone_free);
 
         if (s->error[0] && s->failing) {
             p = ngx_slprintf(p, last, "\"");

@@ -61,7 +61,7 @@ cat $TEST_NGINX_HTML_DIR/st.json
 perl -MJSON::PP -e 'local $/; decode_json(<STDIN>); print "valid JSON\n"' < $TEST_NGINX_HTML_DIR/st.json
 }
 --- exec_stdout_like eval
-qr/\{"time":\d+,"lists":\{"remote":\{"source":"file","loaded_from":"file","state":"ok","entries":2,"generation":1,"refreshes":\d+,"failures":0,"last_success":\d+,"last_attempt":\d+,"last_duration_ms":\d+,"next_refresh":\d+,"refresh_interval":60,"refreshing":0,"last_error":null\}\},"requests":\{"other":\{"pass":0,"allow":0,"deny":0,"audit":0\},"mapi":\{"pass":0,"allow":3,"deny":3,"audit":0\},"rpc":\{"pass":0,"allow":1,"deny":1,"audit":0\},"ews":\{"pass":0,"allow":0,"deny":0,"audit":0\},"eas":\{"pass":0,"allow":0,"deny":0,"audit":0\},"owa":\{"pass":2,"allow":0,"deny":0,"audit":0\},.*\}\}\n.*^valid JSON$/ms
+qr/\{"time":\d+,"lists":\{"remote":\{"source":"file","loaded_from":"file","state":"ok","entries":2,"generation":1,"refreshes":\d+,"failures":0,"last_success":\d+,"last_attempt":\d+,"last_duration_ms":\d+,"next_refresh":\d+,"refresh_interval":60,"refreshing":0,"table_bytes":[1-9]\d*,"zone_bytes":1048576,"zone_free_bytes":[1-9]\d*,"last_error":null\}\},"requests":\{"other":\{"pass":0,"allow":0,"deny":0,"audit":0\},"mapi":\{"pass":0,"allow":3,"deny":3,"audit":0\},"rpc":\{"pass":0,"allow":1,"deny":1,"audit":0\},"ews":\{"pass":0,"allow":0,"deny":0,"audit":0\},"eas":\{"pass":0,"allow":0,"deny":0,"audit":0\},"owa":\{"pass":2,"allow":0,"deny":0,"audit":0\},.*\}\}\n.*^valid JSON$/ms
 --- access_log eval
 [qr/"GET \/status HTTP\/1.1" 200 /]
 
@@ -83,7 +83,7 @@ sleep 0.3
 curl -s -D - 'http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status?format=prometheus'
 }
 --- exec_stdout_like eval
-qr/Content-Type: text\/plain; version=0\.0\.4; charset=utf-8\r\n.*# HELP exchange_access_list_entries Names on the allow-list\.\n# TYPE exchange_access_list_entries gauge\nexchange_access_list_entries\{list="remote"\} 2\n.*exchange_access_list_up\{list="remote"\} 1\n.*# TYPE exchange_access_list_refresh_failures_total counter\n.*exchange_access_list_info\{list="remote",source="file",loaded_from="file",state="ok"\} 1\n.*# TYPE exchange_access_requests_total counter\n.*exchange_access_requests_total\{protocol="mapi",decision="allow"\} 3\nexchange_access_requests_total\{protocol="mapi",decision="deny"\} 0\nexchange_access_requests_total\{protocol="mapi",decision="audit"\} 3\n.*exchange_access_requests_total\{protocol="rpc",decision="audit"\} 1\n.*exchange_access_requests_total\{protocol="owa",decision="pass"\} 2\n/s
+qr/Content-Type: text\/plain; version=0\.0\.4; charset=utf-8\r\n.*# HELP exchange_access_list_entries Names on the allow-list\.\n# TYPE exchange_access_list_entries gauge\nexchange_access_list_entries\{list="remote"\} 2\n.*exchange_access_list_up\{list="remote"\} 1\n.*# TYPE exchange_access_list_refresh_failures_total counter\n.*exchange_access_list_table_bytes\{list="remote"\} [1-9]\d*\n.*exchange_access_list_zone_free_bytes\{list="remote"\} [1-9]\d*\n.*exchange_access_list_info\{list="remote",source="file",loaded_from="file",state="ok"\} 1\n.*# TYPE exchange_access_requests_total counter\n.*exchange_access_requests_total\{protocol="mapi",decision="allow"\} 3\nexchange_access_requests_total\{protocol="mapi",decision="deny"\} 0\nexchange_access_requests_total\{protocol="mapi",decision="audit"\} 3\n.*exchange_access_requests_total\{protocol="rpc",decision="audit"\} 1\n.*exchange_access_requests_total\{protocol="owa",decision="pass"\} 2\n/s
 
 
 
