@@ -265,9 +265,10 @@ rps() {
 ipr() {
     local name=$1 hdr=$2 n=${3:-2000} total
     local dir="$B/$name"
-    sed -i 's/^worker_processes 1;/worker_processes 1; master_process off; daemon off;/' "$dir/nginx.conf"
+    sed 's/^worker_processes 1;/worker_processes 1; master_process off; daemon off;/' \
+        "$dir/nginx.conf" > "$dir/callgrind.conf"
     valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" \
-        nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/valgrind.log" 2>&1 &
+        nginx -p "$dir" -c "$dir/callgrind.conf" > "$dir/valgrind.log" 2>&1 &
     local pid=$!
     for i in $(seq 600); do
         curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.2

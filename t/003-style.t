@@ -35,8 +35,6 @@ my %longer = (
     'ngx_http_exchange_access_decide' => 1,   # decision, move to a pure
     'ngx_http_exchange_access_classify' => 1, # file of their own
     'ngx_exa_classify' => 1,
-    'ngx_exa_classify.c' => 1,               # the ASP.NET readers go to
-                                             # a file of their own
 );
 
 for my $f (@files) {
