@@ -498,3 +498,51 @@ ngx_exa_reroutes(const unsigned char *d, size_t dlen,
 
     return 0;
 }
+
+
+/*
+ * Whether a query names nothing Exchange routes by, read the short way:
+ * every parameter name is plain (no "%", "+", blank, control or non-ASCII
+ * byte, so that decoding and trimming leave it as it is) and none is a
+ * name of ngx_exa_param_names.  0 also when the query must be read as
+ * ngx_exa_params() reads it.
+ */
+
+int
+ngx_exa_query_plain(const unsigned char *p, size_t len)
+{
+    const unsigned char  *last, *name, *eq;
+
+    last = p + len;
+
+    while (p < last) {
+        name = p;
+        eq = NULL;
+
+        for ( /* void */ ; p < last && *p != '&'; p++) {
+
+            if (eq != NULL) {
+                continue;
+            }
+
+            if (*p == '=') {
+                eq = p;
+                continue;
+            }
+
+            if (*p <= ' ' || *p >= 0x7f || *p == '%' || *p == '+') {
+                return 0;
+            }
+        }
+
+        p++;
+
+        if (eq != NULL && eq - name >= 5 && eq - name <= 23
+            && ngx_exa_name_kind(name, eq - name, 0) != NGX_EXA_PARAM_NONE)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}

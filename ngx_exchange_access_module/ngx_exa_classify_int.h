@@ -24,6 +24,7 @@
 #define NGX_EXA_SEGMENT_MAX     40
 #define NGX_EXA_EMAILS_MAX      8       /* values of one name */
 #define NGX_EXA_ADDRS_MAX       (NGX_EXA_EMAILS_MAX + 1)   /* and joined */
+#define NGX_EXA_NO_VDIR         ((size_t) -1)
 
 
 /* what decoding and normalising a path ran into */
@@ -83,6 +84,8 @@ int ngx_exa_caseeq(const unsigned char *p, const char *s, size_t len);
 const unsigned char *ngx_exa_casefind(const unsigned char *h, size_t hlen,
     const unsigned char *n, size_t nlen);
 unsigned char ngx_exa_fold(unsigned char c);
+int ngx_exa_path_plain(const unsigned char *p, size_t len, size_t *first);
+int ngx_exa_vdir_plain(const unsigned char *s, size_t len);
 
 /* ngx_exa_aspnet.c */
 int ngx_exa_plain_address(const unsigned char *p, size_t len);
@@ -91,6 +94,7 @@ int ngx_exa_params(const ngx_exa_request_t *req, ngx_exa_addrs_t *a,
 void ngx_exa_join(ngx_exa_span_t *list, size_t *n, unsigned char **buf);
 int ngx_exa_reroutes(const unsigned char *d, size_t dlen,
     const ngx_exa_span_t *a, int proto, ngx_exa_scratch_t *w, int *target);
+int ngx_exa_query_plain(const unsigned char *p, size_t len);
 
 
 #endif /* _NGX_EXA_CLASSIFY_INT_H_INCLUDED_ */

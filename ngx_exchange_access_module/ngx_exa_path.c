@@ -417,3 +417,169 @@ ngx_exa_fold(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
 }
+
+
+/*
+ * The fast path of plain requests (ngx_exa_classify_fast()).  A byte of a
+ * plain path is one of: 1, a letter, digit, "-" or "_" (what a virtual
+ * directory's name is made of); 2, "/"; 3, "."; 4, other punctuation
+ * that neither IIS's decoding and normalisation nor Exchange's explicit
+ * logon read ("!$&'()*,:=~"); 0, anything else ("%", "\", "@", "?", ";",
+ * "+", blanks, controls, non-ASCII): not plain.
+ */
+
+static const unsigned char  ngx_exa_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+ /*    !  "  #  $  %  &  '  (  )  *  +  ,  -  .  / */
+    0, 4, 0, 0, 4, 0, 4, 4, 4, 4, 4, 0, 4, 1, 3, 2,
+ /* 0  1  2  3  4  5  6  7  8  9  :  ;  <  =  >  ? */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 0, 0, 4, 0, 0,
+ /* @  A  ...                                      */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+ /* P  ...                     Z  [  \  ]  ^  _    */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+ /* `  a  ...                                      */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+ /* p  ...                     z  {  |  }  ~       */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 4, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+};
+
+
+/*
+ * Whether IIS's decoding and normalisation leave a path as it is and
+ * Exchange finds no explicit logon in it: a "/" first, then plain bytes,
+ * no "//", no segment that starts with "." and no "..".  *first is the
+ * length of its first segment when that has only letters, digits, "-"
+ * and "_", or NGX_EXA_NO_VDIR when it has other plain bytes but does not
+ * end with "." (it names no virtual directory, folded or not).  One pass,
+ * no copy.
+ */
+
+int
+ngx_exa_path_plain(const unsigned char *p, size_t len, size_t *first)
+{
+    size_t    i, end;
+    unsigned  k, prev, named;
+
+    if (len == 0 || p[0] != '/') {
+        return 0;
+    }
+
+    end = 0;
+    named = 1;
+    prev = 2;
+    i = 1;
+
+    for ( ;; ) {
+
+        /* the common bytes, then whatever ends their run */
+
+        if (i < len && ngx_exa_plain[p[i]] == 1) {
+            do {
+                i++;
+            } while (i < len && ngx_exa_plain[p[i]] == 1);
+
+            prev = 1;
+        }
+
+        if (i == len) {
+            break;
+        }
+
+        k = ngx_exa_plain[p[i]];
+
+        if (k == 0 || (k == 2 && prev == 2) || (k == 3 && prev >= 2)) {
+            return 0;
+        }
+
+        if (end == 0) {
+            if (k == 2) {
+                end = i;
+
+            } else {
+                named = 0;
+            }
+        }
+
+        prev = (k == 4) ? 1 : k;
+        i++;
+    }
+
+    *first = (end ? end : len) - 1;
+
+    if (!named) {
+        if (p[*first] == '.') {
+            return 0;
+        }
+
+        *first = NGX_EXA_NO_VDIR;
+    }
+
+    return 1;
+}
+
+
+/*
+ * The virtual directory a segment of letters, digits, "-" and "_" names
+ * (ngx_exa_path_plain() said so): nothing to fold but the case, and "|"
+ * 0x20 folds these bytes as ngx_exa_vdir() does ("_" becomes DEL, which
+ * no name has).
+ */
+
+#define ngx_exa_l3(s)                                                        \
+    ((uint32_t) ((s)[0] | 0x20) << 16 | (uint32_t) ((s)[1] | 0x20) << 8      \
+     | (uint32_t) ((s)[2] | 0x20))
+#define ngx_exa_c3(a, b, c)                                                  \
+    ((uint32_t) (a) << 16 | (uint32_t) (b) << 8 | (uint32_t) (c))
+
+int
+ngx_exa_vdir_plain(const unsigned char *s, size_t len)
+{
+    const ngx_exa_vdir_t  *v;
+
+    switch (len) {
+
+    case 3:
+        switch (ngx_exa_l3(s)) {
+        case ngx_exa_c3('r', 'p', 'c'):
+            return NGX_EXA_PROTO_RPC;
+        case ngx_exa_c3('e', 'w', 's'):
+        case ngx_exa_c3('a', 'p', 'i'):
+            return NGX_EXA_PROTO_EWS;
+        case ngx_exa_c3('o', 'w', 'a'):
+            return NGX_EXA_PROTO_OWA;
+        case ngx_exa_c3('e', 'c', 'p'):
+            return NGX_EXA_PROTO_ECP;
+        case ngx_exa_c3('o', 'a', 'b'):
+            return NGX_EXA_PROTO_OAB;
+        }
+
+        return NGX_EXA_PROTO_OTHER;
+
+    case 4:
+        return (ngx_exa_l3(s) == ngx_exa_c3('m', 'a', 'p')
+                && (s[3] | 0x20) == 'i')
+               ? NGX_EXA_PROTO_MAPI : NGX_EXA_PROTO_OTHER;
+
+    case 10:
+    case 11:
+    case 12:
+    case 27:
+        for (v = ngx_exa_vdirs; v->name; v++) {
+            if (v->len == len && ngx_exa_caseeq(s, v->name, len)) {
+                return v->protocol;
+            }
+        }
+    }
+
+    return NGX_EXA_PROTO_OTHER;
+}

@@ -692,6 +692,10 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     req.logons = logons;
     req.nlogons = n;
 
+    if (ngx_exa_classify_fast(&req, cls)) {
+        goto rules;
+    }
+
     worklen = ngx_exa_classify_work(&req);
 
     if (worklen <= sizeof(stack)) {
@@ -712,6 +716,8 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     if (work != stack) {
         ngx_pfree(r->pool, work);
     }
+
+rules:
 
 #if (NGX_PCRE)
 
