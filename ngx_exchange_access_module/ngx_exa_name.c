@@ -164,6 +164,150 @@ ngx_exa_name_key(const ngx_exa_name_conf_t *nc, const unsigned char *domain,
 
 
 /*
+ * What an ASCII byte is to a name: one a logon name never has (a control,
+ * or one of the sAMAccountName rules' characters), "@", "\\"; and a
+ * non-ASCII byte, which only ngx_exa_name_resolve_full() reads.
+ */
+
+#define NGX_EXA_NC_BAD   0x01
+#define NGX_EXA_NC_AT    0x02
+#define NGX_EXA_NC_BS    0x04
+#define NGX_EXA_NC_HIGH  0x08
+
+static const unsigned char  ngx_exa_name_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+ /*    !  "  #  $  %  &  '  (  )  *  +  ,  -  .  / */
+    1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1,
+ /* 0  1  2  3  4  5  6  7  8  9  :  ;  <  =  >  ? */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1,
+ /* @  A  ...                                      */
+    2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+ /* P  ...                     Z  [  \  ]  ^  _    */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+ /* p  ...                     z  {  |  }  ~  DEL  */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8
+};
+
+
+/*
+ * The key of a credential's name, and the group of exchange_access_domain
+ * it is from: ngx_exa_name_resolve_full()'s answer, read in one pass over
+ * an ASCII name without "\\" (the names most credentials carry): the
+ * validity of every part, the "@" of a UPN and the lower case at once.
+ * Anything else goes to ngx_exa_name_resolve_full().
+ */
+
+int
+ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
+    const unsigned char *domain, size_t dlen, const unsigned char *user,
+    size_t ulen, unsigned char *key, size_t *klen, size_t *group)
+{
+    size_t         i, at, nat, d;
+    unsigned       f, fd, k;
+    unsigned char  c;
+
+    /* key is written only when the name is good: it may hold just a part */
+
+    if (ulen == 0 || ulen > NGX_EXA_KEY_MAX) {
+        goto full;
+    }
+
+    f = 0;
+    at = 0;
+    nat = 0;
+
+    for (i = 0; i < ulen; i++) {
+        c = user[i];
+        k = ngx_exa_name_class[c];
+        f |= k;
+
+        if (k == NGX_EXA_NC_AT) {
+            at = i;
+            nat++;
+        }
+    }
+
+    fd = 0;
+
+    for (i = 0; i < dlen; i++) {
+        fd |= ngx_exa_name_class[domain[i]];
+    }
+
+    if ((f | fd) & (NGX_EXA_NC_BS|NGX_EXA_NC_HIGH)) {
+        goto full;
+    }
+
+    *klen = 0;
+    *group = NGX_EXA_NAME_ANY_DOMAIN;
+
+    if (nat) {
+
+        /* "user@suffix": one "@", inside, no domain besides */
+
+        if (nat > 1 || (f & NGX_EXA_NC_BAD) || dlen != 0 || at == 0
+            || at == ulen - 1)
+        {
+            return NGX_EXA_NAME_INVALID;
+        }
+
+        if (ngx_exa_name_ours(nc, user + at + 1, ulen - at - 1)
+            == (size_t) -2)
+        {
+            return NGX_EXA_NAME_FOREIGN;
+        }
+
+    } else {
+        if (f & NGX_EXA_NC_BAD) {
+            return NGX_EXA_NAME_INVALID;
+        }
+
+        if (dlen != 0) {
+            if (fd & (NGX_EXA_NC_BAD|NGX_EXA_NC_AT)) {
+                return NGX_EXA_NAME_INVALID;
+            }
+
+            d = ngx_exa_name_ours(nc, domain, dlen);
+
+            if (d == (size_t) -2) {
+                return NGX_EXA_NAME_FOREIGN;
+            }
+
+        } else {
+            d = (nc && nc->ndomains) ? 0 : NGX_EXA_NAME_ANY_DOMAIN;
+        }
+
+        if (d != NGX_EXA_NAME_ANY_DOMAIN) {
+            *group = nc->groups ? nc->groups[d] : 0;
+        }
+    }
+
+    for (i = 0; i < ulen; i++) {
+        c = user[i];
+        key[i] = (c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
+    }
+
+    *klen = ulen;
+
+    return NGX_EXA_NAME_OK;
+
+full:
+
+    return ngx_exa_name_resolve_full(nc, domain, dlen, user, ulen, key, klen,
+                                     group);
+}
+
+
+/*
  * The key of a credential's name, and the group of exchange_access_domain
  * it is from (the index of the group's NetBIOS name in nc->domains), or
  * NGX_EXA_NAME_ANY_DOMAIN for a whole UPN and when no domains are
@@ -171,7 +315,7 @@ ngx_exa_name_key(const ngx_exa_name_conf_t *nc, const unsigned char *domain,
  */
 
 int
-ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
+ngx_exa_name_resolve_full(const ngx_exa_name_conf_t *nc,
     const unsigned char *domain, size_t dlen, const unsigned char *user,
     size_t ulen, unsigned char *key, size_t *klen, size_t *group)
 {

@@ -65,6 +65,9 @@ int ngx_exa_name_key(const ngx_exa_name_conf_t *nc,
 int ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
     const unsigned char *domain, size_t dlen, const unsigned char *user,
     size_t ulen, unsigned char *key, size_t *klen, size_t *group);
+int ngx_exa_name_resolve_full(const ngx_exa_name_conf_t *nc,
+    const unsigned char *domain, size_t dlen, const unsigned char *user,
+    size_t ulen, unsigned char *key, size_t *klen, size_t *group);
 int ngx_exa_name_entry(const unsigned char *line, size_t len,
     unsigned char *key, size_t *klen);
 int ngx_exa_netbios_valid(const unsigned char *p, size_t len);
