@@ -27,7 +27,11 @@ ngx_exa_utf8_valid(const unsigned char *p, size_t len)
     size_t    i, n;
     uint32_t  c, min;
 
-    i = 0;
+    /* printable ASCII, the common case, first */
+
+    for (i = 0; i < len && p[i] >= 0x20 && p[i] < 0x7f; i++) {
+        /* void */
+    }
 
     while (i < len) {
         c = p[i];
@@ -199,6 +203,28 @@ static const unsigned char  ngx_exa_name_class[256] = {
 };
 
 
+/* ASCII letters lowered; the fast path reads no other byte */
+
+static const unsigned char  ngx_exa_name_lower[128] = {
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+    0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+    0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+    0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27,
+    0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f,
+    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37,
+    0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
+    0x40, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67,
+    0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77,
+    0x78, 0x79, 0x7a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+    0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67,
+    0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77,
+    0x78, 0x79, 0x7a, 0x7b, 0x7c, 0x7d, 0x7e, 0x7f
+};
+
+
 /*
  * The key of a credential's name, and the group of exchange_access_domain
  * it is from: ngx_exa_name_resolve_full()'s answer, read in one pass over
@@ -212,9 +238,9 @@ ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
     const unsigned char *domain, size_t dlen, const unsigned char *user,
     size_t ulen, unsigned char *key, size_t *klen, size_t *group)
 {
-    size_t         i, at, nat, d;
-    unsigned       f, fd, k;
-    unsigned char  c;
+    size_t                i, d, at;
+    unsigned              f, fd;
+    const unsigned char  *first;
 
     /* key is written only when the name is good: it may hold just a part */
 
@@ -223,18 +249,9 @@ ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
     }
 
     f = 0;
-    at = 0;
-    nat = 0;
 
     for (i = 0; i < ulen; i++) {
-        c = user[i];
-        k = ngx_exa_name_class[c];
-        f |= k;
-
-        if (k == NGX_EXA_NC_AT) {
-            at = i;
-            nat++;
-        }
+        f |= ngx_exa_name_class[user[i]];
     }
 
     fd = 0;
@@ -250,12 +267,15 @@ ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
     *klen = 0;
     *group = NGX_EXA_NAME_ANY_DOMAIN;
 
-    if (nat) {
+    if (f & NGX_EXA_NC_AT) {
 
         /* "user@suffix": one "@", inside, no domain besides */
 
-        if (nat > 1 || (f & NGX_EXA_NC_BAD) || dlen != 0 || at == 0
-            || at == ulen - 1)
+        first = memchr(user, '@', ulen);
+        at = first - user;
+
+        if ((f & NGX_EXA_NC_BAD) || dlen != 0 || at == 0 || at == ulen - 1
+            || memchr(first + 1, '@', ulen - at - 1) != NULL)
         {
             return NGX_EXA_NAME_INVALID;
         }
@@ -292,8 +312,7 @@ ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
     }
 
     for (i = 0; i < ulen; i++) {
-        c = user[i];
-        key[i] = (c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
+        key[i] = ngx_exa_name_lower[user[i]];
     }
 
     *klen = ulen;
