@@ -66,7 +66,7 @@ command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -
 command -v valgrind >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind
 make -s module
 
-SO=$root/build/nginx/objs/ngx_http_exchange_access_module.so
+SO=${BENCH_SO:-$root/build/nginx/objs/ngx_http_exchange_access_module.so}
 B=${BENCH_DIR:-$root/bench/out}
 PORT=${BENCH_PORT:-18500}
 BACK=$((PORT + 1))

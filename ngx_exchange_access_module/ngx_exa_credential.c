@@ -11,6 +11,12 @@
 #include "ngx_exa_assert.h"
 
 
+static int ngx_exa_credential(const ngx_exa_cred_conf_t *conf,
+    const unsigned char *value, size_t len, unsigned char *work,
+    size_t worklen, ngx_exa_cred_t *cred, int fast);
+static int ngx_exa_scheme_by_name(const unsigned char *name, size_t len);
+static int ngx_exa_ntlm_fast(const unsigned char *tok, size_t len,
+    unsigned char *work, ngx_exa_cred_t *cred);
 static int ngx_exa_basic(const unsigned char *tok, size_t len,
     unsigned char *work, size_t worklen, ngx_exa_cred_t *cred);
 static int ngx_exa_ntlm_string(const unsigned char *msg, size_t len,
@@ -44,6 +50,27 @@ ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred)
 {
+    return ngx_exa_credential(conf, value, len, work, worklen, cred, 1);
+}
+
+
+/* the same, with every token decoded whole: for the tests */
+
+int
+ngx_exa_credential_parse_full(const ngx_exa_cred_conf_t *conf,
+    const unsigned char *value, size_t len, unsigned char *work,
+    size_t worklen, ngx_exa_cred_t *cred)
+{
+    return ngx_exa_credential(conf, value, len, work, worklen, cred, 0);
+}
+
+
+static int
+ngx_exa_credential(const ngx_exa_cred_conf_t *conf,
+    const unsigned char *value, size_t len, unsigned char *work,
+    size_t worklen, ngx_exa_cred_t *cred, int fast)
+{
+    int                   rc;
     size_t                i, s, n;
     const unsigned char  *tok;
 
@@ -53,7 +80,7 @@ ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
         /* void */
     }
 
-    cred->scheme = ngx_exa_scheme_of(value, len);
+    cred->scheme = ngx_exa_scheme_by_name(value, s);
 
     if (cred->scheme == NGX_EXA_AUTH_OTHER) {
         return ngx_exa_unidentified(cred, "unknown scheme");
@@ -97,6 +124,14 @@ ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
 
     if (cred->scheme == NGX_EXA_AUTH_BEARER) {
         return ngx_exa_jwt_parse(conf, tok, len, work, worklen, cred);
+    }
+
+    if (fast) {
+        rc = ngx_exa_ntlm_fast(tok, len, work, cred);
+
+        if (rc >= 0) {
+            return rc;
+        }
     }
 
     n = ngx_exa_base64_decode(work, tok, len, 0);
@@ -234,6 +269,53 @@ ngx_exa_ntlm_parse(const unsigned char *msg, size_t len, ngx_exa_cred_t *cred)
 
 
 /*
+ * The fast path of an NTLM AUTHENTICATE_MESSAGE in a token (NTLM, or
+ * Negotiate carrying raw NTLMSSP): the token is checked whole, as
+ * ngx_exa_base64_decode() would, but only the bytes ngx_exa_ntlm_parse()
+ * reads are decoded, to their places in work: the signature and type, the
+ * domain and user security buffers, the flags, and the two strings they
+ * point to.  Returns ngx_exa_ntlm_parse()'s answer, which is what the
+ * whole message gives, or -1: anything else is read the full way.
+ */
+
+static int
+ngx_exa_ntlm_fast(const unsigned char *tok, size_t len, unsigned char *work,
+    ngx_exa_cred_t *cred)
+{
+    size_t    n, i, field, slen, chars;
+    uint64_t  off;
+
+    n = ngx_exa_base64_check(tok, len, &chars);
+
+    if (n == (size_t) -1 || n < 64 || n > NGX_EXA_NTLM_MAX) {
+        return -1;
+    }
+
+    ngx_exa_base64_range(work, tok, chars, 0, 12);
+
+    if (memcmp(work, "NTLMSSP\0", 8) != 0 || ngx_exa_le32(work + 8) != 3) {
+        return -1;
+    }
+
+    ngx_exa_base64_range(work, tok, chars, 28, 44);
+    ngx_exa_base64_range(work, tok, chars, 60, 64);
+
+    for (i = 0; i < 2; i++) {
+        field = i ? 36 : 28;
+        slen = ngx_exa_le16(work + field);
+        off = ngx_exa_le32(work + field + 4);
+
+        if (slen && off >= 64 && off + slen <= n) {
+            ngx_exa_base64_range(work, tok, chars, (size_t) off,
+                                 (size_t) off + slen);
+        }
+    }
+
+    return ngx_exa_ntlm_parse(work, n, cred);
+}
+
+
+/*
  * Reads the string a security buffer at msg + field points to: UTF-16LE
  * to UTF-8 with NEGOTIATE_UNICODE, else printable ASCII only (the OEM code
  * page of the client is unknown).  Returns 0, or -1 for anything hostile.
@@ -287,7 +369,19 @@ ngx_exa_ntlm_string(const unsigned char *msg, size_t len, size_t field,
         return -1;
     }
 
+    /* ASCII, the common case, as the loop below would read it */
+
     for (i = 0; i < slen; i += 2) {
+        if (p[i + 1] != 0 || p[i] == 0 || p[i] >= 0x80
+            || n + 4 > NGX_EXA_NAME_MAX)
+        {
+            break;
+        }
+
+        out[n++] = p[i];
+    }
+
+    for ( /* void */ ; i < slen; i += 2) {
         c = ngx_exa_le16(p + i);
 
         if (c >= 0xd800 && c <= 0xdbff) {
@@ -626,27 +720,51 @@ NGX_EXA_ASSERT(schemes, NGX_EXA_NELTS(ngx_exa_schemes) == NGX_EXA_AUTH_N);
 int
 ngx_exa_scheme_of(const unsigned char *value, size_t len)
 {
+    size_t  n;
+
+    for (n = 0; n < len && value[n] != ' ' && value[n] != '\t'; n++) {
+        /* void */
+    }
+
+    return ngx_exa_scheme_by_name(value, n);
+}
+
+
+/* the scheme a name of len bytes is, letters in any case */
+
+static int
+ngx_exa_scheme_by_name(const unsigned char *name, size_t len)
+{
     int          scheme;
     size_t       i;
-    const char  *name;
+    const char  *s;
 
-    for (scheme = NGX_EXA_AUTH_BASIC; scheme < NGX_EXA_AUTH_OTHER; scheme++) {
-        name = ngx_exa_schemes[scheme].name;
+    switch (len) {
+    case 4:
+        scheme = NGX_EXA_AUTH_NTLM;
+        break;
+    case 5:
+        scheme = NGX_EXA_AUTH_BASIC;
+        break;
+    case 6:
+        scheme = NGX_EXA_AUTH_BEARER;
+        break;
+    case 9:
+        scheme = NGX_EXA_AUTH_NEGOTIATE;
+        break;
+    default:
+        return NGX_EXA_AUTH_OTHER;
+    }
 
-        for (i = 0; i < len && value[i] != ' ' && value[i] != '\t'; i++) {
-            if (name[i] == '\0' || (value[i] | 0x20) != name[i]) {
-                break;
-            }
-        }
+    s = ngx_exa_schemes[scheme].name;
 
-        if (name[i] == '\0'
-            && (i == len || value[i] == ' ' || value[i] == '\t'))
-        {
-            return scheme;
+    for (i = 0; i < len; i++) {
+        if ((name[i] | 0x20) != (unsigned char) s[i]) {
+            return NGX_EXA_AUTH_OTHER;
         }
     }
 
-    return NGX_EXA_AUTH_OTHER;
+    return scheme;
 }
 
 

@@ -2,6 +2,9 @@
  * Credential decoding: base64 and Basic.
  */
 
+#include <stdint.h>
+#include <sys/types.h>
+
 #include "unit.h"
 #include "ngx_exa_credential.h"
 
@@ -41,6 +44,162 @@ b64(const char *in, int url, char *out)
 }
 
 
+/* RFC 4648 strictly, one character at a time: the reference */
+
+static int
+ref_value(unsigned char c, int url)
+{
+    const char  *a, *p;
+
+    a = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+            : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    p = c ? strchr(a, c) : NULL;
+
+    return p ? (int) (p - a) : -1;
+}
+
+
+static size_t
+ref_decode(const unsigned char *src, size_t len, int url, unsigned char *dst)
+{
+    int       v;
+    size_t    i, n, bits, pad;
+    uint32_t  acc;
+
+    pad = 0;
+
+    if (!url) {
+        if (len % 4) {
+            return (size_t) -1;
+        }
+
+        while (pad < 2 && len > pad && src[len - 1 - pad] == '=') {
+            pad++;
+        }
+
+    } else if (len % 4 == 1) {
+        return (size_t) -1;
+    }
+
+    acc = 0;
+    bits = 0;
+    n = 0;
+
+    for (i = 0; i < len - pad; i++) {
+        v = ref_value(src[i], url);
+
+        if (v < 0) {
+            return (size_t) -1;
+        }
+
+        acc = (acc << 6) | (uint32_t) v;
+        bits += 6;
+
+        if (bits >= 8) {
+            bits -= 8;
+            dst[n++] = (unsigned char) (acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+
+    /* the bits left over are zero, and "=" pads only what is missing */
+
+    if (acc != 0 || (!url && pad != (3 - n % 3) % 3)) {
+        return (size_t) -1;
+    }
+
+    return n;
+}
+
+
+/*
+ * Random tokens, valid or one character off: the decoder, the check and
+ * the decoding of a range answer as the reference does.
+ */
+
+static void
+base64_differential(void)
+{
+    int            i, k, url;
+    size_t         len, n, m, c, from, to, nchars;
+    unsigned int   seed;
+    unsigned char  src[200], a[200], b[200], r[200];
+    static const char  chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_= "
+        "\x80\xff\x00";
+
+    seed = 5;
+
+#define RND(n)  ((size_t) ((seed = seed * 1103515245 + 12345) >> 16) % (n))
+
+    for (i = 0; i < 200000; i++) {
+        url = (int) RND(4) == 0;
+        len = RND(8) ? RND(40) : RND(190);
+
+        /* clean tokens, or with a few characters from outside */
+
+        c = RND(3) ? 0 : 1 + RND(4);
+
+        for (k = 0; k < (int) len; k++) {
+            src[k] = (unsigned char) chars[RND(64)];
+        }
+
+        for (k = 0; k < (int) c && len; k++) {
+            m = RND(len);
+            src[m] = (unsigned char) chars[RND(sizeof(chars) - 1)];
+        }
+
+        if (!url && len >= 4 && RND(2)) {
+            src[len - 1] = '=';
+
+            if (RND(2)) {
+                src[len - 2] = '=';
+            }
+        }
+
+        n = ngx_exa_base64_decode(a, src, len, url);
+        m = ref_decode(src, len, url, r);
+
+        CHECK(n == m && (n == (size_t) -1 || memcmp(a, r, n) == 0),
+              "base64 \"%.*s\" (url %d): %zd, reference %zd", (int) len,
+              (const char *) src, url, (ssize_t) n, (ssize_t) m);
+
+        if (url) {
+            continue;
+        }
+
+        c = ngx_exa_base64_check(src, len, &nchars);
+
+        CHECK(c == m, "check \"%.*s\": %zd, reference %zd", (int) len,
+              (const char *) src, (ssize_t) c, (ssize_t) m);
+
+        if (m == (size_t) -1 || m == 0) {
+            continue;
+        }
+
+        from = RND(m);
+        to = from + 1 + RND(m - from);
+        memset(b, 0xa5, sizeof(b));
+        ngx_exa_base64_range(b, src, nchars, from, to);
+
+        CHECK(memcmp(b + from, r + from, to - from) == 0,
+              "range %zu-%zu of \"%.*s\"", from, to, (int) len,
+              (const char *) src);
+
+        for (k = 0; k < (int) sizeof(b); k++) {
+            if (b[k] != 0xa5 && (size_t) k >= m) {
+                CHECK(0, "range %zu-%zu of \"%.*s\" wrote byte %d", from,
+                      to, (int) len, (const char *) src, k);
+                break;
+            }
+        }
+    }
+
+#undef RND
+}
+
+
 int
 main(void)
 {
@@ -71,6 +230,26 @@ main(void)
     CHECK(b64("Zm9vY", 1, out) == (size_t) -1, "length 1 mod 4");
     CHECK(b64("====", 0, out) == (size_t) -1, "only padding");
     CHECK(b64("Z\x80==", 0, out) == (size_t) -1, "high bit");
+
+    base64_differential();
+
+    /* the scheme: its name in any case, nothing more */
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "nTlM x", 6)
+          == NGX_EXA_AUTH_NTLM, "ntlm in any case");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "Negotiate\tx", 11)
+          == NGX_EXA_AUTH_NEGOTIATE, "negotiate, tab");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "Bearer", 6)
+          == NGX_EXA_AUTH_BEARER, "bearer alone");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "BasicX y", 8)
+          == NGX_EXA_AUTH_OTHER, "basic and more");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "Basi y", 6)
+          == NGX_EXA_AUTH_OTHER, "basic cut");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "NTL\xcd x", 6)
+          == NGX_EXA_AUTH_OTHER, "a byte that folds to no letter");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) " Basic x", 8)
+          == NGX_EXA_AUTH_OTHER, "a blank first");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "", 0)
+          == NGX_EXA_AUTH_OTHER, "empty");
 
     /* Basic: forms */
     CHECK(parse("Basic YWxpY2U6c2VjcmV0", &c) == NGX_EXA_CRED_USER
