@@ -1,0 +1,592 @@
+# NTLM and Negotiate through nginx to a real NTLM server (Apache httpd with
+# mod_auth_gssapi and gss-ntlmssp, connection-bound like IIS), with
+# exchange_access_ntlm pinning an upstream connection to each client
+# connection: handshakes over HTTP and HTTPS, many clients at once, the
+# balancers, closes and timeouts, what the module decides on the identity
+# the backend accepted, and sessions ended when a user leaves the list.
+
+use lib 't/lib';
+use Test::Nginx::Socket;
+use ExchangeAccess::Fixture;
+use ExchangeAccess::NtlmBackend;
+
+repeat_each(1);
+
+$ENV{TEST_NGINX_NTLM_PORT} ||= 23800;
+$ENV{TEST_NGINX_NTLMS_PORT} ||= 23801;
+$ENV{TEST_NGINX_NTLM2_PORT} ||= 23802;
+$ENV{TEST_NGINX_NTLM_SHORT_PORT} ||= 23803;
+$ENV{TEST_NGINX_H2_PORT} ||= 1986;
+
+our @Backends = (
+    ExchangeAccess::NtlmBackend->start(name => 'ntlm',
+                                       port => $ENV{TEST_NGINX_NTLM_PORT}),
+    ExchangeAccess::NtlmBackend->start(name => 'ntlms', tls => 1,
+                                       port => $ENV{TEST_NGINX_NTLMS_PORT}),
+    ExchangeAccess::NtlmBackend->start(name => 'ntlm2',
+                                       port => $ENV{TEST_NGINX_NTLM2_PORT}),
+    ExchangeAccess::NtlmBackend->start(name => 'ntlm-short',
+                                    port => $ENV{TEST_NGINX_NTLM_SHORT_PORT},
+                                    keepalive_timeout => 1),
+);
+
+$ENV{TEST_NGINX_NTLM_DIR} = $Backends[0]->dir;
+$ENV{TEST_NGINX_NTLMS_CERT} = $Backends[1]->cert;
+
+# "listen ... http2" before 1.25.1, "http2 on" since
+our $H2Listen = `$ENV{TEST_NGINX_BINARY} -v 2>&1` =~ m{nginx/1\.(\d+)\.(\d+)}
+                && ($1 > 25 || ($1 == 25 && $2 >= 1))
+                ? "listen 127.0.0.1:$ENV{TEST_NGINX_H2_PORT};\n        http2 on;"
+                : "listen 127.0.0.1:$ENV{TEST_NGINX_H2_PORT} http2;";
+
+our $Http = <<'CONF';
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+        refresh 1s;
+    }
+
+    upstream ntlm {
+        server 127.0.0.1:$TEST_NGINX_NTLM_PORT;
+        exchange_access_ntlm;
+    }
+CONF
+
+our $Location = <<'CONF';
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://ntlm;
+    }
+CONF
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('user_files', ">>> remote.txt\nalice\ncarol\ndave\n")
+        unless defined $block->user_files;
+    $block->set_value('http_config', $block->http_config . $Http)
+        unless $block->has('no_ntlm_http');
+    $block->set_value('config', $Location) unless defined $block->config;
+    $block->set_value('no_error_log', "[warn]\n[error]\n[crit]\n[alert]\n")
+        unless defined $block->no_error_log;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: curl --ntlm: a member's handshake ends in 200, and the next request on the connection is served as the member on the same backend connection
+--- exec
+curl -s -d '' --ntlm -u 'EXAMPLE\alice:Passw0rd!' -w '%{http_code} %{num_connects}\n' \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/ \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/nspi/
+--- exec_stdout_like eval
+qr{^user=EXAMPLE\\alice port=(\d+) method=POST uri=/mapi/emsmdb/ mech=NTLM/NTLM body=0
+200 1
+user=EXAMPLE\\alice port=\1 method=POST uri=/mapi/nspi/ mech=NTLM/NTLM body=0
+200 0
+$}
+
+
+
+=== TEST 2: curl --ntlm to an HTTPS backend (SNI, verified certificate)
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_ssl_server_name on;
+    proxy_ssl_name localhost;
+    proxy_ssl_verify on;
+    proxy_ssl_trusted_certificate $TEST_NGINX_NTLMS_CERT;
+    exchange_access on;
+    exchange_access_require mapi rpc list=remote;
+
+    location / {
+        proxy_pass https://ntlms;
+    }
+--- http_config
+    upstream ntlms {
+        server 127.0.0.1:$TEST_NGINX_NTLMS_PORT;
+        exchange_access_ntlm timeout=10s;
+    }
+--- exec
+curl -s -d '' --ntlm -u 'EXAMPLE\carol:Passw0rd!' -w '%{http_code}\n' \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/ \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ews/exchange.asmx
+--- exec_stdout_like eval
+qr{^user=EXAMPLE\\carol port=(\d+) method=POST uri=/mapi/emsmdb/ mech=NTLM/NTLM body=0
+200
+user=EXAMPLE\\carol port=\1 method=POST uri=/ews/exchange.asmx mech=NTLM/NTLM body=0
+200
+$}
+
+
+
+=== TEST 3: an HTTPS backend whose certificate does not verify is never used
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+
+    location / {
+        proxy_ssl_server_name on;
+        proxy_ssl_name exchange.example.com;
+        proxy_ssl_verify on;
+        proxy_ssl_trusted_certificate $TEST_NGINX_NTLMS_CERT;
+        proxy_pass https://ntlms;
+    }
+--- http_config
+    upstream ntlms {
+        server 127.0.0.1:$TEST_NGINX_NTLMS_PORT;
+        exchange_access_ntlm;
+    }
+--- exec
+curl -s -o /dev/null --ntlm -u 'EXAMPLE\carol:Passw0rd!' -w '%{http_code}\n' \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/owa/
+--- exec_stdout
+502
+--- error_log
+upstream SSL certificate does not match "exchange.example.com"
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 4: curl --negotiate (SPNEGO carrying NTLM, gss-ntlmssp): a member gets 200 from the backend, a non-member 403 from nginx
+--- exec
+cd $TEST_NGINX_HTML_DIR
+for u in alice bob; do
+  echo "EXAMPLE:$u:Passw0rd!" > ntlm_user_file
+  NTLM_USER_FILE=$PWD/ntlm_user_file curl -s -o out -d '' --negotiate -u : \
+      -w "$u %{http_code} " http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/
+  sed -n 's/^user=\([^ ]*\) .* \(mech=[^ ]*\) .*/\1 \2/p; s/^403 .*/refused by nginx/p' out
+done
+--- exec_stdout
+alice 200 EXAMPLE\alice mech=Negotiate/NTLM
+bob 403 refused by nginx
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi
+
+
+
+=== TEST 5: a non-member's Type 3 never reaches the backend
+--- exec
+log=$TEST_NGINX_NTLM_DIR/logs/access.log
+before=$(grep -c 'step=NTLM-type3' $log)
+curl -s -o /dev/null -d '' --ntlm -u 'EXAMPLE\bob:Passw0rd!' -w '%{http_code}\n' \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/
+sleep 0.2
+echo "type 3 forwarded: $(( $(grep -c 'step=NTLM-type3' $log) - before ))"
+--- exec_stdout
+403
+type 3 forwarded: 0
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi
+
+
+
+=== TEST 6: a wrong password gets the backend's 401, and nothing else
+--- exec
+curl -s -o /dev/null -d '' --ntlm -u 'EXAMPLE\alice:WrongPassw0rd' \
+     -w '%{http_code} %{num_connects}\n' \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/
+--- exec_stdout
+401 1
+--- no_error_log
+exchange access denied
+[warn]
+[error]
+
+
+
+=== TEST 7: 64 connections of four users, interleaved, kept alive and pipelined: each only ever sees its own user on its own backend connection
+--- exec
+perl -It/lib -MExchangeAccess::NtlmClient - <<'PERL'
+my @users = qw(alice carol dave bob);
+my (@c, %port, %bad);
+
+for my $i (0 .. 63) {
+    my $u = $users[$i % 4];
+    my $path = $u eq 'bob' ? '/owa/' : '/mapi/emsmdb/';
+    my $c = ExchangeAccess::NtlmClient->new;
+    $c->send($c->raw("POST $path", 'Authorization: NTLM '
+                     . ExchangeAccess::NtlmClient::type1()));
+    push @c, { c => $c, u => $u, path => $path };
+}
+
+# the challenges, then the Type 3s, one connection after the other
+for my $x (@c) {
+    my $r = $x->{c}->response;
+    $x->{t2} = ExchangeAccess::NtlmClient::challenge($r);
+    $bad{"no challenge for $x->{u}"}++ unless $x->{t2};
+}
+
+for my $x (@c) {
+    $x->{c}->send($x->{c}->raw("POST $x->{path}", 'Authorization: NTLM '
+                  . ExchangeAccess::NtlmClient::type3($x->{u}, $x->{t2})));
+}
+
+for my $round (1 .. 3) {
+    for my $x (@c) {
+        my @r = $round == 1 ? ($x->{c}->response)
+              : $x->{c}->pipeline(map { ["POST $x->{path}"] } 1 .. $round);
+
+        for my $r (@r) {
+            my $p = ExchangeAccess::NtlmClient::peer_port($r);
+            $bad{"status $r->{code}"}++ if ($r->{code} // 0) != 200;
+            $bad{"user $r->{h}{'x-backend-user'} for $x->{u}"}++
+                if ($r->{h}{'x-backend-user'} // '') ne "EXAMPLE\\$x->{u}";
+            $x->{port} //= $p;
+            $bad{"port changed"}++ if $p ne $x->{port};
+        }
+    }
+}
+
+$port{$_->{port}}++ for @c;
+print "connections ", scalar(@c), ", backend ports ", scalar(keys %port),
+      "\n";
+print "bad: $_ x $bad{$_}\n" for sort keys %bad;
+PERL
+--- exec_stdout
+connections 64, backend ports 64
+--- timeout: 30
+--- log_level: info
+
+
+
+=== TEST 8: a client that closes in the middle of a handshake leaves no upstream connection behind
+--- exec
+perl -It/lib -MExchangeAccess::NtlmClient -MExchangeAccess::NtlmBackend - <<'PERL'
+my $port = $ENV{TEST_NGINX_NTLM_PORT};
+my $c = ExchangeAccess::NtlmClient->new;
+my $r = $c->request('POST /mapi/emsmdb/',
+                    'Authorization: NTLM ' . ExchangeAccess::NtlmClient::type1());
+print "type 1: $r->{code}, kept: ",
+      ExchangeAccess::NtlmBackend::wait_connections($port, 1), "\n";
+$c->close;
+print "closed: ", ExchangeAccess::NtlmBackend::wait_connections($port, 0),
+      "\n";
+PERL
+--- exec_stdout
+type 1: 401, kept: 1
+closed: 0
+
+
+
+=== TEST 9: an upstream that closes the kept connection: closed at once, and the next request gets a new one that the backend challenges
+--- http_config
+    upstream short {
+        server 127.0.0.1:$TEST_NGINX_NTLM_SHORT_PORT;
+        exchange_access_ntlm;
+    }
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+
+    location / {
+        proxy_pass http://short;
+    }
+--- exec
+perl -It/lib -MExchangeAccess::NtlmClient -MExchangeAccess::NtlmBackend - <<'PERL'
+my $port = $ENV{TEST_NGINX_NTLM_SHORT_PORT};
+my $c = ExchangeAccess::NtlmClient->new;
+my ($r1, $r3) = $c->handshake('GET /owa/', 'dave');
+print "handshake: $r1->{code} $r3->{code} $r3->{h}{'x-backend-user'}\n";
+
+# the backend closes idle connections after a second
+sleep 2;
+print "after the backend closed: ",
+      ExchangeAccess::NtlmBackend::wait_connections($port, 0), "\n";
+
+my $r = $c->request('GET /owa/');
+print "next request: $r->{code}\n";
+($r1, $r3) = $c->handshake('GET /owa/', 'dave');
+print "new handshake: $r1->{code} $r3->{code} $r3->{h}{'x-backend-user'}\n";
+PERL
+--- exec_stdout
+handshake: 401 200 EXAMPLE\dave
+after the backend closed: 0
+next request: 401
+new handshake: 401 200 EXAMPLE\dave
+
+
+
+=== TEST 10: the idle timeout closes a kept connection while its client connection stays
+--- http_config
+    upstream quick {
+        server 127.0.0.1:$TEST_NGINX_NTLM_PORT;
+        exchange_access_ntlm timeout=1s;
+    }
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+
+    location / {
+        proxy_pass http://quick;
+    }
+--- exec
+perl -It/lib -MExchangeAccess::NtlmClient -MExchangeAccess::NtlmBackend - <<'PERL'
+my $port = $ENV{TEST_NGINX_NTLM_PORT};
+my $c = ExchangeAccess::NtlmClient->new;
+my ($r1, $r3) = $c->handshake('GET /owa/', 'alice');
+my $p = ExchangeAccess::NtlmClient::peer_port($r3);
+print "handshake: $r3->{code}, kept: ", ExchangeAccess::NtlmBackend::connections($port), "\n";
+my $r = $c->request('GET /owa/');
+print "within the timeout: $r->{code} ",
+      ExchangeAccess::NtlmClient::peer_port($r) eq $p ? "same" : "other", "\n";
+sleep 1.5;
+print "after the timeout: ", ExchangeAccess::NtlmBackend::connections($port), "\n";
+$r = $c->request('GET /owa/');
+print "next request: $r->{code} ",
+      ExchangeAccess::NtlmClient::peer_port($r) eq $p ? "same" : "other", "\n";
+PERL
+--- exec_stdout
+handshake: 200, kept: 1
+within the timeout: 200 same
+after the timeout: 0
+next request: 401 other
+
+
+
+=== TEST 11: "keepalive" after exchange_access_ntlm is refused with the reason
+--- http_config
+    upstream exchange {
+        server 127.0.0.1:$TEST_NGINX_NTLM_PORT;
+        exchange_access_ntlm;
+        keepalive 16;
+    }
+--- must_die
+--- error_log
+"keepalive" cannot be used with "exchange_access_ntlm" in the same upstream block: a cached connection would carry one client's NTLM authentication to another client
+
+
+
+=== TEST 12: "keepalive" before exchange_access_ntlm is refused with the reason
+--- http_config
+    upstream exchange {
+        server 127.0.0.1:$TEST_NGINX_NTLM_PORT;
+        keepalive 16;
+        exchange_access_ntlm timeout=30s;
+    }
+--- must_die
+--- error_log
+"exchange_access_ntlm" cannot be used with "keepalive" in the same upstream block
+
+
+
+=== TEST 13: bad parameters
+--- http_config
+    upstream exchange {
+        server 127.0.0.1:$TEST_NGINX_NTLM_PORT;
+        exchange_access_ntlm timeout=never;
+    }
+--- must_die
+--- error_log
+invalid timeout "timeout=never"
+
+
+
+=== TEST 14: without exchange_access_ntlm nothing changes: a new upstream connection per request, so NTLM cannot complete
+--- http_config
+    upstream plain {
+        server 127.0.0.1:$TEST_NGINX_NTLM_PORT;
+    }
+--- config
+    location / {
+        proxy_pass http://plain;
+    }
+--- exec
+curl -s -o /dev/null --ntlm -u 'EXAMPLE\alice:Passw0rd!' -w '%{http_code}\n' \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/owa/
+--- exec_stdout
+401
+
+
+
+=== TEST 15: proxy_pass through a variable that names the upstream block
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+
+    location / {
+        set $exchange ntlm;
+        proxy_pass http://$exchange;
+    }
+--- exec
+curl -s --ntlm -u 'EXAMPLE\alice:Passw0rd!' -w '%{http_code}\n' \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/owa/a \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/owa/b
+--- exec_stdout_like eval
+qr{^user=EXAMPLE\\alice port=(\d+) method=GET uri=/owa/a mech=NTLM/NTLM body=0
+200
+user=EXAMPLE\\alice port=\1 method=GET uri=/owa/b mech=NTLM/NTLM body=0
+200
+$}
+
+
+
+=== TEST 16: round robin, least_conn, hash and ip_hash over two servers: the server is chosen once per client connection
+--- http_config
+    upstream rr {
+        server 127.0.0.1:$TEST_NGINX_NTLM_PORT;
+        server 127.0.0.1:$TEST_NGINX_NTLM2_PORT;
+        exchange_access_ntlm;
+    }
+    upstream lc {
+        least_conn;
+        server 127.0.0.1:$TEST_NGINX_NTLM_PORT;
+        server 127.0.0.1:$TEST_NGINX_NTLM2_PORT;
+        exchange_access_ntlm;
+    }
+    upstream hash {
+        exchange_access_ntlm;
+        hash $request_id;
+        server 127.0.0.1:$TEST_NGINX_NTLM_PORT;
+        server 127.0.0.1:$TEST_NGINX_NTLM2_PORT;
+    }
+    upstream iphash {
+        ip_hash;
+        server 127.0.0.1:$TEST_NGINX_NTLM_PORT;
+        server 127.0.0.1:$TEST_NGINX_NTLM2_PORT;
+        exchange_access_ntlm;
+    }
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+
+    location /rr/ { proxy_pass http://rr; }
+    location /lc/ { proxy_pass http://lc; }
+    location /hash/ { proxy_pass http://hash; }
+    location /iphash/ { proxy_pass http://iphash; }
+--- exec
+for b in rr lc hash iphash; do
+  for i in 1 2 3; do
+    curl -s -o /dev/null -o /dev/null --ntlm -u 'EXAMPLE\alice:Passw0rd!' \
+         -w "$b %{http_code} " \
+         http://127.0.0.1:$TEST_NGINX_SERVER_PORT/$b/1 \
+         http://127.0.0.1:$TEST_NGINX_SERVER_PORT/$b/2
+  done
+  echo
+done
+--- exec_stdout
+rr 200 rr 200 rr 200 rr 200 rr 200 rr 200 
+lc 200 lc 200 lc 200 lc 200 lc 200 lc 200 
+hash 200 hash 200 hash 200 hash 200 hash 200 hash 200 
+iphash 200 iphash 200 iphash 200 iphash 200 iphash 200 iphash 200 
+
+
+
+=== TEST 17: a server that is down: proxy_next_upstream before any response, and max_fails counts it once
+--- http_config
+    upstream flaky {
+        server 127.0.0.1:9 max_fails=1 fail_timeout=30s;
+        server 127.0.0.1:$TEST_NGINX_NTLM_PORT;
+        exchange_access_ntlm;
+    }
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+
+    location / {
+        proxy_pass http://flaky;
+    }
+--- exec
+for i in 1 2 3; do
+  curl -s -o /dev/null --ntlm -u 'EXAMPLE\alice:Passw0rd!' -w '%{http_code} ' \
+       http://127.0.0.1:$TEST_NGINX_SERVER_PORT/owa/
+done
+echo
+echo "connect failures: $(grep -c 'connect() failed' $TEST_NGINX_LOG_DIR/error.log)"
+--- exec_stdout
+200 200 200 
+connect failures: 1
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 18: Outlook Anywhere: an RPC_IN_DATA body and an RPC_OUT_DATA stream, unbuffered, over the pinned connection
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_request_buffering off;
+    proxy_buffering off;
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://ntlm;
+    }
+--- exec
+cd $TEST_NGINX_HTML_DIR
+head -c 3000000 /dev/zero > body
+curl -s --ntlm -u 'EXAMPLE\alice:Passw0rd!' -X RPC_IN_DATA --data-binary @body \
+     -w '%{http_code}\n' \
+     "http://127.0.0.1:$TEST_NGINX_SERVER_PORT/rpc/rpcproxy.dll?exch:6001"
+curl -s --ntlm -u 'EXAMPLE\alice:Passw0rd!' -X RPC_OUT_DATA -H 'Content-Length: 0' \
+     -w '%{http_code}\n' \
+     "http://127.0.0.1:$TEST_NGINX_SERVER_PORT/rpc/rpcproxy.dll?exch:6001&stream=2"
+--- exec_stdout_like eval
+qr{^user=EXAMPLE\\alice port=\d+ method=RPC_IN_DATA uri=/rpc/rpcproxy.dll\?exch:6001 mech=NTLM/NTLM body=3000000
+200
+user=EXAMPLE\\alice port=\d+ method=RPC_OUT_DATA uri=/rpc/rpcproxy.dll\?exch:6001&stream=2 mech=NTLM/NTLM body=0
+tick 1 user=EXAMPLE\\alice
+tick 2 user=EXAMPLE\\alice
+200
+$}
+--- timeout: 15
+
+
+
+=== TEST 19: HTTP/2 clients: nothing is kept, the upstream connection closes after each request, so NTLM cannot complete
+--- config eval
+"    proxy_http_version 1.1;
+    proxy_set_header Connection \"\";
+
+    location / {
+        proxy_pass http://ntlm;
+    }
+}
+
+server {
+    $main::H2Listen
+
+    proxy_http_version 1.1;
+    proxy_set_header Connection \"\";
+
+    location / {
+        proxy_pass http://ntlm;
+    }
+"
+--- exec
+curl -s -o /dev/null --http2-prior-knowledge --ntlm -u 'EXAMPLE\alice:Passw0rd!' \
+     -w '%{http_version} %{http_code}\n' \
+     http://127.0.0.1:$TEST_NGINX_H2_PORT/owa/
+perl -It/lib -MExchangeAccess::NtlmBackend \
+     -e 'print "kept: ", ExchangeAccess::NtlmBackend::wait_connections($ENV{TEST_NGINX_NTLM_PORT}, 0), "\n"'
+--- exec_stdout
+2 401
+kept: 0
+
+
+
+=== TEST 20: upstream requests in HTTP/1.0 (nginx's default) cannot keep the connection: a warning says why the handshake fails
+--- config
+    location / {
+        proxy_pass http://ntlm;
+    }
+--- exec
+curl -s -o /dev/null --ntlm -u 'EXAMPLE\alice:Passw0rd!' -w '%{http_code}\n' \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/owa/
+--- exec_stdout
+401
+--- error_log
+exchange_access_ntlm: the connection to 127.0.0.1:23800 that sent an authentication challenge could not be kept, the handshake cannot complete
+--- no_error_log
+[error]
+[crit]
+[alert]
