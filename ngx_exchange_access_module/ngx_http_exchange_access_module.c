@@ -102,14 +102,17 @@ static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
     ngx_str_t *name);
+static ngx_int_t ngx_http_exchange_access_full_name(ngx_http_request_t *r,
+    ngx_exa_cred_t *cred, ngx_str_t *name);
 static ngx_int_t ngx_http_exchange_access_identify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
 static ngx_int_t ngx_http_exchange_access_credential(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred,
     ngx_uint_t *from_connection);
+static ngx_uint_t ngx_http_exchange_access_conn_bound(ngx_http_request_t *r);
 static ngx_http_exchange_access_conn_t *ngx_http_exchange_access_connection(
-    ngx_connection_t *c, ngx_uint_t create);
+    ngx_http_request_t *r, ngx_uint_t create);
 static void ngx_http_exchange_access_conn_cleanup(void *data);
 static ngx_int_t ngx_http_exchange_access_verdict(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
@@ -754,23 +757,16 @@ mapped:
 
     case NGX_EXA_NAME_FOREIGN:
 
-        /* show the whole name: it tells which domain was refused */
+        /*
+         * show the whole name: it tells which domain was refused.  The
+         * credential is the caller's, on its stack: $exchange_user is
+         * read in the log phase, so the name is copied to the request.
+         */
 
-        ctx->user.data = cred->user;
-        ctx->user.len = cred->user_len;
-
-        if (cred->domain_len) {
-            ctx->user.data = ngx_pnalloc(r->pool,
-                                       cred->domain_len + 1 + cred->user_len);
-            if (ctx->user.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_sprintf(ctx->user.data, "%*s\\%*s",
-                        cred->domain_len, cred->domain,
-                        cred->user_len, cred->user);
-
-            ctx->user.len = cred->domain_len + 1 + cred->user_len;
+        if (ngx_http_exchange_access_full_name(r, cred, &ctx->user)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
         }
 
         ctx->reason = ngx_http_exchange_access_reason_foreign_domain;
@@ -803,26 +799,15 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 {
 #if (NGX_PCRE)
     int                                  *captures;
-    u_char                               *p, *captures_data;
+    u_char                               *captures_data;
     ngx_int_t                             rc;
     ngx_str_t                             orig;
     ngx_uint_t                            i, ncaptures;
     ngx_http_exchange_access_user_map_t  *map;
 
-    orig.len = cred->domain_len + (cred->domain_len ? 1 : 0) + cred->user_len;
-    orig.data = ngx_pnalloc(r->pool, orig.len);
-    if (orig.data == NULL) {
+    if (ngx_http_exchange_access_full_name(r, cred, &orig) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    p = orig.data;
-
-    if (cred->domain_len) {
-        p = ngx_cpymem(p, cred->domain, cred->domain_len);
-        *p++ = '\\';
-    }
-
-    ngx_memcpy(p, cred->user, cred->user_len);
 
     captures = r->captures;
     ncaptures = r->ncaptures;
@@ -880,6 +865,38 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 
 
 /*
+ * "DOMAIN\\user" or "user", as the credential gave it, copied to the
+ * request's pool: a credential lives on the stack of the caller.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_full_name(ngx_http_request_t *r,
+    ngx_exa_cred_t *cred, ngx_str_t *name)
+{
+    u_char  *p;
+
+    name->len = cred->domain_len + (cred->domain_len ? 1 : 0)
+                + cred->user_len;
+
+    name->data = ngx_pnalloc(r->pool, name->len);
+    if (name->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = name->data;
+
+    if (cred->domain_len) {
+        p = ngx_cpymem(p, cred->domain, cred->domain_len);
+        *p++ = '\\';
+    }
+
+    ngx_memcpy(p, cred->user, cred->user_len);
+
+    return NGX_OK;
+}
+
+
+/*
  * The credential a request is decided on: its Authorization header, or,
  * without one, what an NTLM or Negotiate handshake named earlier on the
  * same client connection (those authenticate the connection, and later
@@ -905,7 +922,7 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
     h = r->headers_in.authorization;
 
     if (h == NULL) {
-        conn = ngx_http_exchange_access_connection(r->connection, 0);
+        conn = ngx_http_exchange_access_connection(r, 0);
 
         if (conn == NULL || conn->cred.scheme == NGX_EXA_AUTH_NONE) {
             ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
@@ -949,9 +966,10 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
 
     if ((cred->scheme == NGX_EXA_AUTH_NTLM
          || cred->scheme == NGX_EXA_AUTH_NEGOTIATE)
-        && rc != NGX_EXA_CRED_HANDSHAKE)
+        && rc != NGX_EXA_CRED_HANDSHAKE
+        && ngx_http_exchange_access_conn_bound(r))
     {
-        conn = ngx_http_exchange_access_connection(r->connection, 1);
+        conn = ngx_http_exchange_access_connection(r, 1);
         if (conn == NULL) {
             return NGX_ERROR;
         }
@@ -963,10 +981,35 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
 }
 
 
-static ngx_http_exchange_access_conn_t *
-ngx_http_exchange_access_connection(ngx_connection_t *c, ngx_uint_t create)
+/*
+ * Whether the request has the client's connection to itself.  Every
+ * stream of an HTTP/2 connection gets a copy of the same connection
+ * structure, with the same pool: an identity kept there would decide the
+ * requests of every other stream.  NTLM and Negotiate authenticate
+ * HTTP/1.x connections only, so a stream is decided on its own header.
+ */
+
+static ngx_uint_t
+ngx_http_exchange_access_conn_bound(ngx_http_request_t *r)
 {
-    return ngx_http_exchange_access_pool_data(c->pool,
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return 0;
+    }
+#endif
+
+    return r->http_version < NGX_HTTP_VERSION_20;
+}
+
+
+static ngx_http_exchange_access_conn_t *
+ngx_http_exchange_access_connection(ngx_http_request_t *r, ngx_uint_t create)
+{
+    if (!ngx_http_exchange_access_conn_bound(r)) {
+        return NULL;
+    }
+
+    return ngx_http_exchange_access_pool_data(r->connection->pool,
                                   ngx_http_exchange_access_conn_cleanup,
                                   sizeof(ngx_http_exchange_access_conn_t),
                                   create);
@@ -1063,13 +1106,12 @@ static ngx_int_t
 ngx_http_exchange_access_deny(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf)
 {
-    u_char                    *p;
+    u_char                    *p, *body;
     ngx_int_t                  rc;
     ngx_uint_t                 i;
     ngx_http_err_page_t       *err_page;
     ngx_http_core_loc_conf_t  *clcf;
     ngx_http_complex_value_t   cv;
-    u_char                     body[64];
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
@@ -1087,7 +1129,17 @@ ngx_http_exchange_access_deny(ngx_http_request_t *r,
         r->keepalive = 0;
     }
 
-    p = ngx_snprintf(body, sizeof(body), "%ui %s\n", eacf->deny_status,
+    /*
+     * the body goes out after this function returns (a slow client, an
+     * HTTP/2 stream waiting for its window): it lives in the request
+     */
+
+    body = ngx_pnalloc(r->pool, 64);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_snprintf(body, 64, "%ui %s\n", eacf->deny_status,
                      eacf->deny_status == NGX_HTTP_FORBIDDEN ? "Forbidden"
                      : eacf->deny_status == NGX_HTTP_NOT_FOUND ? "Not Found"
                      : "Denied");

@@ -11,6 +11,8 @@ use MIME::Base64 qw(encode_base64);
 
 repeat_each(1);
 
+$ENV{TEST_NGINX_H2_PORT} ||= $ENV{TEST_NGINX_SERVER_PORT} + 3;
+
 our $Http = <<'CONF';
     exchange_access_list remote {
         zone 1m;
@@ -46,6 +48,14 @@ sub ntlm3 {
     Authen::NTLM::ntlmv2($v2 // 1);
     Authen::NTLM::ntlm();
     return Authen::NTLM::ntlm(ntlm_type2());
+}
+
+# a certificate for the HTTP/2 (TLS, ALPN h2) server of a block
+sub h2_cert {
+    my $d = $ENV{TEST_NGINX_HTML_DIR};
+    system("openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+           . "-subj /CN=127.0.0.1 -keyout $d/h2.key -out $d/h2.pem "
+           . "2>/dev/null") == 0 or die "openssl failed";
 }
 
 sub ntlm1 {
@@ -363,3 +373,106 @@ there; the module never decodes a secret into a log line)
 [403, 200]
 --- no_error_log
 S3cretPassw0rd
+
+
+
+=== TEST 19: a refused foreign name outlives the access phase: the log phase reads it whole
+--- http_config
+    log_format who 'who=$exchange_user a=$exchange_access r=$exchange_access_reason';
+    access_log logs/access.log who;
+--- config
+    location / {
+        exchange_access audit;
+        exchange_access_domain EXAMPLE example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 4]
+--- more_headers eval
+[main::basic_auth('alice@other.example'), main::basic_auth('OTHER\alice'),
+ 'Authorization: NTLM ' . main::ntlm3('carol@evil.example'),
+ main::basic_auth('alice')]
+--- error_code eval
+[200, 200, 200, 200]
+--- access_log
+who=alice@other.example a=audit r=foreign_domain
+who=OTHER\x5Calice a=audit r=foreign_domain
+who=carol@evil.example a=audit r=foreign_domain
+who=alice a=allow r=member
+--- error_log
+exchange access audit: would deny user "alice@other.example" (foreign_domain)
+exchange access audit: would deny user "carol@evil.example" (foreign_domain)
+--- no_error_log
+no buffer space
+
+
+
+=== TEST 20: the connection's foreign identity, decided on later requests, is the request's own copy
+(the stand-in backend challenges requests without a header)
+--- http_config
+    log_format who 'who=$exchange_user a=$exchange_access r=$exchange_access_reason';
+    access_log logs/access.log who;
+--- config
+    location / {
+        exchange_access audit;
+        exchange_access_domain EXAMPLE example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- pipelined_requests eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/nspi/']
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm3('erin@elsewhere.example'), '', '']
+--- error_code eval
+[200, 401, 401]
+--- access_log eval
+[qr/(who=erin\@elsewhere\.example a=audit r=foreign_domain\n.*){3}/s]
+--- error_log
+exchange access: decided on the ntlm identity of the connection
+--- no_error_log
+no buffer space
+
+
+
+=== TEST 21: HTTP/2 (curl over TLS with ALPN): an NTLM Type 3 on one stream decides no other stream
+Every stream of a connection shares nginx's connection structure; bob's
+Type 3 is refused on its own stream, and the header-less requests on the
+other streams are passed to the backend (which challenges them), whether
+the Type 3 came for a restricted protocol or for an unrestricted one.
+(curl 7.88 does not reuse a prior-knowledge h2c connection, so TLS.)
+--- init
+main::h2_cert();
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_H2_PORT ssl http2;
+        ssl_certificate $TEST_NGINX_HTML_DIR/h2.pem;
+        ssl_certificate_key $TEST_NGINX_HTML_DIR/h2.key;
+
+        location / {
+            exchange_access on;
+            exchange_access_require mapi rpc list=remote;
+            proxy_pass http://exchange_backend;
+        }
+    }
+--- config
+--- exec eval
+my $h2 = "-sk --http2 -o /dev/null "
+       . "-w '%{http_version} %{http_code} %{num_connects}\\n'";
+my $u = "https://127.0.0.1:$ENV{TEST_NGINX_H2_PORT}";
+my $t3 = main::ntlm3('bob');
+"curl $h2 -H 'Authorization: NTLM $t3' -X POST $u/mapi/emsmdb/ "
+. "--next $h2 -X POST $u/mapi/nspi/ "
+. "--next $h2 -X POST $u/mapi/emsmdb/; "
+. "curl $h2 -H 'Authorization: NTLM $t3' $u/owa/ "
+. "--next $h2 -X POST $u/mapi/emsmdb/"
+--- exec_stdout
+2 403 1
+2 401 0
+2 401 0
+2 200 1
+2 401 0
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi
+--- no_error_log
+decided on the ntlm identity of the connection
