@@ -18,6 +18,11 @@
 #define NGX_HTTP_EXCHANGE_ACCESS_STACK      4096
 #define NGX_HTTP_EXCHANGE_ACCESS_COOKIES    8
 
+/* what the backend made of the handshakes on a client connection */
+#define NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE      0
+#define NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED  1
+#define NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED   2
+
 
 typedef enum {
     ngx_http_exchange_access_reason_none = 0,
@@ -30,7 +35,8 @@ typedef enum {
     ngx_http_exchange_access_reason_unidentified,
     ngx_http_exchange_access_reason_foreign_domain,
     ngx_http_exchange_access_reason_list_unavailable,
-    ngx_http_exchange_access_reason_path_confusion
+    ngx_http_exchange_access_reason_path_confusion,
+    ngx_http_exchange_access_reason_revoked
 } ngx_http_exchange_access_reason_e;
 
 
@@ -73,10 +79,20 @@ typedef struct {
 #endif
 
 
-/* who an NTLM or Negotiate handshake named on a client connection */
+/*
+ * Who a client connection is, for the backend: the credential of the
+ * last NTLM or Negotiate handshake the backend accepted (a final answer
+ * other than 401) on the upstream connection "serial" that
+ * exchange_access_ntlm keeps for this client connection.  Once the
+ * backend refused a new handshake there, the state is "cleared".
+ */
 
 typedef struct {
     ngx_exa_cred_t                    cred;
+    ngx_uint_t                        serial;
+    ngx_uint_t                        state;
+    ngx_http_exchange_access_session_t  session;
+    u_char                            key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_conn_t;
 
 
@@ -88,6 +104,8 @@ typedef struct {
     ngx_uint_t                        scheme;
     ngx_str_t                         user;
     ngx_str_t                         mapped_from;
+    ngx_exa_cred_t                   *pending;     /* NTLM, Negotiate */
+    ngx_http_exchange_access_session_t  session;
     u_char                            key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_ctx_t;
 
@@ -108,8 +126,23 @@ static ngx_int_t ngx_http_exchange_access_identify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
 static ngx_int_t ngx_http_exchange_access_credential(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
     ngx_uint_t *from_connection);
+static ngx_int_t ngx_http_exchange_access_parse(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred);
+static ngx_int_t ngx_http_exchange_access_handshake(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx);
+static void ngx_http_exchange_access_answered(ngx_http_request_t *r,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial);
+static void ngx_http_exchange_access_remember(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_list_t *list);
+static void ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn,
+    ngx_http_exchange_access_ctx_t *ctx);
 static ngx_uint_t ngx_http_exchange_access_conn_bound(ngx_http_request_t *r);
 static ngx_http_exchange_access_conn_t *ngx_http_exchange_access_connection(
     ngx_http_request_t *r, ngx_uint_t create);
@@ -159,7 +192,13 @@ static ngx_int_t ngx_http_exchange_access_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_exchange_access_deny(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf);
 static ngx_int_t ngx_http_exchange_access_log_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_exchange_access_header_filter(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_exchange_access_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_exchange_access_init_process(ngx_cycle_t *cycle);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
 
 static ngx_conf_num_bounds_t  ngx_http_exchange_access_deny_bounds = {
@@ -218,7 +257,8 @@ static ngx_str_t  ngx_http_exchange_access_reasons[] = {
     ngx_string("unidentified"),
     ngx_string("foreign_domain"),
     ngx_string("list_unavailable"),
-    ngx_string("path_confusion")
+    ngx_string("path_confusion"),
+    ngx_string("revoked")
 };
 
 
@@ -341,7 +381,7 @@ ngx_module_t  ngx_http_exchange_access_module = {
     NGX_HTTP_MODULE,                           /* module type */
     NULL,                                      /* init master */
     NULL,                                      /* init module */
-    ngx_http_exchange_access_list_init_worker, /* init process */
+    ngx_http_exchange_access_init_process,     /* init process */
     NULL,                                      /* init thread */
     NULL,                                      /* exit thread */
     NULL,                                      /* exit process */
@@ -381,7 +421,10 @@ ngx_http_exchange_access_handler(ngx_http_request_t *r)
     eacf = ngx_http_get_module_loc_conf(r, ngx_http_exchange_access_module);
 
     if (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_OFF) {
-        return NGX_DECLINED;
+
+        /* a handshake counts wherever it is made */
+
+        return ngx_http_exchange_access_handshake(r, eacf, NULL);
     }
 
     ctx = ngx_http_exchange_access_get_ctx(r);
@@ -397,6 +440,10 @@ ngx_http_exchange_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
+    if (ngx_http_exchange_access_handshake(r, eacf, ctx) != NGX_DECLINED) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ngx_http_exchange_access_decide(r, eacf, ctx);
 }
 
@@ -407,16 +454,38 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_http_exchange_access_ctx_t *ctx)
 {
     ngx_int_t                         rc;
-    ngx_uint_t                        found;
     ngx_exa_cred_t                    cred;
     ngx_exa_class_t                   cls;
+    ngx_http_exchange_access_conn_t  *conn;
     ngx_http_exchange_access_list_t  *list;
+
+    /* what an earlier location of this request allowed is decided again */
+
+    ngx_http_exchange_access_session_stop(&ctx->session);
+    ctx->session.list = NULL;
 
     if (ngx_http_exchange_access_classify(r, eacf, &cls) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     list = eacf->lists[cls.protocol];
+
+    /* a connection whose user left a list: refused, and closed */
+
+    conn = ngx_http_exchange_access_connection(r, 0);
+
+    if (conn && conn->session.revoked) {
+        ctx->protocol = cls.protocol;
+        ctx->user.data = conn->key;
+        ctx->user.len = conn->session.len;
+        ctx->scheme = conn->cred.scheme;
+        ctx->connection = 1;
+        r->keepalive = 0;
+
+        return ngx_http_exchange_access_verdict(r, eacf, ctx, 1,
+                                     ngx_http_exchange_access_reason_revoked,
+                                     NULL, conn->session.list);
+    }
 
     if (cls.flags & NGX_EXA_CONFUSED) {
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -444,22 +513,6 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     }
 
     if (list == NULL) {
-
-        /*
-         * NTLM and Negotiate name the user of the connection, whatever
-         * the request: remember it for the requests that follow
-         */
-
-        if (r->headers_in.authorization
-            && r->headers_in.authorization->value.len
-            && (r->headers_in.authorization->value.data[0] | 0x20) == 'n')
-        {
-            if (ngx_http_exchange_access_credential(r, eacf, &cred, &found)
-                != NGX_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
 
         /* keep what an earlier location decided about this request */
 
@@ -688,7 +741,8 @@ ngx_http_exchange_access_identify(ngx_http_request_t *r,
     size_t      klen;
     ngx_uint_t  from_connection;
 
-    if (ngx_http_exchange_access_credential(r, eacf, cred, &from_connection)
+    if (ngx_http_exchange_access_credential(r, eacf, ctx, cred,
+                                            &from_connection)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -898,50 +952,73 @@ ngx_http_exchange_access_full_name(ngx_http_request_t *r,
 
 /*
  * The credential a request is decided on: its Authorization header, or,
- * without one, what an NTLM or Negotiate handshake named earlier on the
- * same client connection (those authenticate the connection, and later
- * requests on it carry no header).  A new NTLM or Negotiate credential
- * that names a user, or that cannot name one, replaces the connection's;
- * a Type 1 leaves it as it is until the handshake completes.
+ * without one, the credential of the handshake the backend accepted on
+ * the upstream connection that exchange_access_ntlm keeps for this client
+ * connection (NTLM and Negotiate authenticate the connection, and later
+ * requests on it carry no header).  With no such connection kept, the
+ * backend will challenge: nothing to decide on.  After the backend
+ * refused a new handshake there, the connection is unidentified.
  */
 
 static ngx_int_t
 ngx_http_exchange_access_credential(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
     ngx_uint_t *from_connection)
 {
-    int                               rc;
-    size_t                            worklen;
-    u_char                           *work;
-    ngx_str_t                        *value;
-    ngx_table_elt_t                  *h;
     ngx_http_exchange_access_conn_t  *conn;
-    u_char                            stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
 
     *from_connection = 0;
-    h = r->headers_in.authorization;
 
-    if (h == NULL) {
-        conn = ngx_http_exchange_access_connection(r, 0);
+    if (r->headers_in.authorization) {
 
-        if (conn == NULL || conn->cred.scheme == NGX_EXA_AUTH_NONE) {
-            ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
-            cred->scheme = NGX_EXA_AUTH_NONE;
-            cred->detail = "none";
+        if (ctx->pending) {
+            *cred = *ctx->pending;
             return NGX_OK;
         }
 
-        *cred = conn->cred;
-        *from_connection = 1;
+        return ngx_http_exchange_access_parse(r, eacf, cred);
+    }
 
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "exchange access: decided on the %s identity "
-                       "of the connection",
-                       ngx_exa_scheme_name(cred->scheme));
+    conn = ngx_http_exchange_access_connection(r, 0);
+
+    if (conn == NULL
+        || conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE
+        || conn->serial != ngx_http_exchange_access_ntlm_kept(r->connection))
+    {
+        ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
+        cred->scheme = NGX_EXA_AUTH_NONE;
+        cred->detail = "none";
         return NGX_OK;
     }
 
-    value = &h->value;
+    *cred = conn->cred;
+    *from_connection = 1;
+
+    if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED) {
+        cred->status = NGX_EXA_CRED_UNIDENTIFIED;
+        cred->detail = "the backend refused a new handshake";
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "exchange access: decided on the %s identity "
+                   "of the connection",
+                   ngx_exa_scheme_name(cred->scheme));
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_parse(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred)
+{
+    size_t      worklen;
+    u_char     *work;
+    ngx_str_t  *value;
+    u_char      stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
+
+    value = &r->headers_in.authorization->value;
     worklen = value->len / 4 * 3 + 3;
 
     if (worklen <= sizeof(stack)) {
@@ -955,8 +1032,8 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
         }
     }
 
-    rc = ngx_exa_credential_parse(&eacf->cred, value->data, value->len,
-                                  work, worklen, cred);
+    (void) ngx_exa_credential_parse(&eacf->cred, value->data, value->len,
+                                    work, worklen, cred);
 
     /* the scratch buffer of a Basic credential holds a password */
 
@@ -964,20 +1041,209 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
         ngx_explicit_memzero(work, ngx_min(worklen, value->len));
     }
 
-    if ((cred->scheme == NGX_EXA_AUTH_NTLM
-         || cred->scheme == NGX_EXA_AUTH_NEGOTIATE)
-        && rc != NGX_EXA_CRED_HANDSHAKE
-        && ngx_http_exchange_access_conn_bound(r))
-    {
-        conn = ngx_http_exchange_access_connection(r, 1);
-        if (conn == NULL) {
-            return NGX_ERROR;
-        }
+    return NGX_OK;
+}
 
-        conn->cred = *cred;
+
+/*
+ * An NTLM or Negotiate credential, in any location, even one where
+ * exchange_access is off: kept with the request until the backend
+ * answers it (ngx_http_exchange_access_answered()).
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_handshake(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx)
+{
+    ngx_exa_cred_t                        *cred;
+    ngx_table_elt_t                       *h;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL
+        || h->value.len == 0
+        || (h->value.data[0] | 0x20) != 'n'
+        || !ngx_http_exchange_access_conn_bound(r))
+    {
+        return NGX_DECLINED;
     }
 
-    return NGX_OK;
+    eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
+
+    if (!eamcf->enabled) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx == NULL) {
+        ctx = ngx_http_exchange_access_get_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ctx->pending) {
+        return NGX_DECLINED;
+    }
+
+    cred = ngx_palloc(r->pool, sizeof(ngx_exa_cred_t));
+    if (cred == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_exchange_access_parse(r, eacf, cred) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cred->scheme == NGX_EXA_AUTH_NTLM
+        || cred->scheme == NGX_EXA_AUTH_NEGOTIATE)
+    {
+        ctx->pending = cred;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The backend answered a request that carried an NTLM or Negotiate
+ * credential, on the upstream connection numbered "serial" that is kept
+ * for this client connection.  A final answer other than 401 to a
+ * credential that is more than a Type 1 makes it the connection's
+ * identity; a 401 clears an identity the backend accepted there before.
+ */
+
+static void
+ngx_http_exchange_access_answered(ngx_http_request_t *r,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial)
+{
+    ngx_uint_t                        status;
+    ngx_http_exchange_access_conn_t  *conn;
+
+    status = r->upstream->headers_in.status_n;
+
+    conn = ngx_http_exchange_access_connection(r, 1);
+    if (conn == NULL) {
+        return;
+    }
+
+    if (conn->serial != serial) {
+
+        /* what was accepted on another upstream connection is gone */
+
+        conn->serial = serial;
+        conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE;
+        ngx_http_exchange_access_session_stop(&conn->session);
+    }
+
+    if (status == NGX_HTTP_UNAUTHORIZED) {
+
+        if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "exchange access: the backend refused a new "
+                           "handshake on upstream connection %ui", serial);
+
+            conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED;
+            ngx_http_exchange_access_session_stop(&conn->session);
+        }
+
+        return;
+    }
+
+    if (status < NGX_HTTP_OK
+        || ctx->pending->status == NGX_EXA_CRED_HANDSHAKE)
+    {
+        return;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "exchange access: the backend accepted the %s "
+                   "credential on upstream connection %ui with %ui",
+                   ngx_exa_scheme_name(ctx->pending->scheme), serial, status);
+
+    conn->cred = *ctx->pending;
+    conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED;
+
+    if (ctx->session.list && ctx->pending->status == NGX_EXA_CRED_USER) {
+
+        /* a list allowed this very handshake */
+
+        ngx_http_exchange_access_conn_session(r, conn, ctx);
+
+    } else {
+        ngx_http_exchange_access_session_stop(&conn->session);
+        conn->session.len = 0;
+    }
+}
+
+
+/* an allowed request is a session of its user on its list */
+
+static void
+ngx_http_exchange_access_remember(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_list_t *list)
+{
+    ngx_http_exchange_access_conn_t     *conn;
+    ngx_http_exchange_access_session_t  *s;
+
+    s = &ctx->session;
+
+    s->list = list;
+    s->connection = r->connection;
+    s->request = r;
+    s->key = ctx->user.data;
+    s->len = ctx->user.len;
+    s->protocol = ctx->protocol;
+    s->started = r->start_sec;
+    s->audit = (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_AUDIT);
+
+    ngx_http_exchange_access_session_start(s);
+
+    if (ctx->connection) {
+        conn = ngx_http_exchange_access_connection(r, 0);
+
+        if (conn) {
+            ngx_http_exchange_access_conn_session(r, conn, ctx);
+        }
+    }
+}
+
+
+/*
+ * The connection is a session of its user on the list that allowed its
+ * last request: the same user, since the connection's identity decided.
+ */
+
+static void
+ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn,
+    ngx_http_exchange_access_ctx_t *ctx)
+{
+    ngx_http_exchange_access_session_t  *s;
+
+    s = &conn->session;
+
+    if (!s->linked
+        || s->len != ctx->user.len
+        || ngx_memcmp(conn->key, ctx->user.data, s->len) != 0)
+    {
+        s->started = ngx_time();
+    }
+
+    ngx_memcpy(conn->key, ctx->user.data, ctx->user.len);
+
+    s->list = ctx->session.list;
+    s->connection = r->connection;
+    s->request = NULL;
+    s->key = conn->key;
+    s->len = ctx->user.len;
+    s->protocol = ctx->protocol;
+    s->audit = ctx->session.audit;
+
+    ngx_http_exchange_access_session_start(s);
 }
 
 
@@ -1021,6 +1287,7 @@ ngx_http_exchange_access_conn_cleanup(void *data)
 {
     ngx_http_exchange_access_conn_t  *conn = data;
 
+    ngx_http_exchange_access_session_stop(&conn->session);
     ngx_explicit_memzero(conn, sizeof(ngx_http_exchange_access_conn_t));
 }
 
@@ -1039,6 +1306,7 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
 
     if (!deny) {
         ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_ALLOW;
+        ngx_http_exchange_access_remember(r, eacf, ctx, list);
         return NGX_DECLINED;
     }
 
@@ -1239,7 +1507,11 @@ ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
 static void
 ngx_http_exchange_access_cleanup(void *data)
 {
-    /* marks the context in r->pool->cleanup; nothing to release */
+    ngx_http_exchange_access_ctx_t  *ctx = data;
+
+    /* marks the context in r->pool->cleanup; the request's session ends */
+
+    ngx_http_exchange_access_session_stop(&ctx->session);
 }
 
 
@@ -1417,8 +1689,16 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_exchange_access_loc_conf_t *prev = parent;
     ngx_http_exchange_access_loc_conf_t *conf = child;
 
+    ngx_http_exchange_access_main_conf_t *eamcf;
+
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_EXCHANGE_ACCESS_OFF);
+
+    if (conf->mode != NGX_HTTP_EXCHANGE_ACCESS_OFF) {
+        eamcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_exchange_access_module);
+        eamcf->enabled = 1;
+    }
     ngx_conf_merge_uint_value(conf->unidentified, prev->unidentified, 1);
     ngx_conf_merge_uint_value(conf->confusion, prev->confusion, 1);
     ngx_conf_merge_uint_value(conf->log_level, prev->log_level,
@@ -1919,5 +2199,51 @@ ngx_http_exchange_access_init(ngx_conf_t *cf)
 
     *h = ngx_http_exchange_access_log_handler;
 
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_exchange_access_header_filter;
+
     return ngx_http_exchange_access_stats_init(cf);
+}
+
+
+/*
+ * The answer to a request that carried an NTLM or Negotiate credential,
+ * from the upstream connection kept for its client connection: what the
+ * backend made of the credential.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_header_filter(ngx_http_request_t *r)
+{
+    ngx_uint_t                       serial;
+    ngx_http_exchange_access_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_exchange_access_module);
+
+    if (ctx && ctx->pending) {
+        serial = ngx_http_exchange_access_ntlm_serial(r);
+
+        if (serial) {
+            ngx_http_exchange_access_answered(r, ctx, serial);
+        }
+
+        ctx->pending = NULL;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_init_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_exchange_access_list_init_worker(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_exchange_access_session_init_worker(cycle);
 }

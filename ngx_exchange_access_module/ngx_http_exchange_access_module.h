@@ -18,6 +18,7 @@
 #include "ngx_exa_name.h"
 #include "ngx_exa_ldap.h"
 #include "ngx_exa_regex.h"
+#include "ngx_http_exchange_access_ntlm.h"
 
 
 #define NGX_HTTP_EXCHANGE_ACCESS_SRC_NONE   0
@@ -147,6 +148,10 @@ typedef struct {
     ngx_atomic_t                      requests[NGX_EXA_PROTO_N]
                                           [NGX_HTTP_EXCHANGE_ACCESS_DECISIONS];
     time_t                            started;
+
+    /* sessions ended because their user left a list */
+    ngx_atomic_t                      ended_requests;
+    ngx_atomic_t                      ended_connections;
 } ngx_http_exchange_access_stats_t;
 
 
@@ -154,7 +159,30 @@ typedef struct {
     ngx_array_t                       lists;      /* of list_t * */
     ngx_shm_zone_t                   *stats_zone;
     ngx_http_exchange_access_stats_t *stats;
+    ngx_uint_t                        enabled;    /* a location is not off */
 } ngx_http_exchange_access_main_conf_t;
+
+
+/*
+ * A live session of a user a list allowed: a running request, or a client
+ * connection whose NTLM or Negotiate identity the backend accepted.  Kept
+ * in a per-worker registry while it lives; when a new generation of the
+ * list no longer has the user, the worker ends it.
+ */
+
+typedef struct {
+    ngx_queue_t                       queue;
+    ngx_http_exchange_access_list_t  *list;
+    ngx_connection_t                 *connection;
+    ngx_http_request_t               *request;    /* NULL: the connection */
+    u_char                           *key;
+    size_t                            len;
+    ngx_uint_t                        protocol;
+    time_t                            started;
+    unsigned                          linked:1;
+    unsigned                          audit:1;
+    unsigned                          revoked:1;
+} ngx_http_exchange_access_session_t;
 
 
 ngx_http_exchange_access_list_t *ngx_http_exchange_access_list_get(
@@ -173,6 +201,12 @@ ngx_int_t ngx_http_exchange_access_list_parse(
 ngx_int_t ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle);
 void ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, const char *error, ngx_log_t *log);
+
+void ngx_http_exchange_access_session_start(
+    ngx_http_exchange_access_session_t *s);
+void ngx_http_exchange_access_session_stop(
+    ngx_http_exchange_access_session_t *s);
+ngx_int_t ngx_http_exchange_access_session_init_worker(ngx_cycle_t *cycle);
 
 ngx_int_t ngx_http_exchange_access_stats_init(ngx_conf_t *cf);
 void ngx_http_exchange_access_count(ngx_http_request_t *r,

@@ -9,6 +9,7 @@ use lib 't/lib';
 use Test::Nginx::Socket;
 use ExchangeAccess::Fixture;
 use ExchangeAccess::NtlmBackend;
+use ExchangeAccess::Slapd;
 
 repeat_each(1);
 
@@ -31,6 +32,10 @@ our @Backends = (
 );
 
 $ENV{TEST_NGINX_NTLM_DIR} = $Backends[0]->dir;
+
+# a directory for the LDAP group of the revocation test
+our $Slapd = ExchangeAccess::Slapd->start(base => 1);
+$Slapd->{owner} = $$;
 $ENV{TEST_NGINX_NTLMS_CERT} = $Backends[1]->cert;
 
 # "listen ... http2" before 1.25.1, "http2 on" since
@@ -590,3 +595,205 @@ exchange_access_ntlm: the connection to 127.0.0.1:23800 that sent an authenticat
 [error]
 [crit]
 [alert]
+
+
+
+=== TEST 21: identity follows the backend: a non-member's real handshake (unrestricted path, or a location where exchange_access is off), a forged Type 3 naming a member that nginx answers itself, then MAPI without a header: refused
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+
+    location /off/ {
+        exchange_access off;
+        proxy_pass http://ntlm/;
+    }
+
+    location = /answered-by-nginx {
+        exchange_access on;
+        exchange_access_require mapi rpc other list=remote;
+        empty_gif;
+    }
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://ntlm;
+    }
+--- exec
+perl -It/lib -MExchangeAccess::NtlmClient - <<'PERL'
+for my $where ('/owa/', '/off/owa/') {
+    my $c = ExchangeAccess::NtlmClient->new;
+    my ($r1, $r3) = $c->handshake("GET $where", 'bob');
+    print "bob on $where: $r3->{code} $r3->{h}{'x-backend-user'}\n";
+
+    # a Type 3 naming alice, answering a challenge of another connection
+    my $d = ExchangeAccess::NtlmClient->new;
+    my $t2 = ExchangeAccess::NtlmClient::challenge(
+        $d->request('GET /owa/', 'Authorization: NTLM '
+                    . ExchangeAccess::NtlmClient::type1()));
+    my $r = $c->request('GET /answered-by-nginx', 'Authorization: NTLM '
+                        . ExchangeAccess::NtlmClient::type3('alice', $t2));
+    print "forged Type 3 for alice: $r->{code}\n";
+
+    $r = $c->request('POST /mapi/emsmdb/');
+    print "MAPI without a header: $r->{code}\n";
+}
+
+# and a member's connection is decided and served as the member
+my $c = ExchangeAccess::NtlmClient->new;
+my ($r1, $r3) = $c->handshake('GET /owa/', 'alice');
+my $r = $c->request('POST /mapi/emsmdb/');
+print "alice, MAPI without a header: $r->{code} $r->{h}{'x-backend-user'}\n";
+PERL
+--- exec_stdout
+bob on /owa/: 200 EXAMPLE\bob
+forged Type 3 for alice: 200
+MAPI without a header: 403
+bob on /off/owa/: 200 EXAMPLE\bob
+forged Type 3 for alice: 200
+MAPI without a header: 403
+alice, MAPI without a header: 200 EXAMPLE\alice
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi
+exchange access: decided on the ntlm identity of the connection
+
+
+
+=== TEST 22: revocation from the list file: alice's streaming RPC_OUT_DATA ends within one refresh interval and her idle NTLM connection is refused and closed, while carol's channel stays up
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_buffering off;
+    proxy_request_buffering off;
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://ntlm;
+    }
+
+    location = /status {
+        exchange_access_status;
+    }
+--- exec
+perl -It/lib -MExchangeAccess::NtlmClient - <<'PERL'
+my $f = "$ENV{TEST_NGINX_HTML_DIR}/remote.txt";
+ExchangeAccess::NtlmClient::revocation(
+    "printf 'carol\\ndave\\n' > $f.new && touch -d '+2 seconds' $f.new"
+    . " && mv $f.new $f", 1);
+PERL
+curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status | grep -o '"sessions_ended":{[^}]*}'
+--- exec_stdout
+alice channel: match
+carol channel: match
+alice idle connection: 200
+backend connections: 3
+alice channel: closed within one refresh interval and a second
+carol channel: match
+backend connections: 1
+alice idle connection, next request: 403, then closed
+"sessions_ended":{"requests":1,"connections":1}
+--- error_log eval
+[qr/\[warn\] .*exchange access ended the request of user "alice": not on list "remote" any more, protocol rpc, after \d+ s\b.*, client: 127\.0\.0\.1/,
+ qr/\[warn\] .*exchange access ended the NTLM connection of user "alice": not on list "remote" any more, protocol mapi, after \d+ s\b.*, client: 127\.0\.0\.1/,
+ qr/exchange access denied user "alice" \(revoked\), protocol mapi, list "remote"/]
+--- no_error_log eval
+[qr/ended the .* of user "carol"/, qr/(ended the request of user "alice".*){2}/s, '[error]', '[crit]', '[alert]']
+--- timeout: 30
+
+
+
+=== TEST 23: revocation from an LDAP group: the same, within one refresh interval of the group change
+--- http_config
+    exchange_access_list directory {
+        zone 1m;
+        ldap_url ldap://127.0.0.1:$TEST_NGINX_LDAP_PORT;
+        ldap_bind_dn "uid=svc-nginx,ou=service,dc=example,dc=com";
+        ldap_bind_password_file $TEST_NGINX_HTML_DIR/ldap.secret;
+        ldap_base "dc=example,dc=com";
+        ldap_group "cn=outlook-remote,ou=groups,dc=example,dc=com";
+        ldap_nested walk;
+        ldap_timeout 2s;
+        refresh 1s;
+    }
+--- user_files
+>>> remote.txt
+dave
+>>> ldap.secret
+Svc-Passw0rd
+>>> remove.ldif
+dn: cn=outlook-remote,ou=groups,dc=example,dc=com
+changetype: modify
+delete: member
+member: cn=level2,ou=groups,dc=example,dc=com
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_buffering off;
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=directory;
+        proxy_pass http://ntlm;
+    }
+--- wait_for
+exchange_access_list "directory": 6 names loaded
+--- exec
+perl -It/lib -MExchangeAccess::NtlmClient - <<'PERL'
+ExchangeAccess::NtlmClient::revocation(
+    "ldapmodify -x -H ldap://127.0.0.1:$ENV{TEST_NGINX_LDAP_PORT}"
+    . " -D cn=admin,dc=example,dc=com -w secret"
+    . " -f $ENV{TEST_NGINX_HTML_DIR}/remove.ldif >/dev/null", 1);
+PERL
+--- exec_stdout
+alice channel: match
+carol channel: match
+alice idle connection: 200
+backend connections: 3
+alice channel: closed within one refresh interval and a second
+carol channel: match
+backend connections: 1
+alice idle connection, next request: 403, then closed
+--- error_log eval
+[qr/exchange access ended the request of user "alice": not on list "directory" any more, protocol rpc/,
+ qr/exchange access ended the NTLM connection of user "alice": not on list "directory" any more, protocol mapi/]
+--- no_error_log eval
+[qr/ended the .* of user "carol"/, '[error]', '[crit]', '[alert]']
+--- timeout: 30
+
+
+
+=== TEST 24: audit mode: the sessions of a user who left the list are logged, not ended
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_buffering off;
+
+    location / {
+        exchange_access audit;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://ntlm;
+    }
+--- exec
+perl -It/lib -MExchangeAccess::NtlmClient - <<'PERL'
+my $rpc = 'RPC_OUT_DATA /rpc/rpcproxy.dll?exch:6001&stream=6';
+my $c = ExchangeAccess::NtlmClient->new;
+my $r1 = $c->request($rpc, 'Content-Length: 0',
+                     'Authorization: NTLM ' . ExchangeAccess::NtlmClient::type1());
+$c->send($c->raw($rpc, 'Content-Length: 0', 'Authorization: NTLM '
+                 . ExchangeAccess::NtlmClient::type3('alice',
+                       ExchangeAccess::NtlmClient::challenge($r1))));
+print "alice channel: ", $c->wait_for(qr/tick 1 /, 5), "\n";
+my $f = "$ENV{TEST_NGINX_HTML_DIR}/remote.txt";
+system("printf 'carol\\n' > $f.new && touch -d '+2 seconds' $f.new && mv $f.new $f");
+print "alice channel: ", $c->wait_for(qr/tick 6 /, 10), "\n";
+PERL
+--- exec_stdout
+alice channel: match
+alice channel: match
+--- error_log
+exchange access audit: would end the request of user "alice": not on list "remote" any more, protocol rpc
+--- no_error_log
+exchange access ended
+[error]
+--- timeout: 20

@@ -15,6 +15,7 @@ use strict;
 use warnings;
 
 use Authen::NTLM ();
+use ExchangeAccess::NtlmBackend ();
 use IO::Select;
 use IO::Socket::INET;
 use Time::HiRes qw(time);
@@ -177,6 +178,79 @@ sub handshake {
                             @{ $o{headers} || [] });
     return ($r1, $r3);
 }
+
+# raw bytes as they come, until the bytes read match $re or $secs pass;
+# returns 'match', 'closed' (the other end closed) or 'timeout'
+sub wait_for {
+    my ($self, $re, $secs) = @_;
+    my $sock = $self->{sock} or return 'closed';
+    my $sel = IO::Select->new($sock);
+    my $deadline = time + $secs;
+    $self->{buf} //= '';
+
+    for (;;) {
+        return 'match' if $self->{buf} =~ $re;
+
+        my $left = $deadline - time;
+        return 'timeout' if $left <= 0 || !$sel->can_read($left);
+
+        my $n = sysread($sock, $self->{buf}, 65536, length $self->{buf});
+        return 'closed' unless $n;
+    }
+}
+
+# Revocation: alice and carol each stream an RPC_OUT_DATA channel, alice
+# also has an idle connection the backend accepted her on; $remove (a
+# shell command) takes alice off the list.  Prints what happened.
+sub revocation {
+    my ($remove, $refresh) = @_;
+    my $rpc = 'RPC_OUT_DATA /rpc/rpcproxy.dll?exch:6001&stream=30';
+    my %stream;
+
+    for my $u (qw(alice carol)) {
+        my $c = ExchangeAccess::NtlmClient->new;
+        my $r1 = $c->request($rpc, 'Content-Length: 0',
+                             'Authorization: NTLM ' . type1());
+        $c->send($c->raw($rpc, 'Content-Length: 0', 'Authorization: NTLM '
+                         . type3($u, challenge($r1))));
+        print "$u channel: ", $c->wait_for(qr/tick 1 user=EXAMPLE\\$u/, 5),
+              "\n";
+        $stream{$u} = $c;
+    }
+
+    my $idle = ExchangeAccess::NtlmClient->new;
+    my ($r1, $r3) = $idle->handshake('POST /mapi/emsmdb/', 'alice');
+    print "alice idle connection: $r3->{code}\n";
+
+    my $port = $ENV{TEST_NGINX_NTLM_PORT};
+    print "backend connections: ",
+          ExchangeAccess::NtlmBackend::connections($port), "\n";
+
+    my $t0 = time;
+    system($remove) == 0 or print "the removal failed\n";
+
+    my $alice = $stream{alice}->wait_for(qr/tick 30 /, $refresh + 3);
+    my $took = time - $t0;
+    print "alice channel: $alice ",
+          ($took <= $refresh + 2 ? "within" : "after"),
+          " one refresh interval and a second\n";
+
+    # carol's channel goes on: two more ticks than it had when alice's ended
+    my $carol = $stream{carol};
+    $carol->wait_for(qr/^\z.\A/, 0.2);
+    my ($last) = $carol->{buf} =~ /.*tick (\d+) /s;
+    my $next = ($last // 0) + 2;
+    print "carol channel: ", $carol->wait_for(qr/tick $next user=/, 4),
+          "\n";
+
+    print "backend connections: ",
+          ExchangeAccess::NtlmBackend::wait_connections($port, 1), "\n";
+
+    my $r = $idle->request('POST /mapi/emsmdb/');
+    print "alice idle connection, next request: $r->{code}, then ",
+          $idle->wait_for(qr/^\z.\A/, 2), "\n";
+}
+
 
 # the backend's port for the connection that served $r
 sub peer_port {

@@ -1,0 +1,292 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+/*
+ * Live sessions of allowed users, ended when their user leaves the list.
+ *
+ * A session is a request that a list allowed (an RPC_OUT_DATA channel may
+ * stream for hours, a MAPI NotificationWait is held for minutes), or a
+ * client connection whose NTLM or Negotiate identity the backend accepted
+ * and a list allowed.  Each worker keeps its own in a queue; linking and
+ * unlinking is all the request path does, with memory of the request or
+ * of the connection.
+ *
+ * Once a second each worker reads the address and the generation of every
+ * list's table, without a lock.  When either changed (in whichever worker
+ * refreshed), the worker looks up the users of its sessions on that list
+ * in the new table and ends those who are not there: a request is
+ * finalized as an error (its client connection closes, so does its
+ * upstream connection), a connection is marked (its next request is
+ * refused) and its kept upstream connection is closed.  Each is logged
+ * once at warn and counted on the status page; in audit mode it is only
+ * logged.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_exchange_access_module.h"
+
+
+#define NGX_HTTP_EXCHANGE_ACCESS_SESSION_CHECK  1000
+
+
+/* what this worker saw of a list at its last check */
+
+typedef struct {
+    ngx_http_exchange_access_list_t  *list;
+    ngx_exa_table_t                  *table;
+    ngx_uint_t                        generation;
+} ngx_http_exchange_access_seen_t;
+
+
+static void ngx_http_exchange_access_session_check(ngx_event_t *ev);
+static void ngx_http_exchange_access_session_collect(
+    ngx_http_exchange_access_seen_t *seen, ngx_queue_t *ended);
+static void ngx_http_exchange_access_session_end(
+    ngx_http_exchange_access_session_t *s);
+
+
+static ngx_queue_t                       ngx_http_exchange_access_sessions;
+static ngx_event_t                       ngx_http_exchange_access_check_ev;
+static ngx_http_exchange_access_seen_t  *ngx_http_exchange_access_seen;
+static ngx_uint_t                        ngx_http_exchange_access_nseen;
+static ngx_http_exchange_access_stats_t *ngx_http_exchange_access_sstats;
+
+
+void
+ngx_http_exchange_access_session_start(ngx_http_exchange_access_session_t *s)
+{
+    if (s->linked || ngx_http_exchange_access_seen == NULL) {
+        return;
+    }
+
+    ngx_queue_insert_tail(&ngx_http_exchange_access_sessions, &s->queue);
+    s->linked = 1;
+}
+
+
+void
+ngx_http_exchange_access_session_stop(ngx_http_exchange_access_session_t *s)
+{
+    if (!s->linked) {
+        return;
+    }
+
+    ngx_queue_remove(&s->queue);
+    s->linked = 0;
+}
+
+
+ngx_int_t
+ngx_http_exchange_access_session_init_worker(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                             i;
+    ngx_http_exchange_access_list_t      **lists;
+    ngx_http_exchange_access_seen_t       *seen;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    ngx_queue_init(&ngx_http_exchange_access_sessions);
+    ngx_http_exchange_access_seen = NULL;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    eamcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                            ngx_http_exchange_access_module);
+
+    if (eamcf == NULL || eamcf->lists.nelts == 0) {
+        return NGX_OK;
+    }
+
+    seen = ngx_pcalloc(cycle->pool, eamcf->lists.nelts
+                                    * sizeof(ngx_http_exchange_access_seen_t));
+    if (seen == NULL) {
+        return NGX_ERROR;
+    }
+
+    lists = eamcf->lists.elts;
+
+    for (i = 0; i < eamcf->lists.nelts; i++) {
+        seen[i].list = lists[i];
+
+        if (lists[i]->sh) {
+            seen[i].table = lists[i]->sh->table;
+            ngx_memory_barrier();
+            seen[i].generation = lists[i]->sh->generation;
+        }
+    }
+
+    ngx_http_exchange_access_seen = seen;
+    ngx_http_exchange_access_nseen = eamcf->lists.nelts;
+    ngx_http_exchange_access_sstats = eamcf->stats;
+
+    ngx_http_exchange_access_check_ev.handler =
+                                        ngx_http_exchange_access_session_check;
+    ngx_http_exchange_access_check_ev.log = cycle->log;
+    ngx_http_exchange_access_check_ev.data = seen;
+    ngx_http_exchange_access_check_ev.cancelable = 1;
+
+    ngx_add_timer(&ngx_http_exchange_access_check_ev,
+                  NGX_HTTP_EXCHANGE_ACCESS_SESSION_CHECK);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_exchange_access_session_check(ngx_event_t *ev)
+{
+    ngx_uint_t                           i;
+    ngx_queue_t                          ended, *q;
+    ngx_exa_table_t                     *t;
+    ngx_http_exchange_access_seen_t     *seen;
+    ngx_http_exchange_access_shctx_t    *sh;
+    ngx_http_exchange_access_session_t  *s;
+
+    seen = ngx_http_exchange_access_seen;
+    ngx_queue_init(&ended);
+
+    for (i = 0; i < ngx_http_exchange_access_nseen; i++) {
+        sh = seen[i].list->sh;
+
+        if (sh == NULL) {
+            continue;
+        }
+
+        /*
+         * the installing worker stores the generation before the table:
+         * a table read first is never older than the generation read
+         * after it, and a change of either is checked again
+         */
+
+        t = sh->table;
+        ngx_memory_barrier();
+
+        if (t == seen[i].table && sh->generation == seen[i].generation) {
+            continue;
+        }
+
+        seen[i].table = t;
+        seen[i].generation = sh->generation;
+
+        if (t != NULL) {
+            ngx_http_exchange_access_session_collect(&seen[i], &ended);
+        }
+    }
+
+    /*
+     * ending a session may end others (a request's connection): each is
+     * taken off the queue before it is ended, and whatever ends meanwhile
+     * unlinks itself
+     */
+
+    while (!ngx_queue_empty(&ended)) {
+        q = ngx_queue_head(&ended);
+        s = ngx_queue_data(q, ngx_http_exchange_access_session_t, queue);
+
+        ngx_queue_remove(q);
+        s->linked = 0;
+
+        ngx_http_exchange_access_session_end(s);
+    }
+
+    if (!ngx_exiting) {
+        ngx_add_timer(ev, NGX_HTTP_EXCHANGE_ACCESS_SESSION_CHECK);
+    }
+}
+
+
+/* requests first: ending one closes its connection and ends that too */
+
+static void
+ngx_http_exchange_access_session_collect(ngx_http_exchange_access_seen_t *seen,
+    ngx_queue_t *ended)
+{
+    ngx_queue_t                         *q, *next;
+    ngx_http_exchange_access_session_t  *s;
+
+    for (q = ngx_queue_head(&ngx_http_exchange_access_sessions);
+         q != ngx_queue_sentinel(&ngx_http_exchange_access_sessions);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        s = ngx_queue_data(q, ngx_http_exchange_access_session_t, queue);
+
+        if (s->list != seen->list
+            || ngx_exa_table_lookup(seen->table, s->key, s->len))
+        {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+
+        if (s->request) {
+            ngx_queue_insert_head(ended, q);
+
+        } else {
+            ngx_queue_insert_tail(ended, q);
+        }
+    }
+}
+
+
+static void
+ngx_http_exchange_access_session_end(ngx_http_exchange_access_session_t *s)
+{
+    time_t               took;
+    ngx_str_t            user;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    c = s->connection;
+    r = s->request;
+
+    user.data = s->key;
+    user.len = s->len;
+    took = ngx_time() - s->started;
+
+    ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                  "exchange access %s %s of user \"%V\": not on list "
+                  "\"%V\" any more, protocol %s, after %T s",
+                  s->audit ? "audit: would end the" : "ended the",
+                  r ? "request" : "NTLM connection", &user, &s->list->name,
+                  ngx_exa_protocol_name(s->protocol), took);
+
+    if (s->audit) {
+        return;
+    }
+
+    if (ngx_http_exchange_access_sstats) {
+        (void) ngx_atomic_fetch_add(r
+                        ? &ngx_http_exchange_access_sstats->ended_requests
+                        : &ngx_http_exchange_access_sstats->ended_connections,
+                        1);
+    }
+
+    if (r == NULL) {
+        s->revoked = 1;
+        ngx_http_exchange_access_ntlm_drop(c);
+        return;
+    }
+
+    /*
+     * The request and its client connection end here.  The request is
+     * held while it is terminated: its upstream's cleanup finalizes it
+     * once more on the way, which must not free it.
+     */
+
+    r->main->count++;
+    c->error = 1;
+
+    ngx_http_finalize_request(r, NGX_ERROR);
+    ngx_http_run_posted_requests(c);
+}
