@@ -38,11 +38,27 @@ our $Slapd = ExchangeAccess::Slapd->start(base => 1);
 $Slapd->{owner} = $$;
 $ENV{TEST_NGINX_NTLMS_CERT} = $Backends[1]->cert;
 
-# "listen ... http2" before 1.25.1, "http2 on" since
-our $H2Listen = `$ENV{TEST_NGINX_BINARY} -v 2>&1` =~ m{nginx/1\.(\d+)\.(\d+)}
-                && ($1 > 25 || ($1 == 25 && $2 >= 1))
-                ? "listen 127.0.0.1:$ENV{TEST_NGINX_H2_PORT};\n        http2 on;"
-                : "listen 127.0.0.1:$ENV{TEST_NGINX_H2_PORT} http2;";
+our ($Minor, $Patch) = `$ENV{TEST_NGINX_BINARY} -v 2>&1` =~ m{nginx/1\.(\d+)\.(\d+)};
+sub since { my ($m, $p) = @_; $Minor > $m || ($Minor == $m && $Patch >= $p) }
+
+# HTTP/2 over TLS (curl 7.88 does not reuse a prior-knowledge h2c
+# connection): "listen ... http2" before 1.25.1, "http2 on" since
+our $H2Listen = since(25, 1)
+                ? "listen 127.0.0.1:$ENV{TEST_NGINX_H2_PORT} ssl;\n    http2 on;"
+                : "listen 127.0.0.1:$ENV{TEST_NGINX_H2_PORT} ssl http2;";
+
+sub h2_cert {
+    my $d = $ENV{TEST_NGINX_HTML_DIR};
+    system("openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+           . "-subj /CN=127.0.0.1 -keyout $d/h2.key -out $d/h2.pem "
+           . "2>/dev/null") == 0 or die "openssl failed";
+}
+
+# since 1.29.7 nginx keeps upstream connections in a cache shared by all
+# clients by default, and speaks HTTP/1.1 to upstreams
+our $Stock = since(29, 7)
+    ? "alice: 200 EXAMPLE\\alice\nanother client, no credential: 200 EXAMPLE\\alice\n"
+    : "alice: 401 \nanother client, no credential: 401 \n";
 
 our $Http = <<'CONF';
     exchange_access_list remote {
@@ -394,7 +410,7 @@ invalid timeout "timeout=never"
 
 
 
-=== TEST 14: without exchange_access_ntlm nothing changes: a new upstream connection per request, so NTLM cannot complete
+=== TEST 14: without exchange_access_ntlm nothing changes: before 1.29.7 a new upstream connection per request (NTLM cannot complete), since then a cache that gives alice's connection to another client
 --- http_config
     upstream plain {
         server 127.0.0.1:$TEST_NGINX_NTLM_PORT;
@@ -404,10 +420,17 @@ invalid timeout "timeout=never"
         proxy_pass http://plain;
     }
 --- exec
-curl -s -o /dev/null --ntlm -u 'EXAMPLE\alice:Passw0rd!' -w '%{http_code}\n' \
-     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/owa/
---- exec_stdout
-401
+curl -s -o /dev/null --ntlm -u 'EXAMPLE\alice:Passw0rd!' \
+     -w 'alice: %{http_code} %header{x-backend-user}\n' \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/owa/ | tr -d '\r'
+curl -s -o /dev/null -w 'another client, no credential: %{http_code} %header{x-backend-user}\n' \
+     http://127.0.0.1:$TEST_NGINX_SERVER_PORT/owa/ | tr -d '\r'
+--- exec_stdout eval
+$main::Stock
+--- no_error_log
+[error]
+[crit]
+[alert]
 
 
 
@@ -559,29 +582,42 @@ $}
 
 server {
     $main::H2Listen
-
-    proxy_http_version 1.1;
-    proxy_set_header Connection \"\";
+    ssl_certificate $ENV{TEST_NGINX_HTML_DIR}/h2.pem;
+    ssl_certificate_key $ENV{TEST_NGINX_HTML_DIR}/h2.key;
 
     location / {
+        proxy_http_version 1.1;
+        proxy_set_header Connection \"\";
         proxy_pass http://ntlm;
     }
 "
+--- init
+main::h2_cert();
 --- exec
-curl -s -o /dev/null --http2-prior-knowledge --ntlm -u 'EXAMPLE\alice:Passw0rd!' \
-     -w '%{http_version} %{http_code}\n' \
-     http://127.0.0.1:$TEST_NGINX_H2_PORT/owa/
-perl -It/lib -MExchangeAccess::NtlmBackend \
-     -e 'print "kept: ", ExchangeAccess::NtlmBackend::wait_connections($ENV{TEST_NGINX_NTLM_PORT}, 0), "\n"'
+perl -It/lib -MExchangeAccess::NtlmClient -MExchangeAccess::NtlmBackend - <<'PERL'
+my $t1 = ExchangeAccess::NtlmClient::type1();
+my $u = "https://127.0.0.1:$ENV{TEST_NGINX_H2_PORT}/owa";
+my $c = "-sk -o /dev/null -D - --http2 -H 'Authorization: NTLM $t1'";
+my $out = `curl $c $u/a --next $c $u/b`;
+my @status = $out =~ m{^HTTP/(\S+) (\d+)}mg;
+my @peers = $out =~ m{^x-backend-peer: \S+:(\d+)}mgi;
+print "@status\n";
+print "backend connections: ", scalar(@peers), ", ",
+      ($peers[0] // '') ne ($peers[1] // '') ? "different" : "the same", "\n";
+print "kept: ", ExchangeAccess::NtlmBackend::wait_connections(
+                    $ENV{TEST_NGINX_NTLM_PORT}, 0), "\n";
+PERL
 --- exec_stdout
-2 401
+2 401 2 401
+backend connections: 2, different
 kept: 0
 
 
 
-=== TEST 20: upstream requests in HTTP/1.0 (nginx's default) cannot keep the connection: a warning says why the handshake fails
+=== TEST 20: upstream requests in HTTP/1.0 (nginx's default before 1.29.7) cannot keep the connection: a warning says why the handshake fails
 --- config
     location / {
+        proxy_http_version 1.0;
         proxy_pass http://ntlm;
     }
 --- exec
@@ -797,3 +833,30 @@ exchange access audit: would end the request of user "alice": not on list "remot
 exchange access ended
 [error]
 --- timeout: 20
+
+
+
+=== TEST 25: an upstream connection is never handed to another client: after alice's client connection closes, a new client without a credential gets a new upstream connection, and the backend's challenge
+--- exec
+perl -It/lib -MExchangeAccess::NtlmClient -MExchangeAccess::NtlmBackend - <<'PERL'
+my $a = ExchangeAccess::NtlmClient->new;
+my ($r1, $r3) = $a->handshake('GET /owa/', 'alice');
+my $p = ExchangeAccess::NtlmClient::peer_port($r3);
+print "alice: $r3->{code} $r3->{h}{'x-backend-user'}\n";
+
+# a second client while alice's connection is kept, then after it closed
+for my $when ('while kept', 'after close') {
+    $a->close if $when eq 'after close';
+    ExchangeAccess::NtlmBackend::wait_connections($ENV{TEST_NGINX_NTLM_PORT}, 0)
+        if $when eq 'after close';
+    my $b = ExchangeAccess::NtlmClient->new;
+    my $r = $b->request('GET /owa/');
+    print "another client $when: $r->{code} '$r->{h}{'x-backend-user'}' ",
+          ExchangeAccess::NtlmClient::peer_port($r) eq $p ? "alice's" : "new",
+          " connection\n";
+}
+PERL
+--- exec_stdout
+alice: 200 EXAMPLE\alice
+another client while kept: 401 '' new connection
+another client after close: 401 '' new connection
