@@ -371,7 +371,9 @@ ngx_http_exchange_access_ntlm_free_peer(ngx_peer_connection_t *pc,
             np->pin = pin;
         }
 
-        if (pin) {
+        /* a client connection whose user left a list keeps nothing */
+
+        if (pin && !pin->dropped) {
             ngx_http_exchange_access_ntlm_keep(pin, np, pc);
             check = c->read->ready;
             c = NULL;
@@ -429,7 +431,6 @@ ngx_http_exchange_access_ntlm_keepable(
 
     if (!np->pinnable
         || c == NULL
-        || (np->pin && np->pin->dropped)
         || (state & NGX_PEER_FAILED)
         || c->read->eof
         || c->read->error

@@ -45,6 +45,20 @@ typedef struct {
 } ngx_http_exchange_access_seen_t;
 
 
+/*
+ * A worker's sessions and what it saw of the lists; the timer's data
+ * (nginx's debug log reads an event's data as a connection)
+ */
+
+typedef struct {
+    ngx_queue_t                       sessions;
+    ngx_http_exchange_access_seen_t  *seen;
+    ngx_uint_t                        nseen;
+    ngx_http_exchange_access_stats_t *stats;
+    ngx_event_t                       check;
+} ngx_http_exchange_access_registry_t;
+
+
 static void ngx_http_exchange_access_session_check(ngx_event_t *ev);
 static void ngx_http_exchange_access_session_collect(
     ngx_http_exchange_access_seen_t *seen, ngx_queue_t *ended);
@@ -52,21 +66,18 @@ static void ngx_http_exchange_access_session_end(
     ngx_http_exchange_access_session_t *s);
 
 
-static ngx_queue_t                       ngx_http_exchange_access_sessions;
-static ngx_event_t                       ngx_http_exchange_access_check_ev;
-static ngx_http_exchange_access_seen_t  *ngx_http_exchange_access_seen;
-static ngx_uint_t                        ngx_http_exchange_access_nseen;
-static ngx_http_exchange_access_stats_t *ngx_http_exchange_access_sstats;
+static ngx_http_exchange_access_registry_t  ngx_http_exchange_access_reg;
 
 
 void
 ngx_http_exchange_access_session_start(ngx_http_exchange_access_session_t *s)
 {
-    if (s->linked || ngx_http_exchange_access_seen == NULL) {
+    if (s->linked || ngx_http_exchange_access_reg.seen == NULL) {
         return;
     }
 
-    ngx_queue_insert_tail(&ngx_http_exchange_access_sessions, &s->queue);
+    ngx_queue_insert_tail(&ngx_http_exchange_access_reg.sessions,
+                          &s->queue);
     s->linked = 1;
 }
 
@@ -87,12 +98,13 @@ ngx_int_t
 ngx_http_exchange_access_session_init_worker(ngx_cycle_t *cycle)
 {
     ngx_uint_t                             i;
+    ngx_event_t                           *ev;
     ngx_http_exchange_access_list_t      **lists;
     ngx_http_exchange_access_seen_t       *seen;
     ngx_http_exchange_access_main_conf_t  *eamcf;
 
-    ngx_queue_init(&ngx_http_exchange_access_sessions);
-    ngx_http_exchange_access_seen = NULL;
+    ngx_queue_init(&ngx_http_exchange_access_reg.sessions);
+    ngx_http_exchange_access_reg.seen = NULL;
 
     if (ngx_process != NGX_PROCESS_WORKER
         && ngx_process != NGX_PROCESS_SINGLE)
@@ -125,18 +137,18 @@ ngx_http_exchange_access_session_init_worker(ngx_cycle_t *cycle)
         }
     }
 
-    ngx_http_exchange_access_seen = seen;
-    ngx_http_exchange_access_nseen = eamcf->lists.nelts;
-    ngx_http_exchange_access_sstats = eamcf->stats;
+    ngx_http_exchange_access_reg.seen = seen;
+    ngx_http_exchange_access_reg.nseen = eamcf->lists.nelts;
+    ngx_http_exchange_access_reg.stats = eamcf->stats;
 
-    ngx_http_exchange_access_check_ev.handler =
-                                        ngx_http_exchange_access_session_check;
-    ngx_http_exchange_access_check_ev.log = cycle->log;
-    ngx_http_exchange_access_check_ev.data = seen;
-    ngx_http_exchange_access_check_ev.cancelable = 1;
+    ev = &ngx_http_exchange_access_reg.check;
 
-    ngx_add_timer(&ngx_http_exchange_access_check_ev,
-                  NGX_HTTP_EXCHANGE_ACCESS_SESSION_CHECK);
+    ev->handler = ngx_http_exchange_access_session_check;
+    ev->log = cycle->log;
+    ev->data = &ngx_http_exchange_access_reg;
+    ev->cancelable = 1;
+
+    ngx_add_timer(ev, NGX_HTTP_EXCHANGE_ACCESS_SESSION_CHECK);
 
     return NGX_OK;
 }
@@ -152,10 +164,10 @@ ngx_http_exchange_access_session_check(ngx_event_t *ev)
     ngx_http_exchange_access_shctx_t    *sh;
     ngx_http_exchange_access_session_t  *s;
 
-    seen = ngx_http_exchange_access_seen;
+    seen = ngx_http_exchange_access_reg.seen;
     ngx_queue_init(&ended);
 
-    for (i = 0; i < ngx_http_exchange_access_nseen; i++) {
+    for (i = 0; i < ngx_http_exchange_access_reg.nseen; i++) {
         sh = seen[i].list->sh;
 
         if (sh == NULL) {
@@ -214,8 +226,8 @@ ngx_http_exchange_access_session_collect(ngx_http_exchange_access_seen_t *seen,
     ngx_queue_t                         *q, *next;
     ngx_http_exchange_access_session_t  *s;
 
-    for (q = ngx_queue_head(&ngx_http_exchange_access_sessions);
-         q != ngx_queue_sentinel(&ngx_http_exchange_access_sessions);
+    for (q = ngx_queue_head(&ngx_http_exchange_access_reg.sessions);
+         q != ngx_queue_sentinel(&ngx_http_exchange_access_reg.sessions);
          q = next)
     {
         next = ngx_queue_next(q);
@@ -242,10 +254,11 @@ ngx_http_exchange_access_session_collect(ngx_http_exchange_access_seen_t *seen,
 static void
 ngx_http_exchange_access_session_end(ngx_http_exchange_access_session_t *s)
 {
-    time_t               took;
-    ngx_str_t            user;
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
+    time_t                             took;
+    ngx_str_t                          user;
+    ngx_connection_t                  *c;
+    ngx_http_request_t                *r;
+    ngx_http_exchange_access_stats_t  *stats;
 
     c = s->connection;
     r = s->request;
@@ -265,11 +278,11 @@ ngx_http_exchange_access_session_end(ngx_http_exchange_access_session_t *s)
         return;
     }
 
-    if (ngx_http_exchange_access_sstats) {
-        (void) ngx_atomic_fetch_add(r
-                        ? &ngx_http_exchange_access_sstats->ended_requests
-                        : &ngx_http_exchange_access_sstats->ended_connections,
-                        1);
+    stats = ngx_http_exchange_access_reg.stats;
+
+    if (stats) {
+        (void) ngx_atomic_fetch_add(r ? &stats->ended_requests
+                                      : &stats->ended_connections, 1);
     }
 
     if (r == NULL) {

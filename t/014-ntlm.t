@@ -860,3 +860,19 @@ PERL
 alice: 200 EXAMPLE\alice
 another client while kept: 401 '' new connection
 another client after close: 401 '' new connection
+
+
+
+=== TEST 26: a valid Type 3 replayed on another client connection is refused by the backend: nginx never carries it to the connection that saw the Type 1 (impacket, NTLMv2)
+--- exec
+/usr/bin/python3 t/lib/ExchangeAccess/ntlm_replay_check.py \
+    http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/ 'EXAMPLE\alice' 'Passw0rd!' \
+    | sed -n 's/^\([^:]*\): \([0-9]*\) .*/\1: \2/p; /^RESULT/p'
+--- exec_stdout
+A type1: 401
+B type3 replayed on a new connection: 401
+A type3 on its own connection: 200
+A no Authorization (connection-bound): 200
+B no Authorization: 401
+C type3 replayed after success: 401
+RESULT PASS
