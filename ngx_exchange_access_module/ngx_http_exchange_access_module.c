@@ -134,8 +134,11 @@ static ngx_int_t ngx_http_exchange_access_parse(ngx_http_request_t *r,
 static ngx_int_t ngx_http_exchange_access_handshake(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx);
+static void ngx_http_exchange_access_upstream_answered(ngx_http_request_t *r,
+    ngx_uint_t serial, ngx_uint_t status);
 static void ngx_http_exchange_access_answered(ngx_http_request_t *r,
-    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial);
+    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial,
+    ngx_uint_t status);
 static void ngx_http_exchange_access_remember(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx,
@@ -192,13 +195,8 @@ static ngx_int_t ngx_http_exchange_access_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_exchange_access_deny(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf);
 static ngx_int_t ngx_http_exchange_access_log_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_exchange_access_header_filter(
-    ngx_http_request_t *r);
 static ngx_int_t ngx_http_exchange_access_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_exchange_access_init_process(ngx_cycle_t *cycle);
-
-
-static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
 
 static ngx_conf_num_bounds_t  ngx_http_exchange_access_deny_bounds = {
@@ -1107,6 +1105,37 @@ ngx_http_exchange_access_handshake(ngx_http_request_t *r,
 
 
 /*
+ * exchange_access_ntlm is done with an upstream connection of a client
+ * connection it keeps upstream connections for (the connection numbered
+ * "serial"), after the upstream answered "status".  The identity hears of
+ * it if the request carried an NTLM or Negotiate credential.  (Not a
+ * header filter: in a static build this module comes before nginx's
+ * header filter, and an intercepted 401 counts too.)
+ */
+
+static void
+ngx_http_exchange_access_upstream_answered(ngx_http_request_t *r,
+    ngx_uint_t serial, ngx_uint_t status)
+{
+    ngx_http_exchange_access_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return;
+    }
+
+    ctx = ngx_http_exchange_access_var_ctx(r);
+
+    if (ctx == NULL || ctx->pending == NULL) {
+        return;
+    }
+
+    ngx_http_exchange_access_answered(r, ctx, serial, status);
+
+    ctx->pending = NULL;
+}
+
+
+/*
  * The backend answered a request that carried an NTLM or Negotiate
  * credential, on the upstream connection numbered "serial" that is kept
  * for this client connection.  A final answer other than 401 to a
@@ -1116,12 +1145,10 @@ ngx_http_exchange_access_handshake(ngx_http_request_t *r,
 
 static void
 ngx_http_exchange_access_answered(ngx_http_request_t *r,
-    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial)
+    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial,
+    ngx_uint_t status)
 {
-    ngx_uint_t                        status;
     ngx_http_exchange_access_conn_t  *conn;
-
-    status = r->upstream->headers_in.status_n;
 
     conn = ngx_http_exchange_access_connection(r, 1);
     if (conn == NULL) {
@@ -2199,42 +2226,10 @@ ngx_http_exchange_access_init(ngx_conf_t *cf)
 
     *h = ngx_http_exchange_access_log_handler;
 
-    ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_exchange_access_header_filter;
+    ngx_http_exchange_access_ntlm_answered =
+                                    ngx_http_exchange_access_upstream_answered;
 
     return ngx_http_exchange_access_stats_init(cf);
-}
-
-
-/*
- * The answer to a request that carried an NTLM or Negotiate credential,
- * from the upstream connection kept for its client connection: what the
- * backend made of the credential.
- */
-
-static ngx_int_t
-ngx_http_exchange_access_header_filter(ngx_http_request_t *r)
-{
-    ngx_uint_t                       serial;
-    ngx_http_exchange_access_ctx_t  *ctx;
-
-    if (r != r->main) {
-        return ngx_http_next_header_filter(r);
-    }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_exchange_access_module);
-
-    if (ctx && ctx->pending) {
-        serial = ngx_http_exchange_access_ntlm_serial(r);
-
-        if (serial) {
-            ngx_http_exchange_access_answered(r, ctx, serial);
-        }
-
-        ctx->pending = NULL;
-    }
-
-    return ngx_http_next_header_filter(r);
 }
 
 

@@ -203,6 +203,10 @@ static ngx_http_exchange_access_set_pt   ngx_http_exchange_access_ka_set;
 static ngx_uint_t  ngx_http_exchange_access_ntlm_serials;
 
 
+ngx_http_exchange_access_ntlm_answered_pt
+    ngx_http_exchange_access_ntlm_answered;
+
+
 static ngx_int_t
 ngx_http_exchange_access_ntlm_init_peer(ngx_http_request_t *r,
     ngx_http_upstream_srv_conf_t *us)
@@ -360,6 +364,18 @@ ngx_http_exchange_access_ntlm_free_peer(ngx_peer_connection_t *pc,
 
     c = pc->connection;
     check = 0;
+
+    /* what the upstream answered on this connection, for the identity */
+
+    if (np->pinnable
+        && c
+        && state == 0
+        && np->upstream->headers_in.status_n
+        && ngx_http_exchange_access_ntlm_answered)
+    {
+        ngx_http_exchange_access_ntlm_answered(np->request, np->serial,
+                                       np->upstream->headers_in.status_n);
+    }
 
     if (ngx_http_exchange_access_ntlm_keepable(np, pc, state)) {
 
@@ -867,27 +883,6 @@ ngx_http_exchange_access_ntlm_pin_cleanup(void *data)
     ngx_http_exchange_access_pin_t  *pin = data;
 
     ngx_http_exchange_access_ntlm_unkeep(pin);
-}
-
-
-ngx_uint_t
-ngx_http_exchange_access_ntlm_serial(ngx_http_request_t *r)
-{
-    ngx_http_upstream_t                   *u;
-    ngx_http_exchange_access_ntlm_peer_t  *np;
-
-    u = r->upstream;
-
-    if (u == NULL
-        || u->peer.free != ngx_http_exchange_access_ntlm_free_peer
-        || u->peer.connection == NULL)
-    {
-        return 0;
-    }
-
-    np = u->peer.data;
-
-    return np->pinnable ? np->serial : 0;
 }
 
 

@@ -17,23 +17,30 @@
  * exchange_access_ntlm: upstream connections that belong to one HTTP/1.x
  * client connection.  What the rest of the module asks of it:
  *
- * _serial(r)  the number of the pinned upstream connection that serves r
- *             now (a response header is being sent), 0 if r is not served
- *             by one;
  * _kept(c)    the number of the upstream connection kept for client
  *             connection c between its requests, 0 if none is;
- * _drop(c)    closes what is kept for c, and keeps nothing for c any more.
+ * _drop(c)    closes what is kept for c, and keeps nothing for c any more;
+ * _answered   if set, called with the number of the upstream connection
+ *             and the status of the upstream's answer when a request of a
+ *             client connection that keeps upstream connections is done
+ *             with one that the upstream answered, whether it is kept or
+ *             not.
  *
  * Numbers are unique in a worker and never reused, so that what was
  * learnt on one upstream connection is never taken for another's.
  */
 
 
-ngx_uint_t ngx_http_exchange_access_ntlm_serial(ngx_http_request_t *r);
+typedef void (*ngx_http_exchange_access_ntlm_answered_pt)(
+    ngx_http_request_t *r, ngx_uint_t serial, ngx_uint_t status);
+
+
 ngx_uint_t ngx_http_exchange_access_ntlm_kept(ngx_connection_t *c);
 void ngx_http_exchange_access_ntlm_drop(ngx_connection_t *c);
 
 
+extern ngx_http_exchange_access_ntlm_answered_pt
+    ngx_http_exchange_access_ntlm_answered;
 extern ngx_module_t  ngx_http_exchange_access_ntlm_module;
 
 
