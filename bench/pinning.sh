@@ -11,7 +11,10 @@
 #              clients; for reference only: NTLM must never use it)
 #
 # The access control of the module is off in all three, so only the
-# pinning is measured.  Run by "bench/run.sh pinning [seconds]".
+# pinning is measured.  wrk's rates are noisy on a shared machine;
+# instructions per request and per connection under callgrind (nginx and
+# the backend in one process) are repeatable.  Run by
+# "bench/run.sh pinning [seconds]".
 #
 # usage: bench/pinning.sh [seconds of wrk per measure, default 5]
 
@@ -23,6 +26,7 @@ secs=${1:-5}
 
 bash util/deps.sh build
 command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
+command -v valgrind >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind
 make -s module
 
 SO=$root/build/nginx/objs/ngx_http_exchange_access_module.so
@@ -85,9 +89,52 @@ measure() {
         | awk '/Requests\/sec/ { print $2 }'
 }
 
-echo "variant     req/s (keep-alive)   ratio   conn/s (one per request)   ratio"
+# instructions per request on one keep-alive connection ("keepalive"), or
+# per connection that carries one request ("close"), under callgrind
+instr() {
+    local name=$1 how=$2 n=1000 total pid
+    local dir="$B/$name"
+    sed 's/^worker_processes 1;/worker_processes 1; master_process off; daemon off;/' \
+        "$dir/nginx.conf" > "$dir/single.conf"
+    valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.$how" \
+        nginx -p "$dir" -c "$dir/single.conf" > "$dir/valgrind.log" 2>&1 &
+    pid=$!
+    for i in $(seq 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.2
+    done
+    callgrind_control -z "$pid" > /dev/null 2>&1
+    perl -e '
+        use IO::Socket::INET;
+        my ($port, $how, $n) = @ARGV;
+        my $req = "POST /mapi/emsmdb/ HTTP/1.1\r\nHost: b\r\n"
+                . "Content-Length: 0\r\n";
+        my $s;
+        for (1 .. $n) {
+            $s = IO::Socket::INET->new("127.0.0.1:$port") or die
+                if $how eq "close" || !$s;
+            print $s $req . ($how eq "close" ? "Connection: close\r\n" : "")
+                   . "\r\n";
+            my $r = "";
+            sysread($s, $r, 4096, length $r) until $r =~ /\r\n\r\nok\n/;
+            close $s if $how eq "close";
+        }' "$PORT" "$how" "$n"
+    callgrind_control -d "$pid" > /dev/null 2>&1
+    sleep 0.5
+    kill -QUIT "$pid"
+    wait "$pid" 2>/dev/null || true
+    total=$(for f in "$dir"/callgrind."$how"*; do
+                callgrind_annotate "$f" 2>/dev/null \
+                | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
+            done | sort -n | tail -1)
+    echo $((total / n))
+}
+
+printf '%-10s %9s %6s %9s %6s %11s %6s %11s %6s\n' variant req/s ratio \
+       conn/s ratio instr/req ratio instr/conn ratio
 base_r=
 base_c=
+base_ir=
+base_ic=
 for v in unpinned pinned keepalive; do
     dir="$B/$v"
     nginx -p "$dir" -c "$dir/nginx.conf"
@@ -99,9 +146,14 @@ for v in unpinned pinned keepalive; do
     c=$(measure close)
     kill -QUIT "$(cat "$dir/nginx.pid")"
     sleep 1
+    ir=$(instr "$v" keepalive)
+    ic=$(instr "$v" close)
     : "${base_r:=$r}"
     : "${base_c:=$c}"
+    : "${base_ir:=$ir}"
+    : "${base_ic:=$ic}"
     awk -v v=$v -v r="$r" -v br="$base_r" -v c="$c" -v bc="$base_c" \
-        'BEGIN { printf "%-10s  %18.0f  %6.3f  %24.0f  %6.3f\n",
-                 v, r, r / br, c, c / bc }'
+        -v ir="$ir" -v bir="$base_ir" -v ic="$ic" -v bic="$base_ic" \
+        'BEGIN { printf "%-10s %9.0f %6.3f %9.0f %6.3f %11d %6.3f %11d %6.3f\n",
+                 v, r, r / br, c, c / bc, ir, ir / bir, ic, ic / bic }'
 done
