@@ -159,6 +159,7 @@ typedef struct {
     ngx_array_t                       lists;      /* of list_t * */
     ngx_shm_zone_t                   *stats_zone;
     ngx_http_exchange_access_stats_t *stats;
+    ngx_uint_t                        any_domain; /* unsigned:1 */
     ngx_uint_t                        enabled;    /* a location is not off */
 } ngx_http_exchange_access_main_conf_t;
 
@@ -177,9 +178,12 @@ typedef struct {
     ngx_http_request_t               *request;    /* NULL: the connection */
     u_char                           *key;
     size_t                            len;
+    u_char                           *domain;     /* NetBIOS, or NULL */
+    size_t                            domain_len;
     ngx_uint_t                        protocol;
     time_t                            started;
     unsigned                          linked:1;
+    unsigned                          first:1;    /* the first domain */
     unsigned                          audit:1;
     unsigned                          revoked:1;
 } ngx_http_exchange_access_session_t;
@@ -191,7 +195,8 @@ char *ngx_http_exchange_access_list_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_exchange_access_list_check(ngx_conf_t *cf);
 ngx_int_t ngx_http_exchange_access_list_lookup(
-    ngx_http_exchange_access_list_t *list, u_char *key, size_t len);
+    ngx_http_exchange_access_list_t *list, u_char *key, size_t len,
+    const u_char *netbios, size_t nlen, ngx_uint_t first);
 ngx_int_t ngx_http_exchange_access_list_install(
     ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
     ngx_uint_t source, ngx_log_t *log);
@@ -201,6 +206,9 @@ ngx_int_t ngx_http_exchange_access_list_parse(
 ngx_int_t ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle);
 void ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, const char *error, ngx_log_t *log);
+
+void ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
+    ngx_str_t *dst);
 
 void ngx_http_exchange_access_session_start(
     ngx_http_exchange_access_session_t *s);

@@ -17,7 +17,8 @@
  * Once a second each worker reads the address and the generation of every
  * list's table, without a lock.  When either changed (in whichever worker
  * refreshed), the worker looks up the users of its sessions on that list
- * in the new table and ends those who are not there: a request is
+ * in the new table, as the request was decided (with the NetBIOS domain
+ * of a sAMAccountName), and ends those who are not there: a request is
  * finalized as an error (its client connection closes, so does its
  * upstream connection), a connection is marked (its next request is
  * refused) and its kept upstream connection is closed.  Each is logged
@@ -234,7 +235,8 @@ ngx_http_exchange_access_session_collect(ngx_http_exchange_access_seen_t *seen,
         s = ngx_queue_data(q, ngx_http_exchange_access_session_t, queue);
 
         if (s->list != seen->list
-            || ngx_exa_table_lookup(seen->table, s->key, s->len))
+            || ngx_exa_table_lookup(seen->table, s->key, s->len, s->domain,
+                                    s->domain_len, s->first))
         {
             continue;
         }
@@ -259,12 +261,16 @@ ngx_http_exchange_access_session_end(ngx_http_exchange_access_session_t *s)
     ngx_connection_t                  *c;
     ngx_http_request_t                *r;
     ngx_http_exchange_access_stats_t  *stats;
+    u_char                             esc[NGX_EXA_KEY_MAX * 4];
 
     c = s->connection;
     r = s->request;
 
-    user.data = s->key;
-    user.len = s->len;
+    /* a name a client chose: escaped, as in every line of the module */
+
+    user.data = esc;
+    user.len = ngx_exa_log_escape(esc, s->key, ngx_min(s->len,
+                                                       NGX_EXA_KEY_MAX));
     took = ngx_time() - s->started;
 
     ngx_log_error(NGX_LOG_WARN, c->log, 0,

@@ -71,6 +71,13 @@ sub h2_cert {
            . "2>/dev/null") == 0 or die "openssl failed";
 }
 
+# a Type 3 written field by field (Unicode names; Authen::NTLM sends a
+# domain of odd length in 8 bits)
+sub ntlm3u {
+    require ExchangeAccess::Responsive;
+    return encode_base64(ExchangeAccess::Responsive::ntlm3(@_), '');
+}
+
 sub ntlm1 {
     Authen::NTLM::ntlm_reset();
     Authen::NTLM::ntlm_user('x');
@@ -353,7 +360,7 @@ exchange access denied unidentified user (unidentified: bearer credential, not a
 --- error_code eval
 [200, 403, 200, 403, 200, 403]
 --- error_log
-exchange access denied user "EVIL\alice" (foreign_domain), protocol mapi
+exchange access denied user "EVIL\x5Calice" (foreign_domain), protocol mapi
 exchange access denied user "erin@evil.example" (foreign_domain), protocol mapi
 
 
@@ -496,7 +503,177 @@ decided on the ntlm identity of the connection
 
 
 
-=== TEST 22: the backend's 401 to a new handshake clears the identity: unidentified until it accepts another
+=== TEST 22: names from credentials are escaped in the error log: each line one line, no raw control or high byte
+(a Basic name with controls is unidentified and not logged; an NTLM name
+with them reaches the log through the user map; the CRs left are nginx's
+own debug dump of the response headers)
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_user_map "~(?s)^(.*)$" mallory;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 3]
+--- more_headers eval
+[main::basic_auth("bob\r\nFAKE [alert] injected \"x\""),
+ 'Authorization: NTLM ' . main::ntlm3("eve\nFAKE2\x7f\x{ff}\t"),
+ main::basic_auth("j\xc3\xbcrgen\\\"x\"")]
+--- error_code eval
+[403, 403, 403]
+--- error_log eval
+[qr/unidentified user \(unidentified: basic credential, user name is not valid UTF-8\)/,
+ qr/user "mallory" \(not_member\), protocol mapi, list "remote", mapped from "eve\\x0AFAKE2\\x7F\\xC3\\xBF\\x09", client/,
+ qr/mapped from "j\\xC3\\xBCrgen\\x5C\\x22x\\x22", client/,
+ qr/exchange access: user "eve\\x0AFAKE2\\x7F\\xC3\\xBF\\x09" mapped to "mallory"/]
+--- no_error_log eval
+[qr/^FAKE/m, qr/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff]/]
+
+
+
+=== TEST 23: a foreign name with bytes of UTF-8 is logged escaped, as the access log writes it
+--- http_config
+    log_format who 'who=$exchange_user';
+    access_log logs/access.log who;
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+[main::basic_auth("j\xc3\xbcrgen\@evil.example"),
+ main::basic_auth("EVIL\\j\xc3\xbcrgen")]
+--- error_code eval
+[403, 403]
+--- error_log
+exchange access denied user "j\xC3\xBCrgen@evil.example" (foreign_domain)
+exchange access denied user "EVIL\x5Cj\xC3\xBCrgen" (foreign_domain)
+--- access_log
+who=j\xC3\xBCrgen@evil.example
+who=EVIL\x5Cj\xC3\xBCrgen
+--- no_error_log eval
+[qr/[\x7f-\xff]/]
+
+
+
+=== TEST 24: two domains of ours: a sAMAccountName matches only the entries of its own domain
+(bare entries are the first domain's; CHILD\alice is not EXAMPLE's alice,
+from Basic or from the NTLM domain field)
+--- user_files
+>>> remote.txt
+alice
+CHILD\bob
+Example\carol
+erin@example.com
+child\frank
+frank
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com CHILD child.example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 17]
+--- more_headers eval
+[main::basic_auth('alice'), main::basic_auth('EXAMPLE\alice'),
+ main::basic_auth('example.com\alice'), main::basic_auth('CHILD\alice'),
+ 'Authorization: NTLM ' . main::ntlm3u('alice', 'CHILD'),
+ main::basic_auth('CHILD\bob'), main::basic_auth('child.example.com\bob'),
+ 'Authorization: NTLM ' . main::ntlm3u('bob', 'CHILD'),
+ main::basic_auth('bob'), main::basic_auth('EXAMPLE\bob'),
+ main::basic_auth('carol'), main::basic_auth('CHILD\carol'),
+ main::basic_auth('erin@example.com'), main::basic_auth('EXAMPLE\erin'),
+ main::basic_auth('OTHER\alice'),
+ main::basic_auth('CHILD\frank'), main::basic_auth('frank')]
+--- error_code eval
+[200, 200, 200, 403, 403, 200, 200, 200, 403, 403, 200, 403, 200, 403, 403, 200, 200]
+--- error_log
+exchange access denied user "alice" (not_member), protocol mapi
+exchange access denied user "OTHER\x5Calice" (foreign_domain)
+--- no_error_log
+accepts names of any domain
+
+
+
+=== TEST 25: without exchange_access_domain any domain is accepted, and the log says so once
+--- user_files
+>>> remote.txt
+alice
+CHILD\bob
+--- request eval
+[('POST /mapi/emsmdb/') x 3]
+--- more_headers eval
+[main::basic_auth('OTHER\alice'), main::basic_auth('EXAMPLE\bob'),
+ main::basic_auth('carol')]
+--- error_code eval
+[200, 200, 403]
+--- error_log
+[notice]
+exchange_access_require without exchange_access_domain accepts names of any domain
+
+
+
+=== TEST 26: exchange_access_domain: a DNS name before any NetBIOS name is refused
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain example.com EXAMPLE;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- must_die
+--- error_log
+"example.com" comes before any NetBIOS domain name: each group starts with the NetBIOS name
+
+
+
+=== TEST 27: exchange_access_domain: a NetBIOS name of more than 15 characters
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com ABCDEFGHIJKLMNOP;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- must_die
+--- error_log
+invalid NetBIOS domain name "ABCDEFGHIJKLMNOP" (at most 15 characters)
+
+
+
+=== TEST 28: exchange_access_domain: the same name twice
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com CHILD Example.COM;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- must_die
+--- error_log
+domain "Example.COM" is given twice
+
+
+
+=== TEST 29: a list line whose domain is a DNS name is refused, with its line
+--- user_files
+>>> remote.txt
+alice
+example.com\bob
+--- must_die
+--- error_log
+domain is not a NetBIOS name (at most 15 characters, no dot) in line 2
+
+
+
+=== TEST 30: the backend's 401 to a new handshake clears the identity: unidentified until it accepts another
 --- pipelined_requests eval
 ['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/',
  'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
@@ -512,7 +689,7 @@ exchange access denied unidentified user (unidentified: ntlm credential, the bac
 
 
 
-=== TEST 23: Kerberos the backend accepted on an unrestricted path: restricted requests without a header are unidentified, not "no credential"
+=== TEST 31: Kerberos the backend accepted on an unrestricted path: restricted requests without a header are unidentified, not "no credential"
 --- pipelined_requests eval
 ['GET /owa/', 'POST /mapi/emsmdb/']
 --- more_headers eval
@@ -524,7 +701,7 @@ exchange access denied unidentified user (unidentified: negotiate credential, ke
 
 
 
-=== TEST 24: a handshake in a location where exchange_access is off counts all the same
+=== TEST 32: a handshake in a location where exchange_access is off counts all the same
 --- config
     location /off/ {
         exchange_access off;
@@ -547,7 +724,7 @@ exchange access denied user "bob" (not_member), protocol mapi
 
 
 
-=== TEST 25: a forged Type 3 that nginx answers itself identifies nobody: the identity stays what the backend accepted
+=== TEST 33: a forged Type 3 that nginx answers itself identifies nobody: the identity stays what the backend accepted
 --- config
     location = /answered-by-nginx {
         exchange_access on;
@@ -571,7 +748,7 @@ exchange access denied user "bob" (not_member), protocol mapi
 
 
 
-=== TEST 26: an upstream without exchange_access_ntlm: what the backend accepts on a connection nobody keeps identifies nothing
+=== TEST 34: an upstream without exchange_access_ntlm: what the backend accepts on a connection nobody keeps identifies nothing
 --- config
     location / {
         exchange_access on;

@@ -739,7 +739,7 @@ alice idle connection, next request: 403, then closed
 
 
 
-=== TEST 23: revocation from an LDAP group: the same, within one refresh interval of the group change
+=== TEST 23: revocation from an LDAP group: the same, within one refresh interval of the group change (names looked up with their NetBIOS domain)
 --- http_config
     exchange_access_list directory {
         zone 1m;
@@ -769,6 +769,7 @@ member: cn=level2,ou=groups,dc=example,dc=com
 
     location / {
         exchange_access on;
+        exchange_access_domain EXAMPLE example.test;
         exchange_access_require mapi rpc list=directory;
         proxy_pass http://ntlm;
     }
