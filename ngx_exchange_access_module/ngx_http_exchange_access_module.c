@@ -1238,9 +1238,12 @@ static void
 ngx_http_exchange_access_upstream_answered(ngx_http_request_t *r,
     ngx_uint_t serial, ngx_uint_t status)
 {
-    ngx_http_exchange_access_ctx_t  *ctx;
+    ngx_http_exchange_access_ctx_t        *ctx;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
 
-    if (r != r->main) {
+    eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
+
+    if (r != r->main || !eamcf->enabled) {
         return;
     }
 
