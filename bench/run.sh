@@ -46,6 +46,9 @@
 # usage: bench/run.sh [seconds of wrk per variant, default 5] [variant ...]
 #        BENCH_WRK=0 bench/run.sh ...     callgrind only
 #        bench/run.sh refresh [...]       the LDAP refresh (bench/refresh.sh)
+#        bench/run.sh pinning [seconds]   exchange_access_ntlm: a pinned
+#                                         upstream against the same one
+#                                         unpinned (bench/pinning.sh)
 
 set -euo pipefail
 
@@ -54,6 +57,11 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = refresh ]; then
     shift
     exec bash bench/refresh.sh "$@"
+fi
+
+if [ "${1:-}" = pinning ]; then
+    shift
+    exec bash bench/pinning.sh "$@"
 fi
 
 root=$PWD

@@ -35,6 +35,8 @@ my %longer = (
     'ngx_http_exchange_access_decide' => 1,   # decision, move to a pure
     'ngx_http_exchange_access_classify' => 1, # file of their own
     'ngx_exa_classify' => 1,
+    'ngx_http_exchange_access_ntlm.c' => 1,  # its directive handling goes
+                                             # to a file of its own
 );
 
 for my $f (@files) {
