@@ -14,7 +14,6 @@
 static int ngx_exa_credential(const ngx_exa_cred_conf_t *conf,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred, int fast);
-static int ngx_exa_scheme_by_name(const unsigned char *name, size_t len);
 static int ngx_exa_ntlm_fast(const unsigned char *tok, size_t len,
     unsigned char *work, ngx_exa_cred_t *cred);
 static int ngx_exa_basic(const unsigned char *tok, size_t len,
@@ -26,6 +25,33 @@ static int ngx_exa_der(const unsigned char **p, const unsigned char *last,
     unsigned *tag, const unsigned char **v, size_t *vlen);
 static int ngx_exa_spnego_inner(const unsigned char *tok, size_t len,
     ngx_exa_cred_t *cred);
+
+
+/*
+ * The schemes, one entry per ngx_exa_auth_scheme_e: the name as the
+ * Authorization header spells it (any case) and as logs show it, and what
+ * the scheme is.
+ */
+
+typedef struct {
+    const char            *name;
+    size_t                 len;
+    unsigned               flags;
+} ngx_exa_scheme_t;
+
+
+#define ngx_exa_scheme(name, flags)  { name, sizeof(name) - 1, flags }
+
+static const ngx_exa_scheme_t  ngx_exa_schemes[] = {
+    ngx_exa_scheme("none", 0),
+    ngx_exa_scheme("basic", NGX_EXA_SCHEME_SECRET),
+    ngx_exa_scheme("ntlm", NGX_EXA_SCHEME_CONNECTION),
+    ngx_exa_scheme("negotiate", NGX_EXA_SCHEME_CONNECTION),
+    ngx_exa_scheme("bearer", 0),
+    ngx_exa_scheme("other", 0)
+};
+
+NGX_EXA_ASSERT(schemes, NGX_EXA_NELTS(ngx_exa_schemes) == NGX_EXA_AUTH_N);
 
 
 static int
@@ -76,15 +102,13 @@ ngx_exa_credential(const ngx_exa_cred_conf_t *conf,
 
     memset(cred, 0, offsetof(ngx_exa_cred_t, domain));
 
-    for (s = 0; s < len && value[s] != ' ' && value[s] != '\t'; s++) {
-        /* void */
-    }
-
-    cred->scheme = ngx_exa_scheme_by_name(value, s);
+    cred->scheme = ngx_exa_scheme_of(value, len);
 
     if (cred->scheme == NGX_EXA_AUTH_OTHER) {
         return ngx_exa_unidentified(cred, "unknown scheme");
     }
+
+    s = ngx_exa_schemes[cred->scheme].len;
 
     for (i = s; i < len && (value[i] == ' ' || value[i] == '\t'); i++) {
         /* void */
@@ -159,6 +183,7 @@ ngx_exa_basic(const unsigned char *tok, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred)
 {
     size_t          n;
+    unsigned        other;
     unsigned char  *colon;
 
     (void) worklen;
@@ -169,9 +194,15 @@ ngx_exa_basic(const unsigned char *tok, size_t len, unsigned char *work,
         return ngx_exa_unidentified(cred, "bad base64");
     }
 
-    colon = memchr(work, ':', n);
+    /* up to the colon; printable ASCII needs no other UTF-8 check */
 
-    if (colon == NULL) {
+    other = 0;
+
+    for (colon = work; colon < work + n && *colon != ':'; colon++) {
+        other |= (unsigned) (*colon - 0x20) >= 0x5f;
+    }
+
+    if (colon == work + n) {
         return ngx_exa_unidentified(cred, "no colon in basic credential");
     }
 
@@ -185,7 +216,7 @@ ngx_exa_basic(const unsigned char *tok, size_t len, unsigned char *work,
         return ngx_exa_unidentified(cred, "user name too long");
     }
 
-    if (!ngx_exa_utf8_valid(work, n)) {
+    if (other && !ngx_exa_utf8_valid(work, n)) {
         return ngx_exa_unidentified(cred, "user name is not valid UTF-8");
     }
 
@@ -692,74 +723,47 @@ ngx_exa_spnego_inner(const unsigned char *tok, size_t len,
 
 
 /*
- * The schemes, one entry per ngx_exa_auth_scheme_e: the name as the
- * Authorization header spells it (any case) and as logs show it, and what
- * the scheme is.
+ * The scheme of an Authorization header value: its first token, up to a
+ * blank or the end, is one of the names, letters in any case.  The first
+ * two letters tell which name it can be.
  */
-
-typedef struct {
-    const char            *name;
-    unsigned               flags;
-} ngx_exa_scheme_t;
-
-
-static const ngx_exa_scheme_t  ngx_exa_schemes[] = {
-    { "none", 0 },
-    { "basic", NGX_EXA_SCHEME_SECRET },
-    { "ntlm", NGX_EXA_SCHEME_CONNECTION },
-    { "negotiate", NGX_EXA_SCHEME_CONNECTION },
-    { "bearer", 0 },
-    { "other", 0 }
-};
-
-NGX_EXA_ASSERT(schemes, NGX_EXA_NELTS(ngx_exa_schemes) == NGX_EXA_AUTH_N);
-
-
-/* the scheme of an Authorization header value: its first token */
 
 int
 ngx_exa_scheme_of(const unsigned char *value, size_t len)
 {
-    size_t  n;
+    int          scheme;
+    size_t       i, n;
+    const char  *name;
 
-    for (n = 0; n < len && value[n] != ' ' && value[n] != '\t'; n++) {
-        /* void */
+    if (len < 2) {
+        return NGX_EXA_AUTH_OTHER;
     }
 
-    return ngx_exa_scheme_by_name(value, n);
-}
+    switch (value[0] | 0x20) {
 
+    case 'b':
+        scheme = ((value[1] | 0x20) == 'a') ? NGX_EXA_AUTH_BASIC
+                                            : NGX_EXA_AUTH_BEARER;
+        break;
 
-/* the scheme a name of len bytes is, letters in any case */
+    case 'n':
+        scheme = ((value[1] | 0x20) == 't') ? NGX_EXA_AUTH_NTLM
+                                            : NGX_EXA_AUTH_NEGOTIATE;
+        break;
 
-static int
-ngx_exa_scheme_by_name(const unsigned char *name, size_t len)
-{
-    int          scheme;
-    size_t       i;
-    const char  *s;
-
-    switch (len) {
-    case 4:
-        scheme = NGX_EXA_AUTH_NTLM;
-        break;
-    case 5:
-        scheme = NGX_EXA_AUTH_BASIC;
-        break;
-    case 6:
-        scheme = NGX_EXA_AUTH_BEARER;
-        break;
-    case 9:
-        scheme = NGX_EXA_AUTH_NEGOTIATE;
-        break;
     default:
         return NGX_EXA_AUTH_OTHER;
     }
 
-    s = ngx_exa_schemes[scheme].name;
+    name = ngx_exa_schemes[scheme].name;
+    n = ngx_exa_schemes[scheme].len;
 
-    for (i = 0; i < len; i++) {
-        if ((name[i] | 0x20) != (unsigned char) s[i]) {
+    if (len < n || (len > n && value[n] != ' ' && value[n] != '\t')) {
+        return NGX_EXA_AUTH_OTHER;
+    }
+
+    for (i = 0; i < n; i++) {
+        if ((value[i] | 0x20) != (unsigned char) name[i]) {
             return NGX_EXA_AUTH_OTHER;
         }
     }

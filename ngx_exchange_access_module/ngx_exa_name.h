@@ -23,7 +23,8 @@
  *   user               "user"              (the first domain's)
  *   user@suffix        "user@suffix"
  *
- * ASCII letters are lowered; other UTF-8 is kept byte for byte.
+ * ASCII letters are lowered; other UTF-8 is kept byte for byte.  A key
+ * buffer holds NGX_EXA_KEY_MAX bytes, all of which may be written.
  */
 
 

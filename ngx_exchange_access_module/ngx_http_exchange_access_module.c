@@ -117,6 +117,8 @@ static ngx_int_t ngx_http_exchange_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx);
+static void ngx_http_exchange_access_path_len(ngx_http_request_t *r,
+    ngx_exa_request_t *req);
 static ngx_int_t ngx_http_exchange_access_classify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls);
 static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
@@ -617,7 +619,7 @@ static ngx_int_t
 ngx_http_exchange_access_classify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls)
 {
-    u_char                               *work, *q;
+    u_char                               *work;
     size_t                                worklen;
     ngx_int_t                             rc;
     ngx_uint_t                            i, n;
@@ -643,11 +645,19 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     req.args_len = r->args.len;
 
     if (r->valid_unparsed_uri) {
+
+        /*
+         * where nginx saw no arguments, the path is all of it, unless it
+         * has a "?" all the same: then the fast path declines, and the
+         * path is cut at it below
+         */
+
         req.path = r->unparsed_uri.data;
-        q = ngx_strlchr(r->unparsed_uri.data,
-                        r->unparsed_uri.data + r->unparsed_uri.len, '?');
-        req.path_len = (q ? q : r->unparsed_uri.data + r->unparsed_uri.len)
-                       - r->unparsed_uri.data;
+        req.path_len = r->unparsed_uri.len;
+
+        if (r->args.len) {
+            ngx_http_exchange_access_path_len(r, &req);
+        }
 
     } else {
         req.path = r->uri.data;
@@ -745,6 +755,10 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
         goto rules;
     }
 
+    if (r->valid_unparsed_uri && r->args.len == 0) {
+        ngx_http_exchange_access_path_len(r, &req);
+    }
+
     worklen = ngx_exa_classify_work(&req);
 
     if (worklen <= sizeof(stack)) {
@@ -815,6 +829,22 @@ rules:
 #endif
 
     return NGX_OK;
+}
+
+
+/* the path as it goes to Exchange: the client's bytes up to a "?" */
+
+static void
+ngx_http_exchange_access_path_len(ngx_http_request_t *r,
+    ngx_exa_request_t *req)
+{
+    u_char  *q;
+
+    q = ngx_strlchr(r->unparsed_uri.data,
+                    r->unparsed_uri.data + r->unparsed_uri.len, '?');
+
+    req->path_len = (q ? q : r->unparsed_uri.data + r->unparsed_uri.len)
+                    - r->unparsed_uri.data;
 }
 
 

@@ -200,6 +200,73 @@ base64_differential(void)
 }
 
 
+/* the scheme the old way: every name compared with the first token */
+
+static int
+ref_scheme(const unsigned char *v, size_t len)
+{
+    int          k;
+    size_t       i;
+    static const char  *names[] = {
+        "none", "basic", "ntlm", "negotiate", "bearer"
+    };
+
+    for (k = NGX_EXA_AUTH_BASIC; k < NGX_EXA_AUTH_OTHER; k++) {
+        for (i = 0; i < len && v[i] != ' ' && v[i] != '\t'; i++) {
+            if (names[k][i] == '\0' || (v[i] | 0x20) != names[k][i]) {
+                break;
+            }
+        }
+
+        if (names[k][i] == '\0' && (i == len || v[i] == ' ' || v[i] == '\t'))
+        {
+            return k;
+        }
+    }
+
+    return NGX_EXA_AUTH_OTHER;
+}
+
+
+static void
+scheme_differential(void)
+{
+    int            i, k, m;
+    size_t         len;
+    unsigned int   seed;
+    unsigned char  v[16];
+    static const char  *pieces[] = {
+        "Basic", "NTLM", "negotiate", "BEARER", "b", "n", "a", "t", " ",
+        "\t", "x", "B", "N", "e", "\x82", "\xce", "basi", "NTL", "Negotiat"
+    };
+
+    seed = 9;
+
+    for (i = 0; i < 200000; i++) {
+        len = 0;
+        m = (int) ((seed = seed * 1103515245 + 12345) >> 16) % 4;
+
+        for (k = 0; k < m; k++) {
+            const char  *p;
+
+            p = pieces[((seed = seed * 1103515245 + 12345) >> 16)
+                       % (sizeof(pieces) / sizeof(pieces[0]))];
+
+            if (len + strlen(p) > sizeof(v)) {
+                break;
+            }
+
+            memcpy(v + len, p, strlen(p));
+            len += strlen(p);
+        }
+
+        CHECK(ngx_exa_scheme_of(v, len) == ref_scheme(v, len),
+              "scheme of \"%.*s\": %d, reference %d", (int) len, v,
+              ngx_exa_scheme_of(v, len), ref_scheme(v, len));
+    }
+}
+
+
 int
 main(void)
 {
@@ -232,6 +299,7 @@ main(void)
     CHECK(b64("Z\x80==", 0, out) == (size_t) -1, "high bit");
 
     base64_differential();
+    scheme_differential();
 
     /* the scheme: its name in any case, nothing more */
     CHECK(ngx_exa_scheme_of((const unsigned char *) "nTlM x", 6)
@@ -273,6 +341,12 @@ main(void)
           "latin-1 user");
     CHECK(parse("Basic YQBiOng=", &c) == NGX_EXA_CRED_UNIDENTIFIED,
           "NUL in the user");
+    CHECK(parse("Basic YX86eA==", &c) == NGX_EXA_CRED_UNIDENTIFIED,
+          "DEL in the user");
+    CHECK(parse("Basic YQliOng=", &c) == NGX_EXA_CRED_UNIDENTIFIED,
+          "tab in the user");
+    CHECK(parse("Basic fm9rOng=", &c) == NGX_EXA_CRED_USER && user_is(&c, "~ok"),
+          "the last printable byte");
     CHECK(parse("Basicx YWxpY2U6eA==", &c) == NGX_EXA_CRED_UNIDENTIFIED
           && c.scheme == NGX_EXA_AUTH_OTHER, "scheme prefix");
     CHECK(parse("Digest username=\"a\"", &c) == NGX_EXA_CRED_UNIDENTIFIED
