@@ -241,11 +241,6 @@ void ngx_http_exchange_access_state_write(
     ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
     ngx_log_t *log);
 
-/* ngx_http_exchange_access_module.c: names from clients, fit to log */
-
-void ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
-    ngx_str_t *dst);
-
 /* ngx_http_exchange_access_session.c: live sessions, ended on revocation */
 
 void ngx_http_exchange_access_session_start(
@@ -261,6 +256,9 @@ void ngx_http_exchange_access_count(ngx_http_request_t *r,
     ngx_uint_t protocol, ngx_uint_t decision);
 char *ngx_http_exchange_access_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* ngx_http_exchange_access_variables.c: the names of the decisions */
+
 extern ngx_str_t  ngx_http_exchange_access_decision_names[];
 
 
