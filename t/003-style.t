@@ -34,8 +34,6 @@ my %longer = (
     'ngx_http_exchange_access_decide' => 1,   # the decision moves to a
                                               # pure file of its own
     'ngx_exa_classify' => 1,
-    'ngx_http_exchange_access_ntlm.c' => 1,  # its directive handling goes
-                                             # to a file of its own
     'ngx_exa_classify.c' => 1,               # the ASP.NET readers go to
                                              # a file of their own
 );
