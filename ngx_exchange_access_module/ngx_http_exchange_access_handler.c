@@ -28,9 +28,19 @@ static void ngx_http_exchange_access_classify_headers(ngx_http_request_t *r,
 static ngx_int_t ngx_http_exchange_access_site_rules(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls);
 #endif
+static ngx_int_t ngx_http_exchange_access_facts(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_conn_t *conn,
+    ngx_http_exchange_access_list_t *list, ngx_exa_facts_t *f,
+    ngx_exa_verdict_t *v, ngx_exa_cred_t *cred);
+static int ngx_http_exchange_access_lookup(
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_list_t *list);
 static ngx_int_t ngx_http_exchange_access_verdict(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
-    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t deny, ngx_uint_t reason,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_verdict_t *v,
     const char *detail, ngx_http_exchange_access_list_t *list);
 static ngx_int_t ngx_http_exchange_access_deny(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf);
@@ -57,7 +67,7 @@ ngx_http_exchange_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ctx->decision == NGX_HTTP_EXCHANGE_ACCESS_DENY) {
+    if (ctx->decision == NGX_EXA_DECISION_DENY) {
 
         /* an internal redirect to the error page of our own denial */
 
@@ -72,15 +82,21 @@ ngx_http_exchange_access_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * The decision is ngx_exa_decide()'s (README.md's table); this finds out
+ * the facts it asks for, and records what it decided.
+ */
+
 static ngx_int_t
 ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx)
 {
-    ngx_int_t                         rc;
+    const char                       *detail;
     ngx_exa_cred_t                    cred;
     ngx_exa_class_t                   cls;
-    const ngx_exa_str_t              *netbios;
+    ngx_exa_facts_t                   f;
+    ngx_exa_verdict_t                 v;
     ngx_http_exchange_access_conn_t  *conn;
     ngx_http_exchange_access_list_t  *list;
 
@@ -93,101 +109,170 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (cls.flags & NGX_EXA_CONFUSED) {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "exchange access: path %s reaches %s: %s",
+                       ngx_exa_protocol_name(cls.path),
+                       ngx_exa_protocol_name(cls.protocol), cls.why);
+    }
+
     list = eacf->lists[cls.protocol];
-
-    /* a connection whose user left a list: refused, and closed */
-
     conn = ngx_http_exchange_access_connection(r, 0);
 
-    if (conn && conn->session.revoked) {
-        ctx->protocol = cls.protocol;
+    ngx_memzero(&f, sizeof(ngx_exa_facts_t));
+
+    f.audit = (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_AUDIT);
+    f.restricted = (list != NULL);
+    f.confused = (cls.flags & NGX_EXA_CONFUSED) ? 1 : 0;
+    f.confusion_deny = eacf->confusion ? 1 : 0;
+    f.unidentified_deny = eacf->unidentified ? 1 : 0;
+    f.identity = ngx_http_exchange_access_identity(r, conn);
+
+    cred.detail = NULL;
+
+    if (ngx_http_exchange_access_facts(r, eacf, ctx, conn, list, &f, &v,
+                                       &cred)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    switch (v.reason) {
+
+    case NGX_EXA_REASON_UNRESTRICTED:
+
+        /* keep what an earlier location decided about this request */
+
+        if (ctx->decision == NGX_EXA_DECISION_NONE
+            || ctx->decision == NGX_EXA_DECISION_PASS)
+        {
+            ctx->protocol = cls.protocol;
+            ctx->decision = NGX_EXA_DECISION_PASS;
+            ctx->reason = NGX_EXA_REASON_UNRESTRICTED;
+        }
+
+        return NGX_DECLINED;
+
+    case NGX_EXA_REASON_REVOKED:
+
+        /* a connection whose user left a list: refused, and closed */
+
         ctx->user.data = conn->key;
         ctx->user.len = conn->session.len;
         ctx->scheme = conn->cred.scheme;
         ctx->connection = 1;
         r->keepalive = 0;
 
-        return ngx_http_exchange_access_verdict(r, eacf, ctx, 1,
-                                     ngx_http_exchange_access_reason_revoked,
-                                     NULL, conn->session.list);
-    }
+        list = conn->session.list;
+        detail = NULL;
+        break;
 
-    if (cls.flags & NGX_EXA_CONFUSED) {
-        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "exchange access: path %s reaches %s: %s",
-                       ngx_exa_protocol_name(cls.path),
-                       ngx_exa_protocol_name(cls.protocol), cls.why);
+    case NGX_EXA_REASON_PATH_CONFUSION:
+        detail = cls.why;
+        break;
 
-        if (eacf->confusion) {
-            ctx->protocol = cls.protocol;
-            ctx->user.len = 0;
+    case NGX_EXA_REASON_UNIDENTIFIED:
+    case NGX_EXA_REASON_FOREIGN_DOMAIN:
+        detail = cred.detail;
+        break;
 
-            if (eacf->internal
-                && ngx_cidr_match(r->connection->sockaddr, eacf->internal)
-                   == NGX_OK)
-            {
-                ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_PASS;
-                ctx->reason = ngx_http_exchange_access_reason_internal;
-                return NGX_DECLINED;
-            }
-
-            return ngx_http_exchange_access_verdict(r, eacf, ctx, 1,
-                               ngx_http_exchange_access_reason_path_confusion,
-                               cls.why, list);
-        }
-    }
-
-    if (list == NULL) {
-
-        /* keep what an earlier location decided about this request */
-
-        if (ctx->decision == 0
-            || ctx->decision == NGX_HTTP_EXCHANGE_ACCESS_PASS)
-        {
-            ctx->protocol = cls.protocol;
-            ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_PASS;
-            ctx->reason = ngx_http_exchange_access_reason_unrestricted;
-        }
-
-        return NGX_DECLINED;
+    default:
+        detail = NULL;
     }
 
     ctx->protocol = cls.protocol;
-    ctx->user.len = 0;
 
-    if (eacf->internal
-        && ngx_cidr_match(r->connection->sockaddr, eacf->internal) == NGX_OK)
-    {
-        ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_PASS;
-        ctx->reason = ngx_http_exchange_access_reason_internal;
-        return NGX_DECLINED;
+    if (f.user == NGX_EXA_USER_UNKNOWN) {
+
+        /* no name was read */
+
+        if (v.reason != NGX_EXA_REASON_REVOKED) {
+            ctx->user.len = 0;
+        }
+
+        if (v.decision == NGX_EXA_DECISION_PASS
+            && v.reason == NGX_EXA_REASON_UNIDENTIFIED)
+        {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "exchange access: unidentified %s credential "
+                           "passed", ngx_exa_scheme_name(cred.scheme));
+        }
     }
 
-    rc = ngx_http_exchange_access_identify(r, eacf, ctx, &cred);
+    return ngx_http_exchange_access_verdict(r, eacf, ctx, &v, detail, list);
+}
 
-    switch (rc) {
 
-    case NGX_OK:
-        break;
+/* the facts ngx_exa_decide() asks for, until it decides */
 
-    case NGX_DECLINED:
-        /* nothing to decide on yet: the backend challenges */
-        ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_PASS;
-        return NGX_DECLINED;
+static ngx_int_t
+ngx_http_exchange_access_facts(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_conn_t *conn,
+    ngx_http_exchange_access_list_t *list, ngx_exa_facts_t *f,
+    ngx_exa_verdict_t *v, ngx_exa_cred_t *cred)
+{
+    ngx_int_t  rc;
 
-    case NGX_HTTP_FORBIDDEN:
-        return ngx_http_exchange_access_verdict(r, eacf, ctx, 1, ctx->reason,
-                                                cred.detail, list);
+    while (ngx_exa_decide(f, v) == NGX_EXA_DECISION_NONE) {
 
-    default:
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        switch (v->need) {
+
+        case NGX_EXA_NEED_INTERNAL:
+            f->internal = (eacf->internal
+                           && ngx_cidr_match(r->connection->sockaddr,
+                                             eacf->internal)
+                              == NGX_OK)
+                          ? NGX_EXA_INTERNAL_YES : NGX_EXA_INTERNAL_NO;
+            break;
+
+        case NGX_EXA_NEED_CREDENTIAL:
+            if (ngx_http_exchange_access_credential(r, eacf, ctx, conn,
+                                                    f->identity, cred,
+                                                    &f->header)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            break;
+
+        case NGX_EXA_NEED_USER:
+            rc = ngx_http_exchange_access_user(r, eacf, ctx, cred);
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            f->user = rc;
+            break;
+
+        case NGX_EXA_NEED_LIST:
+            f->list = ngx_http_exchange_access_lookup(eacf, ctx, list);
+            break;
+
+        default:
+            return NGX_ERROR;
+        }
     }
 
-    /*
-     * a sAMAccountName matches the entries of its own domain only (bare
-     * entries are the first domain's); a UPN, or any name without
-     * exchange_access_domain, matches whatever domain it was listed for
-     */
+    return NGX_OK;
+}
+
+
+/*
+ * A sAMAccountName matches the entries of its own domain only (bare
+ * entries are the first domain's); a UPN, or any name without
+ * exchange_access_domain, matches whatever domain it was listed for.
+ */
+
+static int
+ngx_http_exchange_access_lookup(ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_list_t *list)
+{
+    ngx_int_t             rc;
+    const ngx_exa_str_t  *netbios;
 
     if (ctx->domain == NGX_EXA_NAME_ANY_DOMAIN) {
         rc = ngx_http_exchange_access_list_lookup(list, ctx->key,
@@ -203,20 +288,14 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     }
 
     if (rc == NGX_OK) {
-        return ngx_http_exchange_access_verdict(r, eacf, ctx, 0,
-                                       ngx_http_exchange_access_reason_member,
-                                       NULL, list);
+        return NGX_EXA_LIST_MEMBER;
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_exchange_access_verdict(r, eacf, ctx, 1,
-                                   ngx_http_exchange_access_reason_not_member,
-                                   NULL, list);
+        return NGX_EXA_LIST_NOT_MEMBER;
     }
 
-    return ngx_http_exchange_access_verdict(r, eacf, ctx, 1,
-                             ngx_http_exchange_access_reason_list_unavailable,
-                             NULL, list);
+    return NGX_EXA_LIST_UNAVAILABLE;
 }
 
 
@@ -450,29 +529,31 @@ ngx_http_exchange_access_site_rules(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_exchange_access_verdict(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
-    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t deny, ngx_uint_t reason,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_verdict_t *v,
     const char *detail, ngx_http_exchange_access_list_t *list)
 {
     const char                *what;
     ngx_str_t                 *why, user, from;
     ngx_http_core_loc_conf_t  *clcf;
 
-    ctx->reason = reason;
+    ctx->decision = v->decision;
+    ctx->reason = v->reason;
 
-    if (!deny) {
-        ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_ALLOW;
+    if (v->decision == NGX_EXA_DECISION_PASS) {
+        return NGX_DECLINED;
+    }
+
+    if (v->decision == NGX_EXA_DECISION_ALLOW) {
         ngx_http_exchange_access_remember(r, eacf, ctx, list);
         return NGX_DECLINED;
     }
 
-    why = &ngx_http_exchange_access_reasons[reason];
+    why = &ngx_http_exchange_access_reasons[v->reason];
 
-    if (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_AUDIT) {
-        ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_AUDITED;
+    if (v->decision == NGX_EXA_DECISION_AUDIT) {
         what = "audit: would deny";
 
     } else {
-        ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_DENY;
         what = "denied";
 
         clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
@@ -504,7 +585,7 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
                       what, &user, why,
                       ngx_exa_protocol_name(ctx->protocol), &list->name);
 
-    } else if (reason == ngx_http_exchange_access_reason_path_confusion) {
+    } else if (v->reason == NGX_EXA_REASON_PATH_CONFUSION) {
         ngx_log_error(eacf->log_level, r->connection->log, 0,
                       "exchange access %s confused request (%V: %s), "
                       "protocol %s",
@@ -519,7 +600,7 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
                       ngx_exa_protocol_name(ctx->protocol), &list->name);
     }
 
-    if (ctx->decision == NGX_HTTP_EXCHANGE_ACCESS_AUDITED) {
+    if (v->decision == NGX_EXA_DECISION_AUDIT) {
         return NGX_DECLINED;
     }
 

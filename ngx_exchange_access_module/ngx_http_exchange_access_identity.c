@@ -26,10 +26,6 @@ static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     ngx_str_t *name);
 static ngx_int_t ngx_http_exchange_access_full_name(ngx_http_request_t *r,
     ngx_exa_cred_t *cred, ngx_str_t *name);
-static ngx_int_t ngx_http_exchange_access_credential(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf,
-    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
-    ngx_uint_t *from_connection);
 static ngx_int_t ngx_http_exchange_access_parse(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred);
 static void ngx_http_exchange_access_answered(ngx_http_request_t *r,
@@ -46,61 +42,24 @@ static void *ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
 
 
 /*
- * Returns NGX_OK with ctx->user set to the lookup key, NGX_DECLINED when
- * there is nobody to decide on yet, NGX_HTTP_FORBIDDEN with ctx->reason
- * when the policy denies, or NGX_ERROR.
+ * The name a credential gives, mapped (exchange_access_user_map) and
+ * normalised: ctx->user is the lookup key, or the whole name when it is
+ * of a foreign domain.  Returns NGX_EXA_USER_OK, _FOREIGN or _INVALID
+ * (cred->detail says why), or NGX_ERROR.
  */
 
 ngx_int_t
-ngx_http_exchange_access_identify(ngx_http_request_t *r,
+ngx_http_exchange_access_user(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred)
 {
-    int         rc;
-    size_t      klen;
-    ngx_uint_t  from_connection;
-
-    if (ngx_http_exchange_access_credential(r, eacf, ctx, cred,
-                                            &from_connection)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ctx->connection = from_connection;
-    ctx->scheme = cred->scheme;
-
-    if (cred->scheme == NGX_EXA_AUTH_NONE) {
-        ctx->reason = ngx_http_exchange_access_reason_no_credential;
-        return NGX_DECLINED;
-    }
-
-    switch (cred->status) {
-
-    case NGX_EXA_CRED_USER:
-        break;
-
-    case NGX_EXA_CRED_HANDSHAKE:
-        ctx->reason = ngx_http_exchange_access_reason_handshake;
-        return NGX_DECLINED;
-
-    default:
-        ctx->reason = ngx_http_exchange_access_reason_unidentified;
-
-        if (eacf->unidentified) {
-            return NGX_HTTP_FORBIDDEN;
-        }
-
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "exchange access: unidentified %s credential passed",
-                       ngx_exa_scheme_name(cred->scheme));
-        return NGX_DECLINED;
-    }
+    int        rc;
+    size_t     klen;
+    ngx_str_t  name;
 
     ctx->mapped_from.len = 0;
 
     if (eacf->user_maps) {
-        ngx_str_t  name;
 
         if (ngx_http_exchange_access_map_user(r, eacf, ctx, cred, &name)
             != NGX_OK)
@@ -128,7 +87,7 @@ mapped:
     switch (rc) {
 
     case NGX_EXA_NAME_OK:
-        return NGX_OK;
+        return NGX_EXA_USER_OK;
 
     case NGX_EXA_NAME_FOREIGN:
 
@@ -144,18 +103,11 @@ mapped:
             return NGX_ERROR;
         }
 
-        ctx->reason = ngx_http_exchange_access_reason_foreign_domain;
-        return NGX_HTTP_FORBIDDEN;
+        return NGX_EXA_USER_FOREIGN;
 
     default:
         cred->detail = ngx_exa_name_strerror(rc);
-        ctx->reason = ngx_http_exchange_access_reason_unidentified;
-
-        if (eacf->unidentified) {
-            return NGX_HTTP_FORBIDDEN;
-        }
-
-        return NGX_DECLINED;
+        return NGX_EXA_USER_INVALID;
     }
 }
 
@@ -313,51 +265,60 @@ ngx_http_exchange_access_full_name(ngx_http_request_t *r,
 
 
 /*
- * The credential a request is decided on: its Authorization header, or,
- * without one, the credential of the handshake the backend accepted on
- * the upstream connection that exchange_access_ntlm keeps for this client
- * connection (NTLM and Negotiate authenticate the connection, and later
- * requests on it carry no header).  With no such connection kept, the
- * backend will challenge: nothing to decide on.  After the backend
- * refused a new handshake there, the connection is unidentified.
+ * The credential a request is decided on: its Authorization header (the
+ * header fact is what the header gives), or, without one, the credential
+ * of the handshake the backend accepted on the upstream connection that
+ * exchange_access_ntlm keeps for this client connection (NTLM and
+ * Negotiate authenticate the connection, and later requests on it carry
+ * no header).  After the backend refused a new handshake there, the
+ * connection is unidentified.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_exchange_access_credential(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
-    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
-    ngx_uint_t *from_connection)
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_conn_t *conn, ngx_uint_t identity,
+    ngx_exa_cred_t *cred, int *header)
 {
-    ngx_http_exchange_access_conn_t  *conn;
-
-    *from_connection = 0;
+    ctx->connection = 0;
 
     if (r->headers_in.authorization) {
 
         if (ctx->pending) {
             *cred = *ctx->pending;
-            return NGX_OK;
+
+        } else if (ngx_http_exchange_access_parse(r, eacf, cred) != NGX_OK) {
+            return NGX_ERROR;
         }
 
-        return ngx_http_exchange_access_parse(r, eacf, cred);
+        ctx->scheme = cred->scheme;
+
+        *header = (cred->status == NGX_EXA_CRED_USER)
+                  ? NGX_EXA_HEADER_USER
+                  : (cred->status == NGX_EXA_CRED_HANDSHAKE)
+                  ? NGX_EXA_HEADER_HANDSHAKE : NGX_EXA_HEADER_UNIDENTIFIED;
+
+        return NGX_OK;
     }
 
-    conn = ngx_http_exchange_access_connection(r, 0);
+    *header = NGX_EXA_HEADER_NONE;
 
-    if (conn == NULL
-        || conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE
-        || conn->serial != ngx_http_exchange_access_ntlm_kept(r->connection))
+    if (identity == NGX_EXA_IDENTITY_NONE
+        || identity == NGX_EXA_IDENTITY_REVOKED)
     {
         ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
         cred->scheme = NGX_EXA_AUTH_NONE;
         cred->detail = "none";
+        ctx->scheme = cred->scheme;
         return NGX_OK;
     }
 
     *cred = conn->cred;
-    *from_connection = 1;
+    ctx->connection = 1;
+    ctx->scheme = cred->scheme;
 
-    if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED) {
+    if (identity == NGX_EXA_IDENTITY_CLEARED) {
         cred->status = NGX_EXA_CRED_UNIDENTIFIED;
         cred->detail = "the backend refused a new handshake";
     }
@@ -368,6 +329,39 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
                    ngx_exa_scheme_name(cred->scheme));
 
     return NGX_OK;
+}
+
+
+/*
+ * The identity the backend accepted on the client connection, as
+ * ngx_exa_decide() counts it: none while the upstream connection it was
+ * accepted on is not the one kept for the client connection.
+ */
+
+ngx_uint_t
+ngx_http_exchange_access_identity(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn)
+{
+    if (conn == NULL) {
+        return NGX_EXA_IDENTITY_NONE;
+    }
+
+    if (conn->session.revoked) {
+        return NGX_EXA_IDENTITY_REVOKED;
+    }
+
+    if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE
+        || conn->serial != ngx_http_exchange_access_ntlm_kept(r->connection))
+    {
+        return NGX_EXA_IDENTITY_NONE;
+    }
+
+    if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED) {
+        return NGX_EXA_IDENTITY_CLEARED;
+    }
+
+    return (conn->cred.status == NGX_EXA_CRED_USER)
+           ? NGX_EXA_IDENTITY_USER : NGX_EXA_IDENTITY_UNREADABLE;
 }
 
 
@@ -459,9 +453,7 @@ ngx_http_exchange_access_handshake(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (cred->scheme == NGX_EXA_AUTH_NTLM
-        || cred->scheme == NGX_EXA_AUTH_NEGOTIATE)
-    {
+    if (ngx_exa_scheme_flags(cred->scheme) & NGX_EXA_SCHEME_CONNECTION) {
         ctx->pending = cred;
     }
 

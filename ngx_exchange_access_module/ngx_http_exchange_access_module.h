@@ -18,18 +18,12 @@
 #include "ngx_exa_name.h"
 #include "ngx_exa_ldap.h"
 #include "ngx_exa_regex.h"
+#include "ngx_exa_decide.h"
 #include "ngx_exa_assert.h"
 #include "ngx_http_exchange_access_ntlm.h"
 
 
 #define NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN    256
-
-/* decisions, as $exchange_access shows them */
-#define NGX_HTTP_EXCHANGE_ACCESS_PASS       1
-#define NGX_HTTP_EXCHANGE_ACCESS_ALLOW      2
-#define NGX_HTTP_EXCHANGE_ACCESS_DENY       3
-#define NGX_HTTP_EXCHANGE_ACCESS_AUDITED    4
-#define NGX_HTTP_EXCHANGE_ACCESS_DECISIONS  5
 
 
 typedef struct ngx_http_exchange_access_list_s
@@ -159,7 +153,7 @@ typedef struct {
 
 typedef struct {
     ngx_atomic_t                      requests[NGX_EXA_PROTO_N]
-                                          [NGX_HTTP_EXCHANGE_ACCESS_DECISIONS];
+                                          [NGX_EXA_DECISION_N];
     time_t                            started;
 
     /* sessions ended because their user left a list */

@@ -40,21 +40,6 @@
 #define NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED   2
 
 
-typedef enum {
-    ngx_http_exchange_access_reason_none = 0,
-    ngx_http_exchange_access_reason_member,
-    ngx_http_exchange_access_reason_not_member,
-    ngx_http_exchange_access_reason_internal,
-    ngx_http_exchange_access_reason_unrestricted,
-    ngx_http_exchange_access_reason_no_credential,
-    ngx_http_exchange_access_reason_handshake,
-    ngx_http_exchange_access_reason_unidentified,
-    ngx_http_exchange_access_reason_foreign_domain,
-    ngx_http_exchange_access_reason_list_unavailable,
-    ngx_http_exchange_access_reason_path_confusion,
-    ngx_http_exchange_access_reason_revoked,
-    ngx_http_exchange_access_reason_n
-} ngx_http_exchange_access_reason_e;
 
 
 typedef struct {
@@ -136,7 +121,14 @@ ngx_int_t ngx_http_exchange_access_log_handler(ngx_http_request_t *r);
 
 /* ngx_http_exchange_access_identity.c: who the request is */
 
-ngx_int_t ngx_http_exchange_access_identify(ngx_http_request_t *r,
+ngx_uint_t ngx_http_exchange_access_identity(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn);
+ngx_int_t ngx_http_exchange_access_credential(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_conn_t *conn, ngx_uint_t identity,
+    ngx_exa_cred_t *cred, int *header);
+ngx_int_t ngx_http_exchange_access_user(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
 ngx_int_t ngx_http_exchange_access_handshake(ngx_http_request_t *r,

@@ -185,7 +185,7 @@ ngx_http_exchange_access_count(ngx_http_request_t *r, ngx_uint_t protocol,
     eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
 
     if (eamcf->stats == NULL || protocol >= NGX_EXA_PROTO_N
-        || decision >= NGX_HTTP_EXCHANGE_ACCESS_DECISIONS)
+        || decision >= NGX_EXA_DECISION_N)
     {
         return;
     }
@@ -444,12 +444,9 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
         p = ngx_slprintf(p, last, "%s\"%s\":{", proto ? "," : "",
                          ngx_exa_protocol_name(proto));
 
-        for (d = NGX_HTTP_EXCHANGE_ACCESS_PASS;
-             d < NGX_HTTP_EXCHANGE_ACCESS_DECISIONS;
-             d++)
-        {
+        for (d = NGX_EXA_DECISION_PASS; d < NGX_EXA_DECISION_N; d++) {
             p = ngx_slprintf(p, last, "%s\"%V\":%uA",
-                             d > NGX_HTTP_EXCHANGE_ACCESS_PASS ? "," : "",
+                             d > NGX_EXA_DECISION_PASS ? "," : "",
                              &ngx_http_exchange_access_decision_names[d],
                              eamcf->stats
                              ? eamcf->stats->requests[proto][d] : 0);
@@ -532,10 +529,7 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
                      "# TYPE exchange_access_requests_total counter\n");
 
     for (proto = 0; proto < NGX_EXA_PROTO_N; proto++) {
-        for (d = NGX_HTTP_EXCHANGE_ACCESS_PASS;
-             d < NGX_HTTP_EXCHANGE_ACCESS_DECISIONS;
-             d++)
-        {
+        for (d = NGX_EXA_DECISION_PASS; d < NGX_EXA_DECISION_N; d++) {
             p = ngx_slprintf(p, last,
                              "exchange_access_requests_total{protocol=\"%s\","
                              "decision=\"%V\"} %uA\n",

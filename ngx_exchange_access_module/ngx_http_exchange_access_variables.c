@@ -34,7 +34,7 @@ ngx_str_t  ngx_http_exchange_access_decision_names[] = {
 
 NGX_EXA_ASSERT(decisions,
                NGX_EXA_NELTS(ngx_http_exchange_access_decision_names)
-               == NGX_HTTP_EXCHANGE_ACCESS_DECISIONS);
+               == NGX_EXA_DECISION_N);
 
 
 ngx_str_t  ngx_http_exchange_access_reasons[] = {
@@ -53,7 +53,7 @@ ngx_str_t  ngx_http_exchange_access_reasons[] = {
 };
 
 NGX_EXA_ASSERT(reasons, NGX_EXA_NELTS(ngx_http_exchange_access_reasons)
-                        == ngx_http_exchange_access_reason_n);
+                        == NGX_EXA_REASON_N);
 
 
 static ngx_http_variable_t  ngx_http_exchange_access_vars[] = {

@@ -31,8 +31,6 @@ for my $f (@files) {
 # shrinks.
 
 my %longer = (
-    'ngx_http_exchange_access_decide' => 1,   # the decision moves to a
-                                              # pure file of its own
     'ngx_exa_classify' => 1,
     'ngx_exa_classify.c' => 1,               # the ASP.NET readers go to
                                              # a file of their own
