@@ -29,6 +29,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_exchange_access_ntlm.h"
+#include "ngx_exa_credential.h"
 
 
 /* the count a kept connection holds on its round robin server */
@@ -529,6 +530,7 @@ static void
 ngx_http_exchange_access_ntlm_challenged(
     ngx_http_exchange_access_ntlm_peer_t *np, ngx_peer_connection_t *pc)
 {
+    size_t                n;
     u_char               *p;
     ngx_table_elt_t      *h;
     ngx_http_upstream_t  *u;
@@ -548,15 +550,22 @@ ngx_http_exchange_access_ntlm_challenged(
 
     h = u->headers_in.www_authenticate;
 
-    if (h == NULL || h->value.len < 4) {
+    if (h == NULL) {
         return;
     }
 
+    /* the challenge's scheme: its first token */
+
     p = h->value.data;
 
-    if (ngx_strncasecmp(p, (u_char *) "NTLM", 4) != 0
-        && (h->value.len < 9
-            || ngx_strncasecmp(p, (u_char *) "Negotiate", 9) != 0))
+    for (n = 0; n < h->value.len; n++) {
+        if (p[n] == ' ' || p[n] == '\t' || p[n] == ',') {
+            break;
+        }
+    }
+
+    if (!(ngx_exa_scheme_flags(ngx_exa_scheme_of(p, n))
+          & NGX_EXA_SCHEME_CONNECTION))
     {
         return;
     }
