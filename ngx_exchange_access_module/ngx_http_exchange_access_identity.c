@@ -265,13 +265,13 @@ ngx_http_exchange_access_full_name(ngx_http_request_t *r,
 
 
 /*
- * The credential a request is decided on: its Authorization header (the
- * header fact is what the header gives), or, without one, the credential
- * of the handshake the backend accepted on the upstream connection that
- * exchange_access_ntlm keeps for this client connection (NTLM and
- * Negotiate authenticate the connection, and later requests on it carry
- * no header).  After the backend refused a new handshake there, the
- * connection is unidentified.
+ * The credential a request is decided on: its Authorization header, or,
+ * without one, the credential of the handshake the backend accepted on
+ * the upstream connection that exchange_access_ntlm keeps for this client
+ * connection (NTLM and Negotiate authenticate the connection, and later
+ * requests on it carry no header).  After the backend refused a new
+ * handshake there, the connection is unidentified.  *header is what
+ * ngx_exa_decide() is told of the Authorization header.
  */
 
 ngx_int_t

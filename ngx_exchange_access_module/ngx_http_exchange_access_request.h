@@ -101,8 +101,8 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                        protocol;
-    ngx_uint_t                        decision;
-    ngx_uint_t                        reason;
+    ngx_uint_t                        decision;    /* ngx_exa_decision_e */
+    ngx_uint_t                        reason;      /* ngx_exa_reason_e */
     ngx_uint_t                        connection;  /* unsigned:1 */
     ngx_uint_t                        scheme;
     ngx_str_t                         user;
