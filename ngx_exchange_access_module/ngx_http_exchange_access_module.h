@@ -18,18 +18,12 @@
 #include "ngx_exa_name.h"
 #include "ngx_exa_ldap.h"
 #include "ngx_exa_regex.h"
+#include "ngx_exa_decide.h"
 #include "ngx_exa_assert.h"
 #include "ngx_http_exchange_access_ntlm.h"
 
 
 #define NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN    256
-
-/* decisions, as $exchange_access shows them */
-#define NGX_HTTP_EXCHANGE_ACCESS_PASS       1
-#define NGX_HTTP_EXCHANGE_ACCESS_ALLOW      2
-#define NGX_HTTP_EXCHANGE_ACCESS_DENY       3
-#define NGX_HTTP_EXCHANGE_ACCESS_AUDITED    4
-#define NGX_HTTP_EXCHANGE_ACCESS_DECISIONS  5
 
 
 typedef struct ngx_http_exchange_access_list_s
@@ -159,7 +153,7 @@ typedef struct {
 
 typedef struct {
     ngx_atomic_t                      requests[NGX_EXA_PROTO_N]
-                                          [NGX_HTTP_EXCHANGE_ACCESS_DECISIONS];
+                                          [NGX_EXA_DECISION_N];
     time_t                            started;
 
     /* sessions ended because their user left a list */
@@ -241,11 +235,6 @@ void ngx_http_exchange_access_state_write(
     ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
     ngx_log_t *log);
 
-/* ngx_http_exchange_access_module.c: names from clients, fit to log */
-
-void ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
-    ngx_str_t *dst);
-
 /* ngx_http_exchange_access_session.c: live sessions, ended on revocation */
 
 void ngx_http_exchange_access_session_start(
@@ -261,6 +250,9 @@ void ngx_http_exchange_access_count(ngx_http_request_t *r,
     ngx_uint_t protocol, ngx_uint_t decision);
 char *ngx_http_exchange_access_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* ngx_http_exchange_access_variables.c: the names of the decisions */
+
 extern ngx_str_t  ngx_http_exchange_access_decision_names[];
 
 

@@ -46,11 +46,17 @@ typedef struct {
 } ngx_http_exchange_access_snapshot_t;
 
 
-/* the per-list metrics of the Prometheus page: snapshot fields */
+/*
+ * The metrics: per list, fields of a snapshot (on the Prometheus page;
+ * the JSON page names them itself); for the whole module, counters in the
+ * stats zone, on both pages (a label in Prometheus, a key of a group in
+ * JSON).
+ */
 
-#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_UINT  0   /* ngx_uint_t */
-#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_TIME  1   /* time_t, seconds */
-#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_MSEC  2   /* ngx_msec_t, as seconds */
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_UINT    0   /* ngx_uint_t */
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_TIME    1   /* time_t, seconds */
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_MSEC    2   /* ngx_msec_t, seconds */
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_ATOMIC  3   /* in the stats zone */
 
 typedef struct {
     const char                       *name;
@@ -58,6 +64,9 @@ typedef struct {
     ngx_uint_t                        counter;   /* or a gauge */
     ngx_uint_t                        format;
     size_t                            offset;
+    const char                       *label;     /* the module's: */
+    const char                       *group;
+    const char                       *key;
 } ngx_http_exchange_access_metric_t;
 
 
@@ -74,6 +83,9 @@ static u_char *ngx_http_exchange_access_json(u_char *p, u_char *last,
 static u_char *ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
     ngx_http_exchange_access_main_conf_t *eamcf,
     ngx_http_exchange_access_snapshot_t *snap, ngx_uint_t n);
+static ngx_atomic_uint_t ngx_http_exchange_access_counted(
+    ngx_http_exchange_access_main_conf_t *eamcf,
+    ngx_http_exchange_access_metric_t *m);
 static u_char *ngx_http_exchange_access_escape(u_char *p, u_char *last,
     u_char *s, size_t len);
 
@@ -82,7 +94,13 @@ static u_char *ngx_http_exchange_access_escape(u_char *p, u_char *last,
 
 #define ngx_http_exchange_access_metric(name, help, counter, format, field)  \
     { name, help, counter, NGX_HTTP_EXCHANGE_ACCESS_METRIC_##format,         \
-      offsetof(ngx_http_exchange_access_snapshot_t, field) }
+      offsetof(ngx_http_exchange_access_snapshot_t, field), NULL, NULL,      \
+      NULL }
+
+#define ngx_http_exchange_access_counter(name, help, label, group, key,      \
+                                         field)                             \
+    { name, help, 1, NGX_HTTP_EXCHANGE_ACCESS_METRIC_ATOMIC,                  \
+      offsetof(ngx_http_exchange_access_stats_t, field), label, group, key }
 
 static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
     ngx_http_exchange_access_metric("exchange_access_list_entries",
@@ -120,7 +138,17 @@ static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
     ngx_http_exchange_access_metric("exchange_access_list_zone_free_bytes",
         "Bytes of the zone in free pages: room for the next table.",
         0, UINT, zone_free),
-    { NULL, NULL, 0, 0, 0 }
+
+    /* sessions ended because their user left a list */
+    ngx_http_exchange_access_counter("exchange_access_sessions_ended_total",
+        "Sessions ended because their user left a list: running requests, "
+        "and connections whose NTLM identity was the user.",
+        "kind=\"request\"", "sessions_ended", "requests", ended_requests),
+    ngx_http_exchange_access_counter("exchange_access_sessions_ended_total",
+        NULL, "kind=\"connection\"", "sessions_ended", "connections",
+        ended_connections),
+
+    { NULL, NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
 
@@ -196,7 +224,7 @@ ngx_http_exchange_access_count(ngx_http_request_t *r, ngx_uint_t protocol,
     eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
 
     if (eamcf->stats == NULL || protocol >= NGX_EXA_PROTO_N
-        || decision >= NGX_HTTP_EXCHANGE_ACCESS_DECISIONS)
+        || decision >= NGX_EXA_DECISION_N)
     {
         return;
     }
@@ -417,8 +445,10 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
     ngx_http_exchange_access_main_conf_t *eamcf,
     ngx_http_exchange_access_snapshot_t *snap, ngx_uint_t n)
 {
-    ngx_uint_t                          i, proto, d;
-    ngx_http_exchange_access_snapshot_t *s;
+    const char                           *group;
+    ngx_uint_t                            i, proto, d;
+    ngx_http_exchange_access_metric_t    *m;
+    ngx_http_exchange_access_snapshot_t  *s;
 
     p = ngx_slprintf(p, last, "{\"time\":%T,\"lists\":{", ngx_time());
 
@@ -462,12 +492,9 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
         p = ngx_slprintf(p, last, "%s\"%s\":{", proto ? "," : "",
                          ngx_exa_protocol_name(proto));
 
-        for (d = NGX_HTTP_EXCHANGE_ACCESS_PASS;
-             d < NGX_HTTP_EXCHANGE_ACCESS_DECISIONS;
-             d++)
-        {
+        for (d = NGX_EXA_DECISION_PASS; d < NGX_EXA_DECISION_N; d++) {
             p = ngx_slprintf(p, last, "%s\"%V\":%uA",
-                             d > NGX_HTTP_EXCHANGE_ACCESS_PASS ? "," : "",
+                             d > NGX_EXA_DECISION_PASS ? "," : "",
                              &ngx_http_exchange_access_decision_names[d],
                              eamcf->stats
                              ? eamcf->stats->requests[proto][d] : 0);
@@ -476,12 +503,44 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
         p = ngx_slprintf(p, last, "}");
     }
 
-    /* sessions ended because their user left a list */
+    p = ngx_slprintf(p, last, "}");
 
-    return ngx_slprintf(p, last, "},\"sessions_ended\":{\"requests\":%uA,"
-                        "\"connections\":%uA}}\n",
-                        eamcf->stats ? eamcf->stats->ended_requests : 0,
-                        eamcf->stats ? eamcf->stats->ended_connections : 0);
+    /* the module's counters, a group at a time */
+
+    group = NULL;
+
+    for (m = ngx_http_exchange_access_metrics; m->name; m++) {
+
+        if (m->format != NGX_HTTP_EXCHANGE_ACCESS_METRIC_ATOMIC) {
+            continue;
+        }
+
+        if (group == NULL || ngx_strcmp(group, m->group) != 0) {
+            p = ngx_slprintf(p, last, "%s,\"%s\":{", group ? "}" : "",
+                             m->group);
+
+        } else {
+            p = ngx_slprintf(p, last, ",");
+        }
+
+        p = ngx_slprintf(p, last, "\"%s\":%uA", m->key,
+                         ngx_http_exchange_access_counted(eamcf, m));
+        group = m->group;
+    }
+
+    return ngx_slprintf(p, last, "%s}\n", group ? "}" : "");
+}
+
+
+static ngx_atomic_uint_t
+ngx_http_exchange_access_counted(ngx_http_exchange_access_main_conf_t *eamcf,
+    ngx_http_exchange_access_metric_t *m)
+{
+    if (eamcf->stats == NULL) {
+        return 0;
+    }
+
+    return *(ngx_atomic_t *) ((u_char *) eamcf->stats + m->offset);
 }
 
 
@@ -491,11 +550,17 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
     ngx_http_exchange_access_snapshot_t *snap, ngx_uint_t n)
 {
     u_char                               *field;
+    const char                           *name;
     ngx_uint_t                            i, proto, d;
     ngx_http_exchange_access_metric_t    *m;
     ngx_http_exchange_access_snapshot_t  *s;
 
     for (m = ngx_http_exchange_access_metrics; m->name; m++) {
+
+        if (m->format == NGX_HTTP_EXCHANGE_ACCESS_METRIC_ATOMIC) {
+            continue;
+        }
+
         p = ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s %s\n",
                          m->name, m->help, m->name,
                          m->counter ? "counter" : "gauge");
@@ -550,10 +615,7 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
                      "# TYPE exchange_access_requests_total counter\n");
 
     for (proto = 0; proto < NGX_EXA_PROTO_N; proto++) {
-        for (d = NGX_HTTP_EXCHANGE_ACCESS_PASS;
-             d < NGX_HTTP_EXCHANGE_ACCESS_DECISIONS;
-             d++)
-        {
+        for (d = NGX_EXA_DECISION_PASS; d < NGX_EXA_DECISION_N; d++) {
             p = ngx_slprintf(p, last,
                              "exchange_access_requests_total{protocol=\"%s\","
                              "decision=\"%V\"} %uA\n",
@@ -564,16 +626,26 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
         }
     }
 
-    return ngx_slprintf(p, last,
-                     "# HELP exchange_access_sessions_ended_total Sessions "
-                     "ended because their user left a list: running "
-                     "requests, and connections whose NTLM identity was "
-                     "the user.\n"
-                     "# TYPE exchange_access_sessions_ended_total counter\n"
-                     "exchange_access_sessions_ended_total{kind=\"request\"} "
-                     "%uA\n"
-                     "exchange_access_sessions_ended_total"
-                     "{kind=\"connection\"} %uA\n",
-                     eamcf->stats ? eamcf->stats->ended_requests : 0,
-                     eamcf->stats ? eamcf->stats->ended_connections : 0);
+    /* the module's counters: a line per label, the help once per name */
+
+    name = NULL;
+
+    for (m = ngx_http_exchange_access_metrics; m->name; m++) {
+
+        if (m->format != NGX_HTTP_EXCHANGE_ACCESS_METRIC_ATOMIC) {
+            continue;
+        }
+
+        if (name == NULL || ngx_strcmp(name, m->name) != 0) {
+            p = ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s %s\n",
+                             m->name, m->help, m->name,
+                             m->counter ? "counter" : "gauge");
+        }
+
+        p = ngx_slprintf(p, last, "%s{%s} %uA\n", m->name, m->label,
+                         ngx_http_exchange_access_counted(eamcf, m));
+        name = m->name;
+    }
+
+    return p;
 }
