@@ -724,8 +724,9 @@ ngx_exa_spnego_inner(const unsigned char *tok, size_t len,
 
 /*
  * The scheme of an Authorization header value: its first token, up to a
- * blank or the end, is one of the names, letters in any case.  The first
- * two letters tell which name it can be.
+ * blank or the end, is one of the names of the table, letters in any
+ * case.  A name is compared where a blank or the end follows it, four
+ * letters at a time, then one by one.
  */
 
 int
@@ -733,42 +734,42 @@ ngx_exa_scheme_of(const unsigned char *value, size_t len)
 {
     int          scheme;
     size_t       i, n;
+    uint32_t     w, v;
     const char  *name;
 
-    if (len < 2) {
-        return NGX_EXA_AUTH_OTHER;
-    }
+    for (scheme = NGX_EXA_AUTH_BASIC; scheme < NGX_EXA_AUTH_OTHER; scheme++) {
 
-    switch (value[0] | 0x20) {
+        n = ngx_exa_schemes[scheme].len;
 
-    case 'b':
-        scheme = ((value[1] | 0x20) == 'a') ? NGX_EXA_AUTH_BASIC
-                                            : NGX_EXA_AUTH_BEARER;
-        break;
+        if (len < n || (len > n && value[n] != ' ' && value[n] != '\t')) {
+            continue;
+        }
 
-    case 'n':
-        scheme = ((value[1] | 0x20) == 't') ? NGX_EXA_AUTH_NTLM
-                                            : NGX_EXA_AUTH_NEGOTIATE;
-        break;
+        name = ngx_exa_schemes[scheme].name;
 
-    default:
-        return NGX_EXA_AUTH_OTHER;
-    }
+        for (i = 0; i + 4 <= n; i += 4) {
+            memcpy(&w, value + i, 4);
+            memcpy(&v, name + i, 4);
 
-    name = ngx_exa_schemes[scheme].name;
-    n = ngx_exa_schemes[scheme].len;
+            if ((w | 0x20202020) != v) {
+                break;
+            }
+        }
 
-    if (len < n || (len > n && value[n] != ' ' && value[n] != '\t')) {
-        return NGX_EXA_AUTH_OTHER;
-    }
+        if (i + 4 <= n) {
+            continue;
+        }
 
-    for (i = 0; i < n; i++) {
-        if ((value[i] | 0x20) != (unsigned char) name[i]) {
-            return NGX_EXA_AUTH_OTHER;
+        while (i < n && (value[i] | 0x20) == (unsigned char) name[i]) {
+            i++;
+        }
+
+        if (i == n) {
+            return scheme;
         }
     }
 
-    return scheme;
+    return NGX_EXA_AUTH_OTHER;
 }
 
 

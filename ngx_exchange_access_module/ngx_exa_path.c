@@ -422,19 +422,20 @@ ngx_exa_fold(unsigned char c)
 /*
  * The fast path of plain requests (ngx_exa_classify_fast()).  A byte of a
  * plain path is one of: 1, a letter, digit, "-" or "_" (what a virtual
- * directory's name is made of); 2, "/"; 3, "."; 4, other punctuation
+ * directory's name is made of); 2, "/"; 4, "."; 5, other punctuation
  * that neither IIS's decoding and normalisation nor Exchange's explicit
  * logon read ("!$&'()*,:=~"); 0, anything else ("%", "\", "@", "?", ";",
- * "+", blanks, controls, non-ASCII): not plain.
+ * "+", blanks, controls, non-ASCII): not plain.  The odd ones need no
+ * look at the byte before them.
  */
 
 static const unsigned char  ngx_exa_plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
  /*    !  "  #  $  %  &  '  (  )  *  +  ,  -  .  / */
-    0, 4, 0, 0, 4, 0, 4, 4, 4, 4, 4, 0, 4, 1, 3, 2,
+    0, 5, 0, 0, 5, 0, 5, 5, 5, 5, 5, 0, 5, 1, 4, 2,
  /* 0  1  2  3  4  5  6  7  8  9  :  ;  <  =  >  ? */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 0, 0, 4, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 5, 0, 0, 5, 0, 0,
  /* @  A  ...                                      */
     0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
  /* P  ...                     Z  [  \  ]  ^  _    */
@@ -442,7 +443,7 @@ static const unsigned char  ngx_exa_plain[256] = {
  /* `  a  ...                                      */
     0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
  /* p  ...                     z  {  |  }  ~       */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 4, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 5, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -467,61 +468,57 @@ static const unsigned char  ngx_exa_plain[256] = {
 int
 ngx_exa_path_plain(const unsigned char *p, size_t len, size_t *first)
 {
-    size_t    i, end;
-    unsigned  k, prev, named;
+    size_t    i;
+    unsigned  k;
 
     if (len == 0 || p[0] != '/') {
         return 0;
     }
 
-    end = 0;
-    named = 1;
-    prev = 2;
-    i = 1;
+    /* the first segment: a virtual directory's name, or other plain bytes */
 
-    for ( ;; ) {
+    for (i = 1; i < len && ngx_exa_plain[p[i]] == 1; i++) {
+        /* void */
+    }
 
-        /* the common bytes, then whatever ends their run */
+    *first = i - 1;
 
-        if (i < len && ngx_exa_plain[p[i]] == 1) {
-            do {
-                i++;
-            } while (i < len && ngx_exa_plain[p[i]] == 1);
+    if (i < len && p[i] != '/') {
 
-            prev = 1;
-        }
+        for ( /* void */ ; i < len && p[i] != '/'; i++) {
+            k = ngx_exa_plain[p[i]];
 
-        if (i == len) {
-            break;
-        }
-
-        k = ngx_exa_plain[p[i]];
-
-        if (k == 0 || (k == 2 && prev == 2) || (k == 3 && prev >= 2)) {
-            return 0;
-        }
-
-        if (end == 0) {
-            if (k == 2) {
-                end = i;
-
-            } else {
-                named = 0;
+            if (k == 0
+                || (k == 4 && (p[i - 1] == '/' || p[i - 1] == '.')))
+            {
+                return 0;
             }
         }
 
-        prev = (k == 4) ? 1 : k;
-        i++;
-    }
+        /* a name that ends with "." is a folded form of another one */
 
-    *first = (end ? end : len) - 1;
-
-    if (!named) {
-        if (p[*first] == '.') {
+        if (p[i - 1] == '.') {
             return 0;
         }
 
         *first = NGX_EXA_NO_VDIR;
+
+    } else if (i == 1 && len > 1) {
+        return 0;                         /* "//" */
+    }
+
+    /* the rest: no "//", no segment that starts with ".", no ".." */
+
+    for (i++; i < len; i++) {
+        k = ngx_exa_plain[p[i]];
+
+        if (k & 1) {
+            continue;
+        }
+
+        if (k == 0 || p[i - 1] == '/' || (k == 4 && p[i - 1] == '.')) {
+            return 0;
+        }
     }
 
     return 1;
