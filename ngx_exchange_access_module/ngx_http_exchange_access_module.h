@@ -79,6 +79,9 @@ typedef struct {
     ngx_uint_t                        stale;      /* unsigned:1 */
     time_t                            file_mtime;
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
+
+    /* why the last write of the state file failed; empty: it worked */
+    u_char                      state_error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_shctx_t;
 
 

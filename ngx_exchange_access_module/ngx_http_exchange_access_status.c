@@ -32,6 +32,7 @@ typedef struct {
     ngx_uint_t                        failures;
     ngx_uint_t                        failing;
     ngx_uint_t                        loaded;    /* a table is in place */
+    ngx_uint_t                        state_file; /* one is configured */
     ngx_pid_t                         refreshing;
     time_t                            last_success;
     time_t                            last_attempt;
@@ -39,6 +40,7 @@ typedef struct {
     time_t                            refresh;
     ngx_msec_t                        last_duration;
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
+    u_char                      state_error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_snapshot_t;
 
 
@@ -213,7 +215,8 @@ ngx_http_exchange_access_status_handler(ngx_http_request_t *r)
 
     for (i = 0; i < n; i++) {
         ngx_http_exchange_access_snapshot(lists[i], &snap[i]);
-        size += 2048 + 6 * snap[i].name.len;
+        size += 2048 + 6 * (snap[i].name.len
+                            + 2 * NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN);
     }
 
     b = ngx_create_temp_buf(r->pool, size);
@@ -266,6 +269,7 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->name = list->name;
     s->configured = list->source;
     s->refresh = list->refresh;
+    s->state_file = list->state_file.len ? 1 : 0;
 
     sh = list->sh;
 
@@ -289,10 +293,12 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->refreshing = (sh->lease_pid && ngx_time() < sh->lease_until)
                     ? sh->lease_pid : 0;
     ngx_memcpy(s->error, sh->error, sizeof(s->error));
+    ngx_memcpy(s->state_error, sh->state_error, sizeof(s->state_error));
 
     ngx_shmtx_unlock(&list->shpool->mutex);
 
     s->error[sizeof(s->error) - 1] = '\0';
+    s->state_error[sizeof(s->state_error) - 1] = '\0';
 }
 
 
@@ -377,6 +383,18 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
             p = ngx_slprintf(p, last, "\"");
             p = ngx_http_exchange_access_escape(p, last, s->error,
                                                 ngx_strlen(s->error));
+            p = ngx_slprintf(p, last, "\"");
+
+        } else {
+            p = ngx_slprintf(p, last, "null");
+        }
+
+        p = ngx_slprintf(p, last, ",\"state_file_error\":");
+
+        if (s->state_error[0]) {
+            p = ngx_slprintf(p, last, "\"");
+            p = ngx_http_exchange_access_escape(p, last, s->state_error,
+                                                ngx_strlen(s->state_error));
             p = ngx_slprintf(p, last, "\"}");
 
         } else {
@@ -504,6 +522,24 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
                          ngx_http_exchange_access_sources[s->configured],
                          ngx_http_exchange_access_sources[s->source],
                          ngx_http_exchange_access_state(s));
+    }
+
+    p = ngx_slprintf(p, last,
+                     "# HELP exchange_access_list_state_file_ok 1 if the "
+                     "last write of the list's state file worked.\n"
+                     "# TYPE exchange_access_list_state_file_ok gauge\n");
+
+    for (i = 0; i < n; i++) {
+        s = &snap[i];
+
+        if (!s->state_file) {
+            continue;
+        }
+
+        p = ngx_slprintf(p, last, "exchange_access_list_state_file_ok{list=\"");
+        p = ngx_http_exchange_access_escape(p, last, s->name.data,
+                                            s->name.len);
+        p = ngx_slprintf(p, last, "\"} %d\n", s->state_error[0] ? 0 : 1);
     }
 
     p = ngx_slprintf(p, last,
