@@ -8,7 +8,7 @@ NGINX_OBJS  = $(BUILD)/nginx/objs
 MODULE_SO   = $(NGINX_OBJS)/ngx_http_exchange_access_module.so
 SOURCES     = config $(wildcard ngx_exchange_access_module/*.[ch])
 
-.PHONY: all module test demo unit fuzz bench deb clean help
+.PHONY: all module asan asan-test test demo unit fuzz bench deb clean help
 
 all: module
 
@@ -29,8 +29,50 @@ $(MODULE_SO): $(NGINX_OBJS)/Makefile $(SOURCES)
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
 	@echo "built $(MODULE_SO)"
 
+# nginx itself and the module, both built with AddressSanitizer and
+# UndefinedBehaviorSanitizer, from Debian's nginx source package
+# (util/nginx-source.sh fetches it) configured with the packaged binary's
+# flags (conf_flags from nginx-dev): build/asan/nginx/objs/nginx loads
+# build/asan/nginx/objs/ngx_http_exchange_access_module.so.  -Bsymbolic:
+# the module's references to its own ngx_modules arrays stay with its
+# copies (nginx exports the binary's, and ASan would otherwise register the
+# module's 16 bytes over the binary's array); t/sanitizer/ has the rest.
+ASAN_SRC   ?= $(BUILD)/debian-src/src
+ASAN_BUILD  = $(BUILD)/asan
+ASAN_OBJS   = $(ASAN_BUILD)/nginx/objs
+ASAN_CC    ?= clang
+ASAN_FLAGS  = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fsanitize-ignorelist=$(CURDIR)/t/sanitizer/ubsan-ignorelist.txt
+
+asan: $(ASAN_OBJS)/nginx $(ASAN_OBJS)/ngx_http_exchange_access_module.so
+
+$(ASAN_SRC)/src/core/nginx.c:
+	bash util/nginx-source.sh
+
+$(ASAN_OBJS)/Makefile: config $(ASAN_SRC)/src/core/nginx.c \
+        t/sanitizer/ubsan-ignorelist.txt
+	rm -rf $(ASAN_BUILD)/nginx
+	mkdir -p $(ASAN_BUILD)
+	cp -r $(ASAN_SRC) $(ASAN_BUILD)/nginx
+	cd $(ASAN_BUILD)/nginx && bash -ec '\
+	    . $(NGINX_SRC)/conf_flags; \
+	    ./configure --with-cc=$(ASAN_CC) "$${NGX_CONF_FLAGS[@]}" \
+	        --with-cc-opt="$(ASAN_FLAGS)" \
+	        --with-ld-opt="-fsanitize=address,undefined -Wl,-Bsymbolic" \
+	        --add-dynamic-module=$(CURDIR) > ../configure.log'
+
+$(ASAN_OBJS)/nginx: $(ASAN_OBJS)/Makefile
+	$(MAKE) -C $(ASAN_BUILD)/nginx -f objs/Makefile binary
+
+$(ASAN_OBJS)/ngx_http_exchange_access_module.so: $(ASAN_OBJS)/Makefile \
+        $(SOURCES)
+	$(MAKE) -C $(ASAN_BUILD)/nginx -f objs/Makefile modules
+
 test:
 	bash util/test.sh
+
+asan-test:
+	bash util/test.sh --asan
 
 demo:
 	bash util/demo.sh
@@ -53,6 +95,8 @@ clean:
 help:
 	@echo "make            build the module (.so) against the installed nginx"
 	@echo "make test       install what the tests need and run the suite"
+	@echo "make asan       build nginx and the module with ASan and UBSan"
+	@echo "make asan-test  run the nginx suites against that build"
 	@echo "make demo       start the demo proxy on 127.0.0.1"
 	@echo "make unit       run the unit tests of the pure parsers"
 	@echo "make deb        build the Debian package into build/deb/"

@@ -2,10 +2,18 @@
 # Builds the module against the installed nginx with warnings as errors,
 # then runs the whole suite: the unit tests and short fuzz runs of the pure
 # parsers, and every Test::Nginx suite under t/ against the real nginx.
+# Then it builds nginx and the module again with AddressSanitizer and
+# UndefinedBehaviorSanitizer (make asan) and runs every suite that starts
+# nginx once more against that build, failing on any sanitizer report.
 # On a fresh Debian 12 machine, as root, it first installs what it needs.
 #
 # usage: util/test.sh [prove arguments, e.g. t/001-sanity.t]
-# environment: TEST_NGINX_USE_VALGRIND=1, TEST_NGINX_USE_HUP=1 (see t/README)
+#   With file arguments only those files run, once, against Debian's nginx
+#   (or against the sanitizer build with TEST_NGINX_USE_ASAN=1).
+# environment:
+#   TEST_NGINX_USE_ASAN  unset: both passes (without file arguments);
+#                        1: the sanitizer pass only; 0: the plain pass only
+#   TEST_NGINX_USE_VALGRIND=1, TEST_NGINX_USE_HUP=1 (see t/README.md)
 
 set -euo pipefail
 
@@ -15,12 +23,43 @@ bash util/deps.sh test
 
 make module
 
-if [ $# -eq 0 ]; then
-    make unit
-    set -- -r t
+asan=${TEST_NGINX_USE_ASAN:-}
+unset TEST_NGINX_USE_ASAN
+
+plain() {
+    TEST_NGINX_LOAD_MODULES="$PWD/build/nginx/objs/ngx_http_exchange_access_module.so" \
+    TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx} \
+        prove "$@"
+}
+
+sanitized() {
+    make -j2 asan
+    TEST_NGINX_USE_ASAN=1 \
+    TEST_NGINX_LOAD_MODULES="$PWD/build/asan/nginx/objs/ngx_http_exchange_access_module.so" \
+    TEST_NGINX_BINARY="$PWD/build/asan/nginx/objs/nginx" \
+        prove "$@"
+}
+
+if [ $# -gt 0 ]; then
+    if [ "$asan" = 1 ]; then
+        sanitized "$@"
+    else
+        plain "$@"
+    fi
+    exit
 fi
 
-export TEST_NGINX_LOAD_MODULES="$PWD/build/nginx/objs/ngx_http_exchange_access_module.so"
-export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
+# the suites that start nginx (the unit tests, the style check, the fuzz
+# runs and the Debian package have their own checks or none to repeat)
+nginx_suites=$(grep -l -E 'run_tests\(\)|TEST_NGINX_BINARY' t/*.t \
+               | grep -v -e '/000-' -e '/003-' -e '/005-' -e '/012-')
 
-prove "$@"
+if [ "$asan" != 1 ]; then
+    make unit
+    plain -r t
+fi
+
+if [ "$asan" != 0 ]; then
+    echo "== the same suites against nginx built with ASan and UBSan"
+    sanitized $nginx_suites
+fi
