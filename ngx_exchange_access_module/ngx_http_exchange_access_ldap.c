@@ -1256,7 +1256,12 @@ ngx_http_exchange_access_ldap_tls_done(ngx_connection_t *c)
     c->read->handler = ngx_http_exchange_access_ldap_read;
     c->write->handler = ngx_http_exchange_access_ldap_dummy;
 
-    if (ctx->state == ngx_http_exchange_access_st_tls) {
+    /*
+     * LDAPS: libldap starts now, over TLS; StartTLS: it started before
+     * the handshake and goes on over TLS with the same handle
+     */
+
+    if (ctx->ld == NULL) {
         if (ngx_http_exchange_access_ldap_start(ctx) != NGX_OK) {
             return;
         }
