@@ -29,14 +29,12 @@ $(MODULE_SO): $(NGINX_OBJS)/Makefile $(SOURCES)
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
 	@echo "built $(MODULE_SO)"
 
-# nginx itself and the module, both built with AddressSanitizer and
+# nginx with the module compiled in, both built with AddressSanitizer and
 # UndefinedBehaviorSanitizer, from Debian's nginx source package
 # (util/nginx-source.sh fetches it) configured with the packaged binary's
-# flags (conf_flags from nginx-dev): build/asan/nginx/objs/nginx loads
-# build/asan/nginx/objs/ngx_http_exchange_access_module.so.  -Bsymbolic:
-# the module's references to its own ngx_modules arrays stay with its
-# copies (nginx exports the binary's, and ASan would otherwise register the
-# module's 16 bytes over the binary's array); t/sanitizer/ has the rest.
+# flags (conf_flags from nginx-dev): build/asan/nginx/objs/nginx.  The
+# module is static here: a dynamic module is unloaded (dlclose) when a
+# configuration goes, before LeakSanitizer could name its frames.
 ASAN_SRC   ?= $(BUILD)/debian-src/src
 ASAN_BUILD  = $(BUILD)/asan
 ASAN_OBJS   = $(ASAN_BUILD)/nginx/objs
@@ -44,7 +42,7 @@ ASAN_CC    ?= clang
 ASAN_FLAGS  = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
               -fsanitize-ignorelist=$(CURDIR)/t/sanitizer/ubsan-ignorelist.txt
 
-asan: $(ASAN_OBJS)/nginx $(ASAN_OBJS)/ngx_http_exchange_access_module.so
+asan: $(ASAN_OBJS)/nginx
 
 $(ASAN_SRC)/src/core/nginx.c:
 	bash util/nginx-source.sh
@@ -58,21 +56,17 @@ $(ASAN_OBJS)/Makefile: config $(ASAN_SRC)/src/core/nginx.c \
 	    . $(NGINX_SRC)/conf_flags; \
 	    ./configure --with-cc=$(ASAN_CC) "$${NGX_CONF_FLAGS[@]}" \
 	        --with-cc-opt="$(ASAN_FLAGS)" \
-	        --with-ld-opt="-fsanitize=address,undefined -Wl,-Bsymbolic" \
-	        --add-dynamic-module=$(CURDIR) > ../configure.log'
+	        --with-ld-opt="-fsanitize=address,undefined" \
+	        --add-module=$(CURDIR) > ../configure.log'
 
-$(ASAN_OBJS)/nginx: $(ASAN_OBJS)/Makefile
+$(ASAN_OBJS)/nginx: $(ASAN_OBJS)/Makefile $(SOURCES)
 	$(MAKE) -C $(ASAN_BUILD)/nginx -f objs/Makefile binary
-
-$(ASAN_OBJS)/ngx_http_exchange_access_module.so: $(ASAN_OBJS)/Makefile \
-        $(SOURCES)
-	$(MAKE) -C $(ASAN_BUILD)/nginx -f objs/Makefile modules
 
 test:
 	bash util/test.sh
 
 asan-test:
-	bash util/test.sh --asan
+	TEST_NGINX_USE_ASAN=1 bash util/test.sh
 
 demo:
 	bash util/demo.sh
@@ -81,11 +75,17 @@ unit:
 	$(MAKE) -C t/unit
 
 # the Debian package, built with dh_nginx (nginx-dev's dh-sequence-nginx)
-# from a copy of the tree; the .deb lands in build/deb/
+# from a copy of the tree (HEAD in a git clone, else the tree without
+# build products); the .deb lands in build/deb/
 deb:
 	rm -rf $(BUILD)/deb
 	mkdir -p $(BUILD)/deb/src
-	git archive --format=tar HEAD | tar -x -C $(BUILD)/deb/src
+	if git rev-parse --is-inside-work-tree > /dev/null 2>&1; then \
+	    git archive --format=tar HEAD; \
+	else \
+	    tar -c --exclude=./build --exclude='./t/servroot*' \
+	        --exclude=./fuzz/out --exclude=./bench/out .; \
+	fi | tar -x -C $(BUILD)/deb/src
 	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b
 	@ls $(BUILD)/deb/*.deb
 

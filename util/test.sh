@@ -35,7 +35,7 @@ plain() {
 sanitized() {
     make -j2 asan
     TEST_NGINX_USE_ASAN=1 \
-    TEST_NGINX_LOAD_MODULES="$PWD/build/asan/nginx/objs/ngx_http_exchange_access_module.so" \
+    TEST_NGINX_LOAD_MODULES= \
     TEST_NGINX_BINARY="$PWD/build/asan/nginx/objs/nginx" \
         prove "$@"
 }

@@ -17,7 +17,7 @@ package Test::Nginx::Socket;
 #
 #   --- wait_for        a regex (or lines, each a substring) that the error
 #                       log must show before the requests are sent; up to
-#                       10 seconds
+#                       10 seconds (30 with valgrind or the sanitizers)
 #   --- exec            a shell command run while nginx is up; its stdout
 #                       is checked by --- exec_stdout / --- exec_stdout_like
 #                       and its exit status by --- exec_exit (default 0)
@@ -267,8 +267,7 @@ sub sanitizer_begin {
     my $supp = cwd() . '/t/sanitizer';
     my $common = "log_path=$dir/san:log_exe_name=0:print_summary=1";
 
-    $SanAsan = "$common:detect_stack_use_after_return=1"
-               . ":suppressions=$supp/asan.supp";
+    $SanAsan = "$common:detect_stack_use_after_return=1";
     $ENV{ASAN_OPTIONS} = sanitizer_options(0);
     $ENV{LSAN_OPTIONS} = join ':', grep { length }
         "suppressions=$supp/lsan.supp", 'print_suppressions=0',
@@ -843,7 +842,11 @@ sub run_block {
         my $t0 = time;
         my $text = '';
 
-        while (time - $t0 < 10) {
+        # instrumented builds start and refresh slower
+        my $limit = ($ENV{TEST_NGINX_USE_ASAN}
+                     || $ENV{TEST_NGINX_USE_VALGRIND}) ? 30 : 10;
+
+        while (time - $t0 < $limit) {
             $text = read_file("$ServRoot/logs/error.log", $ErrLogOffset);
             last unless grep { ref $_ ? $text !~ $_ : index($text, $_) < 0 }
                         @want;
@@ -944,6 +947,11 @@ sub run_block {
 
 sub run_tests {
     my @blocks = blocks();
+
+    # a master that an interrupted run left behind would hold the ports
+    if (my $pid = master_pid()) {
+        stop_nginx() if read_file("/proc/$pid/cmdline") =~ /nginx/;
+    }
 
     for my $b (@blocks) {
         $_->($b) for @Preprocessors;
