@@ -7,14 +7,21 @@ BUILD      ?= build
 NGINX_OBJS  = $(BUILD)/nginx/objs
 MODULE_SO   = $(NGINX_OBJS)/ngx_http_exchange_access_module.so
 SOURCES     = config $(wildcard ngx_exchange_access_module/*.[ch])
+SRCLIST     = $(sort $(wildcard ngx_exchange_access_module/*.[ch]))
 
-.PHONY: all module asan asan-test test demo unit fuzz bench deb clean help
+.PHONY: all module asan asan-test test demo unit fuzz bench deb clean help \
+        FORCE
 
 all: module
 
 module: $(MODULE_SO)
 
-$(NGINX_OBJS)/Makefile: config
+# config lists the files it finds: a file added or removed reconfigures
+$(BUILD)/sources: FORCE
+	@mkdir -p $(BUILD)
+	@echo "$(SRCLIST)" | cmp -s - $@ || echo "$(SRCLIST)" > $@
+
+$(NGINX_OBJS)/Makefile: config $(BUILD)/sources
 	rm -rf $(BUILD)/nginx
 	mkdir -p $(BUILD)
 	cp -r $(NGINX_SRC) $(BUILD)/nginx
@@ -47,7 +54,7 @@ asan: $(ASAN_OBJS)/nginx
 $(ASAN_SRC)/src/core/nginx.c:
 	bash util/nginx-source.sh
 
-$(ASAN_OBJS)/Makefile: config $(ASAN_SRC)/src/core/nginx.c \
+$(ASAN_OBJS)/Makefile: config $(BUILD)/sources $(ASAN_SRC)/src/core/nginx.c \
         t/sanitizer/ubsan-ignorelist.txt
 	rm -rf $(ASAN_BUILD)/nginx
 	mkdir -p $(ASAN_BUILD)

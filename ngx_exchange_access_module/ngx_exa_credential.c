@@ -8,179 +8,18 @@
 
 #include "ngx_exa_credential.h"
 #include "ngx_exa_name.h"
+#include "ngx_exa_assert.h"
 
 
-#define NGX_EXA_B64_BAD  0xff
-
-
-static int ngx_exa_scheme_is(const unsigned char *p, size_t len,
-    const char *name);
 static int ngx_exa_basic(const unsigned char *tok, size_t len,
     unsigned char *work, size_t worklen, ngx_exa_cred_t *cred);
-static int ngx_exa_unidentified(ngx_exa_cred_t *cred, const char *detail);
 static int ngx_exa_ntlm_string(const unsigned char *msg, size_t len,
     size_t field, int unicode, unsigned char *out, size_t *outlen);
+static int ngx_exa_unidentified(ngx_exa_cred_t *cred, const char *detail);
 static int ngx_exa_der(const unsigned char **p, const unsigned char *last,
     unsigned *tag, const unsigned char **v, size_t *vlen);
 static int ngx_exa_spnego_inner(const unsigned char *tok, size_t len,
     ngx_exa_cred_t *cred);
-
-
-static const unsigned char  ngx_exa_b64[256] = {
-#define X NGX_EXA_B64_BAD
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, 62, X, X, X, 63,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,
-    X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, X,
-    X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X
-#undef X
-};
-
-
-static const unsigned char  ngx_exa_b64url[256] = {
-#define X NGX_EXA_B64_BAD
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, 62, X, X,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,
-    X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, 63,
-    X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X
-#undef X
-};
-
-
-/*
- * Strict base64 (RFC 4648): the standard alphabet with "=" padding to a
- * multiple of four, or, with url set, the URL alphabet without padding.
- * Non-zero bits in the last character, whitespace and misplaced padding
- * are errors.  dst must hold len / 4 * 3 + 3 bytes.  Returns the decoded
- * length, or (size_t) -1 on error.
- */
-
-size_t
-ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
-    size_t len, int url)
-{
-    size_t                i, n, pad;
-    uint32_t              v0, v1, v2, v3;
-    const unsigned char  *t;
-
-    pad = 0;
-    t = url ? ngx_exa_b64url : ngx_exa_b64;
-
-    if (url) {
-        if (len % 4 == 1) {
-            return (size_t) -1;
-        }
-
-    } else {
-        if (len % 4 != 0) {
-            return (size_t) -1;
-        }
-
-        if (len && src[len - 1] == '=') {
-            pad++;
-
-            if (src[len - 2] == '=') {
-                pad++;
-            }
-        }
-
-        len -= pad;
-    }
-
-    n = 0;
-
-    /* four characters, three bytes at a time; a bad character has 0x80 */
-
-    for (i = 0; i + 4 <= len; i += 4) {
-        v0 = t[src[i]];
-        v1 = t[src[i + 1]];
-        v2 = t[src[i + 2]];
-        v3 = t[src[i + 3]];
-
-        if ((v0 | v1 | v2 | v3) & 0x80) {
-            return (size_t) -1;
-        }
-
-        dst[n++] = (unsigned char) (v0 << 2 | v1 >> 4);
-        dst[n++] = (unsigned char) (v1 << 4 | v2 >> 2);
-        dst[n++] = (unsigned char) (v2 << 6 | v3);
-    }
-
-    switch (len - i) {
-
-    case 0:
-        break;
-
-    case 2:
-        v0 = t[src[i]];
-        v1 = t[src[i + 1]];
-
-        /* no bad character, and no bits left over in the last one */
-
-        if (((v0 | v1) & 0x80) || (v1 & 0x0f)) {
-            return (size_t) -1;
-        }
-
-        dst[n++] = (unsigned char) (v0 << 2 | v1 >> 4);
-        break;
-
-    case 3:
-        v0 = t[src[i]];
-        v1 = t[src[i + 1]];
-        v2 = t[src[i + 2]];
-
-        if (((v0 | v1 | v2) & 0x80) || (v2 & 0x03)) {
-            return (size_t) -1;
-        }
-
-        dst[n++] = (unsigned char) (v0 << 2 | v1 >> 4);
-        dst[n++] = (unsigned char) (v1 << 4 | v2 >> 2);
-        break;
-
-    default:
-        return (size_t) -1;
-    }
-
-    return n;
-}
-
-
-static int
-ngx_exa_scheme_is(const unsigned char *p, size_t len, const char *name)
-{
-    size_t  i;
-
-    for (i = 0; i < len; i++) {
-        if (name[i] == '\0' || (p[i] | 0x20) != name[i]) {
-            return 0;
-        }
-    }
-
-    return name[i] == '\0';
-}
 
 
 static int
@@ -214,20 +53,9 @@ ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
         /* void */
     }
 
-    if (ngx_exa_scheme_is(value, s, "basic")) {
-        cred->scheme = NGX_EXA_AUTH_BASIC;
+    cred->scheme = ngx_exa_scheme_of(value, len);
 
-    } else if (ngx_exa_scheme_is(value, s, "ntlm")) {
-        cred->scheme = NGX_EXA_AUTH_NTLM;
-
-    } else if (ngx_exa_scheme_is(value, s, "negotiate")) {
-        cred->scheme = NGX_EXA_AUTH_NEGOTIATE;
-
-    } else if (ngx_exa_scheme_is(value, s, "bearer")) {
-        cred->scheme = NGX_EXA_AUTH_BEARER;
-
-    } else {
-        cred->scheme = NGX_EXA_AUTH_OTHER;
+    if (cred->scheme == NGX_EXA_AUTH_OTHER) {
         return ngx_exa_unidentified(cred, "unknown scheme");
     }
 
@@ -771,578 +599,75 @@ ngx_exa_spnego_inner(const unsigned char *tok, size_t len,
 
 
 /*
- * Bearer: a JWT (RFC 7519) whose payload names the user in one of the
- * configured claims.  Nothing is verified (Exchange verifies); the token
- * must still be well formed: three base64url segments without padding, a
- * JSON object payload (RFC 8259, strictly, nesting at most 32 deep), a
- * name claim that is a string and appears once.
+ * The schemes, one entry per ngx_exa_auth_scheme_e: the name as the
+ * Authorization header spells it (any case) and as logs show it, and what
+ * the scheme is.
  */
-
-#define NGX_EXA_JSON_DEPTH      32
-#define NGX_EXA_CLAIM_KEY_MAX   64
-#define NGX_EXA_CLAIMS_MAX      8
-
 
 typedef struct {
-    const unsigned char   *p;
-    const unsigned char   *last;
-    const ngx_exa_str_t   *claims;
-    size_t                 nclaims;
-    int                    found[NGX_EXA_CLAIMS_MAX];   /* 0, 1, -1 bad */
-    size_t                 len[NGX_EXA_CLAIMS_MAX];
-    unsigned char         *value[NGX_EXA_CLAIMS_MAX];
-} ngx_exa_json_t;
+    const char            *name;
+    unsigned               flags;
+} ngx_exa_scheme_t;
 
 
-static const ngx_exa_str_t  ngx_exa_default_claims[] = {
-    { 3, (const unsigned char *) "upn" },
-    { 11, (const unsigned char *) "unique_name" },
-    { 18, (const unsigned char *) "preferred_username" },
-    { 5, (const unsigned char *) "email" }
+static const ngx_exa_scheme_t  ngx_exa_schemes[] = {
+    { "none", 0 },
+    { "basic", NGX_EXA_SCHEME_SECRET },
+    { "ntlm", NGX_EXA_SCHEME_CONNECTION },
+    { "negotiate", NGX_EXA_SCHEME_CONNECTION },
+    { "bearer", 0 },
+    { "other", 0 }
 };
 
+NGX_EXA_ASSERT(schemes, NGX_EXA_NELTS(ngx_exa_schemes) == NGX_EXA_AUTH_N);
 
-static void
-ngx_exa_json_ws(ngx_exa_json_t *js)
-{
-    while (js->p < js->last
-           && (*js->p == ' ' || *js->p == '\t' || *js->p == '\n'
-               || *js->p == '\r'))
-    {
-        js->p++;
-    }
-}
 
-
-static void
-ngx_exa_json_put(unsigned char *out, size_t cap, size_t *n, uint32_t c)
-{
-    unsigned char  b[4];
-    size_t         i, k;
-
-    if (c < 0x80) {
-        b[0] = (unsigned char) c;
-        k = 1;
-
-    } else if (c < 0x800) {
-        b[0] = (unsigned char) (0xc0 | (c >> 6));
-        b[1] = (unsigned char) (0x80 | (c & 0x3f));
-        k = 2;
-
-    } else if (c < 0x10000) {
-        b[0] = (unsigned char) (0xe0 | (c >> 12));
-        b[1] = (unsigned char) (0x80 | ((c >> 6) & 0x3f));
-        b[2] = (unsigned char) (0x80 | (c & 0x3f));
-        k = 3;
-
-    } else {
-        b[0] = (unsigned char) (0xf0 | (c >> 18));
-        b[1] = (unsigned char) (0x80 | ((c >> 12) & 0x3f));
-        b[2] = (unsigned char) (0x80 | ((c >> 6) & 0x3f));
-        b[3] = (unsigned char) (0x80 | (c & 0x3f));
-        k = 4;
-    }
-
-    for (i = 0; i < k; i++) {
-        if (out != NULL && *n < cap) {
-            out[*n] = b[i];
-        }
-
-        (*n)++;
-    }
-}
-
-
-static int
-ngx_exa_json_hex4(const unsigned char *p, uint32_t *c)
-{
-    int  i, h;
-
-    *c = 0;
-
-    for (i = 0; i < 4; i++) {
-        h = p[i] >= '0' && p[i] <= '9' ? p[i] - '0'
-            : (p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f'
-              ? (p[i] | 0x20) - 'a' + 10 : -1;
-
-        if (h < 0) {
-            return -1;
-        }
-
-        *c = (*c << 4) | (uint32_t) h;
-    }
-
-    return 0;
-}
-
-
-/*
- * A string at js->p (on its opening quote), decoded into out (up to cap
- * bytes; *n tells the whole length).  Returns 0 or -1.
- */
-
-static int
-ngx_exa_json_string(ngx_exa_json_t *js, unsigned char *out, size_t cap,
-    size_t *n)
-{
-    size_t                k, i;
-    uint32_t              c, c2, min;
-    const unsigned char  *p;
-
-    *n = 0;
-    p = js->p + 1;
-
-    for ( ;; ) {
-        if (p >= js->last) {
-            return -1;
-        }
-
-        c = *p;
-
-        if (c == '"') {
-            js->p = p + 1;
-            return 0;
-        }
-
-        if (c < 0x20) {
-            return -1;
-        }
-
-        if (c == '\\') {
-            if (js->last - p < 2) {
-                return -1;
-            }
-
-            switch (p[1]) {
-            case '"': c = '"'; break;
-            case '\\': c = '\\'; break;
-            case '/': c = '/'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-
-            case 'u':
-                if (js->last - p < 6 || ngx_exa_json_hex4(p + 2, &c) != 0) {
-                    return -1;
-                }
-
-                p += 4;
-
-                if (c >= 0xdc00 && c <= 0xdfff) {
-                    return -1;
-                }
-
-                if (c >= 0xd800 && c <= 0xdbff) {
-                    if (js->last - p < 8 || p[2] != '\\' || p[3] != 'u'
-                        || ngx_exa_json_hex4(p + 4, &c2) != 0
-                        || c2 < 0xdc00 || c2 > 0xdfff)
-                    {
-                        return -1;
-                    }
-
-                    c = 0x10000 + ((c - 0xd800) << 10) + (c2 - 0xdc00);
-                    p += 6;
-                }
-
-                break;
-
-            default:
-                return -1;
-            }
-
-            ngx_exa_json_put(out, cap, n, c);
-            p += 2;
-            continue;
-        }
-
-        if (c < 0x80) {
-            ngx_exa_json_put(out, cap, n, c);
-            p++;
-            continue;
-        }
-
-        /* strict UTF-8 */
-
-        if (c >= 0xc2 && c <= 0xdf) {
-            k = 1; c &= 0x1f; min = 0x80;
-
-        } else if (c >= 0xe0 && c <= 0xef) {
-            k = 2; c &= 0x0f; min = 0x800;
-
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            k = 3; c &= 0x07; min = 0x10000;
-
-        } else {
-            return -1;
-        }
-
-        if ((size_t) (js->last - p) <= k) {
-            return -1;
-        }
-
-        for (i = 1; i <= k; i++) {
-            if ((p[i] & 0xc0) != 0x80) {
-                return -1;
-            }
-
-            c = (c << 6) | (p[i] & 0x3f);
-        }
-
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-            return -1;
-        }
-
-        ngx_exa_json_put(out, cap, n, c);
-        p += k + 1;
-    }
-}
-
-
-static int
-ngx_exa_json_value(ngx_exa_json_t *js, int depth, int top);
-
-
-static int
-ngx_exa_json_number(ngx_exa_json_t *js)
-{
-    const unsigned char  *p, *d;
-
-    p = js->p;
-
-    if (p < js->last && *p == '-') {
-        p++;
-    }
-
-    d = p;
-
-    if (p < js->last && *p == '0') {
-        p++;
-
-    } else {
-        while (p < js->last && *p >= '0' && *p <= '9') {
-            p++;
-        }
-    }
-
-    if (p == d) {
-        return -1;
-    }
-
-    if (p < js->last && *p == '.') {
-        d = ++p;
-
-        while (p < js->last && *p >= '0' && *p <= '9') {
-            p++;
-        }
-
-        if (p == d) {
-            return -1;
-        }
-    }
-
-    if (p < js->last && (*p == 'e' || *p == 'E')) {
-        p++;
-
-        if (p < js->last && (*p == '+' || *p == '-')) {
-            p++;
-        }
-
-        d = p;
-
-        while (p < js->last && *p >= '0' && *p <= '9') {
-            p++;
-        }
-
-        if (p == d) {
-            return -1;
-        }
-    }
-
-    js->p = p;
-
-    return 0;
-}
-
-
-static int
-ngx_exa_json_literal(ngx_exa_json_t *js, const char *lit, size_t len)
-{
-    if ((size_t) (js->last - js->p) < len || memcmp(js->p, lit, len) != 0) {
-        return -1;
-    }
-
-    js->p += len;
-
-    return 0;
-}
-
-
-static int
-ngx_exa_json_object(ngx_exa_json_t *js, int depth, int top)
-{
-    size_t         klen, i, vlen;
-    unsigned char  key[NGX_EXA_CLAIM_KEY_MAX];
-
-    js->p++;
-    ngx_exa_json_ws(js);
-
-    if (js->p < js->last && *js->p == '}') {
-        js->p++;
-        return 0;
-    }
-
-    for ( ;; ) {
-        if (js->p >= js->last || *js->p != '"'
-            || ngx_exa_json_string(js, key, sizeof(key), &klen) != 0)
-        {
-            return -1;
-        }
-
-        ngx_exa_json_ws(js);
-
-        if (js->p >= js->last || *js->p != ':') {
-            return -1;
-        }
-
-        js->p++;
-        ngx_exa_json_ws(js);
-
-        for (i = 0; top && i < js->nclaims; i++) {
-            if (js->claims[i].len == klen && klen <= sizeof(key)
-                && memcmp(js->claims[i].data, key, klen) == 0)
-            {
-                break;
-            }
-        }
-
-        if (top && i < js->nclaims) {
-
-            /* a name claim: once only, a string, not too long */
-
-            if (js->found[i] != 0) {
-                return -1;
-            }
-
-            if (js->p < js->last && *js->p == '"') {
-                if (ngx_exa_json_string(js, js->value[i], NGX_EXA_NAME_MAX,
-                                        &vlen)
-                    != 0)
-                {
-                    return -1;
-                }
-
-                js->found[i] = vlen <= NGX_EXA_NAME_MAX ? 1 : -1;
-                js->len[i] = vlen;
-
-            } else {
-                if (ngx_exa_json_value(js, depth + 1, 0) != 0) {
-                    return -1;
-                }
-
-                js->found[i] = -1;
-            }
-
-        } else if (ngx_exa_json_value(js, depth + 1, 0) != 0) {
-            return -1;
-        }
-
-        ngx_exa_json_ws(js);
-
-        if (js->p < js->last && *js->p == ',') {
-            js->p++;
-            ngx_exa_json_ws(js);
-            continue;
-        }
-
-        if (js->p < js->last && *js->p == '}') {
-            js->p++;
-            return 0;
-        }
-
-        return -1;
-    }
-}
-
-
-static int
-ngx_exa_json_value(ngx_exa_json_t *js, int depth, int top)
-{
-    size_t  n;
-
-    if (depth > NGX_EXA_JSON_DEPTH || js->p >= js->last) {
-        return -1;
-    }
-
-    switch (*js->p) {
-
-    case '{':
-        return ngx_exa_json_object(js, depth, top);
-
-    case '[':
-        js->p++;
-        ngx_exa_json_ws(js);
-
-        if (js->p < js->last && *js->p == ']') {
-            js->p++;
-            return 0;
-        }
-
-        for ( ;; ) {
-            if (ngx_exa_json_value(js, depth + 1, 0) != 0) {
-                return -1;
-            }
-
-            ngx_exa_json_ws(js);
-
-            if (js->p < js->last && *js->p == ',') {
-                js->p++;
-                ngx_exa_json_ws(js);
-                continue;
-            }
-
-            if (js->p < js->last && *js->p == ']') {
-                js->p++;
-                return 0;
-            }
-
-            return -1;
-        }
-
-    case '"':
-        return ngx_exa_json_string(js, NULL, 0, &n);
-
-    case 't':
-        return ngx_exa_json_literal(js, "true", 4);
-
-    case 'f':
-        return ngx_exa_json_literal(js, "false", 5);
-
-    case 'n':
-        return ngx_exa_json_literal(js, "null", 4);
-
-    default:
-        return ngx_exa_json_number(js);
-    }
-}
-
+/* the scheme of an Authorization header value: its first token */
 
 int
-ngx_exa_jwt_parse(const ngx_exa_cred_conf_t *conf, const unsigned char *tok,
-    size_t len, unsigned char *work, size_t worklen, ngx_exa_cred_t *cred)
+ngx_exa_scheme_of(const unsigned char *value, size_t len)
 {
-    size_t                i, n, seg[3], segn;
-    ngx_exa_json_t        js;
-    const unsigned char  *dot1, *dot2;
-    unsigned char         values[NGX_EXA_CLAIMS_MAX][NGX_EXA_NAME_MAX];
+    int          scheme;
+    size_t       i;
+    const char  *name;
 
-    (void) worklen;
+    for (scheme = NGX_EXA_AUTH_BASIC; scheme < NGX_EXA_AUTH_OTHER; scheme++) {
+        name = ngx_exa_schemes[scheme].name;
 
-    dot1 = memchr(tok, '.', len);
-    dot2 = dot1 ? memchr(dot1 + 1, '.', tok + len - dot1 - 1) : NULL;
-
-    if (dot2 == NULL || memchr(dot2 + 1, '.', tok + len - dot2 - 1)) {
-        return ngx_exa_unidentified(cred, "not a JWT");
-    }
-
-    seg[0] = dot1 - tok;
-    seg[1] = dot2 - dot1 - 1;
-    seg[2] = tok + len - dot2 - 1;
-
-    if (seg[0] == 0 || seg[1] == 0) {
-        return ngx_exa_unidentified(cred, "not a JWT");
-    }
-
-    if (seg[2] == 0) {
-        return ngx_exa_unidentified(cred, "unsigned JWT");
-    }
-
-    /* every segment is base64url without padding */
-
-    if (ngx_exa_base64_decode(work, tok, seg[0], 1) == (size_t) -1
-        || ngx_exa_base64_decode(work, dot2 + 1, seg[2], 1) == (size_t) -1)
-    {
-        return ngx_exa_unidentified(cred, "bad base64url in JWT");
-    }
-
-    n = ngx_exa_base64_decode(work, dot1 + 1, seg[1], 1);
-
-    if (n == (size_t) -1) {
-        return ngx_exa_unidentified(cred, "bad base64url in JWT");
-    }
-
-    memset(&js, 0, sizeof(ngx_exa_json_t));
-
-    js.p = work;
-    js.last = work + n;
-
-    if (conf && conf->nclaims) {
-        js.claims = conf->claims;
-        js.nclaims = conf->nclaims;
-
-    } else {
-        js.claims = ngx_exa_default_claims;
-        js.nclaims = sizeof(ngx_exa_default_claims) / sizeof(ngx_exa_str_t);
-    }
-
-    if (js.nclaims > NGX_EXA_CLAIMS_MAX) {
-        js.nclaims = NGX_EXA_CLAIMS_MAX;
-    }
-
-    for (i = 0; i < js.nclaims; i++) {
-        js.value[i] = values[i];
-    }
-
-    ngx_exa_json_ws(&js);
-
-    if (js.p >= js.last || *js.p != '{'
-        || ngx_exa_json_value(&js, 0, 1) != 0)
-    {
-        return ngx_exa_unidentified(cred, "bad JSON in JWT");
-    }
-
-    ngx_exa_json_ws(&js);
-
-    if (js.p != js.last) {
-        return ngx_exa_unidentified(cred, "bad JSON in JWT");
-    }
-
-    for (segn = 0; segn < js.nclaims; segn++) {
-        if (js.found[segn] == 0) {
-            continue;
+        for (i = 0; i < len && value[i] != ' ' && value[i] != '\t'; i++) {
+            if (name[i] == '\0' || (value[i] | 0x20) != name[i]) {
+                break;
+            }
         }
 
-        if (js.found[segn] < 0 || js.len[segn] == 0) {
-            return ngx_exa_unidentified(cred, "JWT name claim is not a name");
+        if (name[i] == '\0'
+            && (i == len || value[i] == ' ' || value[i] == '\t'))
+        {
+            return scheme;
         }
-
-        memcpy(cred->user, values[segn], js.len[segn]);
-        cred->user_len = js.len[segn];
-        cred->status = NGX_EXA_CRED_USER;
-        cred->detail = "bearer";
-
-        return NGX_EXA_CRED_USER;
     }
 
-    return ngx_exa_unidentified(cred, "no name claim in JWT");
+    return NGX_EXA_AUTH_OTHER;
 }
+
 
 const char *
 ngx_exa_scheme_name(int scheme)
 {
-    switch (scheme) {
-    case NGX_EXA_AUTH_NONE:
-        return "none";
-    case NGX_EXA_AUTH_BASIC:
-        return "basic";
-    case NGX_EXA_AUTH_NTLM:
-        return "ntlm";
-    case NGX_EXA_AUTH_NEGOTIATE:
-        return "negotiate";
-    case NGX_EXA_AUTH_BEARER:
-        return "bearer";
-    default:
-        return "other";
+    if (scheme < 0 || scheme >= NGX_EXA_AUTH_N) {
+        scheme = NGX_EXA_AUTH_OTHER;
     }
+
+    return ngx_exa_schemes[scheme].name;
+}
+
+
+unsigned
+ngx_exa_scheme_flags(int scheme)
+{
+    if (scheme < 0 || scheme >= NGX_EXA_AUTH_N) {
+        return 0;
+    }
+
+    return ngx_exa_schemes[scheme].flags;
 }

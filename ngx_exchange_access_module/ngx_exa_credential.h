@@ -32,8 +32,14 @@ typedef enum {
     NGX_EXA_AUTH_NTLM,
     NGX_EXA_AUTH_NEGOTIATE,
     NGX_EXA_AUTH_BEARER,
-    NGX_EXA_AUTH_OTHER
+    NGX_EXA_AUTH_OTHER,
+    NGX_EXA_AUTH_N
 } ngx_exa_auth_scheme_e;
+
+
+/* what a scheme is: ngx_exa_scheme_flags() */
+#define NGX_EXA_SCHEME_CONNECTION  0x01  /* authenticates the connection */
+#define NGX_EXA_SCHEME_SECRET      0x02  /* the decoded token has a password */
 
 
 typedef enum {
@@ -74,7 +80,9 @@ int ngx_exa_spnego_parse(const unsigned char *tok, size_t len,
 int ngx_exa_jwt_parse(const ngx_exa_cred_conf_t *conf,
     const unsigned char *tok, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred);
+int ngx_exa_scheme_of(const unsigned char *value, size_t len);
 const char *ngx_exa_scheme_name(int scheme);
+unsigned ngx_exa_scheme_flags(int scheme);
 
 
 #endif /* _NGX_EXA_CREDENTIAL_H_INCLUDED_ */

@@ -18,6 +18,11 @@
 #define NGX_HTTP_EXCHANGE_ACCESS_STACK      4096
 #define NGX_HTTP_EXCHANGE_ACCESS_COOKIES    8
 
+/* what the backend made of the handshakes on a client connection */
+#define NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE      0
+#define NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED  1
+#define NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED   2
+
 
 typedef enum {
     ngx_http_exchange_access_reason_none = 0,
@@ -30,7 +35,9 @@ typedef enum {
     ngx_http_exchange_access_reason_unidentified,
     ngx_http_exchange_access_reason_foreign_domain,
     ngx_http_exchange_access_reason_list_unavailable,
-    ngx_http_exchange_access_reason_path_confusion
+    ngx_http_exchange_access_reason_path_confusion,
+    ngx_http_exchange_access_reason_revoked,
+    ngx_http_exchange_access_reason_n
 } ngx_http_exchange_access_reason_e;
 
 
@@ -47,6 +54,7 @@ typedef struct {
 
     ngx_array_t                      *internal;    /* of ngx_cidr_t */
     ngx_array_t                      *domains;     /* of ngx_exa_str_t */
+    ngx_array_t                      *groups;      /* of size_t */
     ngx_exa_name_conf_t               names;
     ngx_array_t                      *claims;      /* of ngx_exa_str_t */
     ngx_exa_cred_conf_t               cred;
@@ -73,10 +81,20 @@ typedef struct {
 #endif
 
 
-/* who an NTLM or Negotiate handshake named on a client connection */
+/*
+ * Who a client connection is, for the backend: the credential of the
+ * last NTLM or Negotiate handshake the backend accepted (a final answer
+ * other than 401) on the upstream connection "serial" that
+ * exchange_access_ntlm keeps for this client connection.  Once the
+ * backend refused a new handshake there, the state is "cleared".
+ */
 
 typedef struct {
     ngx_exa_cred_t                    cred;
+    ngx_uint_t                        serial;
+    ngx_uint_t                        state;
+    ngx_http_exchange_access_session_t  session;
+    u_char                            key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_conn_t;
 
 
@@ -88,6 +106,9 @@ typedef struct {
     ngx_uint_t                        scheme;
     ngx_str_t                         user;
     ngx_str_t                         mapped_from;
+    size_t                            domain;      /* in names.domains */
+    ngx_exa_cred_t                   *pending;     /* NTLM, Negotiate */
+    ngx_http_exchange_access_session_t  session;
     u_char                            key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_ctx_t;
 
@@ -102,14 +123,35 @@ static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
     ngx_str_t *name);
+static ngx_int_t ngx_http_exchange_access_full_name(ngx_http_request_t *r,
+    ngx_exa_cred_t *cred, ngx_str_t *name);
 static ngx_int_t ngx_http_exchange_access_identify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
 static ngx_int_t ngx_http_exchange_access_credential(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
     ngx_uint_t *from_connection);
+static ngx_int_t ngx_http_exchange_access_parse(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred);
+static ngx_int_t ngx_http_exchange_access_handshake(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx);
+static void ngx_http_exchange_access_upstream_answered(ngx_http_request_t *r,
+    ngx_uint_t serial, ngx_uint_t status);
+static void ngx_http_exchange_access_answered(ngx_http_request_t *r,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial,
+    ngx_uint_t status);
+static void ngx_http_exchange_access_remember(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_list_t *list);
+static void ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn,
+    ngx_http_exchange_access_ctx_t *ctx);
+static ngx_uint_t ngx_http_exchange_access_conn_bound(ngx_http_request_t *r);
 static ngx_http_exchange_access_conn_t *ngx_http_exchange_access_connection(
-    ngx_connection_t *c, ngx_uint_t create);
+    ngx_http_request_t *r, ngx_uint_t create);
 static void ngx_http_exchange_access_conn_cleanup(void *data);
 static ngx_int_t ngx_http_exchange_access_verdict(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
@@ -138,6 +180,8 @@ static char *ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
 static char *ngx_http_exchange_access_require(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_exchange_access_unknown_protocol(ngx_conf_t *cf,
+    ngx_str_t *value);
 static char *ngx_http_exchange_access_internal(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_exchange_access_domain(ngx_conf_t *cf,
@@ -157,6 +201,8 @@ static ngx_int_t ngx_http_exchange_access_deny(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf);
 static ngx_int_t ngx_http_exchange_access_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_exchange_access_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_exchange_access_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_exchange_access_init_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_num_bounds_t  ngx_http_exchange_access_deny_bounds = {
@@ -203,6 +249,10 @@ ngx_str_t  ngx_http_exchange_access_decision_names[] = {
     ngx_string("audit")
 };
 
+NGX_EXA_ASSERT(decisions,
+               NGX_EXA_NELTS(ngx_http_exchange_access_decision_names)
+               == NGX_HTTP_EXCHANGE_ACCESS_DECISIONS);
+
 
 static ngx_str_t  ngx_http_exchange_access_reasons[] = {
     ngx_null_string,
@@ -215,8 +265,12 @@ static ngx_str_t  ngx_http_exchange_access_reasons[] = {
     ngx_string("unidentified"),
     ngx_string("foreign_domain"),
     ngx_string("list_unavailable"),
-    ngx_string("path_confusion")
+    ngx_string("path_confusion"),
+    ngx_string("revoked")
 };
+
+NGX_EXA_ASSERT(reasons, NGX_EXA_NELTS(ngx_http_exchange_access_reasons)
+                        == ngx_http_exchange_access_reason_n);
 
 
 static ngx_command_t  ngx_http_exchange_access_commands[] = {
@@ -337,8 +391,8 @@ ngx_module_t  ngx_http_exchange_access_module = {
     ngx_http_exchange_access_commands,         /* module directives */
     NGX_HTTP_MODULE,                           /* module type */
     NULL,                                      /* init master */
-    NULL,                                      /* init module */
-    ngx_http_exchange_access_list_init_worker, /* init process */
+    ngx_http_exchange_access_init_module,      /* init module */
+    ngx_http_exchange_access_init_process,     /* init process */
     NULL,                                      /* init thread */
     NULL,                                      /* exit thread */
     NULL,                                      /* exit process */
@@ -378,7 +432,10 @@ ngx_http_exchange_access_handler(ngx_http_request_t *r)
     eacf = ngx_http_get_module_loc_conf(r, ngx_http_exchange_access_module);
 
     if (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_OFF) {
-        return NGX_DECLINED;
+
+        /* a handshake counts wherever it is made */
+
+        return ngx_http_exchange_access_handshake(r, eacf, NULL);
     }
 
     ctx = ngx_http_exchange_access_get_ctx(r);
@@ -394,6 +451,10 @@ ngx_http_exchange_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
+    if (ngx_http_exchange_access_handshake(r, eacf, ctx) != NGX_DECLINED) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ngx_http_exchange_access_decide(r, eacf, ctx);
 }
 
@@ -404,16 +465,39 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_http_exchange_access_ctx_t *ctx)
 {
     ngx_int_t                         rc;
-    ngx_uint_t                        found;
     ngx_exa_cred_t                    cred;
     ngx_exa_class_t                   cls;
+    const ngx_exa_str_t              *netbios;
+    ngx_http_exchange_access_conn_t  *conn;
     ngx_http_exchange_access_list_t  *list;
+
+    /* what an earlier location of this request allowed is decided again */
+
+    ngx_http_exchange_access_session_stop(&ctx->session);
+    ctx->session.list = NULL;
 
     if (ngx_http_exchange_access_classify(r, eacf, &cls) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     list = eacf->lists[cls.protocol];
+
+    /* a connection whose user left a list: refused, and closed */
+
+    conn = ngx_http_exchange_access_connection(r, 0);
+
+    if (conn && conn->session.revoked) {
+        ctx->protocol = cls.protocol;
+        ctx->user.data = conn->key;
+        ctx->user.len = conn->session.len;
+        ctx->scheme = conn->cred.scheme;
+        ctx->connection = 1;
+        r->keepalive = 0;
+
+        return ngx_http_exchange_access_verdict(r, eacf, ctx, 1,
+                                     ngx_http_exchange_access_reason_revoked,
+                                     NULL, conn->session.list);
+    }
 
     if (cls.flags & NGX_EXA_CONFUSED) {
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -441,22 +525,6 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     }
 
     if (list == NULL) {
-
-        /*
-         * NTLM and Negotiate name the user of the connection, whatever
-         * the request: remember it for the requests that follow
-         */
-
-        if (r->headers_in.authorization
-            && r->headers_in.authorization->value.len
-            && (r->headers_in.authorization->value.data[0] | 0x20) == 'n')
-        {
-            if (ngx_http_exchange_access_credential(r, eacf, &cred, &found)
-                != NGX_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
 
         /* keep what an earlier location decided about this request */
 
@@ -502,7 +570,24 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_exchange_access_list_lookup(list, ctx->key, ctx->user.len);
+    /*
+     * a sAMAccountName matches the entries of its own domain only (bare
+     * entries are the first domain's); a UPN, or any name without
+     * exchange_access_domain, matches whatever domain it was listed for
+     */
+
+    if (ctx->domain == NGX_EXA_NAME_ANY_DOMAIN) {
+        rc = ngx_http_exchange_access_list_lookup(list, ctx->key,
+                                                  ctx->user.len, NULL, 0, 0);
+
+    } else {
+        netbios = &eacf->names.domains[ctx->domain];
+
+        rc = ngx_http_exchange_access_list_lookup(list, ctx->key,
+                                                  ctx->user.len,
+                                                  netbios->data, netbios->len,
+                                                  ctx->domain == 0);
+    }
 
     if (rc == NGX_OK) {
         return ngx_http_exchange_access_verdict(r, eacf, ctx, 0,
@@ -535,16 +620,18 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     u_char                               *work, *q;
     size_t                                worklen;
     ngx_int_t                             rc;
-    ngx_uint_t                            n;
+    ngx_uint_t                            i, n;
+    ngx_list_part_t                      *part;
     ngx_table_elt_t                      *h;
     ngx_exa_request_t                     req;
 #if (NGX_PCRE)
+    ngx_str_t                             esc;
     ngx_http_exchange_access_classify_t  *rule;
 #endif
     ngx_exa_str_t        cookies[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
+    ngx_exa_str_t        logons[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
     u_char               stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
 #if (nginx_version < 1023000)
-    ngx_uint_t          i;
     ngx_table_elt_t   **cookie;
 #endif
 
@@ -594,17 +681,65 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     req.cookies = cookies;
     req.ncookies = n;
 
-    h = r->headers_in.content_type;
+    /*
+     * The headers Exchange routes by, and every Content-Type: nginx keeps
+     * the first of several, IIS may join them, ASP.NET reads a form body
+     * when the value starts with a form type.
+     */
 
-    if (h && (ngx_strncasecmp(h->value.data,
-                              (u_char *) "application/x-www-form-urlencoded",
-                              ngx_min(h->value.len, 33)) == 0
-              || ngx_strncasecmp(h->value.data,
-                                 (u_char *) "multipart/form-data",
-                                 ngx_min(h->value.len, 19)) == 0))
-    {
-        req.form = h->value.len >= 19;
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0) {
+            continue;
+        }
+
+        if (h[i].key.len == 12
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Type", 12)
+               == 0)
+        {
+            req.form |= ngx_exa_form_type(h[i].value.data, h[i].value.len);
+            continue;
+        }
+
+        if (h[i].key.len < 9 || (h[i].key.data[0] | 0x20) != 'x') {
+            continue;
+        }
+
+        switch (ngx_exa_header_kind(h[i].key.data, h[i].key.len)) {
+
+        case NGX_EXA_PARAM_LOGON:
+            if (n == NGX_HTTP_EXCHANGE_ACCESS_COOKIES) {
+                req.routing++;
+                break;
+            }
+
+            logons[n].data = h[i].value.data;
+            logons[n].len = h[i].value.len;
+            n++;
+            break;
+
+        case NGX_EXA_PARAM_ROUTING:
+            req.routing++;
+            break;
+        }
     }
+
+    req.logons = logons;
+    req.nlogons = n;
 
     worklen = ngx_exa_classify_work(&req);
 
@@ -620,6 +755,12 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     }
 
     ngx_exa_classify(&req, work, worklen, cls);
+
+    /* a large work area (a long request) goes back at once */
+
+    if (work != stack) {
+        ngx_pfree(r->pool, work);
+    }
 
 #if (NGX_PCRE)
 
@@ -647,9 +788,10 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
             }
 
             if (rc < 0) {
+                ngx_http_exchange_access_log_escape(r->pool, &r->uri, &esc);
                 ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                               ngx_regex_exec_n " failed: %i on \"%V\"",
-                              rc, &r->uri);
+                              rc, &esc);
                 return NGX_ERROR;
             }
 
@@ -685,7 +827,8 @@ ngx_http_exchange_access_identify(ngx_http_request_t *r,
     size_t      klen;
     ngx_uint_t  from_connection;
 
-    if (ngx_http_exchange_access_credential(r, eacf, cred, &from_connection)
+    if (ngx_http_exchange_access_credential(r, eacf, ctx, cred,
+                                            &from_connection)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -733,14 +876,16 @@ ngx_http_exchange_access_identify(ngx_http_request_t *r,
         }
 
         if (ctx->mapped_from.len) {
-            rc = ngx_exa_name_key(&eacf->names, NULL, 0, name.data, name.len,
-                                  ctx->key, &klen);
+            rc = ngx_exa_name_resolve(&eacf->names, NULL, 0, name.data,
+                                      name.len, ctx->key, &klen,
+                                      &ctx->domain);
             goto mapped;
         }
     }
 
-    rc = ngx_exa_name_key(&eacf->names, cred->domain, cred->domain_len,
-                          cred->user, cred->user_len, ctx->key, &klen);
+    rc = ngx_exa_name_resolve(&eacf->names, cred->domain, cred->domain_len,
+                              cred->user, cred->user_len, ctx->key, &klen,
+                              &ctx->domain);
 
 mapped:
 
@@ -754,23 +899,16 @@ mapped:
 
     case NGX_EXA_NAME_FOREIGN:
 
-        /* show the whole name: it tells which domain was refused */
+        /*
+         * show the whole name: it tells which domain was refused.  The
+         * credential is the caller's, on its stack: $exchange_user is
+         * read in the log phase, so the name is copied to the request.
+         */
 
-        ctx->user.data = cred->user;
-        ctx->user.len = cred->user_len;
-
-        if (cred->domain_len) {
-            ctx->user.data = ngx_pnalloc(r->pool,
-                                       cred->domain_len + 1 + cred->user_len);
-            if (ctx->user.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_sprintf(ctx->user.data, "%*s\\%*s",
-                        cred->domain_len, cred->domain,
-                        cred->user_len, cred->user);
-
-            ctx->user.len = cred->domain_len + 1 + cred->user_len;
+        if (ngx_http_exchange_access_full_name(r, cred, &ctx->user)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
         }
 
         ctx->reason = ngx_http_exchange_access_reason_foreign_domain;
@@ -803,26 +941,15 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 {
 #if (NGX_PCRE)
     int                                  *captures;
-    u_char                               *p, *captures_data;
+    u_char                               *captures_data;
     ngx_int_t                             rc;
     ngx_str_t                             orig;
     ngx_uint_t                            i, ncaptures;
     ngx_http_exchange_access_user_map_t  *map;
 
-    orig.len = cred->domain_len + (cred->domain_len ? 1 : 0) + cred->user_len;
-    orig.data = ngx_pnalloc(r->pool, orig.len);
-    if (orig.data == NULL) {
+    if (ngx_http_exchange_access_full_name(r, cred, &orig) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    p = orig.data;
-
-    if (cred->domain_len) {
-        p = ngx_cpymem(p, cred->domain, cred->domain_len);
-        *p++ = '\\';
-    }
-
-    ngx_memcpy(p, cred->user, cred->user_len);
 
     captures = r->captures;
     ncaptures = r->ncaptures;
@@ -866,9 +993,18 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     if (rc == NGX_OK) {
         ctx->mapped_from = orig;
 
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "exchange access: user \"%V\" mapped to \"%V\"",
-                       &orig, name);
+#if (NGX_DEBUG)
+        if (r->connection->log->log_level & NGX_LOG_DEBUG_HTTP) {
+            ngx_str_t  from, to;
+
+            ngx_http_exchange_access_log_escape(r->pool, &orig, &from);
+            ngx_http_exchange_access_log_escape(r->pool, name, &to);
+
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "exchange access: user \"%V\" mapped to \"%V\"",
+                           &from, &to);
+        }
+#endif
     }
 
     return NGX_OK;
@@ -880,51 +1016,138 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 
 
 /*
+ * What a client chose (a name, a path), made fit for a log line by the
+ * one escaping rule of the module, ngx_exa_log_escape(); in the request's
+ * pool when anything had to be escaped.
+ */
+
+void
+ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
+    ngx_str_t *dst)
+{
+    size_t   len;
+    u_char  *p;
+
+    len = ngx_exa_log_escape(NULL, src->data, src->len);
+
+    if (len == src->len) {
+        *dst = *src;
+        return;
+    }
+
+    p = ngx_pnalloc(pool, len);
+
+    if (p == NULL) {
+        ngx_str_set(dst, "-");
+        return;
+    }
+
+    dst->len = ngx_exa_log_escape(p, src->data, src->len);
+    dst->data = p;
+}
+
+
+/*
+ * "DOMAIN\\user" or "user", as the credential gave it, copied to the
+ * request's pool: a credential lives on the stack of the caller.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_full_name(ngx_http_request_t *r,
+    ngx_exa_cred_t *cred, ngx_str_t *name)
+{
+    u_char  *p;
+
+    name->len = cred->domain_len + (cred->domain_len ? 1 : 0)
+                + cred->user_len;
+
+    name->data = ngx_pnalloc(r->pool, name->len);
+    if (name->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = name->data;
+
+    if (cred->domain_len) {
+        p = ngx_cpymem(p, cred->domain, cred->domain_len);
+        *p++ = '\\';
+    }
+
+    ngx_memcpy(p, cred->user, cred->user_len);
+
+    return NGX_OK;
+}
+
+
+/*
  * The credential a request is decided on: its Authorization header, or,
- * without one, what an NTLM or Negotiate handshake named earlier on the
- * same client connection (those authenticate the connection, and later
- * requests on it carry no header).  A new NTLM or Negotiate credential
- * that names a user, or that cannot name one, replaces the connection's;
- * a Type 1 leaves it as it is until the handshake completes.
+ * without one, the credential of the handshake the backend accepted on
+ * the upstream connection that exchange_access_ntlm keeps for this client
+ * connection (NTLM and Negotiate authenticate the connection, and later
+ * requests on it carry no header).  With no such connection kept, the
+ * backend will challenge: nothing to decide on.  After the backend
+ * refused a new handshake there, the connection is unidentified.
  */
 
 static ngx_int_t
 ngx_http_exchange_access_credential(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
     ngx_uint_t *from_connection)
 {
-    int                               rc;
-    size_t                            worklen;
-    u_char                           *work;
-    ngx_str_t                        *value;
-    ngx_table_elt_t                  *h;
     ngx_http_exchange_access_conn_t  *conn;
-    u_char                            stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
 
     *from_connection = 0;
-    h = r->headers_in.authorization;
 
-    if (h == NULL) {
-        conn = ngx_http_exchange_access_connection(r->connection, 0);
+    if (r->headers_in.authorization) {
 
-        if (conn == NULL || conn->cred.scheme == NGX_EXA_AUTH_NONE) {
-            ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
-            cred->scheme = NGX_EXA_AUTH_NONE;
-            cred->detail = "none";
+        if (ctx->pending) {
+            *cred = *ctx->pending;
             return NGX_OK;
         }
 
-        *cred = conn->cred;
-        *from_connection = 1;
+        return ngx_http_exchange_access_parse(r, eacf, cred);
+    }
 
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "exchange access: decided on the %s identity "
-                       "of the connection",
-                       ngx_exa_scheme_name(cred->scheme));
+    conn = ngx_http_exchange_access_connection(r, 0);
+
+    if (conn == NULL
+        || conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE
+        || conn->serial != ngx_http_exchange_access_ntlm_kept(r->connection))
+    {
+        ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
+        cred->scheme = NGX_EXA_AUTH_NONE;
+        cred->detail = "none";
         return NGX_OK;
     }
 
-    value = &h->value;
+    *cred = conn->cred;
+    *from_connection = 1;
+
+    if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED) {
+        cred->status = NGX_EXA_CRED_UNIDENTIFIED;
+        cred->detail = "the backend refused a new handshake";
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "exchange access: decided on the %s identity "
+                   "of the connection",
+                   ngx_exa_scheme_name(cred->scheme));
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_parse(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred)
+{
+    size_t      worklen;
+    u_char     *work;
+    ngx_str_t  *value;
+    u_char      stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
+
+    value = &r->headers_in.authorization->value;
     worklen = value->len / 4 * 3 + 3;
 
     if (worklen <= sizeof(stack)) {
@@ -938,35 +1161,299 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
         }
     }
 
-    rc = ngx_exa_credential_parse(&eacf->cred, value->data, value->len,
-                                  work, worklen, cred);
+    (void) ngx_exa_credential_parse(&eacf->cred, value->data, value->len,
+                                    work, worklen, cred);
 
     /* the scratch buffer of a Basic credential holds a password */
 
-    if (cred->scheme == NGX_EXA_AUTH_BASIC) {
+    if (ngx_exa_scheme_flags(cred->scheme) & NGX_EXA_SCHEME_SECRET) {
         ngx_explicit_memzero(work, ngx_min(worklen, value->len));
-    }
-
-    if ((cred->scheme == NGX_EXA_AUTH_NTLM
-         || cred->scheme == NGX_EXA_AUTH_NEGOTIATE)
-        && rc != NGX_EXA_CRED_HANDSHAKE)
-    {
-        conn = ngx_http_exchange_access_connection(r->connection, 1);
-        if (conn == NULL) {
-            return NGX_ERROR;
-        }
-
-        conn->cred = *cred;
     }
 
     return NGX_OK;
 }
 
 
-static ngx_http_exchange_access_conn_t *
-ngx_http_exchange_access_connection(ngx_connection_t *c, ngx_uint_t create)
+/*
+ * An NTLM or Negotiate credential, in any location, even one where
+ * exchange_access is off: kept with the request until the backend
+ * answers it (ngx_http_exchange_access_answered()).
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_handshake(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx)
 {
-    return ngx_http_exchange_access_pool_data(c->pool,
+    ngx_exa_cred_t                        *cred;
+    ngx_table_elt_t                       *h;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL
+        || !(ngx_exa_scheme_flags(ngx_exa_scheme_of(h->value.data,
+                                                    h->value.len))
+             & NGX_EXA_SCHEME_CONNECTION)
+        || !ngx_http_exchange_access_conn_bound(r))
+    {
+        return NGX_DECLINED;
+    }
+
+    eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
+
+    if (!eamcf->enabled) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx == NULL) {
+        ctx = ngx_http_exchange_access_get_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ctx->pending) {
+        return NGX_DECLINED;
+    }
+
+    cred = ngx_palloc(r->pool, sizeof(ngx_exa_cred_t));
+    if (cred == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_exchange_access_parse(r, eacf, cred) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cred->scheme == NGX_EXA_AUTH_NTLM
+        || cred->scheme == NGX_EXA_AUTH_NEGOTIATE)
+    {
+        ctx->pending = cred;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * exchange_access_ntlm is done with an upstream connection of a client
+ * connection it keeps upstream connections for (the connection numbered
+ * "serial"), after the upstream answered "status".  The identity hears of
+ * it if the request carried an NTLM or Negotiate credential.  (Not a
+ * header filter: in a static build this module comes before nginx's
+ * header filter, and an intercepted 401 counts too.)
+ */
+
+static void
+ngx_http_exchange_access_upstream_answered(ngx_http_request_t *r,
+    ngx_uint_t serial, ngx_uint_t status)
+{
+    ngx_http_exchange_access_ctx_t        *ctx;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
+
+    if (r != r->main || !eamcf->enabled) {
+        return;
+    }
+
+    ctx = ngx_http_exchange_access_var_ctx(r);
+
+    if (ctx == NULL || ctx->pending == NULL) {
+        return;
+    }
+
+    ngx_http_exchange_access_answered(r, ctx, serial, status);
+
+    ctx->pending = NULL;
+}
+
+
+/*
+ * The backend answered a request that carried an NTLM or Negotiate
+ * credential, on the upstream connection numbered "serial" that is kept
+ * for this client connection.  A final answer other than 401 to a
+ * credential that is more than a Type 1 makes it the connection's
+ * identity; a 401 clears an identity the backend accepted there before.
+ */
+
+static void
+ngx_http_exchange_access_answered(ngx_http_request_t *r,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial,
+    ngx_uint_t status)
+{
+    ngx_http_exchange_access_conn_t  *conn;
+
+    conn = ngx_http_exchange_access_connection(r, 1);
+    if (conn == NULL) {
+        return;
+    }
+
+    if (conn->serial != serial) {
+
+        /* what was accepted on another upstream connection is gone */
+
+        conn->serial = serial;
+        conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE;
+        ngx_http_exchange_access_session_stop(&conn->session);
+    }
+
+    if (status == NGX_HTTP_UNAUTHORIZED) {
+
+        if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "exchange access: the backend refused a new "
+                           "handshake on upstream connection %ui", serial);
+
+            conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED;
+            ngx_http_exchange_access_session_stop(&conn->session);
+        }
+
+        return;
+    }
+
+    if (status < NGX_HTTP_OK
+        || ctx->pending->status == NGX_EXA_CRED_HANDSHAKE)
+    {
+        return;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "exchange access: the backend accepted the %s "
+                   "credential on upstream connection %ui with %ui",
+                   ngx_exa_scheme_name(ctx->pending->scheme), serial, status);
+
+    conn->cred = *ctx->pending;
+    conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED;
+
+    if (ctx->session.list && ctx->pending->status == NGX_EXA_CRED_USER) {
+
+        /* a list allowed this very handshake */
+
+        ngx_http_exchange_access_conn_session(r, conn, ctx);
+
+    } else {
+        ngx_http_exchange_access_session_stop(&conn->session);
+        conn->session.len = 0;
+    }
+}
+
+
+/* an allowed request is a session of its user on its list */
+
+static void
+ngx_http_exchange_access_remember(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_list_t *list)
+{
+    ngx_http_exchange_access_conn_t     *conn;
+    ngx_http_exchange_access_session_t  *s;
+
+    s = &ctx->session;
+
+    s->list = list;
+    s->connection = r->connection;
+    s->request = r;
+    s->key = ctx->user.data;
+    s->len = ctx->user.len;
+    s->protocol = ctx->protocol;
+    s->started = r->start_sec;
+    s->audit = (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_AUDIT);
+
+    /* looked up again as it was now: see ngx_http_exchange_access_decide() */
+
+    if (ctx->domain == NGX_EXA_NAME_ANY_DOMAIN) {
+        s->domain = NULL;
+        s->domain_len = 0;
+        s->first = 0;
+
+    } else {
+        s->domain = (u_char *) eacf->names.domains[ctx->domain].data;
+        s->domain_len = eacf->names.domains[ctx->domain].len;
+        s->first = (ctx->domain == 0);
+    }
+
+    ngx_http_exchange_access_session_start(s);
+
+    if (ctx->connection) {
+        conn = ngx_http_exchange_access_connection(r, 0);
+
+        if (conn) {
+            ngx_http_exchange_access_conn_session(r, conn, ctx);
+        }
+    }
+}
+
+
+/*
+ * The connection is a session of its user on the list that allowed its
+ * last request: the same user, since the connection's identity decided.
+ */
+
+static void
+ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn,
+    ngx_http_exchange_access_ctx_t *ctx)
+{
+    ngx_http_exchange_access_session_t  *s;
+
+    s = &conn->session;
+
+    if (!s->linked
+        || s->len != ctx->user.len
+        || ngx_memcmp(conn->key, ctx->user.data, s->len) != 0)
+    {
+        s->started = ngx_time();
+    }
+
+    ngx_memcpy(conn->key, ctx->user.data, ctx->user.len);
+
+    s->list = ctx->session.list;
+    s->connection = r->connection;
+    s->request = NULL;
+    s->key = conn->key;
+    s->len = ctx->user.len;
+    s->domain = ctx->session.domain;
+    s->domain_len = ctx->session.domain_len;
+    s->first = ctx->session.first;
+    s->protocol = ctx->protocol;
+    s->audit = ctx->session.audit;
+
+    ngx_http_exchange_access_session_start(s);
+}
+
+
+/*
+ * Whether the request has the client's connection to itself.  Every
+ * stream of an HTTP/2 connection gets a copy of the same connection
+ * structure, with the same pool: an identity kept there would decide the
+ * requests of every other stream.  NTLM and Negotiate authenticate
+ * HTTP/1.x connections only, so a stream is decided on its own header.
+ */
+
+static ngx_uint_t
+ngx_http_exchange_access_conn_bound(ngx_http_request_t *r)
+{
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return 0;
+    }
+#endif
+
+    return r->http_version < NGX_HTTP_VERSION_20;
+}
+
+
+static ngx_http_exchange_access_conn_t *
+ngx_http_exchange_access_connection(ngx_http_request_t *r, ngx_uint_t create)
+{
+    if (!ngx_http_exchange_access_conn_bound(r)) {
+        return NULL;
+    }
+
+    return ngx_http_exchange_access_pool_data(r->connection->pool,
                                   ngx_http_exchange_access_conn_cleanup,
                                   sizeof(ngx_http_exchange_access_conn_t),
                                   create);
@@ -978,6 +1465,7 @@ ngx_http_exchange_access_conn_cleanup(void *data)
 {
     ngx_http_exchange_access_conn_t  *conn = data;
 
+    ngx_http_exchange_access_session_stop(&conn->session);
     ngx_explicit_memzero(conn, sizeof(ngx_http_exchange_access_conn_t));
 }
 
@@ -989,13 +1477,14 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
     const char *detail, ngx_http_exchange_access_list_t *list)
 {
     const char                *what;
-    ngx_str_t                 *why;
+    ngx_str_t                 *why, user, from;
     ngx_http_core_loc_conf_t  *clcf;
 
     ctx->reason = reason;
 
     if (!deny) {
         ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_ALLOW;
+        ngx_http_exchange_access_remember(r, eacf, ctx, list);
         return NGX_DECLINED;
     }
 
@@ -1016,19 +1505,26 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
         }
     }
 
+    /* names come from credentials: escaped, as everything a client sent */
+
     if (ctx->user.len && ctx->mapped_from.len) {
+        ngx_http_exchange_access_log_escape(r->pool, &ctx->user, &user);
+        ngx_http_exchange_access_log_escape(r->pool, &ctx->mapped_from, &from);
+
         ngx_log_error(eacf->log_level, r->connection->log, 0,
                       "exchange access %s user \"%V\" (%V), protocol %s, "
                       "list \"%V\", mapped from \"%V\"",
-                      what, &ctx->user, why,
+                      what, &user, why,
                       ngx_exa_protocol_name(ctx->protocol), &list->name,
-                      &ctx->mapped_from);
+                      &from);
 
     } else if (ctx->user.len) {
+        ngx_http_exchange_access_log_escape(r->pool, &ctx->user, &user);
+
         ngx_log_error(eacf->log_level, r->connection->log, 0,
                       "exchange access %s user \"%V\" (%V), protocol %s, "
                       "list \"%V\"",
-                      what, &ctx->user, why,
+                      what, &user, why,
                       ngx_exa_protocol_name(ctx->protocol), &list->name);
 
     } else if (reason == ngx_http_exchange_access_reason_path_confusion) {
@@ -1063,13 +1559,12 @@ static ngx_int_t
 ngx_http_exchange_access_deny(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf)
 {
-    u_char                    *p;
+    u_char                    *p, *body;
     ngx_int_t                  rc;
     ngx_uint_t                 i;
     ngx_http_err_page_t       *err_page;
     ngx_http_core_loc_conf_t  *clcf;
     ngx_http_complex_value_t   cv;
-    u_char                     body[64];
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
@@ -1087,7 +1582,17 @@ ngx_http_exchange_access_deny(ngx_http_request_t *r,
         r->keepalive = 0;
     }
 
-    p = ngx_snprintf(body, sizeof(body), "%ui %s\n", eacf->deny_status,
+    /*
+     * the body goes out after this function returns (a slow client, an
+     * HTTP/2 stream waiting for its window): it lives in the request
+     */
+
+    body = ngx_pnalloc(r->pool, 64);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_snprintf(body, 64, "%ui %s\n", eacf->deny_status,
                      eacf->deny_status == NGX_HTTP_FORBIDDEN ? "Forbidden"
                      : eacf->deny_status == NGX_HTTP_NOT_FOUND ? "Not Found"
                      : "Denied");
@@ -1187,7 +1692,11 @@ ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
 static void
 ngx_http_exchange_access_cleanup(void *data)
 {
-    /* marks the context in r->pool->cleanup; nothing to release */
+    ngx_http_exchange_access_ctx_t  *ctx = data;
+
+    /* marks the context in r->pool->cleanup; the request's session ends */
+
+    ngx_http_exchange_access_session_stop(&ctx->session);
 }
 
 
@@ -1339,7 +1848,8 @@ ngx_http_exchange_access_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->lists = { NULL, ... };
-     *     conf->names = { NULL, 0 };
+     *     conf->groups = NULL;
+     *     conf->names = { NULL, 0, NULL };
      */
 
     conf->mode = NGX_CONF_UNSET_UINT;
@@ -1365,8 +1875,16 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_exchange_access_loc_conf_t *prev = parent;
     ngx_http_exchange_access_loc_conf_t *conf = child;
 
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_EXCHANGE_ACCESS_OFF);
+
+    if (conf->mode != NGX_HTTP_EXCHANGE_ACCESS_OFF) {
+        eamcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_exchange_access_module);
+        eamcf->enabled = 1;
+    }
     ngx_conf_merge_uint_value(conf->unidentified, prev->unidentified, 1);
     ngx_conf_merge_uint_value(conf->confusion, prev->confusion, 1);
     ngx_conf_merge_uint_value(conf->log_level, prev->log_level,
@@ -1374,7 +1892,16 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_uint_value(conf->deny_status, prev->deny_status,
                               NGX_HTTP_FORBIDDEN);
     ngx_conf_merge_ptr_value(conf->internal, prev->internal, NULL);
-    ngx_conf_merge_ptr_value(conf->domains, prev->domains, NULL);
+
+    if (conf->domains == NGX_CONF_UNSET_PTR) {
+        conf->domains = prev->domains;
+        conf->groups = prev->groups;
+    }
+
+    if (conf->domains == NGX_CONF_UNSET_PTR) {
+        conf->domains = NULL;
+        conf->groups = NULL;
+    }
 
     /* exchange_access_require is inherited as a whole, like allow/deny */
 
@@ -1394,6 +1921,13 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     if (conf->domains) {
         conf->names.domains = conf->domains->elts;
         conf->names.ndomains = conf->domains->nelts;
+        conf->names.groups = conf->groups->elts;
+
+    } else if (conf->restricted && conf->mode != NGX_HTTP_EXCHANGE_ACCESS_OFF)
+    {
+        eamcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_exchange_access_module);
+        eamcf->any_domain = 1;
     }
 
     if (conf->claims) {
@@ -1452,11 +1986,7 @@ ngx_http_exchange_access_require(ngx_conf_t *cf, ngx_command_t *cmd,
         proto = ngx_exa_protocol_by_name(value[i].data, value[i].len);
 
         if (proto < 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "unknown protocol \"%V\", expected mapi, rpc, "
-                               "ews, eas, owa, ecp, oab, autodiscover, "
-                               "powershell or other", &value[i]);
-            return NGX_CONF_ERROR;
+            return ngx_http_exchange_access_unknown_protocol(cf, &value[i]);
         }
 
         if ((mask & (1 << proto)) || eacf->lists[proto] != NULL) {
@@ -1489,6 +2019,36 @@ ngx_http_exchange_access_require(ngx_conf_t *cf, ngx_command_t *cmd,
     eacf->restricted = 1;
 
     return NGX_CONF_OK;
+}
+
+
+/* "unknown protocol", with the names the protocol table knows */
+
+static char *
+ngx_http_exchange_access_unknown_protocol(ngx_conf_t *cf, ngx_str_t *value)
+{
+    u_char      *p, *last;
+    ngx_uint_t   i;
+    u_char       names[256];
+
+    p = names;
+    last = names + sizeof(names);
+
+    for (i = 0; i < NGX_EXA_PROTO_N; i++) {
+        if (i != NGX_EXA_PROTO_OTHER) {
+            p = ngx_slprintf(p, last, "%s%s", p == names ? "" : ", ",
+                             ngx_exa_protocol_name(i));
+        }
+    }
+
+    p = ngx_slprintf(p, last, " or %s",
+                     ngx_exa_protocol_name(NGX_EXA_PROTO_OTHER));
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "unknown protocol \"%V\", expected %*s",
+                       value, p - names, names);
+
+    return NGX_CONF_ERROR;
 }
 
 
@@ -1546,7 +2106,12 @@ ngx_http_exchange_access_internal(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* exchange_access_domain EXAMPLE example.com ...; */
+/*
+ * exchange_access_domain EXAMPLE example.com CHILD child.example.com;
+ *
+ * A name without a dot is a NetBIOS domain and starts a group; the dotted
+ * names after it are that domain's DNS names and UPN suffixes.
+ */
 
 static char *
 ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -1555,6 +2120,7 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_exchange_access_loc_conf_t *eacf = conf;
 
     u_char         *p;
+    size_t         *g, group;
     ngx_str_t      *value;
     ngx_uint_t      i, j;
     ngx_exa_str_t  *d;
@@ -1571,6 +2137,14 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    eacf->groups = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                    sizeof(size_t));
+    if (eacf->groups == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    group = 0;
+
     for (i = 1; i < cf->args->nelts; i++) {
 
         for (j = 0; j < value[i].len; j++) {
@@ -1583,6 +2157,29 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
             }
         }
 
+        if (ngx_strlchr(value[i].data, value[i].data + value[i].len, '.')
+            == NULL)
+        {
+            /* a NetBIOS name: a group of its own */
+
+            if (!ngx_exa_netbios_valid(value[i].data, value[i].len)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid NetBIOS domain name \"%V\" "
+                                   "(at most 15 characters)", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            group = eacf->domains->nelts;
+
+        } else if (i == 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" comes before any NetBIOS domain name: "
+                               "each group starts with the NetBIOS name, "
+                               "then its DNS names and UPN suffixes, as in "
+                               "\"EXAMPLE example.com\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
         p = ngx_pnalloc(cf->pool, value[i].len);
         if (p == NULL) {
             return NGX_CONF_ERROR;
@@ -1590,13 +2187,28 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
 
         ngx_strlow(p, value[i].data, value[i].len);
 
+        d = eacf->domains->elts;
+
+        for (j = 0; j < eacf->domains->nelts; j++) {
+            if (d[j].len == value[i].len
+                && ngx_memcmp(d[j].data, p, d[j].len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "domain \"%V\" is given twice",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+        }
+
         d = ngx_array_push(eacf->domains);
-        if (d == NULL) {
+        g = ngx_array_push(eacf->groups);
+        if (d == NULL || g == NULL) {
             return NGX_CONF_ERROR;
         }
 
         d->data = p;
         d->len = value[i].len;
+        *g = group;
     }
 
     return NGX_CONF_OK;
@@ -1713,11 +2325,7 @@ ngx_http_exchange_access_classify_rule(ngx_conf_t *cf, ngx_command_t *cmd,
     proto = ngx_exa_protocol_by_name(value[2].data, value[2].len);
 
     if (proto < 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown protocol \"%V\", expected mapi, rpc, "
-                           "ews, eas, owa, ecp, oab, autodiscover, "
-                           "powershell or other", &value[2]);
-        return NGX_CONF_ERROR;
+        return ngx_http_exchange_access_unknown_protocol(cf, &value[2]);
     }
 
     if (ngx_http_exchange_access_regex(cf, &value[1], &rc, errstr)
@@ -1867,5 +2475,41 @@ ngx_http_exchange_access_init(ngx_conf_t *cf)
 
     *h = ngx_http_exchange_access_log_handler;
 
+    ngx_http_exchange_access_ntlm_answered =
+                                    ngx_http_exchange_access_upstream_answered;
+
     return ngx_http_exchange_access_stats_init(cf);
+}
+
+
+/* once a configuration is in place, in its error log */
+
+static ngx_int_t
+ngx_http_exchange_access_init_module(ngx_cycle_t *cycle)
+{
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                            ngx_http_exchange_access_module);
+
+    if (eamcf && eamcf->any_domain) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "exchange_access_require without "
+                      "exchange_access_domain accepts names of any domain: "
+                      "DOMAIN\\user of another domain matches the user "
+                      "listed for ours");
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_init_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_exchange_access_list_init_worker(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_exchange_access_session_init_worker(cycle);
 }

@@ -18,16 +18,9 @@
 #include "ngx_exa_name.h"
 #include "ngx_exa_ldap.h"
 #include "ngx_exa_regex.h"
+#include "ngx_exa_assert.h"
+#include "ngx_http_exchange_access_ntlm.h"
 
-
-#define NGX_HTTP_EXCHANGE_ACCESS_SRC_NONE   0
-#define NGX_HTTP_EXCHANGE_ACCESS_SRC_FILE   1
-#define NGX_HTTP_EXCHANGE_ACCESS_SRC_LDAP   2
-#define NGX_HTTP_EXCHANGE_ACCESS_SRC_STATE  3
-
-#define NGX_HTTP_EXCHANGE_ACCESS_NESTED_OFF    0
-#define NGX_HTTP_EXCHANGE_ACCESS_NESTED_CHAIN  1
-#define NGX_HTTP_EXCHANGE_ACCESS_NESTED_WALK   2
 
 #define NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN    256
 
@@ -38,8 +31,11 @@
 #define NGX_HTTP_EXCHANGE_ACCESS_AUDITED    4
 #define NGX_HTTP_EXCHANGE_ACCESS_DECISIONS  5
 
-/* what a list block line handler returns for a line it does not know */
-#define NGX_HTTP_EXCHANGE_ACCESS_NOT_MINE   ((char *) -2)
+
+typedef struct ngx_http_exchange_access_list_s
+    ngx_http_exchange_access_list_t;
+typedef struct ngx_http_exchange_access_source_s
+    ngx_http_exchange_access_source_t;
 
 
 /* a generation of the table, as it lives in the zone */
@@ -64,7 +60,7 @@ typedef struct {
     ngx_uint_t                        generation;
     time_t                            loaded;     /* last table installed */
     ngx_uint_t                        nelts;
-    ngx_uint_t                        source;     /* of the current table */
+    u_char                            loaded_from[16];  /* a source's name */
 
     /* refreshes: one worker at a time, under a lease that expires */
     ngx_pid_t                         lease_pid;
@@ -77,7 +73,7 @@ typedef struct {
     ngx_uint_t                        failures;
     ngx_uint_t                        failing;    /* unsigned:1 */
     ngx_uint_t                        stale;      /* unsigned:1 */
-    time_t                            file_mtime;
+    time_t                            version;    /* of the source's data */
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 
     /* why the last write of the state file failed; empty: it worked */
@@ -85,49 +81,59 @@ typedef struct {
 } ngx_http_exchange_access_shctx_t;
 
 
-typedef struct {
-    ngx_str_t                         url;
-    ngx_str_t                         host;       /* for SNI and the check */
-    ngx_addr_t                       *addrs;
-    ngx_uint_t                        naddrs;
-    ngx_uint_t                        ldaps;      /* unsigned:1 */
-} ngx_http_exchange_access_ldap_url_t;
+/*
+ * A source of allow-lists (ngx_http_exchange_access_file.c,
+ * ngx_http_exchange_access_ldap_conf.c).  Adding one: a new file that
+ * defines an ngx_http_exchange_access_source_t, and its line in
+ * ngx_http_exchange_access_sources.h.
+ *
+ *   commands     its directives in the list block: a table that ends with
+ *                ngx_null_command; conf is what create_conf returned, so
+ *                the stock slot setters (ngx_conf_set_str_slot, ...) work
+ *   create_conf  its configuration, with every field unset
+ *   init_conf    after the block: defaults, checks; may set list->keys,
+ *                the list to install when the zone is created
+ *   refresh      reads the list again, in a worker that holds the lease;
+ *                it must end by calling ngx_http_exchange_access_list_done()
+ *                exactly once, now or from a later event, and never block
+ *   lease        how long a refresh may hold the lease, in seconds: a
+ *                worker that dies while refreshing loses it then
+ *   state_file   1 if "state_file" may stand in for the source at start
+ */
+
+typedef void *(*ngx_http_exchange_access_create_pt)(ngx_conf_t *cf);
+typedef char *(*ngx_http_exchange_access_init_pt)(ngx_conf_t *cf,
+    ngx_http_exchange_access_list_t *list);
+typedef void (*ngx_http_exchange_access_refresh_pt)(
+    ngx_http_exchange_access_list_t *list, ngx_log_t *log);
+typedef time_t (*ngx_http_exchange_access_lease_pt)(
+    ngx_http_exchange_access_list_t *list);
+
+struct ngx_http_exchange_access_source_s {
+    ngx_str_t                             name;
+    ngx_command_t                        *commands;
+    ngx_http_exchange_access_create_pt    create_conf;
+    ngx_http_exchange_access_init_pt      init_conf;
+    ngx_http_exchange_access_refresh_pt   refresh;
+    ngx_http_exchange_access_lease_pt     lease;
+    ngx_uint_t                            state_file;
+};
 
 
-typedef struct {
-    ngx_array_t                      *urls;       /* of ldap_url_t */
-    ngx_flag_t                        starttls;
-    ngx_flag_t                        verify;
-    ngx_str_t                         trusted;
-    ngx_str_t                         bind_dn;
-    ngx_str_t                         password;
-    ngx_str_t                         password_file;
-    ngx_str_t                         base;
-    ngx_array_t                      *groups;     /* of ngx_str_t, with NUL */
-    ngx_uint_t                        nested;
-    ngx_str_t                         filter;
-    ngx_array_t                      *attrs;      /* of char *, with NUL */
-    ngx_msec_t                        timeout;
-#if (NGX_SSL)
-    ngx_ssl_t                        *ssl;
-#endif
-} ngx_http_exchange_access_ldap_conf_t;
-
-
-typedef struct {
+struct ngx_http_exchange_access_list_s {
     ngx_str_t                         name;
     ngx_uint_t                        defined;    /* unsigned:1 */
-    ngx_uint_t                        source;
     size_t                            size;
-
-    ngx_str_t                         file;
-    time_t                            file_mtime;
-    ngx_array_t                      *keys;       /* of ngx_exa_str_t */
-    ngx_uint_t                        keys_source;
-
-    ngx_http_exchange_access_ldap_conf_t  *ldap;
     time_t                            refresh;
     ngx_str_t                         state_file;
+
+    ngx_http_exchange_access_source_t *source;
+    void                             *source_conf;
+
+    /* the list installed when the zone is created, if it has none */
+    ngx_array_t                      *keys;       /* of ngx_exa_str_t */
+    ngx_uint_t                        keys_from_state;  /* unsigned:1 */
+    time_t                            version;    /* of the source's data */
 
     /* per worker */
     ngx_event_t                       timer;
@@ -141,7 +147,15 @@ typedef struct {
     /* where the list was first referenced, for errors */
     u_char                           *conf_file;
     ngx_uint_t                        conf_line;
-} ngx_http_exchange_access_list_t;
+};
+
+
+/* the post of a path directive: ngx_http_exchange_access_conf_full_name */
+
+typedef struct {
+    ngx_conf_post_handler_pt          post_handler;
+    ngx_uint_t                        conf_prefix;
+} ngx_http_exchange_access_path_post_t;
 
 
 /* request counters, summed over the workers: updated with atomic adds */
@@ -150,6 +164,10 @@ typedef struct {
     ngx_atomic_t                      requests[NGX_EXA_PROTO_N]
                                           [NGX_HTTP_EXCHANGE_ACCESS_DECISIONS];
     time_t                            started;
+
+    /* sessions ended because their user left a list */
+    ngx_atomic_t                      ended_requests;
+    ngx_atomic_t                      ended_connections;
 } ngx_http_exchange_access_stats_t;
 
 
@@ -157,25 +175,89 @@ typedef struct {
     ngx_array_t                       lists;      /* of list_t * */
     ngx_shm_zone_t                   *stats_zone;
     ngx_http_exchange_access_stats_t *stats;
+    ngx_uint_t                        any_domain; /* unsigned:1 */
+    ngx_uint_t                        enabled;    /* a location is not off */
 } ngx_http_exchange_access_main_conf_t;
 
+
+/*
+ * A live session of a user a list allowed: a running request, or a client
+ * connection whose NTLM or Negotiate identity the backend accepted.  Kept
+ * in a per-worker registry while it lives; when a new generation of the
+ * list no longer has the user, the worker ends it.
+ */
+
+typedef struct {
+    ngx_queue_t                       queue;
+    ngx_http_exchange_access_list_t  *list;
+    ngx_connection_t                 *connection;
+    ngx_http_request_t               *request;    /* NULL: the connection */
+    u_char                           *key;
+    size_t                            len;
+    u_char                           *domain;     /* NetBIOS, or NULL */
+    size_t                            domain_len;
+    ngx_uint_t                        protocol;
+    time_t                            started;
+    unsigned                          linked:1;
+    unsigned                          first:1;    /* the first domain */
+    unsigned                          audit:1;
+    unsigned                          revoked:1;
+} ngx_http_exchange_access_session_t;
+
+
+/* ngx_http_exchange_access_list.c: the list block, the refresh timer */
 
 ngx_http_exchange_access_list_t *ngx_http_exchange_access_list_get(
     ngx_conf_t *cf, ngx_str_t *name);
 char *ngx_http_exchange_access_list_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_exchange_access_list_check(ngx_conf_t *cf);
+ngx_int_t ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle);
+
+/* ngx_http_exchange_access_conf.c: directives read as nginx reads them */
+
+char *ngx_http_exchange_access_conf_command(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_exchange_access_conf_full_name(ngx_conf_t *cf, void *post,
+    void *data);
+
+/* ngx_http_exchange_access_shm.c: the zone, its tables, refresh results */
+
+ngx_int_t ngx_http_exchange_access_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
 ngx_int_t ngx_http_exchange_access_list_lookup(
-    ngx_http_exchange_access_list_t *list, u_char *key, size_t len);
+    ngx_http_exchange_access_list_t *list, u_char *key, size_t len,
+    const u_char *netbios, size_t nlen, ngx_uint_t first);
 ngx_int_t ngx_http_exchange_access_list_install(
     ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
-    ngx_uint_t source, ngx_log_t *log);
-ngx_int_t ngx_http_exchange_access_list_parse(
-    ngx_http_exchange_access_list_t *list, ngx_str_t *name, u_char *p,
-    size_t size, ngx_pool_t *pool, ngx_array_t *keys, ngx_log_t *log);
-ngx_int_t ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle);
+    ngx_uint_t from_state, ngx_log_t *log);
+void ngx_http_exchange_access_list_reap_locked(
+    ngx_http_exchange_access_list_t *list);
 void ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, const char *error, ngx_log_t *log);
+
+/* ngx_http_exchange_access_state.c: the state file */
+
+ngx_int_t ngx_http_exchange_access_state_read(ngx_conf_t *cf,
+    ngx_http_exchange_access_list_t *list);
+void ngx_http_exchange_access_state_write(
+    ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
+    ngx_log_t *log);
+
+/* ngx_http_exchange_access_module.c: names from clients, fit to log */
+
+void ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
+    ngx_str_t *dst);
+
+/* ngx_http_exchange_access_session.c: live sessions, ended on revocation */
+
+void ngx_http_exchange_access_session_start(
+    ngx_http_exchange_access_session_t *s);
+void ngx_http_exchange_access_session_stop(
+    ngx_http_exchange_access_session_t *s);
+ngx_int_t ngx_http_exchange_access_session_init_worker(ngx_cycle_t *cycle);
+
+/* ngx_http_exchange_access_status.c: counters and the status page */
 
 ngx_int_t ngx_http_exchange_access_stats_init(ngx_conf_t *cf);
 void ngx_http_exchange_access_count(ngx_http_request_t *r,
@@ -183,13 +265,6 @@ void ngx_http_exchange_access_count(ngx_http_request_t *r,
 char *ngx_http_exchange_access_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 extern ngx_str_t  ngx_http_exchange_access_decision_names[];
-
-char *ngx_http_exchange_access_ldap_param(ngx_conf_t *cf,
-    ngx_http_exchange_access_list_t *list);
-char *ngx_http_exchange_access_ldap_check(ngx_conf_t *cf,
-    ngx_http_exchange_access_list_t *list);
-void ngx_http_exchange_access_ldap_refresh(
-    ngx_http_exchange_access_list_t *list, ngx_log_t *log);
 
 
 extern ngx_module_t  ngx_http_exchange_access_module;

@@ -24,14 +24,15 @@
 
 typedef struct {
     ngx_str_t                         name;
-    ngx_uint_t                        source;
-    ngx_uint_t                        configured;
+    ngx_str_t                         configured;   /* the source */
+    u_char                            loaded_from[16];
     ngx_uint_t                        nelts;
     ngx_uint_t                        generation;
     ngx_uint_t                        attempts;
     ngx_uint_t                        failures;
     ngx_uint_t                        failing;
     ngx_uint_t                        loaded;    /* a table is in place */
+    ngx_uint_t                        up;        /* the last refresh worked */
     ngx_uint_t                        state_file; /* one is configured */
     ngx_pid_t                         refreshing;
     time_t                            last_success;
@@ -42,6 +43,21 @@ typedef struct {
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
     u_char                      state_error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_snapshot_t;
+
+
+/* the per-list metrics of the Prometheus page: snapshot fields */
+
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_UINT  0   /* ngx_uint_t */
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_TIME  1   /* time_t, seconds */
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_MSEC  2   /* ngx_msec_t, as seconds */
+
+typedef struct {
+    const char                       *name;
+    const char                       *help;
+    ngx_uint_t                        counter;   /* or a gauge */
+    ngx_uint_t                        format;
+    size_t                            offset;
+} ngx_http_exchange_access_metric_t;
 
 
 static ngx_int_t ngx_http_exchange_access_stats_init_zone(
@@ -61,8 +77,41 @@ static u_char *ngx_http_exchange_access_escape(u_char *p, u_char *last,
     u_char *s, size_t len);
 
 
-static const char  *ngx_http_exchange_access_sources[] = {
-    "none", "file", "ldap", "state_file"
+
+
+#define ngx_http_exchange_access_metric(name, help, counter, format, field)  \
+    { name, help, counter, NGX_HTTP_EXCHANGE_ACCESS_METRIC_##format,         \
+      offsetof(ngx_http_exchange_access_snapshot_t, field) }
+
+static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
+    ngx_http_exchange_access_metric("exchange_access_list_entries",
+        "Names on the allow-list.", 0, UINT, nelts),
+    ngx_http_exchange_access_metric("exchange_access_list_generation",
+        "Generation of the allow-list table; it rises at every change.",
+        0, UINT, generation),
+    ngx_http_exchange_access_metric("exchange_access_list_up",
+        "1 if the last refresh of the list worked.", 0, UINT, up),
+    ngx_http_exchange_access_metric("exchange_access_list_loaded",
+        "1 if a table is in place; 0: restricted requests are denied.",
+        0, UINT, loaded),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_last_success_timestamp_seconds",
+        "Time of the last refresh that worked.", 0, TIME, last_success),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_last_attempt_timestamp_seconds",
+        "Time of the last refresh.", 0, TIME, last_attempt),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_last_refresh_duration_seconds",
+        "How long the last refresh took.", 0, MSEC, last_duration),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_next_refresh_timestamp_seconds",
+        "Time of the next refresh.", 0, TIME, next_refresh),
+    ngx_http_exchange_access_metric("exchange_access_list_refreshes_total",
+        "Refreshes started.", 1, UINT, attempts),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_refresh_failures_total",
+        "Refreshes that failed.", 1, UINT, failures),
+    { NULL, NULL, 0, 0, 0 }
 };
 
 
@@ -267,8 +316,9 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     ngx_memzero(s, sizeof(ngx_http_exchange_access_snapshot_t));
 
     s->name = list->name;
-    s->configured = list->source;
+    s->configured = list->source->name;
     s->refresh = list->refresh;
+    ngx_memcpy(s->loaded_from, "none", sizeof("none"));
     s->state_file = list->state_file.len ? 1 : 0;
 
     sh = list->sh;
@@ -279,12 +329,16 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
 
     ngx_shmtx_lock(&list->shpool->mutex);
 
-    s->source = sh->source;
+    if (sh->loaded_from[0]) {
+        ngx_memcpy(s->loaded_from, sh->loaded_from, sizeof(s->loaded_from));
+    }
+
     s->nelts = sh->nelts;
     s->generation = sh->generation;
     s->attempts = sh->attempts;
     s->failures = sh->failures;
     s->failing = sh->failing;
+    s->up = !sh->failing;
     s->loaded = sh->table != NULL;
     s->last_success = sh->last_success;
     s->last_attempt = sh->last_attempt;
@@ -298,6 +352,7 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     ngx_shmtx_unlock(&list->shpool->mutex);
 
     s->error[sizeof(s->error) - 1] = '\0';
+    s->loaded_from[sizeof(s->loaded_from) - 1] = '\0';
     s->state_error[sizeof(s->state_error) - 1] = '\0';
 }
 
@@ -365,15 +420,14 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
         p = ngx_http_exchange_access_escape(p, last, s->name.data,
                                             s->name.len);
         p = ngx_slprintf(p, last,
-                         "\":{\"source\":\"%s\",\"loaded_from\":\"%s\","
+                         "\":{\"source\":\"%V\",\"loaded_from\":\"%s\","
                          "\"state\":\"%s\",\"entries\":%ui,"
                          "\"generation\":%ui,\"refreshes\":%ui,"
                          "\"failures\":%ui,\"last_success\":%T,"
                          "\"last_attempt\":%T,\"last_duration_ms\":%M,"
                          "\"next_refresh\":%T,\"refresh_interval\":%T,"
                          "\"refreshing\":%P,\"last_error\":",
-                         ngx_http_exchange_access_sources[s->configured],
-                         ngx_http_exchange_access_sources[s->source],
+                         &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s),
                          s->nelts, s->generation, s->attempts, s->failures,
                          s->last_success, s->last_attempt, s->last_duration,
@@ -422,7 +476,12 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
         p = ngx_slprintf(p, last, "}");
     }
 
-    return ngx_slprintf(p, last, "}}\n");
+    /* sessions ended because their user left a list */
+
+    return ngx_slprintf(p, last, "},\"sessions_ended\":{\"requests\":%uA,"
+                        "\"connections\":%uA}}\n",
+                        eamcf->stats ? eamcf->stats->ended_requests : 0,
+                        eamcf->stats ? eamcf->stats->ended_connections : 0);
 }
 
 
@@ -431,76 +490,38 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
     ngx_http_exchange_access_main_conf_t *eamcf,
     ngx_http_exchange_access_snapshot_t *snap, ngx_uint_t n)
 {
-    ngx_uint_t                           i, proto, d, m;
-    ngx_http_exchange_access_snapshot_t *s;
+    u_char                               *field;
+    ngx_uint_t                            i, proto, d;
+    ngx_http_exchange_access_metric_t    *m;
+    ngx_http_exchange_access_snapshot_t  *s;
 
-    static const char  *gauges[][2] = {
-        { "exchange_access_list_entries",
-          "Names on the allow-list." },
-        { "exchange_access_list_generation",
-          "Generation of the allow-list table; it rises at every change." },
-        { "exchange_access_list_up",
-          "1 if the last refresh of the list worked." },
-        { "exchange_access_list_loaded",
-          "1 if a table is in place; 0: restricted requests are denied." },
-        { "exchange_access_list_last_success_timestamp_seconds",
-          "Time of the last refresh that worked." },
-        { "exchange_access_list_last_attempt_timestamp_seconds",
-          "Time of the last refresh." },
-        { "exchange_access_list_last_refresh_duration_seconds",
-          "How long the last refresh took." },
-        { "exchange_access_list_next_refresh_timestamp_seconds",
-          "Time of the next refresh." },
-        { "exchange_access_list_refreshes_total",
-          "Refreshes started." },
-        { "exchange_access_list_refresh_failures_total",
-          "Refreshes that failed." }
-    };
-
-    for (m = 0; m < sizeof(gauges) / sizeof(gauges[0]); m++) {
+    for (m = ngx_http_exchange_access_metrics; m->name; m++) {
         p = ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s %s\n",
-                         gauges[m][0], gauges[m][1], gauges[m][0],
-                         m >= 8 ? "counter" : "gauge");
+                         m->name, m->help, m->name,
+                         m->counter ? "counter" : "gauge");
 
         for (i = 0; i < n; i++) {
             s = &snap[i];
+            field = (u_char *) s + m->offset;
 
-            p = ngx_slprintf(p, last, "%s{list=\"", gauges[m][0]);
+            p = ngx_slprintf(p, last, "%s{list=\"", m->name);
             p = ngx_http_exchange_access_escape(p, last, s->name.data,
                                                 s->name.len);
 
-            switch (m) {
-            case 0:
-                p = ngx_slprintf(p, last, "\"} %ui\n", s->nelts);
+            switch (m->format) {
+
+            case NGX_HTTP_EXCHANGE_ACCESS_METRIC_TIME:
+                p = ngx_slprintf(p, last, "\"} %T\n", *(time_t *) field);
                 break;
-            case 1:
-                p = ngx_slprintf(p, last, "\"} %ui\n", s->generation);
-                break;
-            case 2:
-                p = ngx_slprintf(p, last, "\"} %d\n", s->failing ? 0 : 1);
-                break;
-            case 3:
-                p = ngx_slprintf(p, last, "\"} %d\n", s->loaded ? 1 : 0);
-                break;
-            case 4:
-                p = ngx_slprintf(p, last, "\"} %T\n", s->last_success);
-                break;
-            case 5:
-                p = ngx_slprintf(p, last, "\"} %T\n", s->last_attempt);
-                break;
-            case 6:
+
+            case NGX_HTTP_EXCHANGE_ACCESS_METRIC_MSEC:
                 p = ngx_slprintf(p, last, "\"} %M.%03M\n",
-                                 s->last_duration / 1000,
-                                 s->last_duration % 1000);
+                                 *(ngx_msec_t *) field / 1000,
+                                 *(ngx_msec_t *) field % 1000);
                 break;
-            case 7:
-                p = ngx_slprintf(p, last, "\"} %T\n", s->next_refresh);
-                break;
-            case 8:
-                p = ngx_slprintf(p, last, "\"} %ui\n", s->attempts);
-                break;
-            default:
-                p = ngx_slprintf(p, last, "\"} %ui\n", s->failures);
+
+            default: /* NGX_HTTP_EXCHANGE_ACCESS_METRIC_UINT */
+                p = ngx_slprintf(p, last, "\"} %ui\n", *(ngx_uint_t *) field);
                 break;
             }
         }
@@ -517,10 +538,9 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
         p = ngx_slprintf(p, last, "exchange_access_list_info{list=\"");
         p = ngx_http_exchange_access_escape(p, last, s->name.data,
                                             s->name.len);
-        p = ngx_slprintf(p, last, "\",source=\"%s\",loaded_from=\"%s\","
+        p = ngx_slprintf(p, last, "\",source=\"%V\",loaded_from=\"%s\","
                          "state=\"%s\"} 1\n",
-                         ngx_http_exchange_access_sources[s->configured],
-                         ngx_http_exchange_access_sources[s->source],
+                         &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s));
     }
 
@@ -562,5 +582,16 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
         }
     }
 
-    return p;
+    return ngx_slprintf(p, last,
+                     "# HELP exchange_access_sessions_ended_total Sessions "
+                     "ended because their user left a list: running "
+                     "requests, and connections whose NTLM identity was "
+                     "the user.\n"
+                     "# TYPE exchange_access_sessions_ended_total counter\n"
+                     "exchange_access_sessions_ended_total{kind=\"request\"} "
+                     "%uA\n"
+                     "exchange_access_sessions_ended_total"
+                     "{kind=\"connection\"} %uA\n",
+                     eamcf->stats ? eamcf->stats->ended_requests : 0,
+                     eamcf->stats ? eamcf->stats->ended_connections : 0);
 }

@@ -24,7 +24,6 @@ sub list {
         ldap_bind_password_file \$TEST_NGINX_HTML_DIR/ldap.secret;
         ldap_base "DC=example,DC=test";
         ldap_group "$group";
-        # an in-chain search of Samba takes 3 s on two cores, longer when busy
         ldap_timeout 20s;
         refresh 600s;
 $extra

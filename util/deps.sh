@@ -23,7 +23,8 @@ case "$what" in
         pkgs="$pkgs slapd ldap-utils libauthen-ntlm-perl libnet-ldap-perl
               libnet-ldap-server-perl gss-ntlmssp samba samba-dsdb-modules
               samba-vfs-modules samba-ad-provision ldb-tools
-              apache2 libapache2-mod-auth-gssapi
+              apache2 apache2-bin libapache2-mod-auth-gssapi python3-impacket
+              iproute2 nghttp2-client
               clang libclang-rt-14-dev llvm-14 valgrind dpkg-dev debhelper" ;;
     fresh) pkgs="mmdebstrap" ;;
     *) echo "usage: $0 [build|demo|test|fresh]" >&2; exit 2 ;;

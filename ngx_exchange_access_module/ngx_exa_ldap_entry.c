@@ -1,0 +1,540 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "ngx_exa_ldap_refresh_int.h"
+#include "ngx_exa_ldap.h"
+#include "ngx_exa_name.h"
+
+
+/*
+ * How a refresh fails and how long a call works, and the entries that
+ * answer a refresh's searches.  An entry is walked once,
+ * attribute by attribute and value by value with liblber's element
+ * functions (no copy, no array of all values), and what each value becomes
+ * depends on the search: a group's members, a group's primary group token,
+ * the names of a user.
+ */
+
+
+static int ngx_exa_lr_entry_start(ngx_exa_lr_t *r);
+static int ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type);
+static int ngx_exa_lr_value(ngx_exa_lr_t *r, struct berval *v);
+static int ngx_exa_lr_member(ngx_exa_lr_t *r, struct berval *v);
+static int ngx_exa_lr_token(ngx_exa_lr_t *r, struct berval *v);
+static int ngx_exa_lr_name(ngx_exa_lr_t *r, struct berval *v);
+
+
+/*
+ * Text from the directory for a log line or the status page: printable
+ * ASCII stays, anything else becomes \xNN.  Returns the length written,
+ * out is NUL-terminated.
+ */
+
+size_t
+ngx_exa_lr_escape(char *out, size_t size, const char *s, size_t len)
+{
+    size_t         i, n;
+    unsigned char  c;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    if (size == 0) {
+        return 0;
+    }
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) s[i];
+
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            if (n + 1 >= size) {
+                break;
+            }
+
+            out[n++] = (char) c;
+            continue;
+        }
+
+        if (n + 4 >= size) {
+            break;
+        }
+
+        out[n++] = '\\';
+        out[n++] = 'x';
+        out[n++] = hex[c >> 4];
+        out[n++] = hex[c & 0x0f];
+    }
+
+    out[n] = '\0';
+
+    return n;
+}
+
+
+/* the refresh failed; retry: another server may do better */
+
+int
+ngx_exa_lr_fail(ngx_exa_lr_t *r, int retry, const char *fmt, ...)
+{
+    va_list  args;
+
+    if (r->state == NGX_EXA_LR_FAILED) {
+        return NGX_EXA_LR_ERROR;
+    }
+
+    va_start(args, fmt);
+    vsnprintf(r->error, sizeof(r->error), fmt, args);
+    va_end(args);
+
+    r->retry = retry;
+    r->state = NGX_EXA_LR_FAILED;
+
+    return NGX_EXA_LR_ERROR;
+}
+
+
+/* no memory: the limit on what a refresh keeps, or malloc() */
+
+int
+ngx_exa_lr_nomem(ngx_exa_lr_t *r)
+{
+    if (r->mem.over) {
+        return ngx_exa_lr_fail(r, 0, "the answer needs more than %zu MB of "
+                               "memory", r->mem.max >> 20);
+    }
+
+    return ngx_exa_lr_fail(r, 0, "out of memory");
+}
+
+
+/* has this call worked long enough?  The clock is read now and then */
+
+int
+ngx_exa_lr_timeup(ngx_exa_lr_t *r)
+{
+    long             us;
+    struct timespec  now;
+
+    if (r->conf->step_usec == 0 || ++r->work % NGX_EXA_LR_CHECK != 0) {
+        return 0;
+    }
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+
+    us = (now.tv_sec - r->started.tv_sec) * 1000000
+         + (now.tv_nsec - r->started.tv_nsec) / 1000;
+
+    return us >= (long) r->conf->step_usec;
+}
+
+
+/*
+ * A search entry: which search it answers decides what it is for.  Its
+ * attributes are walked once, each value at most once, and the walk stops
+ * when the call's time is up (NGX_EXA_LR_PARTIAL) to go on later.
+ */
+
+int
+ngx_exa_lr_entry(ngx_exa_lr_t *r)
+{
+    int            rc;
+    ber_len_t      blen;
+    ber_tag_t      tag;
+    struct berval  type, v;
+
+    if (r->ber == NULL) {
+        rc = ngx_exa_lr_entry_start(r);
+        if (rc != NGX_EXA_LR_PARTIAL) {
+            return rc;
+        }
+    }
+
+    for ( ;; ) {
+
+        if (r->last == NULL) {
+
+            /* the next attribute: its type, then the start of its values */
+
+            if (ber_get_option(r->ber, LBER_OPT_REMAINING_BYTES, &blen)
+                != LBER_OPT_SUCCESS || blen == 0)
+            {
+                return NGX_EXA_LR_NEXT;
+            }
+
+            if (ber_skip_tag(r->ber, &blen) == LBER_DEFAULT
+                || ber_get_stringbv(r->ber, &type, LBER_BV_NOTERM)
+                   == LBER_DEFAULT)
+            {
+                return ngx_exa_lr_fail(r, 0, "an entry that cannot be "
+                                       "decoded");
+            }
+
+            rc = ngx_exa_lr_attribute(r, &type);
+            if (rc != NGX_EXA_LR_NEXT) {
+                return rc;
+            }
+
+            tag = ber_first_element(r->ber, &blen, &r->last);
+
+            if (r->last == NULL) {
+                return ngx_exa_lr_fail(r, 0, "an entry that cannot be "
+                                       "decoded");
+            }
+
+        } else {
+            tag = ber_next_element(r->ber, &blen, r->last);
+        }
+
+        if (tag == LBER_DEFAULT) {
+            r->last = NULL;            /* the attribute's values are done */
+
+            if (ngx_exa_lr_timeup(r)) {
+                return NGX_EXA_LR_PARTIAL;
+            }
+
+            continue;
+        }
+
+        if (ber_get_stringbv(r->ber, &v, LBER_BV_NOTERM) == LBER_DEFAULT) {
+            return ngx_exa_lr_fail(r, 0, "an entry that cannot be decoded");
+        }
+
+        rc = ngx_exa_lr_value(r, &v);
+        if (rc != NGX_EXA_LR_NEXT) {
+            return rc;
+        }
+
+        if (ngx_exa_lr_timeup(r)) {
+            return NGX_EXA_LR_PARTIAL;
+        }
+    }
+}
+
+
+/*
+ * Which search the entry answers, and its DN: NGX_EXA_LR_PARTIAL to walk
+ * its attributes, NGX_EXA_LR_NEXT when it is done with already, or an
+ * error.
+ */
+
+static int
+ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
+{
+    int            msgid;
+    size_t         s, len;
+    struct berval  dn;
+    unsigned char  buf[NGX_EXA_LR_DN_MAX];
+
+    msgid = ldap_msgid(r->msg);
+
+    if (r->state == NGX_EXA_LR_READ_GROUPS) {
+        for (s = 0; s < NGX_EXA_LR_WINDOW; s++) {
+            if (r->reads[s].msgid == msgid) {
+                break;
+            }
+        }
+
+        if (s == NGX_EXA_LR_WINDOW) {
+            r->stats.ignored++;
+            return NGX_EXA_LR_NEXT;
+        }
+
+        r->reads[s].entries++;
+        r->group = r->reads[s].group;
+
+    } else if (msgid != r->msgid) {
+        r->stats.ignored++;
+        return NGX_EXA_LR_NEXT;
+    }
+
+    r->stats.entries++;
+
+    if (ldap_get_dn_ber(r->ld, r->msg, &r->ber, &dn) != LDAP_SUCCESS) {
+        return ngx_exa_lr_fail(r, 0, "an entry that cannot be decoded");
+    }
+
+    if (r->state == NGX_EXA_LR_READ_GROUPS
+        || (r->state == NGX_EXA_LR_SEARCH_USERS
+            && r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN))
+    {
+        return NGX_EXA_LR_PARTIAL;
+    }
+
+    if (dn.bv_len >= sizeof(buf)) {
+        r->stats.skipped++;
+        return NGX_EXA_LR_NEXT;
+    }
+
+    len = ngx_exa_ldap_dn_norm((unsigned char *) dn.bv_val, dn.bv_len, buf);
+
+    if (r->state == NGX_EXA_LR_LIST_GROUPS) {
+        return ngx_exa_set_add(&r->all_groups, buf, len) < 0
+               ? ngx_exa_lr_nomem(r) : NGX_EXA_LR_NEXT;
+    }
+
+    /* walk, off: a user only if a group has it as a member */
+
+    return ngx_exa_set_has(&r->members, buf, len)
+           ? NGX_EXA_LR_PARTIAL : NGX_EXA_LR_NEXT;
+}
+
+
+/* what the values of an attribute are for */
+
+static int
+ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type)
+{
+    int              rc;
+    char             name[128];
+    size_t           i;
+    ngx_exa_range_t  range;
+
+    r->attr = NGX_EXA_LR_ATTR_NONE;
+
+    if (type->bv_len >= sizeof(name)) {
+        return NGX_EXA_LR_NEXT;
+    }
+
+    memcpy(name, type->bv_val, type->bv_len);
+    name[type->bv_len] = '\0';
+
+    if (r->state == NGX_EXA_LR_READ_GROUPS) {
+
+        if (strcasecmp(name, "primaryGroupToken") == 0) {
+            if (r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN) {
+                r->attr = NGX_EXA_LR_ATTR_TOKEN;
+            }
+
+            return NGX_EXA_LR_NEXT;
+        }
+
+        rc = ngx_exa_ldap_range(name, "member", &range);
+
+        if (rc < 0) {
+            return NGX_EXA_LR_NEXT;
+        }
+
+        r->attr = NGX_EXA_LR_ATTR_MEMBER;
+
+        if (rc == 1 && !range.last) {
+
+            /* Active Directory sent one range of member: ask for the next */
+
+            return ngx_exa_lr_queue(r, r->groups[r->group].dn,
+                                    r->groups[r->group].len,
+                                    r->groups[r->group].depth,
+                                    r->groups[r->group].configured,
+                                    range.end + 1)
+                   ? NGX_EXA_LR_ERROR : NGX_EXA_LR_NEXT;
+        }
+
+        return NGX_EXA_LR_NEXT;
+    }
+
+    if (r->state != NGX_EXA_LR_SEARCH_USERS) {
+        return NGX_EXA_LR_NEXT;
+    }
+
+    for (i = 0; r->conf->attrs[i]; i++) {
+        if (strcasecmp(name, r->conf->attrs[i]) == 0) {
+            r->attr = NGX_EXA_LR_ATTR_NAME;
+            r->kind = r->conf->attrs[i];
+            break;
+        }
+    }
+
+    return NGX_EXA_LR_NEXT;
+}
+
+
+static int
+ngx_exa_lr_value(ngx_exa_lr_t *r, struct berval *v)
+{
+    switch (r->attr) {
+
+    case NGX_EXA_LR_ATTR_MEMBER:
+        return ngx_exa_lr_member(r, v);
+
+    case NGX_EXA_LR_ATTR_TOKEN:
+        return ngx_exa_lr_token(r, v);
+
+    case NGX_EXA_LR_ATTR_NAME:
+        return ngx_exa_lr_name(r, v);
+
+    default:
+        return NGX_EXA_LR_NEXT;
+    }
+}
+
+
+/* a member of a group: a nested group to read, or a member to keep */
+
+static int
+ngx_exa_lr_member(ngx_exa_lr_t *r, struct berval *v)
+{
+    int                  added;
+    size_t               len;
+    ngx_exa_lr_group_t  *g;
+    unsigned char        buf[NGX_EXA_LR_DN_MAX];
+
+    r->group_values++;
+
+    if (r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN) {
+        return NGX_EXA_LR_NEXT;
+    }
+
+    if (v->bv_len >= sizeof(buf)) {
+        r->stats.skipped++;
+        return NGX_EXA_LR_NEXT;
+    }
+
+    len = ngx_exa_ldap_dn_norm((unsigned char *) v->bv_val, v->bv_len, buf);
+
+    if (!ngx_exa_set_has(&r->all_groups, buf, len)) {
+        return ngx_exa_set_add(&r->members, buf, len) < 0
+               ? ngx_exa_lr_nomem(r) : NGX_EXA_LR_NEXT;
+    }
+
+    /* a nested group */
+
+    g = &r->groups[r->group];
+
+    if (r->conf->nested != NGX_EXA_LDAP_NESTED_WALK
+        || g->depth + 1 >= NGX_EXA_LR_DEPTH_MAX)
+    {
+        return NGX_EXA_LR_NEXT;
+    }
+
+    added = ngx_exa_set_add(&r->seen, buf, len);
+
+    if (added < 0) {
+        return ngx_exa_lr_nomem(r);
+    }
+
+    if (!added) {
+        return NGX_EXA_LR_NEXT;          /* seen: a cycle or a diamond */
+    }
+
+    return ngx_exa_lr_queue(r, (unsigned char *) v->bv_val, v->bv_len,
+                            g->depth + 1, 0, 0)
+           ? NGX_EXA_LR_ERROR : NGX_EXA_LR_NEXT;
+}
+
+
+/* members by primary group are not in member (AD): (primaryGroupID=N) */
+
+static int
+ngx_exa_lr_token(ngx_exa_lr_t *r, struct berval *v)
+{
+    int  n;
+
+    if (v->bv_len >= 16) {
+        return NGX_EXA_LR_NEXT;
+    }
+
+    if (ngx_exa_mem_grow(&r->mem, (void **) &r->tokens, &r->tokens_size,
+                         r->tokens_len + 40, 1)
+        != 0)
+    {
+        return ngx_exa_lr_nomem(r);
+    }
+
+    n = snprintf(r->tokens + r->tokens_len, 40, "(primaryGroupID=%.*s)",
+                 (int) v->bv_len, v->bv_val);
+
+    r->tokens_len += n;
+
+    r->attr = NGX_EXA_LR_ATTR_NONE;        /* the first value only */
+
+    return NGX_EXA_LR_NEXT;
+}
+
+
+/* a value of a name attribute: a key of the list */
+
+static int
+ngx_exa_lr_name(ngx_exa_lr_t *r, struct berval *v)
+{
+    int             rc;
+    size_t          klen;
+    unsigned char  *k, kbuf[NGX_EXA_KEY_MAX];
+
+    rc = ngx_exa_name_key(NULL, NULL, 0, (unsigned char *) v->bv_val,
+                          v->bv_len, kbuf, &klen);
+
+    if (rc != NGX_EXA_NAME_OK) {
+        r->stats.refused++;
+        return NGX_EXA_LR_NEXT;
+    }
+
+    if (ngx_exa_mem_grow(&r->mem, (void **) &r->keys, &r->keys_size,
+                         r->nkeys + 1, sizeof(ngx_exa_str_t))
+        != 0)
+    {
+        return ngx_exa_lr_nomem(r);
+    }
+
+    k = ngx_exa_arena_alloc(&r->arena, klen);
+    if (k == NULL) {
+        return ngx_exa_lr_nomem(r);
+    }
+
+    memcpy(k, kbuf, klen);
+
+    r->keys[r->nkeys].data = k;
+    r->keys[r->nkeys].len = klen;
+    r->nkeys++;
+    r->keybytes += klen;
+
+    return NGX_EXA_LR_NEXT;
+}
+
+
+/* a group read to make: a new group, or the next range of one */
+
+int
+ngx_exa_lr_queue(ngx_exa_lr_t *r, const unsigned char *dn, size_t len,
+    unsigned depth, unsigned configured, size_t range)
+{
+    unsigned char       *p;
+    ngx_exa_lr_group_t  *g;
+
+    if (ngx_exa_mem_grow(&r->mem, (void **) &r->groups, &r->groups_size,
+                         r->ngroups + 1, sizeof(ngx_exa_lr_group_t))
+        != 0)
+    {
+        ngx_exa_lr_nomem(r);
+        return -1;
+    }
+
+    p = ngx_exa_arena_alloc(&r->arena, len + 1);
+    if (p == NULL) {
+        ngx_exa_lr_nomem(r);
+        return -1;
+    }
+
+    memcpy(p, dn, len);
+    p[len] = '\0';
+
+    g = &r->groups[r->ngroups++];
+
+    g->dn = p;
+    g->len = len;
+    g->depth = depth;
+    g->configured = configured;
+    g->range = range;
+
+    return 0;
+}
+

@@ -1,0 +1,132 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#ifndef _NGX_EXA_LDAP_REFRESH_H_INCLUDED_
+#define _NGX_EXA_LDAP_REFRESH_H_INCLUDED_
+
+
+/*
+ * What a refresh of an LDAP list asks the directory and how it reads the
+ * answers: requests are sent and answers decoded by libldap on an LDAP
+ * handle whose connection is the caller's (nginx's, or a buffer in tests
+ * and fuzzing).  No nginx dependency; every answer is hostile: work per
+ * call, memory, and what a value may become are bounded here.
+ *
+ * The states of a refresh, with the caller's two first (it owns the
+ * connection and TLS):
+ *
+ *   connect --> tls (ldaps) ----------------+
+ *      |                                    v
+ *      +------> starttls --> tls --------> bind
+ *      |                                    |
+ *      +------------------------------------+
+ *                                           |
+ *             +-----------------------------+---------------+
+ *             | walk, off                                   | chain
+ *             v                                             v
+ *        list_groups (paged: the DNs of all groups) --> read_groups
+ *                                                 (base reads of groups,
+ *                                                  a window at a time;
+ *                                                  walk: nested ones too;
+ *                                                  ranges of member)
+ *                                                           |
+ *                                                           v
+ *                                    search_users (paged) --> done
+ *
+ * Any state may end in "failed".  ngx_exa_lr_step() reads what the
+ * connection has and returns when it must wait for more, when it has
+ * worked for step_usec, or at the end.
+ */
+
+
+#include <stddef.h>
+#include <ldap.h>
+
+#include "ngx_exa_table.h"
+
+
+#define NGX_EXA_LDAP_NESTED_OFF     0
+#define NGX_EXA_LDAP_NESTED_CHAIN   1
+#define NGX_EXA_LDAP_NESTED_WALK    2
+
+
+/* what the functions below return */
+#define NGX_EXA_LR_AGAIN            0    /* wait until the connection reads */
+#define NGX_EXA_LR_YIELD            1    /* a call's work is done: call again */
+#define NGX_EXA_LR_TLS              2    /* StartTLS accepted: handshake */
+#define NGX_EXA_LR_DONE             3    /* the list is read */
+#define NGX_EXA_LR_ERROR            4    /* failed: ngx_exa_lr_error() */
+
+
+typedef enum {
+    NGX_EXA_LR_CONNECT = 0,
+    NGX_EXA_LR_HANDSHAKE,
+    NGX_EXA_LR_STARTTLS,
+    NGX_EXA_LR_BIND,
+    NGX_EXA_LR_LIST_GROUPS,
+    NGX_EXA_LR_READ_GROUPS,
+    NGX_EXA_LR_SEARCH_USERS,
+    NGX_EXA_LR_DONE_STATE,
+    NGX_EXA_LR_FAILED,
+    NGX_EXA_LR_NSTATES
+} ngx_exa_lr_state_e;
+
+
+typedef void (*ngx_exa_lr_note_pt)(void *data, const char *text);
+
+
+typedef struct {
+    const char                *base;
+    const char * const        *groups;       /* DNs */
+    size_t                     ngroups;
+    int                        nested;       /* NGX_EXA_LDAP_NESTED_* */
+    const char                *filter;       /* "" or "(...)" */
+    const char * const        *attrs;        /* ends with NULL */
+    const char                *bind_dn;      /* "" for anonymous */
+    const char                *password;
+    size_t                     password_len;
+
+    size_t                     table_max;    /* bytes the table may take */
+    size_t                     memory_max;   /* bytes of working memory */
+    size_t                     message_max;  /* bytes of one message */
+    unsigned                   step_usec;    /* work of one call */
+
+    ngx_exa_lr_note_pt         note;         /* things worth a log line */
+    void                      *data;
+} ngx_exa_lr_conf_t;
+
+
+typedef struct {
+    size_t                     entries;
+    size_t                     ignored;      /* messages not asked for */
+    size_t                     refused;      /* values that are no names */
+    size_t                     skipped;      /* over-long DNs */
+    size_t                     memory;       /* bytes in use, at most */
+} ngx_exa_lr_stats_t;
+
+
+typedef struct ngx_exa_lr_s  ngx_exa_lr_t;
+
+
+ngx_exa_lr_t *ngx_exa_lr_create(const ngx_exa_lr_conf_t *conf, LDAP *ld);
+void ngx_exa_lr_destroy(ngx_exa_lr_t *r);
+
+int ngx_exa_lr_starttls(ngx_exa_lr_t *r);
+int ngx_exa_lr_bind(ngx_exa_lr_t *r);
+int ngx_exa_lr_step(ngx_exa_lr_t *r);
+
+int ngx_exa_lr_state(ngx_exa_lr_t *r);
+const char *ngx_exa_lr_state_name(int state);
+int ngx_exa_lr_progress(ngx_exa_lr_t *r);
+const char *ngx_exa_lr_error(ngx_exa_lr_t *r);
+int ngx_exa_lr_retry(ngx_exa_lr_t *r);
+const ngx_exa_str_t *ngx_exa_lr_keys(ngx_exa_lr_t *r, size_t *n);
+const ngx_exa_lr_stats_t *ngx_exa_lr_stats(ngx_exa_lr_t *r);
+
+size_t ngx_exa_lr_escape(char *out, size_t size, const char *s, size_t len);
+
+
+#endif /* _NGX_EXA_LDAP_REFRESH_H_INCLUDED_ */

@@ -1,0 +1,124 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#ifndef _NGX_EXA_LDAP_REFRESH_INT_H_INCLUDED_
+#define _NGX_EXA_LDAP_REFRESH_INT_H_INCLUDED_
+
+
+/*
+ * What the two files of the LDAP refresh share: ngx_exa_ldap_refresh.c
+ * (requests, results, states) and ngx_exa_ldap_entry.c (what the values
+ * of an entry become).  Not for other files.
+ */
+
+
+#include <time.h>
+#include <lber.h>
+#include <ldap.h>
+
+#include "ngx_exa_ldap_refresh.h"
+#include "ngx_exa_set.h"
+
+
+#define NGX_EXA_LR_PAGE_SIZE     1000
+#define NGX_EXA_LR_PAGES_MAX     100000
+#define NGX_EXA_LR_DEPTH_MAX     32
+#define NGX_EXA_LR_WINDOW        32
+#define NGX_EXA_LR_DN_MAX        1024
+#define NGX_EXA_LR_CHECK         64       /* values between clock reads */
+
+#define NGX_EXA_LR_IN_CHAIN      "1.2.840.113556.1.4.1941"
+
+/* how the message at hand went */
+#define NGX_EXA_LR_NEXT          10       /* read the next message */
+#define NGX_EXA_LR_PARTIAL       11       /* the message is not done */
+
+/* what the values of an attribute are */
+#define NGX_EXA_LR_ATTR_NONE     0        /* skipped */
+#define NGX_EXA_LR_ATTR_MEMBER   1
+#define NGX_EXA_LR_ATTR_TOKEN    2        /* primaryGroupToken */
+#define NGX_EXA_LR_ATTR_NAME     3        /* one of conf->attrs */
+
+
+typedef struct {
+    const unsigned char       *dn;        /* normalised for messages */
+    size_t                     len;
+    unsigned                   depth;
+    unsigned                   configured;
+    size_t                     range;     /* first member value to read */
+} ngx_exa_lr_group_t;
+
+
+typedef struct {
+    int                        msgid;     /* -1: free */
+    size_t                     group;
+    unsigned                   entries;
+} ngx_exa_lr_read_t;
+
+
+struct ngx_exa_lr_s {
+    const ngx_exa_lr_conf_t   *conf;
+    LDAP                      *ld;
+    int                        state;
+    int                        msgid;     /* of the one request in flight */
+    int                        progress;
+    int                        retry;
+    struct timespec            started;   /* of the call under way */
+    unsigned                   work;
+
+    /* the message at hand, and where in it */
+    LDAPMessage               *msg;
+    BerElement                *ber;
+    char                      *last;      /* end of the value set */
+    int                        attr;      /* NGX_EXA_LR_ATTR_* */
+    size_t                     group;     /* whose entry it is */
+    const char                *kind;      /* of the name attribute */
+
+    /* working memory */
+    ngx_exa_mem_t              mem;
+    ngx_exa_arena_t            arena;
+
+    /* groups: a queue of reads, a window of them in flight */
+    ngx_exa_lr_group_t        *groups;
+    size_t                     ngroups;
+    size_t                     groups_size;
+    size_t                     next_group;
+    ngx_exa_lr_read_t          reads[NGX_EXA_LR_WINDOW];
+    size_t                     in_flight;
+    ngx_exa_set_t              seen;      /* group DNs read or queued */
+    ngx_exa_set_t              all_groups;
+    ngx_exa_set_t              members;
+    size_t                     group_values;
+
+    /* chain: (primaryGroupID=N) clauses from the groups' tokens */
+    char                      *tokens;
+    size_t                     tokens_len;
+    size_t                     tokens_size;
+
+    /* paging */
+    struct berval             *cookie;
+    size_t                     pages;
+
+    /* the list */
+    ngx_exa_str_t             *keys;
+    size_t                     nkeys;
+    size_t                     keys_size;
+    size_t                     keybytes;
+
+    ngx_exa_lr_stats_t         stats;
+    char                       error[256];
+};
+
+
+int ngx_exa_lr_fail(ngx_exa_lr_t *r, int retry, const char *fmt, ...);
+int ngx_exa_lr_nomem(ngx_exa_lr_t *r);
+int ngx_exa_lr_timeup(ngx_exa_lr_t *r);
+int ngx_exa_lr_entry(ngx_exa_lr_t *r);
+int ngx_exa_lr_queue(ngx_exa_lr_t *r, const unsigned char *dn, size_t len,
+    unsigned depth, unsigned configured, size_t range);
+
+
+#endif /* _NGX_EXA_LDAP_REFRESH_INT_H_INCLUDED_ */

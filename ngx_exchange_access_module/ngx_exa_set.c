@@ -1,0 +1,270 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ngx_exa_set.h"
+#include "ngx_exa_table.h"
+
+
+#define NGX_EXA_BLOCK_SIZE     65536
+
+
+struct ngx_exa_block_s {
+    ngx_exa_block_t       *next;
+    size_t                 used;
+    size_t                 size;
+    /* bytes follow */
+};
+
+
+static int ngx_exa_mem_take(ngx_exa_mem_t *m, size_t n);
+
+
+/* counts n more bytes, unless that goes over the limit */
+
+static int
+ngx_exa_mem_take(ngx_exa_mem_t *m, size_t n)
+{
+    if (m->max && (n > m->max || m->used > m->max - n)) {
+        m->over = 1;
+        return -1;
+    }
+
+    m->used += n;
+
+    if (m->used > m->peak) {
+        m->peak = m->used;
+    }
+
+    return 0;
+}
+
+
+void *
+ngx_exa_arena_alloc(ngx_exa_arena_t *a, size_t size)
+{
+    size_t            n;
+    unsigned char    *p;
+    ngx_exa_block_t  *b;
+
+    size = (size + 7) & ~(size_t) 7;
+    b = a->blocks;
+
+    if (b == NULL || b->size - b->used < size) {
+        n = size > NGX_EXA_BLOCK_SIZE / 4 ? size : NGX_EXA_BLOCK_SIZE;
+
+        if (ngx_exa_mem_take(a->mem, sizeof(ngx_exa_block_t) + n) != 0) {
+            return NULL;
+        }
+
+        b = malloc(sizeof(ngx_exa_block_t) + n);
+        if (b == NULL) {
+            a->mem->used -= sizeof(ngx_exa_block_t) + n;
+            return NULL;
+        }
+
+        b->size = n;
+        b->used = 0;
+
+        if (n == size && a->blocks) {
+            /* a big one goes behind the block being filled */
+            b->next = a->blocks->next;
+            a->blocks->next = b;
+
+        } else {
+            b->next = a->blocks;
+            a->blocks = b;
+        }
+    }
+
+    p = (unsigned char *) b + sizeof(ngx_exa_block_t) + b->used;
+    b->used += size;
+
+    return p;
+}
+
+
+void
+ngx_exa_arena_free(ngx_exa_arena_t *a)
+{
+    ngx_exa_block_t  *b, *next;
+
+    for (b = a->blocks; b; b = next) {
+        next = b->next;
+        a->mem->used -= sizeof(ngx_exa_block_t) + b->size;
+        free(b);
+    }
+
+    a->blocks = NULL;
+}
+
+
+/* makes the array *p hold at least n elements of size bytes: 0 or -1 */
+
+int
+ngx_exa_mem_grow(ngx_exa_mem_t *m, void **p, size_t *nalloc, size_t n,
+    size_t size)
+{
+    void    *np;
+    size_t   na;
+
+    if (n <= *nalloc) {
+        return 0;
+    }
+
+    na = *nalloc ? *nalloc : 16;
+
+    while (na < n) {
+        if (na > ((size_t) -1 / 2) / size) {
+            return -1;
+        }
+
+        na *= 2;
+    }
+
+    if (ngx_exa_mem_take(m, (na - *nalloc) * size) != 0) {
+        return -1;
+    }
+
+    np = realloc(*p, na * size);
+    if (np == NULL) {
+        m->used -= (na - *nalloc) * size;
+        return -1;
+    }
+
+    *p = np;
+    *nalloc = na;
+
+    return 0;
+}
+
+
+void
+ngx_exa_mem_free(ngx_exa_mem_t *m, void *p, size_t nalloc, size_t size)
+{
+    m->used -= nalloc * size;
+    free(p);
+}
+
+
+/* adds a string: 1 if added, 0 if it was there, -1 without memory */
+
+int
+ngx_exa_set_add(ngx_exa_set_t *set, const unsigned char *s, size_t len)
+{
+    size_t               i, j, n;
+    uint32_t             h;
+    unsigned char       *p;
+    ngx_exa_set_slot_t  *slots;
+
+    if (set->nelts + 1 > set->nslots / 2) {
+        n = set->nslots ? set->nslots * 2 : 64;
+        slots = NULL;
+        i = 0;
+
+        if (ngx_exa_mem_grow(set->arena->mem, (void **) &slots, &i, n,
+                             sizeof(ngx_exa_set_slot_t))
+            != 0)
+        {
+            return -1;
+        }
+
+        memset(slots, 0, i * sizeof(ngx_exa_set_slot_t));
+
+        for (j = 0; j < set->nslots; j++) {
+            if (set->slots[j].data == NULL) {
+                continue;
+            }
+
+            h = set->slots[j].hash & (i - 1);
+
+            while (slots[h].data) {
+                h = (h + 1) & (i - 1);
+            }
+
+            slots[h] = set->slots[j];
+        }
+
+        if (set->slots) {
+            ngx_exa_mem_free(set->arena->mem, set->slots, set->nslots,
+                             sizeof(ngx_exa_set_slot_t));
+        }
+
+        set->slots = slots;
+        set->nslots = i;
+    }
+
+    h = ngx_exa_hash(s, len);
+
+    for (j = h & (set->nslots - 1);
+         set->slots[j].data;
+         j = (j + 1) & (set->nslots - 1))
+    {
+        if (set->slots[j].hash == h && set->slots[j].len == len
+            && memcmp(set->slots[j].data, s, len) == 0)
+        {
+            return 0;
+        }
+    }
+
+    p = ngx_exa_arena_alloc(set->arena, len ? len : 1);
+    if (p == NULL) {
+        return -1;
+    }
+
+    memcpy(p, s, len);
+
+    set->slots[j].hash = h;
+    set->slots[j].len = (uint32_t) len;
+    set->slots[j].data = p;
+    set->nelts++;
+
+    return 1;
+}
+
+
+int
+ngx_exa_set_has(const ngx_exa_set_t *set, const unsigned char *s,
+    size_t len)
+{
+    size_t    j;
+    uint32_t  h;
+
+    if (set->nslots == 0) {
+        return 0;
+    }
+
+    h = ngx_exa_hash(s, len);
+
+    for (j = h & (set->nslots - 1);
+         set->slots[j].data;
+         j = (j + 1) & (set->nslots - 1))
+    {
+        if (set->slots[j].hash == h && set->slots[j].len == len
+            && memcmp(set->slots[j].data, s, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+void
+ngx_exa_set_free(ngx_exa_set_t *set)
+{
+    if (set->slots) {
+        ngx_exa_mem_free(set->arena->mem, set->slots, set->nslots,
+                         sizeof(ngx_exa_set_slot_t));
+    }
+
+    set->slots = NULL;
+    set->nslots = 0;
+    set->nelts = 0;
+}

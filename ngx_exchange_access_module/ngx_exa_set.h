@@ -1,0 +1,67 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#ifndef _NGX_EXA_SET_H_INCLUDED_
+#define _NGX_EXA_SET_H_INCLUDED_
+
+
+/*
+ * Working memory with a limit: an arena freed at once, growing arrays,
+ * and sets of byte strings.  All of it is counted in one ngx_exa_mem_t, so
+ * that whatever a directory makes a refresh keep stays under one bound.
+ * No nginx dependency.
+ */
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+typedef struct {
+    size_t                 used;        /* bytes taken, all told */
+    size_t                 peak;
+    size_t                 max;         /* 0: no limit */
+    int                    over;        /* a request went over max */
+} ngx_exa_mem_t;
+
+
+typedef struct ngx_exa_block_s  ngx_exa_block_t;
+
+typedef struct {
+    ngx_exa_block_t       *blocks;
+    ngx_exa_mem_t         *mem;
+} ngx_exa_arena_t;
+
+
+typedef struct {
+    uint32_t               hash;
+    uint32_t               len;
+    const unsigned char   *data;
+} ngx_exa_set_slot_t;
+
+
+typedef struct {
+    ngx_exa_set_slot_t    *slots;
+    size_t                 nslots;
+    size_t                 nelts;
+    ngx_exa_arena_t       *arena;       /* holds the strings */
+} ngx_exa_set_t;
+
+
+void *ngx_exa_arena_alloc(ngx_exa_arena_t *a, size_t size);
+void ngx_exa_arena_free(ngx_exa_arena_t *a);
+int ngx_exa_mem_grow(ngx_exa_mem_t *m, void **p, size_t *nalloc, size_t n,
+    size_t size);
+void ngx_exa_mem_free(ngx_exa_mem_t *m, void *p, size_t nalloc,
+    size_t size);
+
+int ngx_exa_set_add(ngx_exa_set_t *set, const unsigned char *s, size_t len);
+int ngx_exa_set_has(const ngx_exa_set_t *set, const unsigned char *s,
+    size_t len);
+void ngx_exa_set_free(ngx_exa_set_t *set);
+
+
+#endif /* _NGX_EXA_SET_H_INCLUDED_ */

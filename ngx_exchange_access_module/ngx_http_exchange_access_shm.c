@@ -1,0 +1,376 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_exchange_access_module.h"
+
+
+/*
+ * The zone of a list: its generations of the table, published with one
+ * pointer store and freed after a grace period, and the record of its
+ * refreshes (the lease, the result, the next one).
+ */
+
+
+/* a retired table is freed once no lookup can still be reading it */
+#define NGX_HTTP_EXCHANGE_ACCESS_GRACE      10
+
+#define ngx_http_exchange_access_gen_table(gen)                              \
+    ((ngx_exa_table_t *) ((u_char *) (gen)                                   \
+        + ngx_align(sizeof(ngx_http_exchange_access_gen_t), 8)))
+
+
+static void ngx_http_exchange_access_loaded_from(
+    ngx_http_exchange_access_list_t *list, ngx_uint_t from_state);
+
+
+ngx_int_t
+ngx_http_exchange_access_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_exchange_access_list_t  *olist = data;
+
+    size_t                            len;
+    ngx_int_t                         rc;
+    ngx_http_exchange_access_list_t  *list;
+
+    list = shm_zone->data;
+
+    if (olist) {
+        /* a reload: keep the zone, and the table in it */
+        list->sh = olist->sh;
+        list->shpool = olist->shpool;
+
+    } else {
+        list->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+        if (shm_zone->shm.exists) {
+            list->sh = list->shpool->data;
+            return NGX_OK;
+        }
+
+        list->sh = ngx_slab_calloc(list->shpool,
+                                   sizeof(ngx_http_exchange_access_shctx_t));
+        if (list->sh == NULL) {
+            return NGX_ERROR;
+        }
+
+        list->shpool->data = list->sh;
+
+        len = sizeof(" in exchange_access zone \"\"") + shm_zone->shm.name.len;
+
+        list->shpool->log_ctx = ngx_slab_alloc(list->shpool, len);
+        if (list->shpool->log_ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(list->shpool->log_ctx, " in exchange_access zone \"%V\"%Z",
+                    &shm_zone->shm.name);
+
+        /* running out of room is reported by the module itself */
+        list->shpool->log_nomem = 0;
+    }
+
+    if (list->keys == NULL) {
+        return NGX_OK;
+    }
+
+    /* a state file only stands in for a list the zone does not have */
+
+    if (list->keys_from_state && list->sh->table != NULL) {
+        return NGX_OK;
+    }
+
+    if (!list->keys_from_state) {
+        list->sh->version = list->version;
+    }
+
+    rc = ngx_http_exchange_access_list_install(list, list->keys,
+                                               list->keys_from_state,
+                                               shm_zone->shm.log);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "exchange_access_list \"%V\": %ui names do not fit "
+                      "in its zone of %uz bytes, make \"zone\" larger",
+                      &list->name, list->keys->nelts, list->size);
+        return NGX_ERROR;
+    }
+
+    return rc;
+}
+
+
+/* what the table in use was loaded from: the source's name, under the lock */
+
+static void
+ngx_http_exchange_access_loaded_from(ngx_http_exchange_access_list_t *list,
+    ngx_uint_t from_state)
+{
+    ngx_str_t  *name, state;
+
+    ngx_str_set(&state, "state_file");
+
+    name = from_state ? &state : &list->source->name;
+
+    ngx_cpystrn(list->sh->loaded_from, name->data,
+                ngx_min(name->len + 1, sizeof(list->sh->loaded_from)));
+}
+
+
+/*
+ * Builds a new generation of the table aside in the zone and publishes it
+ * with one pointer store.  Returns NGX_OK (installed or unchanged),
+ * NGX_DECLINED (does not fit: the current table stays) or NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_exchange_access_list_install(ngx_http_exchange_access_list_t *list,
+    ngx_array_t *keys, ngx_uint_t from_state, ngx_log_t *log)
+{
+    size_t                             size, hdr, keybytes;
+    ngx_uint_t                         i;
+    ngx_exa_str_t                     *k;
+    ngx_exa_table_t                   *t;
+    ngx_slab_pool_t                   *shpool;
+    ngx_http_exchange_access_gen_t    *gen, *old;
+    ngx_http_exchange_access_shctx_t  *sh;
+
+    shpool = list->shpool;
+    sh = list->sh;
+    k = keys->elts;
+
+    keybytes = 0;
+
+    for (i = 0; i < keys->nelts; i++) {
+        keybytes += k[i].len;
+    }
+
+    hdr = ngx_align(sizeof(ngx_http_exchange_access_gen_t), 8);
+    size = ngx_exa_table_size(keys->nelts, keybytes);
+
+    if (size == 0) {
+        return NGX_DECLINED;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ngx_http_exchange_access_list_reap_locked(list);
+
+    gen = ngx_slab_alloc_locked(shpool, hdr + size);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (gen == NULL) {
+        return NGX_DECLINED;
+    }
+
+    t = ngx_http_exchange_access_gen_table(gen);
+
+    if (ngx_exa_table_build(t, size, k, keys->nelts) == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "exchange_access_list \"%V\": table build failed",
+                      &list->name);
+        ngx_slab_free(shpool, gen);
+        return NGX_ERROR;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    sh->loaded = ngx_time();
+
+    if (sh->table && ngx_exa_table_equal(sh->table, t)) {
+        if (!from_state) {
+            ngx_http_exchange_access_loaded_from(list, 0);
+        }
+
+        ngx_slab_free_locked(shpool, gen);
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_OK;
+    }
+
+    gen->next = NULL;
+    gen->retired = 0;
+    gen->generation = ++sh->generation;
+
+    old = sh->current;
+
+    /* the table is complete before any reader can see its address */
+
+    ngx_memory_barrier();
+
+    sh->table = t;
+    sh->current = gen;
+    sh->nelts = t->nelts;
+    ngx_http_exchange_access_loaded_from(list, from_state);
+
+    if (old) {
+        old->retired = ngx_time();
+        old->next = sh->retired;
+        sh->retired = old;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "exchange_access_list \"%V\": %uD names loaded%s, "
+                  "generation %ui", &list->name, t->nelts,
+                  from_state
+                  ? " from the state file" : "",
+                  gen->generation);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_exchange_access_list_reap_locked(
+    ngx_http_exchange_access_list_t *list)
+{
+    time_t                           now;
+    ngx_http_exchange_access_gen_t  *gen, **prev;
+
+    now = ngx_time();
+    prev = &list->sh->retired;
+
+    for (gen = *prev; gen; gen = *prev) {
+        if (now - gen->retired >= NGX_HTTP_EXCHANGE_ACCESS_GRACE
+            || now < gen->retired)
+        {
+            *prev = gen->next;
+            ngx_slab_free_locked(list->shpool, gen);
+            continue;
+        }
+
+        prev = &gen->next;
+    }
+}
+
+
+ngx_int_t
+ngx_http_exchange_access_list_lookup(ngx_http_exchange_access_list_t *list,
+    u_char *key, size_t len, const u_char *netbios, size_t nlen,
+    ngx_uint_t first)
+{
+    ngx_exa_table_t  *t;
+
+    t = list->sh->table;
+
+    if (t == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_exa_table_lookup(t, key, len, netbios, nlen, first)
+           ? NGX_OK : NGX_DECLINED;
+}
+
+
+/*
+ * The end of a refresh: the lease goes, the result is installed (or the
+ * last good table stays), and the error log hears of changes of state
+ * only: the first failure, and the recovery.
+ */
+
+void
+ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
+    ngx_array_t *keys, const char *error, ngx_log_t *log)
+{
+    time_t                             now, next, retry, age;
+    ngx_int_t                          rc;
+    ngx_uint_t                         was_failing, generation, stale;
+    ngx_http_exchange_access_shctx_t  *sh;
+
+    sh = list->sh;
+    now = ngx_time();
+
+    if (keys) {
+        generation = sh->generation;
+
+        rc = ngx_http_exchange_access_list_install(list, keys, 0, log);
+
+        if (rc == NGX_DECLINED) {
+            error = "the new list does not fit in the zone, "
+                    "make \"zone\" larger";
+
+        } else if (rc != NGX_OK) {
+            error = "the new list could not be built";
+
+        } else if (list->state_file.len
+                   && (generation != sh->generation
+                       || sh->last_success == 0
+                       || sh->state_error[0]))
+        {
+            ngx_http_exchange_access_state_write(list, keys, log);
+        }
+    }
+
+    /* the next refresh: the interval with 10% of jitter, sooner on error */
+
+    next = list->refresh + (time_t) (ngx_random() % (list->refresh / 10 + 1));
+    retry = ngx_max(1, ngx_min(60, list->refresh / 4));
+
+    ngx_shmtx_lock(&list->shpool->mutex);
+
+    was_failing = sh->failing;
+    stale = 0;
+    age = 0;
+
+    sh->lease_pid = 0;
+    sh->lease_until = 0;
+    sh->last_duration = ngx_current_msec - list->started;
+
+    if (error) {
+        sh->failing = 1;
+        sh->failures++;
+        sh->next_refresh = now + retry;
+        ngx_cpystrn(sh->error, (u_char *) error, sizeof(sh->error));
+
+        /* stale: no refresh has worked for three intervals */
+
+        age = now - sh->last_success;
+
+        if (sh->last_success && !sh->stale && age > 3 * list->refresh) {
+            sh->stale = 1;
+            stale = 1;
+        }
+
+    } else {
+        sh->failing = 0;
+        sh->stale = 0;
+        sh->next_refresh = now + next;
+
+        sh->last_success = now;
+    }
+
+    ngx_shmtx_unlock(&list->shpool->mutex);
+
+    if (error && !was_failing) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "exchange_access_list \"%V\": refresh failed, "
+                      "%s: %s", &list->name,
+                      sh->table ? "the last good list stays"
+                                : "no list yet, restricted requests from "
+                                  "outside are denied",
+                      error);
+
+    } else if (stale) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "exchange_access_list \"%V\": stale, no refresh has "
+                      "worked for %T seconds: %s", &list->name, age, error);
+
+    } else if (error) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "exchange_access_list \"%V\": refresh failed "
+                      "again: %s", &list->name, error);
+
+    } else if (was_failing) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "exchange_access_list \"%V\": refresh works again, "
+                      "%ui names", &list->name, sh->nelts);
+    }
+}

@@ -1,0 +1,383 @@
+/*
+ * The LDAP refresh's logic without nginx: conversations with a directory
+ * written out as the server's answers, read by libldap from memory.
+ * Message IDs follow the requests: the bind is 1, then each search in the
+ * order the refresh sends them.
+ */
+
+#include <stdint.h>
+
+#include "unit.h"
+#include "ldap_wire.h"
+#include "ngx_exa_ldap_refresh.h"
+
+
+#define G1  "cn=remote,ou=groups,dc=example,dc=com"
+#define G2  "cn=nested,ou=groups,dc=example,dc=com"
+#define U(n)  "uid=" n ",ou=people,dc=example,dc=com"
+
+
+static const char  *groups1[] = { G1 };
+static const char  *attrs[] = { "sAMAccountName", "userPrincipalName", NULL };
+
+
+typedef struct {
+    wire_t              w;
+    LDAP               *ld;
+    ngx_exa_lr_t       *r;
+    ngx_exa_lr_conf_t   conf;
+    int                 rc;
+    int                 calls;
+    int                 yields;
+} run_t;
+
+
+static void
+conf_init(ngx_exa_lr_conf_t *conf, int nested)
+{
+    memset(conf, 0, sizeof(ngx_exa_lr_conf_t));
+
+    conf->base = "dc=example,dc=com";
+    conf->groups = groups1;
+    conf->ngroups = 1;
+    conf->nested = nested;
+    conf->filter = "";
+    conf->attrs = attrs;
+    conf->bind_dn = "cn=svc,dc=example,dc=com";
+    conf->password = "secret";
+    conf->password_len = 6;
+}
+
+
+static void
+run_init(run_t *t, int nested)
+{
+    memset(t, 0, sizeof(run_t));
+
+    t->w.in = malloc(WIRE_MAX);
+    conf_init(&t->conf, nested);
+}
+
+
+/* binds, then steps until the wire is read or the refresh ends */
+
+static int
+run(run_t *t)
+{
+    t->ld = wire_ldap(&t->w);
+    t->r = ngx_exa_lr_create(&t->conf, t->ld);
+
+    t->rc = ngx_exa_lr_bind(t->r);
+
+    while (t->rc == NGX_EXA_LR_AGAIN || t->rc == NGX_EXA_LR_YIELD) {
+        if (t->rc == NGX_EXA_LR_AGAIN && t->w.pos >= t->w.len) {
+            break;
+        }
+
+        t->rc = ngx_exa_lr_step(t->r);
+        t->calls++;
+        t->yields += (t->rc == NGX_EXA_LR_YIELD);
+
+        if (t->calls > 1000000) {
+            break;
+        }
+    }
+
+    return t->rc;
+}
+
+
+static int
+has_key(run_t *t, const char *key)
+{
+    size_t                n, i;
+    const ngx_exa_str_t  *k;
+
+    k = ngx_exa_lr_keys(t->r, &n);
+
+    for (i = 0; i < n; i++) {
+        if (k[i].len == strlen(key) && memcmp(k[i].data, key, k[i].len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static size_t
+nkeys(run_t *t)
+{
+    size_t  n;
+
+    (void) ngx_exa_lr_keys(t->r, &n);
+
+    return n;
+}
+
+
+static void
+run_free(run_t *t)
+{
+    ngx_exa_lr_destroy(t->r);
+    ldap_unbind_ext(t->ld, NULL, NULL);
+    free(t->w.in);
+}
+
+
+/* chain: one group read (2), the users (3) */
+
+static void
+chain(run_t *t)
+{
+    const char  *g[] = { "member", U("alice"), U("bob"), NULL,
+                         "primaryGroupToken", "1105", NULL, NULL };
+    const char  *alice[] = { "sAMAccountName", "Alice", NULL,
+                             "userPrincipalName", "alice@example.com", NULL,
+                             NULL };
+    const char  *bob[] = { "sAMAccountName", "bob", NULL, NULL };
+
+    wire_result(&t->w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t->w, 2, G1, g);
+    wire_result(&t->w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_reference(&t->w, 3, "ldap://other/dc=example,dc=com");
+    wire_entry(&t->w, 3, U("alice"), alice);
+    wire_entry(&t->w, 3, U("bob"), bob);
+    wire_page_done(&t->w, 3, "");
+}
+
+
+static void
+test_chain(void)
+{
+    run_t  t;
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    chain(&t);
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE, "chain: %d %s", t.rc,
+          ngx_exa_lr_error(t.r));
+    CHECK(nkeys(&t) == 3, "chain: %zu keys", nkeys(&t));
+    CHECK(has_key(&t, "alice") && has_key(&t, "alice@example.com")
+          && has_key(&t, "bob"), "chain: the names");
+    CHECK(ngx_exa_lr_stats(t.r)->ignored == 1, "chain: the reference");
+
+    run_free(&t);
+
+    /* the same answers, one byte a read */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    chain(&t);
+    t.w.chunk = 1;
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE, "chain by bytes: %d %s", t.rc,
+          ngx_exa_lr_error(t.r));
+    CHECK(nkeys(&t) == 3, "chain by bytes: %zu keys", nkeys(&t));
+
+    run_free(&t);
+}
+
+
+/* walk: the groups (2), G1 (3), G2 found in G1 (4), the users (5, 6) */
+
+static void
+test_walk(void)
+{
+    run_t        t;
+    const char  *g1[] = { "member", U("alice"), G2, NULL, NULL };
+    const char  *g2[] = { "member", U("carol"), G1, NULL, NULL };
+    const char  *alice[] = { "sAMAccountName", "alice", NULL, NULL };
+    const char  *bob[] = { "sAMAccountName", "bob", NULL, NULL };
+    const char  *carol[] = { "sAMAccountName", "carol", NULL, NULL };
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { NULL });
+    wire_entry(&t.w, 2, "CN=Nested, OU=Groups,DC=example,DC=com",
+               (const char *[]) { NULL });
+    wire_page_done(&t.w, 2, "");
+    wire_entry(&t.w, 3, G1, g1);
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 4, G2, g2);
+    wire_result(&t.w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 5, U("alice"), alice);
+    wire_entry(&t.w, 5, U("bob"), bob);
+    wire_page_done(&t.w, 5, "page2");
+    wire_entry(&t.w, 6, U("carol"), carol);
+    wire_page_done(&t.w, 6, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE, "walk: %d %s", t.rc,
+          ngx_exa_lr_error(t.r));
+    CHECK(nkeys(&t) == 2 && has_key(&t, "alice") && has_key(&t, "carol")
+          && !has_key(&t, "bob"), "walk: %zu keys", nkeys(&t));
+
+    run_free(&t);
+}
+
+
+/* Active Directory's ranges of member: 0-1, then 2-* */
+
+static void
+test_ranges(void)
+{
+    run_t        t;
+    const char  *r1[] = { "member;range=0-1", U("a"), U("b"), NULL, NULL };
+    const char  *r2[] = { "member;range=2-*", U("c"), NULL, NULL };
+    const char  *a[] = { "sAMAccountName", "a", NULL, NULL };
+    const char  *c[] = { "sAMAccountName", "c", NULL, NULL };
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { NULL });
+    wire_page_done(&t.w, 2, "");
+    wire_entry(&t.w, 3, G1, r1);
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 4, G1, r2);
+    wire_result(&t.w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 5, U("a"), a);
+    wire_entry(&t.w, 5, U("c"), c);
+    wire_page_done(&t.w, 5, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE, "ranges: %d %s", t.rc,
+          ngx_exa_lr_error(t.r));
+    CHECK(nkeys(&t) == 2, "ranges: %zu keys", nkeys(&t));
+
+    run_free(&t);
+}
+
+
+static void
+test_failures(void)
+{
+    run_t  t;
+
+    /* a refused bind: another server may take it */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 49, "bad\npassword");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r),
+          "bind refused: %d", t.rc);
+    CHECK(strcmp(ngx_exa_lr_error(t.r), "bind as \"cn=svc,dc=example,dc=com\" "
+                 "failed (49: Invalid credentials, bad\\x0apassword)") == 0,
+          "bind refused: %s", ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* a group that does not exist */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 32, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR
+          && strstr(ngx_exa_lr_error(t.r), "reading group \"" G1 "\" failed "
+                    "(32: No such object)"),
+          "no group: %d %s", t.rc, ngx_exa_lr_error(t.r));
+    CHECK(ngx_exa_lr_state(t.r) == NGX_EXA_LR_FAILED, "no group: state");
+
+    run_free(&t);
+
+    /* an in-chain search that finds nobody in a group with members */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { "member", U("a"), NULL, NULL });
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_page_done(&t.w, 3, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR
+          && strstr(ngx_exa_lr_error(t.r), "found nobody"),
+          "in-chain nobody: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* walk: an empty group gives an empty list */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { NULL });
+    wire_page_done(&t.w, 2, "");
+    wire_entry(&t.w, 3, G1, (const char *[]) { NULL });
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE && nkeys(&t) == 0,
+          "empty group: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+}
+
+
+/* a big group read in slices: each call works for at most step_usec */
+
+static void
+test_slices(void)
+{
+    int           i;
+    run_t         t;
+    char          name[32];
+    const char  **g, *u[] = { "sAMAccountName", name, NULL, NULL };
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    t.conf.step_usec = 1;
+
+    g = calloc(20003, sizeof(char *));
+    g[0] = "member";
+
+    for (i = 0; i < 20000; i++) {
+        g[i + 1] = U("someone");
+    }
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, g);
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    for (i = 0; i < 200; i++) {
+        snprintf(name, sizeof(name), "user%d", i);
+        wire_entry(&t.w, 3, U("x"), u);
+    }
+
+    wire_page_done(&t.w, 3, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE && nkeys(&t) == 200,
+          "slices: %d %s %zu", t.rc, ngx_exa_lr_error(t.r), nkeys(&t));
+    CHECK(t.yields > 20, "slices: %d yields", t.yields);
+
+    run_free(&t);
+    free(g);
+}
+
+
+static void
+test_escape(void)
+{
+    char  out[64];
+
+    ngx_exa_lr_escape(out, sizeof(out), "a\nb\xff\\c\"", 7);
+    CHECK(strcmp(out, "a\\x0ab\\xff\\x5cc\"") == 0, "escape: %s", out);
+
+    ngx_exa_lr_escape(out, 6, "abcdefgh", 8);
+    CHECK(strcmp(out, "abcde") == 0, "escape cut: %s", out);
+
+    ngx_exa_lr_escape(out, 6, "ab\x01", 3);
+    CHECK(strcmp(out, "ab") == 0, "escape cut at an escape: %s", out);
+
+    CHECK(strcmp(ngx_exa_lr_state_name(NGX_EXA_LR_SEARCH_USERS),
+                 "search_users") == 0, "state name");
+}
+
+
+int
+main(void)
+{
+    test_chain();
+    test_walk();
+    test_ranges();
+    test_failures();
+    test_slices();
+    test_escape();
+
+    UNIT_DONE("test_ldap_refresh");
+}
