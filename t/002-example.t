@@ -12,7 +12,7 @@ use Time::HiRes qw(sleep);
 
 my $nginx = $ENV{TEST_NGINX_BINARY} || 'nginx';
 my $so = $ENV{TEST_NGINX_LOAD_MODULES} || '-';    # -: compiled in
-my $p = "$ENV{PWD}/t/servroot-example";
+my $p = ($ENV{TEST_NGINX_SCRATCH} || "$ENV{PWD}/t") . '/servroot-example';
 my $port = $ENV{TEST_NGINX_SERVER_PORT} || 1984;
 my ($https, $http, $backend) = ($port + 10, $port + 11, $port + 12);
 

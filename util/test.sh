@@ -14,6 +14,9 @@
 #   TEST_NGINX_USE_ASAN  unset: both passes (without file arguments);
 #                        1: the sanitizer pass only; 0: the plain pass only
 #   TEST_NGINX_USE_VALGRIND=1, TEST_NGINX_USE_HUP=1 (see t/README.md)
+#   TEST_NGINX_SCRATCH   where the suites keep their servers' files (t/;
+#                        /tmp/exchange-access-tests when the workers could
+#                        not reach t/)
 
 set -euo pipefail
 
@@ -25,6 +28,19 @@ make module
 
 asan=${TEST_NGINX_USE_ASAN:-}
 unset TEST_NGINX_USE_ASAN
+
+# Run as root, nginx's workers are nobody (and the NTLM backend's www-data):
+# the folders where the suites keep their servers' files must be reachable
+# for them, and a clone under /root (0700) is not.  Then the suites work in
+# a folder of their own under /tmp instead of t/.
+if [ "$(id -u)" = 0 ] && [ -z "${TEST_NGINX_SCRATCH:-}" ] \
+   && ! runuser -u nobody -- test -x "$PWD/t" 2>/dev/null
+then
+    export TEST_NGINX_SCRATCH=/tmp/exchange-access-tests
+    mkdir -p "$TEST_NGINX_SCRATCH"
+    chmod 755 "$TEST_NGINX_SCRATCH"
+    echo "$PWD is closed to nobody: the suites work in $TEST_NGINX_SCRATCH"
+fi
 
 plain() {
     TEST_NGINX_LOAD_MODULES="$PWD/build/nginx/objs/ngx_http_exchange_access_module.so" \

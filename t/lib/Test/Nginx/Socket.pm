@@ -31,7 +31,8 @@ package Test::Nginx::Socket;
 #
 # Environment: TEST_NGINX_BINARY (nginx), TEST_NGINX_LOAD_MODULES (.so
 # files to load), TEST_NGINX_SERVER_PORT (1984), TEST_NGINX_SERVROOT
-# (t/servroot), TEST_NGINX_USE_HUP (reload instead of restart between
+# (TEST_NGINX_SCRATCH/servroot; TEST_NGINX_SCRATCH, where every suite and
+# fixture works, is t/ unless util/test.sh moves it), TEST_NGINX_USE_HUP (reload instead of restart between
 # blocks), TEST_NGINX_USE_VALGRIND (run nginx under valgrind memcheck),
 # TEST_NGINX_USE_ASAN (nginx was built with AddressSanitizer and
 # UndefinedBehaviorSanitizer: their reports go to a folder per block under
@@ -69,7 +70,7 @@ my $Planned      = 0;
 
 our $ServerPort = $ENV{TEST_NGINX_SERVER_PORT} ||= 1984;
 our $ServRoot   = $ENV{TEST_NGINX_SERVROOT}
-                  ||= cwd() . '/t/servroot';
+                  ||= ($ENV{TEST_NGINX_SCRATCH} || cwd() . '/t') . '/servroot';
 our $Binary     = $ENV{TEST_NGINX_BINARY} || 'nginx';
 
 $ENV{TEST_NGINX_HTML_DIR} = "$ServRoot/html";
