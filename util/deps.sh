@@ -25,7 +25,8 @@ case "$what" in
               samba-vfs-modules samba-ad-provision ldb-tools
               apache2 apache2-bin libapache2-mod-auth-gssapi python3-impacket
               iproute2 nghttp2-client
-              clang libclang-rt-14-dev llvm-14 valgrind dpkg-dev debhelper" ;;
+              clang libclang-rt-14-dev llvm-14 valgrind
+              dpkg-dev debhelper build-essential" ;;
     fresh) pkgs="mmdebstrap" ;;
     *) echo "usage: $0 [build|demo|test|fresh]" >&2; exit 2 ;;
 esac

@@ -70,12 +70,17 @@ fi
 nginx_suites=$(grep -l -E 'run_tests\(\)|TEST_NGINX_BINARY' t/*.t \
                | grep -v -e '/000-' -e '/003-' -e '/005-' -e '/012-')
 
+# both passes run; the exit status says whether both passed
+rc=0
+
 if [ "$asan" != 1 ]; then
     make unit
-    plain -r t
+    plain -r t || rc=1
 fi
 
 if [ "$asan" != 0 ]; then
     echo "== the same suites against nginx built with ASan and UBSan"
-    sanitized $nginx_suites
+    sanitized $nginx_suites || rc=1
 fi
+
+exit $rc
