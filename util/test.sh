@@ -49,10 +49,19 @@ plain() {
 }
 
 sanitized() {
+    local nginx=$PWD/build/asan/nginx/objs/nginx
+
     make -j2 asan
+
+    # the symbolizer runs in the workers too: they must read the binary
+    if [ -n "${TEST_NGINX_SCRATCH:-}" ]; then
+        cp "$nginx" "$TEST_NGINX_SCRATCH/nginx-asan"
+        nginx=$TEST_NGINX_SCRATCH/nginx-asan
+    fi
+
     TEST_NGINX_USE_ASAN=1 \
     TEST_NGINX_LOAD_MODULES= \
-    TEST_NGINX_BINARY="$PWD/build/asan/nginx/objs/nginx" \
+    TEST_NGINX_BINARY="$nginx" \
         prove "$@"
 }
 

@@ -268,6 +268,16 @@ sub sanitizer_begin {
     my $supp = cwd() . '/t/sanitizer';
     my $common = "log_path=$dir/san:log_exe_name=0:print_summary=1";
 
+    # llvm-14 installs its symbolizer under its versioned name only
+    for my $d (split /:/, $ENV{PATH}) {
+        for my $n ('llvm-symbolizer', 'llvm-symbolizer-14') {
+            next unless -x "$d/$n";
+            $common .= ":external_symbolizer_path=$d/$n";
+            last;
+        }
+        last if $common =~ /external_symbolizer_path/;
+    }
+
     $SanAsan = "$common:detect_stack_use_after_return=1";
     $ENV{ASAN_OPTIONS} = sanitizer_options(0);
     $ENV{LSAN_OPTIONS} = join ':', grep { length }
