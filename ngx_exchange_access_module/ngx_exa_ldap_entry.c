@@ -327,10 +327,15 @@ ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type)
 
         r->attr = NGX_EXA_LR_ATTR_MEMBER;
 
-        if (rc == 1 && !range.last) {
+        /*
+         * Active Directory sent one range of member: walking, ask for the
+         * next; in chain, the first range tells that the group has members,
+         * which is all the refresh needs of it
+         */
 
-            /* Active Directory sent one range of member: ask for the next */
-
+        if (rc == 1 && !range.last
+            && r->conf->nested != NGX_EXA_LDAP_NESTED_CHAIN)
+        {
             return ngx_exa_lr_queue(r, r->groups[r->group].dn,
                                     r->groups[r->group].len,
                                     r->groups[r->group].depth,
@@ -432,30 +437,36 @@ ngx_exa_lr_member(ngx_exa_lr_t *r, struct berval *v)
 }
 
 
-/* members by primary group are not in member (AD): (primaryGroupID=N) */
+/*
+ * Members by primary group are not in member (AD): the group's
+ * primaryGroupToken, a number, becomes (primaryGroupID=N) in the users'
+ * search.  The first one a group has counts; every range of member may
+ * carry it again.
+ */
 
 static int
 ngx_exa_lr_token(ngx_exa_lr_t *r, struct berval *v)
 {
-    int  n;
+    size_t               i;
+    ngx_exa_lr_group_t  *g;
 
-    if (v->bv_len >= 16) {
+    r->attr = NGX_EXA_LR_ATTR_NONE;        /* the first value only */
+
+    g = &r->groups[r->group];
+
+    if (g->token[0] || v->bv_len == 0 || v->bv_len >= sizeof(g->token)) {
         return NGX_EXA_LR_NEXT;
     }
 
-    if (ngx_exa_mem_grow(&r->mem, (void **) &r->tokens, &r->tokens_size,
-                         r->tokens_len + 40, 1)
-        != 0)
-    {
-        return ngx_exa_lr_nomem(r);
+    for (i = 0; i < v->bv_len; i++) {
+        if (v->bv_val[i] < '0' || v->bv_val[i] > '9') {
+            r->stats.refused++;
+            return NGX_EXA_LR_NEXT;
+        }
     }
 
-    n = snprintf(r->tokens + r->tokens_len, 40, "(primaryGroupID=%.*s)",
-                 (int) v->bv_len, v->bv_val);
-
-    r->tokens_len += n;
-
-    r->attr = NGX_EXA_LR_ATTR_NONE;        /* the first value only */
+    memcpy(g->token, v->bv_val, v->bv_len);
+    g->token[v->bv_len] = '\0';
 
     return NGX_EXA_LR_NEXT;
 }
@@ -528,6 +539,8 @@ ngx_exa_lr_queue(ngx_exa_lr_t *r, const unsigned char *dn, size_t len,
     p[len] = '\0';
 
     g = &r->groups[r->ngroups++];
+
+    memset(g, 0, sizeof(ngx_exa_lr_group_t));
 
     g->dn = p;
     g->len = len;

@@ -150,7 +150,6 @@ ngx_exa_lr_destroy(ngx_exa_lr_t *r)
     ngx_exa_set_free(&r->members);
 
     free(r->groups);
-    free(r->tokens);
     free(r->keys);
 
     ngx_exa_arena_free(&r->arena);
@@ -720,6 +719,7 @@ ngx_exa_lr_search_users(ngx_exa_lr_t *r)
     char                     *f, *p;
     size_t                    i, len, dlen;
     unsigned char            *esc;
+    ngx_exa_lr_group_t       *g;
     const ngx_exa_lr_conf_t  *conf;
 
     conf = r->conf;
@@ -741,7 +741,8 @@ ngx_exa_lr_search_users(ngx_exa_lr_t *r)
     }
 
     len = sizeof("(&(objectCategory=person)(objectClass=user)(|))")
-          + strlen(conf->filter) + r->tokens_len;
+          + strlen(conf->filter)
+          + r->ngroups * sizeof("(primaryGroupID=)") + sizeof(g->token);
 
     for (i = 0; i < conf->ngroups; i++) {
         len += sizeof("(memberOf:" NGX_EXA_LR_IN_CHAIN ":=)")
@@ -767,8 +768,17 @@ ngx_exa_lr_search_users(ngx_exa_lr_t *r)
                      (int) dlen, (char *) esc);
     }
 
-    sprintf(p, "%.*s)%s)", (int) r->tokens_len,
-            r->tokens ? r->tokens : "", conf->filter);
+    /* members by primary group are not in member (AD), one clause a group */
+
+    for (i = 0; i < r->ngroups; i++) {
+        g = &r->groups[i];
+
+        if (g->token[0]) {
+            p += sprintf(p, "(primaryGroupID=%s)", g->token);
+        }
+    }
+
+    sprintf(p, ")%s)", conf->filter);
 
     rc = ngx_exa_lr_paged(r, f, conf->attrs);
 

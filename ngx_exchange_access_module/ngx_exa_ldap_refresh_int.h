@@ -49,6 +49,7 @@ typedef struct {
     unsigned                   depth;
     unsigned                   configured;
     size_t                     range;     /* first member value to read */
+    char                       token[12]; /* its primaryGroupToken, digits */
 } ngx_exa_lr_group_t;
 
 
@@ -92,11 +93,6 @@ struct ngx_exa_lr_s {
     ngx_exa_set_t              all_groups;
     ngx_exa_set_t              members;
     size_t                     group_values;
-
-    /* chain: (primaryGroupID=N) clauses from the groups' tokens */
-    char                      *tokens;
-    size_t                     tokens_len;
-    size_t                     tokens_size;
 
     /* paging */
     struct berval             *cookie;

@@ -248,6 +248,52 @@ test_ranges(void)
 }
 
 
+/*
+ * chain: the first range of member is enough, and a group's token counts
+ * once whatever the ranges or attributes repeat; a token that is not a
+ * number is refused (it would go into the users' filter)
+ */
+
+static void
+test_tokens(void)
+{
+    run_t        t;
+    const char  *g[] = { "member;range=0-1", U("a"), U("b"), NULL,
+                         "primaryGroupToken", "1105", NULL,
+                         "primaryGroupToken", "1106", NULL, NULL };
+    const char  *bad[] = { "member", U("a"), NULL,
+                           "primaryGroupToken", "1)(cn=*", NULL, NULL };
+    const char  *a[] = { "sAMAccountName", "a", NULL, NULL };
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, g);
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 3, U("a"), a);
+    wire_page_done(&t.w, 3, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE && nkeys(&t) == 1,
+          "one range in chain: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, bad);
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 3, U("a"), a);
+    wire_page_done(&t.w, 3, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE
+          && ngx_exa_lr_stats(t.r)->refused == 1,
+          "a token that is no number: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+}
+
+
 static void
 test_failures(void)
 {
@@ -375,6 +421,7 @@ main(void)
     test_chain();
     test_walk();
     test_ranges();
+    test_tokens();
     test_failures();
     test_slices();
     test_escape();

@@ -1,0 +1,171 @@
+# A hostile or broken directory cannot take nginx down, freeze the list or
+# change who gets in.  A server of the test's own (HostileLDAP.pm) answers
+# like a directory, then misbehaves in one way per block; a client keeps
+# asking as a member meanwhile (Probe.pm): every answer must come from the
+# last good list, fast, the workers must not grow, the refresh must fail
+# or end within its deadline with one clear line, the state file must keep
+# the last good list, and the status page must say what happened.
+
+use lib 't/lib';
+use Test::Nginx::Socket;
+use ExchangeAccess::Fixture;
+use ExchangeAccess::HostileLDAP;
+use ExchangeAccess::Slapd;
+use Cwd qw(cwd);
+use File::Path qw(make_path remove_tree);
+
+repeat_each(1);
+
+my $dir = cwd() . '/t/servroot-hostile';
+remove_tree($dir);
+make_path("$dir/state", "$dir/b", "$dir/s");
+chmod 0777, "$dir/state";
+
+$ENV{TEST_NGINX_HOSTILE_DIR} = $dir;
+$ENV{TEST_NGINX_STATE_DIR} = "$dir/state";
+$ENV{TEST_NGINX_HOSTILE_PORT} ||= 19501;
+$ENV{TEST_NGINX_HOSTILE2_PORT} ||= 19502;
+$ENV{TEST_NGINX_SILENT_PORT} ||= 19503;
+
+# the deadline of a refresh (empty: a build that does not have it)
+$ENV{TEST_NGINX_HOSTILE_EXTRA} //= '';
+
+our $H = ExchangeAccess::HostileLDAP->start(port => $ENV{TEST_NGINX_HOSTILE_PORT},
+                                            dir => "$dir/a");
+our $H2 = ExchangeAccess::HostileLDAP->start(
+    port => $ENV{TEST_NGINX_HOSTILE2_PORT}, dir => "$dir/b");
+our @Silent = map {
+    ExchangeAccess::HostileLDAP->start(
+        port => $ENV{TEST_NGINX_SILENT_PORT} + $_, dir => "$dir/s",
+        mode => 'silent')
+} 0 .. 3;
+
+# a real OpenLDAP whose ACL lets the bind account search the group entry
+# but not read it
+$ENV{TEST_NGINX_LDAP_PORT} = 19589;
+$ENV{TEST_NGINX_LDAPS_PORT} = 19636 + 200;
+our $Slapd = ExchangeAccess::Slapd->start(base => 1, dir => "$dir/slapd",
+    acl => 'to dn.exact="cn=outlook-remote,ou=groups,dc=example,dc=com"'
+           . ' by users search by * none');
+$Slapd->{owner} = $$;
+
+sub list {
+    my ($extra, %o) = @_;
+    my $url = $o{url} || 'ldap://127.0.0.1:$TEST_NGINX_HOSTILE_PORT';
+    my $nested = $o{nested} || 'chain';
+    my $timeout = $o{timeout} || '2s';
+
+    return <<"CONF";
+    exchange_access_list remote {
+        zone 1m;
+        ldap_url $url;
+        ldap_base "dc=example,dc=com";
+        ldap_group "cn=outlook-remote,ou=groups,dc=example,dc=com";
+        ldap_nested $nested;
+        ldap_timeout $timeout;
+        refresh 1s;
+        state_file \$TEST_NGINX_STATE_DIR/remote.list;
+        \$TEST_NGINX_HOSTILE_EXTRA
+$extra
+    }
+CONF
+}
+
+# switch the server, then watch the proxy; tag names the line of a report
+sub probe {
+    my ($tag, $mode, $until, %o) = @_;
+    my $args = join ', ', map { "$_ => $o{$_}" } sort keys %o;
+    $args = ", $args" if $args;
+
+    return <<"SH";
+printf '%s' '$mode' > \$TEST_NGINX_HOSTILE_DIR/a/mode
+perl -It/lib -MExchangeAccess::Probe -e 'ExchangeAccess::Probe::run(
+    log => "\$TEST_NGINX_LOG_DIR/error.log", tag => "$tag",
+    until => qr{$until}, seconds => 20, latency => 500$args)'
+SH
+}
+
+# a state file as the module writes it: one name a line, "%" escapes, an
+# end line with the count and the FNV-1a checksum of the lines
+sub state_file {
+    my @names = @_;
+    my $body = '';
+    for my $n (@names) {
+        (my $e = $n) =~ s/([%\x00-\x20\x7f])/sprintf('%%%02x', ord $1)/ge;
+        $e =~ s/^#/%23/;
+        $body .= "$e\n";
+    }
+    my $h = 2166136261;
+    for my $c (unpack 'C*', $body) {
+        $h ^= $c;
+        $h = ($h * 16777619) & 0xffffffff;
+    }
+    return "# exchange_access_list \"remote\" state, version 2\n$body"
+         . sprintf("# end, %d names, checksum %08x\n", scalar @names, $h);
+}
+
+sub status {
+    return "curl -s http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/status";
+}
+
+our $Config = <<'CONF';
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+    location = /status {
+        exchange_access_status;
+    }
+CONF
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('config', $Config) unless defined $block->config;
+    $block->set_value('init', '$main::H->mode("good"); '
+                              . 'unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";')
+        unless defined $block->init;
+    $block->set_value('timeout', 60) unless defined $block->timeout;
+    $block->set_value('log_level', 'info') unless defined $block->log_level;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: class 1: a primaryGroupToken on every range of member, ranges without end
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec eval
+main::probe('1 token on every range', 'token-ranges', 'refresh failed',
+            after => 0, seconds => 8)
+. "grep -c 'req group [1-9]' \$TEST_NGINX_HOSTILE_DIR/a/log || true\n"
+--- exec_stdout
+not found in 8 s
+answered ok
+latency ok
+memory ok
+0
+--- no_error_log
+refresh failed
+
+
+
+=== TEST 1b: class 1: a group entry with 10,000 primaryGroupToken attributes
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec eval
+main::probe('1 10,000 tokens in an entry', 'token-entry', 'refresh failed',
+            seconds => 8)
+--- exec_stdout
+not found in 8 s
+answered ok
+latency ok
+memory ok
+--- no_error_log
+refresh failed
