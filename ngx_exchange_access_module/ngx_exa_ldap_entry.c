@@ -259,6 +259,7 @@ ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
     }
 
     r->stats.entries++;
+    r->nmember = 0;
 
     if (ldap_get_dn_ber(r->ld, r->msg, &r->ber, &dn) != LDAP_SUCCESS) {
         return ngx_exa_lr_fail(r, 0, "an entry that cannot be decoded");
@@ -323,6 +324,17 @@ ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type)
 
         if (rc < 0) {
             return NGX_EXA_LR_NEXT;
+        }
+
+        /* an attribute is in an entry once (RFC 4511, 4.1.7) */
+
+        if (r->nmember++) {
+            ngx_exa_lr_escape(name, sizeof(name),
+                              (const char *) r->groups[r->group].dn,
+                              r->groups[r->group].len);
+
+            return ngx_exa_lr_fail(r, 1, "the entry of group \"%s\" has "
+                                   "more than one member attribute", name);
         }
 
         r->attr = NGX_EXA_LR_ATTR_MEMBER;

@@ -75,6 +75,7 @@ struct ngx_exa_lr_s {
     BerElement                *ber;
     char                      *last;      /* end of the value set */
     int                        attr;      /* NGX_EXA_LR_ATTR_* */
+    int                        nmember;   /* member attributes seen */
     size_t                     group;     /* whose entry it is */
     const char                *kind;      /* of the name attribute */
 

@@ -613,6 +613,9 @@ ngx_http_exchange_access_ldap_lr_conf(ngx_conf_t *cf,
     lr->password = (const char *) lcf->password.data;
     lr->password_len = lcf->password.len;
 
+    /* a call of the refresh's logic keeps the event loop 2 ms at most */
+    lr->step_usec = 2000;
+
     return NGX_OK;
 }
 

@@ -169,3 +169,20 @@ latency ok
 memory ok
 --- no_error_log
 refresh failed
+
+
+
+=== TEST 2: class 2: member with 10,000 values and 30,000 empty member attributes
+--- http_config eval
+main::list('', nested => 'walk')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec eval
+main::probe('2 30,000 empty attributes', 'empty-attrs', 'refresh failed')
+--- exec_stdout_like
+^found after \d+\.\d s
+answered ok
+latency ok
+memory ok
+--- error_log
+has more than one member attribute

@@ -340,6 +340,22 @@ test_failures(void)
 
     run_free(&t);
 
+    /* an entry that has member twice (and 30,000 times) */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { NULL });
+    wire_page_done(&t.w, 2, "");
+    wire_entry(&t.w, 3, G1, (const char *[]) { "member", U("a"), NULL,
+                                               "member", NULL, NULL });
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r)
+          && strstr(ngx_exa_lr_error(t.r), "more than one member attribute"),
+          "member twice: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
     /* walk: an empty group gives an empty list */
 
     run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
