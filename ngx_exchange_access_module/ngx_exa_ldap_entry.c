@@ -160,6 +160,10 @@ ngx_exa_lr_entry(ngx_exa_lr_t *r)
         }
     }
 
+    /* an answer to a request in flight: the refresh goes on */
+
+    r->progress = 1;
+
     for ( ;; ) {
 
         if (r->last == NULL) {
@@ -259,6 +263,7 @@ ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
     }
 
     r->stats.entries++;
+    r->progress = 1;
     r->nmember = 0;
 
     if (ldap_get_dn_ber(r->ld, r->msg, &r->ber, &dn) != LDAP_SUCCESS) {
@@ -297,7 +302,7 @@ static int
 ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type)
 {
     int              rc;
-    char             name[128];
+    char             name[128], dn[128];
     size_t           i;
     ngx_exa_range_t  range;
 
@@ -329,15 +334,28 @@ ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type)
         /* an attribute is in an entry once (RFC 4511, 4.1.7) */
 
         if (r->nmember++) {
-            ngx_exa_lr_escape(name, sizeof(name),
+            ngx_exa_lr_escape(dn, sizeof(dn),
                               (const char *) r->groups[r->group].dn,
                               r->groups[r->group].len);
 
             return ngx_exa_lr_fail(r, 1, "the entry of group \"%s\" has "
-                                   "more than one member attribute", name);
+                                   "more than one member attribute", dn);
         }
 
         r->attr = NGX_EXA_LR_ATTR_MEMBER;
+
+        /* a range starts where it was asked to: the reads move forward */
+
+        if ((rc == 1 ? range.start : 0) != r->groups[r->group].range) {
+            ngx_exa_lr_escape(dn, sizeof(dn),
+                              (const char *) r->groups[r->group].dn,
+                              r->groups[r->group].len);
+
+            return ngx_exa_lr_fail(r, 1, "group \"%s\": the server "
+                                   "answered %s when asked for "
+                                   "member;range=%zu-*",
+                                   dn, name, r->groups[r->group].range);
+        }
 
         /*
          * Active Directory sent one range of member: walking, ask for the

@@ -327,8 +327,6 @@ ngx_exa_lr_step(ngx_exa_lr_t *r)
                 return ngx_exa_lr_fail(r, 1, "connection lost (%d: %s)",
                                        rc, ldap_err2string(rc));
             }
-
-            r->progress = 1;
         }
 
         rc = ngx_exa_lr_message(r);
@@ -369,6 +367,7 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
         }
 
         r->msgid = -1;
+        r->progress = 1;
 
         if (ngx_exa_lr_result(r, &code, text, sizeof(text), 0) != 0) {
             return ngx_exa_lr_fail(r, 1, "StartTLS refused (%d: %s%s%s)",
@@ -385,6 +384,7 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
         }
 
         r->msgid = -1;
+        r->progress = 1;
 
         if (ngx_exa_lr_result(r, &code, text, sizeof(text), 0) != 0) {
             char  dn[160];
@@ -415,6 +415,7 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
         if (r->state == NGX_EXA_LR_READ_GROUPS) {
             for (rc = 0; rc < NGX_EXA_LR_WINDOW; rc++) {
                 if (r->reads[rc].msgid == ldap_msgid(r->msg)) {
+                    r->progress = 1;
                     return ngx_exa_lr_group_result(r, rc);
                 }
             }
@@ -429,6 +430,7 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
         }
 
         r->msgid = -1;
+        r->progress = 1;
 
         rc = ngx_exa_lr_result(r, &code, text, sizeof(text), 1);
 

@@ -44,6 +44,7 @@ typedef struct {
     ngx_uint_t                            addr;
     ngx_uint_t                            state;      /* before lr exists */
     ngx_event_t                           resume;     /* after a yield */
+    ngx_event_t                           deadline;
     time_t                                renewed;    /* the lease, last */
 
     u_char                    error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
@@ -78,6 +79,7 @@ static ngx_int_t ngx_http_exchange_access_ldap_wait(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_read(ngx_event_t *rev);
 static void ngx_http_exchange_access_ldap_resume(ngx_event_t *ev);
+static void ngx_http_exchange_access_ldap_deadline(ngx_event_t *ev);
 static void ngx_http_exchange_access_ldap_run(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_progress(
@@ -121,6 +123,15 @@ ngx_http_exchange_access_ldap_refresh(ngx_http_exchange_access_list_t *list,
     ctx->resume.handler = ngx_http_exchange_access_ldap_resume;
     ctx->resume.data = ctx;
     ctx->resume.log = log;
+
+    /* however the servers answer, a refresh ends by this time */
+
+    ctx->deadline.handler = ngx_http_exchange_access_ldap_deadline;
+    ctx->deadline.data = ctx;
+    ctx->deadline.log = log;
+    ctx->deadline.cancelable = 1;
+
+    ngx_add_timer(&ctx->deadline, ctx->lcf->refresh_timeout);
 
     list->running = ctx;
 
@@ -264,6 +275,10 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
 
     if (ctx->resume.posted) {
         ngx_delete_posted_event(&ctx->resume);
+    }
+
+    if (ctx->deadline.timer_set) {
+        ngx_del_timer(&ctx->deadline);
     }
 
     list->running = NULL;
@@ -669,6 +684,26 @@ static void
 ngx_http_exchange_access_ldap_resume(ngx_event_t *ev)
 {
     ngx_http_exchange_access_ldap_run(ev->data);
+}
+
+
+static void
+ngx_http_exchange_access_ldap_deadline(ngx_event_t *ev)
+{
+    u_char                               *p;
+    ngx_http_exchange_access_ldap_ctx_t  *ctx;
+
+    ctx = ev->data;
+
+    p = ngx_snprintf(ctx->error, sizeof(ctx->error) - 1,
+                     "%V: the refresh took longer than ldap_refresh_timeout "
+                     "(%Ms), in %s",
+                     &ngx_http_exchange_access_ldap_u(ctx)->url,
+                     ctx->lcf->refresh_timeout / 1000,
+                     ngx_http_exchange_access_ldap_state(ctx));
+    *p = '\0';
+
+    ngx_http_exchange_access_ldap_end(ctx, (char *) ctx->error);
 }
 
 

@@ -149,6 +149,13 @@ static ngx_command_t  ngx_http_exchange_access_ldap_commands[] = {
       offsetof(ngx_http_exchange_access_ldap_conf_t, timeout),
       &ngx_http_exchange_access_ldap_timeout_post },
 
+    { ngx_string("ldap_refresh_timeout"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      0,
+      offsetof(ngx_http_exchange_access_ldap_conf_t, refresh_timeout),
+      &ngx_http_exchange_access_ldap_timeout_post },
+
       ngx_null_command
 };
 
@@ -192,6 +199,7 @@ ngx_http_exchange_access_ldap_create_conf(ngx_conf_t *cf)
     lcf->verify = NGX_CONF_UNSET;
     lcf->nested = NGX_CONF_UNSET_UINT;
     lcf->timeout = NGX_CONF_UNSET_MSEC;
+    lcf->refresh_timeout = NGX_CONF_UNSET_MSEC;
 
     return lcf;
 }
@@ -440,6 +448,7 @@ ngx_http_exchange_access_ldap_init_conf(ngx_conf_t *cf,
     ngx_conf_init_uint_value(lcf->nested,
                              NGX_EXA_LDAP_NESTED_CHAIN);
     ngx_conf_init_msec_value(lcf->timeout, 10000);
+    ngx_conf_init_msec_value(lcf->refresh_timeout, 120000);
 
     if (lcf->attrs == NULL) {
         lcf->attrs = ngx_array_create(cf->pool, 3, sizeof(char *));

@@ -35,6 +35,7 @@ typedef struct {
     ngx_uint_t                        up;        /* the last refresh worked */
     ngx_pid_t                         refreshing;
     time_t                            last_success;
+    time_t                            created;
     time_t                            last_attempt;
     time_t                            next_refresh;
     time_t                            refresh;
@@ -337,6 +338,7 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->up = !sh->failing;
     s->loaded = sh->table != NULL;
     s->last_success = sh->last_success;
+    s->created = sh->created;
     s->last_attempt = sh->last_attempt;
     s->next_refresh = sh->next_refresh;
     s->last_duration = sh->last_duration;
@@ -376,20 +378,24 @@ ngx_http_exchange_access_escape(u_char *p, u_char *last, u_char *s,
 
 /*
  * The state of a list: "ok", "failing" (the last refresh failed, the last
- * good table stays), "stale" (no refresh has worked for three intervals),
- * "unavailable" (no table: restricted requests from outside are denied).
+ * good table stays), "stale" (no refresh has worked for three intervals:
+ * they failed, or one has not ended; a list from the state file counts
+ * from the start), "unavailable" (no table: restricted requests from
+ * outside are denied).
  */
 
 static const char *
 ngx_http_exchange_access_state(ngx_http_exchange_access_snapshot_t *s)
 {
+    time_t  since;
+
     if (!s->loaded) {
         return "unavailable";
     }
 
-    if (s->failing && s->last_success
-        && ngx_time() - s->last_success > 3 * s->refresh)
-    {
+    since = s->last_success ? s->last_success : s->created;
+
+    if (ngx_time() - since > 3 * s->refresh) {
         return "stale";
     }
 

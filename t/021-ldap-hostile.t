@@ -28,7 +28,7 @@ $ENV{TEST_NGINX_HOSTILE2_PORT} ||= 19502;
 $ENV{TEST_NGINX_SILENT_PORT} ||= 19503;
 
 # the deadline of a refresh (empty: a build that does not have it)
-$ENV{TEST_NGINX_HOSTILE_EXTRA} //= '';
+$ENV{TEST_NGINX_HOSTILE_EXTRA} //= 'ldap_refresh_timeout 8s;';
 
 our $H = ExchangeAccess::HostileLDAP->start(port => $ENV{TEST_NGINX_HOSTILE_PORT},
                                             dir => "$dir/a");
@@ -186,3 +186,73 @@ latency ok
 memory ok
 --- error_log
 has more than one member attribute
+
+
+
+=== TEST 3: class 3: a search that never ends, a continuation reference every 2 s
+--- http_config eval
+main::list('', timeout => '5s')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec eval
+main::probe('3 references forever', 'references', 'refresh failed')
+. "sleep 4\n" . main::status() . " | grep -o '\"state\":\"[a-z]*\"'\n"
+--- exec_stdout_like
+^found after \d+\.\d s
+answered ok
+latency ok
+memory ok
+"state":"stale"
+--- error_log
+timed out (search_users)
+
+
+
+=== TEST 4: class 3: ranges that go back to the start
+--- http_config eval
+main::list('', nested => 'walk')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec eval
+main::probe('3 ranges back to 0', 'range-loop', 'refresh failed')
+--- exec_stdout_like
+^found after \d+\.\d s
+answered ok
+latency ok
+memory ok
+--- error_log
+answered member;range=0-1499 when asked for member;range=1500-*
+
+
+
+=== TEST 5: class 3: a refresh that makes progress for ever ends at its deadline
+--- http_config eval
+main::list('', nested => 'walk')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec eval
+main::probe('3 progress for ever', 'flood', 'refresh failed')
+--- exec_stdout_like
+^found after (?:[89]|1[0-2])\.\d s
+answered ok
+latency ok
+memory ok
+--- error_log
+the refresh took longer than ldap_refresh_timeout (8s)
+
+
+
+=== TEST 6: class 3: at a fresh start the list says it is failing, not "failures 0"
+--- init
+$main::H->mode('references');
+unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
+--- http_config eval
+main::list('', timeout => '5s')
+--- wait_for
+refresh failed, no list yet
+--- exec eval
+main::status() . " | grep -o '\"state\":\"[a-z]*\",\"entries\":0'\n"
+. main::status() . " | grep -o '\"failures\":[1-9]'\n"
+--- exec_stdout
+"state":"unavailable","entries":0
+"failures":1

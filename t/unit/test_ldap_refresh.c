@@ -294,6 +294,59 @@ test_tokens(void)
 }
 
 
+/* ranges start where they were asked to; only answers are progress */
+
+static void
+test_forward(void)
+{
+    run_t        t;
+    const char  *r1[] = { "member;range=0-1", U("a"), U("b"), NULL, NULL };
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { NULL });
+    wire_page_done(&t.w, 2, "");
+    wire_entry(&t.w, 3, G1, r1);
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 4, G1, r1);
+    wire_result(&t.w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r)
+          && strstr(ngx_exa_lr_error(t.r), "answered member;range=0-1 when "
+                    "asked for member;range=2-*"),
+          "a range back: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* a continuation reference, and nothing else: no progress */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+
+    t.ld = wire_ldap(&t.w);
+    t.r = ngx_exa_lr_create(&t.conf, t.ld);
+
+    CHECK(ngx_exa_lr_bind(t.r) == NGX_EXA_LR_AGAIN
+          && ngx_exa_lr_step(t.r) == NGX_EXA_LR_AGAIN
+          && ngx_exa_lr_progress(t.r) == 1
+          && ngx_exa_lr_progress(t.r) == 0, "the bind is progress");
+
+    wire_reference(&t.w, 2, "ldap://elsewhere/");
+    wire_reference(&t.w, 99, "ldap://elsewhere/");
+
+    CHECK(ngx_exa_lr_step(t.r) == NGX_EXA_LR_AGAIN
+          && ngx_exa_lr_progress(t.r) == 0, "a reference is no progress");
+
+    wire_entry(&t.w, 2, G1, (const char *[]) { NULL });
+
+    CHECK(ngx_exa_lr_step(t.r) == NGX_EXA_LR_AGAIN
+          && ngx_exa_lr_progress(t.r) == 1, "an entry is progress");
+
+    run_free(&t);
+}
+
+
 static void
 test_failures(void)
 {
@@ -438,6 +491,7 @@ main(void)
     test_walk();
     test_ranges();
     test_tokens();
+    test_forward();
     test_failures();
     test_slices();
     test_escape();
