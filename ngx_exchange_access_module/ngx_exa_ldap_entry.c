@@ -118,6 +118,29 @@ ngx_exa_lr_nomem(ngx_exa_lr_t *r)
 }
 
 
+/* would a table of n names of keybytes bytes still fit in the zone? */
+
+int
+ngx_exa_lr_fits(ngx_exa_lr_t *r, size_t n, size_t keybytes, const char *what)
+{
+    size_t  size;
+
+    if (r->conf->table_max == 0) {
+        return NGX_EXA_LR_NEXT;
+    }
+
+    size = ngx_exa_table_size(n, keybytes);
+
+    if (size && size <= r->conf->table_max) {
+        return NGX_EXA_LR_NEXT;
+    }
+
+    return ngx_exa_lr_fail(r, 0, "more %s than the zone of %zu bytes can "
+                           "hold (%zu so far): make \"zone\" larger", what,
+                           r->conf->zone_size, n);
+}
+
+
 /* has this call worked long enough?  The clock is read now and then */
 
 int
@@ -437,8 +460,14 @@ ngx_exa_lr_member(ngx_exa_lr_t *r, struct berval *v)
     len = ngx_exa_ldap_dn_norm((unsigned char *) v->bv_val, v->bv_len, buf);
 
     if (!ngx_exa_set_has(&r->all_groups, buf, len)) {
-        return ngx_exa_set_add(&r->members, buf, len) < 0
-               ? ngx_exa_lr_nomem(r) : NGX_EXA_LR_NEXT;
+        if (ngx_exa_set_add(&r->members, buf, len) < 0) {
+            return ngx_exa_lr_nomem(r);
+        }
+
+        /* every member is a name at least */
+
+        return ngx_exa_lr_fits(r, r->members.nelts, r->members.nelts,
+                               "members");
     }
 
     /* a nested group */
@@ -538,7 +567,7 @@ ngx_exa_lr_name(ngx_exa_lr_t *r, struct berval *v)
     r->nkeys++;
     r->keybytes += klen;
 
-    return NGX_EXA_LR_NEXT;
+    return ngx_exa_lr_fits(r, r->nkeys, r->keybytes, "names");
 }
 
 

@@ -89,6 +89,7 @@ typedef struct {
     const char                *password;
     size_t                     password_len;
 
+    size_t                     zone_size;    /* for messages */
     size_t                     table_max;    /* bytes the table may take */
     size_t                     memory_max;   /* bytes of working memory */
     size_t                     message_max;  /* bytes of one message */

@@ -112,6 +112,8 @@ struct ngx_exa_lr_s {
 
 int ngx_exa_lr_fail(ngx_exa_lr_t *r, int retry, const char *fmt, ...);
 int ngx_exa_lr_nomem(ngx_exa_lr_t *r);
+int ngx_exa_lr_fits(ngx_exa_lr_t *r, size_t n, size_t keybytes,
+    const char *what);
 int ngx_exa_lr_timeup(ngx_exa_lr_t *r);
 int ngx_exa_lr_entry(ngx_exa_lr_t *r);
 int ngx_exa_lr_queue(ngx_exa_lr_t *r, const unsigned char *dn, size_t len,

@@ -87,6 +87,8 @@ static void ngx_http_exchange_access_ldap_progress(
 static const char *ngx_http_exchange_access_ldap_state(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_note(void *data, const char *text);
+static void ngx_http_exchange_access_ldap_limits(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
 
 
 /* a refresh: from the first address of the first URL */
@@ -119,6 +121,8 @@ ngx_http_exchange_access_ldap_refresh(ngx_http_exchange_access_list_t *list,
     ctx->lrcf = ctx->lcf->lr;
     ctx->lrcf.note = ngx_http_exchange_access_ldap_note;
     ctx->lrcf.data = ctx;
+
+    ngx_http_exchange_access_ldap_limits(ctx);
 
     ctx->resume.handler = ngx_http_exchange_access_ldap_resume;
     ctx->resume.data = ctx;
@@ -821,4 +825,27 @@ ngx_http_exchange_access_ldap_note(void *data, const char *text)
 
     ngx_log_error(NGX_LOG_INFO, ctx->log, 0, "exchange_access_list \"%V\": %s",
                   &ctx->list->name, text);
+}
+
+
+/*
+ * What a refresh may keep: the new table must fit in the zone beside the
+ * one in use, and the working memory stays within a few times the zone.
+ */
+
+static void
+ngx_http_exchange_access_ldap_limits(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    size_t                            used;
+    ngx_exa_table_t                  *t;
+    ngx_http_exchange_access_list_t  *list;
+
+    list = ctx->list;
+    t = list->sh->table;
+
+    used = (t ? t->size : 0) + 16 * ngx_pagesize;
+
+    ctx->lrcf.zone_size = list->size;
+    ctx->lrcf.table_max = list->size > used ? list->size - used : 1;
+    ctx->lrcf.memory_max = 8 * list->size + 32 * 1024 * 1024;
 }

@@ -256,3 +256,20 @@ main::status() . " | grep -o '\"state\":\"[a-z]*\",\"entries\":0'\n"
 --- exec_stdout
 "state":"unavailable","entries":0
 "failures":1
+
+
+
+=== TEST 7: class 4: entries without end
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec eval
+main::probe('4 entries without end', 'flood', 'refresh failed')
+--- exec_stdout_like
+^found after [0-5]\.\d s
+answered ok
+latency ok
+memory ok
+--- error_log eval
+qr/more names than the zone of 1048576 bytes can hold/

@@ -350,7 +350,9 @@ test_forward(void)
 static void
 test_failures(void)
 {
+    int    i;
     run_t  t;
+    char   name[32];
 
     /* a refused bind: another server may take it */
 
@@ -406,6 +408,28 @@ test_failures(void)
     CHECK(run(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r)
           && strstr(ngx_exa_lr_error(t.r), "more than one member attribute"),
           "member twice: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* more names than the zone can hold: as soon as it is known */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    t.conf.zone_size = 32768;
+    t.conf.table_max = 400;
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { "member", U("a"), NULL, NULL });
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    for (i = 0; i < 100; i++) {
+        snprintf(name, sizeof(name), "user%d", i);
+        wire_entry(&t.w, 3, U("x"), (const char *[]) { "sAMAccountName",
+                                                        name, NULL, NULL });
+    }
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && !ngx_exa_lr_retry(t.r)
+          && strstr(ngx_exa_lr_error(t.r), "more names than the zone of "
+                    "32768 bytes can hold (") && t.w.pos < t.w.len,
+          "too many names: %d %s", t.rc, ngx_exa_lr_error(t.r));
 
     run_free(&t);
 
