@@ -86,6 +86,11 @@ ngx_exa_lr_create(const ngx_exa_lr_conf_t *conf, LDAP *ld)
         r->reads[i].msgid = -1;
     }
 
+    if (ngx_exa_lr_frame_add(r) != 0) {
+        ngx_exa_lr_fail(r, 0, "setting up libldap failed");
+        return r;
+    }
+
     for (i = 0; i < conf->ngroups; i++) {
         len = strlen(conf->groups[i]);
 
@@ -125,6 +130,7 @@ ngx_exa_lr_destroy(ngx_exa_lr_t *r)
     }
 
     ngx_exa_lr_release(r);
+    ngx_exa_lr_frame_del(r);
 
     /*
      * libldap keeps a request whose answer it could not decode; abandoned,
@@ -323,6 +329,11 @@ ngx_exa_lr_step(ngx_exa_lr_t *r)
 
             if (rc == -1) {
                 r->msg = NULL;
+
+                if (r->frame_error[0]) {
+                    return ngx_exa_lr_fail(r, 1, "%s", r->frame_error);
+                }
+
                 ldap_get_option(r->ld, LDAP_OPT_RESULT_CODE, &rc);
                 return ngx_exa_lr_fail(r, 1, "connection lost (%d: %s)",
                                        rc, ldap_err2string(rc));

@@ -79,6 +79,13 @@ struct ngx_exa_lr_s {
     size_t                     group;     /* whose entry it is */
     const char                *kind;      /* of the name attribute */
 
+    /* the frame of the message being read (ngx_exa_ldap_frame.c) */
+    unsigned char              frame[24];
+    size_t                     frame_len;
+    size_t                     frame_left;
+    int                        framed;
+    char                       frame_error[96];
+
     /* working memory */
     ngx_exa_mem_t              mem;
     ngx_exa_arena_t            arena;
@@ -116,6 +123,8 @@ int ngx_exa_lr_fits(ngx_exa_lr_t *r, size_t n, size_t keybytes,
     const char *what);
 int ngx_exa_lr_timeup(ngx_exa_lr_t *r);
 int ngx_exa_lr_entry(ngx_exa_lr_t *r);
+int ngx_exa_lr_frame_add(ngx_exa_lr_t *r);
+void ngx_exa_lr_frame_del(ngx_exa_lr_t *r);
 int ngx_exa_lr_queue(ngx_exa_lr_t *r, const unsigned char *dn, size_t len,
     unsigned depth, unsigned configured, size_t range);
 

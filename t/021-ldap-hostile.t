@@ -273,3 +273,20 @@ latency ok
 memory ok
 --- error_log eval
 qr/more names than the zone of 1048576 bytes can hold/
+
+
+
+=== TEST 8: class 5: a message that announces 1 GiB
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec eval
+main::probe('5 1 GiB message', 'huge', 'refresh failed')
+--- exec_stdout_like
+^found after [0-4]\.\d s
+answered ok
+latency ok
+memory ok
+--- error_log eval
+qr/a message of \d+ bytes, more than 32 MB/

@@ -433,6 +433,39 @@ test_failures(void)
 
     run_free(&t);
 
+    /* a message that announces 1 GiB: refused at its first bytes */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    t.conf.message_max = 1 << 20;
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    memcpy(t.w.in + t.w.len, "\x30\x84\x40\x00\x00\x00\x02\x01\x02", 9);
+    t.w.len += 9;
+    memset(t.w.in + t.w.len, 0, 1000);
+    t.w.len += 1000;
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r)
+          && strcmp(ngx_exa_lr_error(t.r), "a message of 1073741830 bytes, "
+                    "more than 1 MB") == 0
+          && ngx_exa_lr_stats(t.r)->memory < 1 << 20,
+          "1 GiB: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* an operation longer than its message */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    t.conf.message_max = 1 << 20;
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    memcpy(t.w.in + t.w.len, "\x30\x0a\x02\x01\x02\x65\x25\x0a\x01\x00"
+                             "\x04\x00", 12);
+    t.w.len += 12;
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR
+          && strstr(ngx_exa_lr_error(t.r), "not an LDAP answer"),
+          "lengths: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
     /* walk: an empty group gives an empty list */
 
     run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
