@@ -715,6 +715,21 @@ ngx_exa_lr_group_result(ngx_exa_lr_t *r, size_t slot)
                                text[0] ? ", " : "", text);
     }
 
+    /*
+     * A base read that succeeds without the entry: the server hides the
+     * group (an ACL that allows "search" and not "read"), or lies.  Its
+     * members are unknown: the refresh fails, it does not read an empty
+     * group (an empty group is an entry without member).
+     */
+
+    if (r->reads[slot].entries == 0) {
+        ngx_exa_lr_escape(dn, sizeof(dn), (const char *) g->dn, g->len);
+
+        return ngx_exa_lr_fail(r, 1, "group \"%s\" was not returned by its "
+                               "base read (may the bind account read it?)",
+                               dn);
+    }
+
     return ngx_exa_lr_read_groups(r);
 }
 

@@ -290,3 +290,54 @@ latency ok
 memory ok
 --- error_log eval
 qr/a message of \d+ bytes, more than 32 MB/
+
+
+
+=== TEST 9: class 6: a group read answered without the group: the list and the state file stay
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec eval
+main::probe('6 no group entry', 'no-entry', 'refresh failed', user => '"bob"')
+. "grep -c '^bob\$' \$TEST_NGINX_STATE_DIR/remote.list\n"
+--- exec_stdout_like
+^found after \d+\.\d s
+answered ok
+latency ok
+memory ok
+1
+--- error_log
+was not returned by its base read
+
+
+
+=== TEST 10: class 6: OpenLDAP, whose ACL gives search but not read on the group
+--- init
+unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
+open my $fh, '>', "$ENV{TEST_NGINX_STATE_DIR}/remote.list" or die $!;
+print $fh main::state_file('alice');
+close $fh;
+chmod 0666, "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
+--- user_files
+>>> ldap.secret
+Svc-Passw0rd
+--- http_config eval
+main::list('        ldap_bind_dn "uid=svc-nginx,ou=service,dc=example,dc=com";
+        ldap_bind_password_file $TEST_NGINX_HTML_DIR/ldap.secret;',
+           nested => 'walk', url => 'ldap://127.0.0.1:$TEST_NGINX_LDAP_PORT')
+--- wait_for
+refresh failed, the last good list stays
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 200
+--- exec
+grep -c '^alice$' $TEST_NGINX_STATE_DIR/remote.list
+--- exec_stdout
+1
+--- error_log
+was not returned by its base read
+--- no_error_log
+0 names loaded

@@ -466,6 +466,20 @@ test_failures(void)
 
     run_free(&t);
 
+    /* a group read that succeeds without the group */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_page_done(&t.w, 2, "");
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR
+          && strstr(ngx_exa_lr_error(t.r), "group \"" G1 "\" was not "
+                    "returned by its base read"),
+          "no group entry: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
     /* walk: an empty group gives an empty list */
 
     run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
