@@ -407,9 +407,22 @@ ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type)
     for (i = 0; r->conf->attrs[i]; i++) {
         if (strcasecmp(name, r->conf->attrs[i]) == 0) {
             r->attr = NGX_EXA_LR_ATTR_NAME;
-            r->kind = r->conf->attrs[i];
             break;
         }
+    }
+
+    if (strcasecmp(name, "sAMAccountName") == 0
+        || strcasecmp(name, "uid") == 0)
+    {
+        r->kind = NGX_EXA_LR_NAME_LOGON;
+
+    } else if (strcasecmp(name, "userPrincipalName") == 0
+               || strcasecmp(name, "mail") == 0)
+    {
+        r->kind = NGX_EXA_LR_NAME_UPN;
+
+    } else {
+        r->kind = NGX_EXA_LR_NAME_ANY;
     }
 
     return NGX_EXA_LR_NEXT;
@@ -536,9 +549,26 @@ ngx_exa_lr_token(ngx_exa_lr_t *r, struct berval *v)
 static int
 ngx_exa_lr_name(ngx_exa_lr_t *r, struct berval *v)
 {
-    int             rc;
+    int             rc, at;
     size_t          klen;
     unsigned char  *k, kbuf[NGX_EXA_KEY_MAX];
+
+    /*
+     * A value is read as exactly what its attribute holds, never as a
+     * credential: a logon name has no domain and no "@", a user principal
+     * name is "user@suffix", and nothing from the directory says
+     * "DOMAIN\user" (it would lose its domain and become "user").
+     */
+
+    at = memchr(v->bv_val, '@', v->bv_len) != NULL;
+
+    if (memchr(v->bv_val, '\\', v->bv_len)
+        || (r->kind == NGX_EXA_LR_NAME_LOGON && at)
+        || (r->kind == NGX_EXA_LR_NAME_UPN && !at))
+    {
+        r->stats.refused++;
+        return NGX_EXA_LR_NEXT;
+    }
 
     rc = ngx_exa_name_key(NULL, NULL, 0, (unsigned char *) v->bv_val,
                           v->bv_len, kbuf, &klen);

@@ -42,6 +42,11 @@
 #define NGX_EXA_LR_ATTR_TOKEN    2        /* primaryGroupToken */
 #define NGX_EXA_LR_ATTR_NAME     3        /* one of conf->attrs */
 
+/* what a name attribute holds */
+#define NGX_EXA_LR_NAME_LOGON    0        /* sAMAccountName, uid: "user" */
+#define NGX_EXA_LR_NAME_UPN      1        /* userPrincipalName: "user@x" */
+#define NGX_EXA_LR_NAME_ANY      2        /* others: either, as it is */
+
 
 typedef struct {
     const unsigned char       *dn;        /* normalised for messages */
@@ -77,7 +82,7 @@ struct ngx_exa_lr_s {
     int                        attr;      /* NGX_EXA_LR_ATTR_* */
     int                        nmember;   /* member attributes seen */
     size_t                     group;     /* whose entry it is */
-    const char                *kind;      /* of the name attribute */
+    int                        kind;      /* NGX_EXA_LR_NAME_* */
 
     /* the frame of the message being read (ngx_exa_ldap_frame.c) */
     unsigned char              frame[24];

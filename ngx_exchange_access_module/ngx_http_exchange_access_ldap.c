@@ -262,10 +262,14 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
 
         if (st->refused) {
             ngx_log_error(NGX_LOG_INFO, log, 0,
-                          "exchange_access_list \"%V\": %uz attribute values "
-                          "are not valid names and were skipped",
-                          &list->name, st->refused);
+                          "exchange_access_list \"%V\": %uz directory values "
+                          "are not what their attribute holds and were "
+                          "refused", &list->name, st->refused);
         }
+
+        ngx_shmtx_lock(&list->shpool->mutex);
+        list->sh->refused = st->refused;
+        ngx_shmtx_unlock(&list->shpool->mutex);
 
         /* the refresh's keys, as an array, without a copy */
 

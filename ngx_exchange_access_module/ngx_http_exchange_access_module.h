@@ -73,6 +73,7 @@ typedef struct {
     ngx_uint_t                        failing;    /* unsigned:1 */
     ngx_uint_t                        stale;      /* unsigned:1 */
     time_t                            created;    /* the zone */
+    ngx_uint_t                        refused;    /* values, last refresh */
     time_t                            version;    /* of the source's data */
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_shctx_t;

@@ -30,6 +30,7 @@ typedef struct {
     ngx_uint_t                        generation;
     ngx_uint_t                        attempts;
     ngx_uint_t                        failures;
+    ngx_uint_t                        refused;
     ngx_uint_t                        failing;
     ngx_uint_t                        loaded;    /* a table is in place */
     ngx_uint_t                        up;        /* the last refresh worked */
@@ -110,6 +111,9 @@ static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
     ngx_http_exchange_access_metric(
         "exchange_access_list_refresh_failures_total",
         "Refreshes that failed.", 1, UINT, failures),
+    ngx_http_exchange_access_metric("exchange_access_list_refused_values",
+        "Directory values the last refresh refused: not what their "
+        "attribute holds.", 0, UINT, refused),
     { NULL, NULL, 0, 0, 0 }
 };
 
@@ -334,6 +338,7 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->generation = sh->generation;
     s->attempts = sh->attempts;
     s->failures = sh->failures;
+    s->refused = sh->refused;
     s->failing = sh->failing;
     s->up = !sh->failing;
     s->loaded = sh->table != NULL;
@@ -423,13 +428,15 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          "\":{\"source\":\"%V\",\"loaded_from\":\"%s\","
                          "\"state\":\"%s\",\"entries\":%ui,"
                          "\"generation\":%ui,\"refreshes\":%ui,"
-                         "\"failures\":%ui,\"last_success\":%T,"
+                         "\"failures\":%ui,\"refused\":%ui,"
+                         "\"last_success\":%T,"
                          "\"last_attempt\":%T,\"last_duration_ms\":%M,"
                          "\"next_refresh\":%T,\"refresh_interval\":%T,"
                          "\"refreshing\":%P,\"last_error\":",
                          &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s),
                          s->nelts, s->generation, s->attempts, s->failures,
+                         s->refused,
                          s->last_success, s->last_attempt, s->last_duration,
                          s->next_refresh, s->refresh, s->refreshing);
 

@@ -341,3 +341,28 @@ grep -c '^alice$' $TEST_NGINX_STATE_DIR/remote.list
 was not returned by its base read
 --- no_error_log
 0 names loaded
+
+
+
+=== TEST 11: class 7: directory values read as exactly their attribute
+--- init
+$main::H->mode('evil-values');
+unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
+--- http_config eval
+main::list('')
+--- wait_for
+names loaded
+--- request eval
+[('POST /mapi/emsmdb/') x 5]
+--- more_headers eval
+[main::basic_auth('alice'), main::basic_auth('admin'),
+ main::basic_auth('root'), main::basic_auth('boss'),
+ main::basic_auth('carol')]
+--- error_code eval
+[200, 403, 403, 403, 200]
+--- exec eval
+main::status() . " | grep -o '\"refused\":[0-9]*'\n"
+--- exec_stdout
+"refused":3
+--- error_log
+3 directory values are not what their attribute holds and were refused

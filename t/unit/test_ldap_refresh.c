@@ -294,6 +294,35 @@ test_tokens(void)
 }
 
 
+/* a value is exactly what its attribute holds, never a credential */
+
+static void
+test_values(void)
+{
+    run_t        t;
+    const char  *u[] = { "sAMAccountName", "EVIL\\admin", "a@b", "ok", NULL,
+                         "userPrincipalName", "root", "DOM\\boss",
+                         "u@example.com", "x@y@z", NULL,
+                         "description", "whatever", NULL, NULL };
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { "member", U("a"), NULL, NULL });
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 3, U("a"), u);
+    wire_page_done(&t.w, 3, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE && nkeys(&t) == 2
+          && has_key(&t, "ok") && has_key(&t, "u@example.com")
+          && ngx_exa_lr_stats(t.r)->refused == 5,
+          "values: %d %s %zu keys, %zu refused", t.rc, ngx_exa_lr_error(t.r),
+          nkeys(&t), ngx_exa_lr_stats(t.r)->refused);
+
+    run_free(&t);
+}
+
+
 /* ranges start where they were asked to; only answers are progress */
 
 static void
@@ -563,6 +592,7 @@ main(void)
     test_ranges();
     test_tokens();
     test_forward();
+    test_values();
     test_failures();
     test_slices();
     test_escape();
