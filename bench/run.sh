@@ -13,6 +13,20 @@
 #   rules-jit  the same with "pcre_jit on;" (nginx's PCRE JIT)
 #   ntlm       enforced, with an NTLMv2 Type 3 credential instead of Basic
 #
+# and the worst case of the request path, one request as large as
+# "large_client_header_buffers 4 64k" lets through, made to cost the
+# classifier most: a 60 KB request line of one letter with eight Email
+# values of that letter (each a near match everywhere), and three
+# X-OWA-ExplicitLogonUser headers of 60 KB; the user a member, so it is
+# forwarded.  Its ratios are to the same request through nginx without
+# the module:
+#
+#   worst-plain  nginx, no module, the worst request
+#   worst        enforced, the worst request
+#
+# (its requests per second are counted on one connection: the request is
+# larger than wrk sends)
+#
 # Two measures: requests per second with wrk (noisy on a shared machine),
 # and instructions per request under callgrind (repeatable), each as a
 # ratio to "plain".
@@ -45,6 +59,16 @@ NTLM="Authorization: NTLM $(perl -MAuthen::NTLM -e '
     ntlm();
     print ntlm("TlRMTVNTUAACAAAADgAOADgAAAA1goniASNFZ4mrze8AAAAAAAAAAGwAbABGAAAACgB8TwAAAA9FAFgAQQBNAFAATABFAAIADgBFAFgAQQBNAFAATABFAAEADABFAFgAQwBIADAAMQAEABgAZQB4AGEAbQBwAGwAZQAuAHQAZQBzAHQAAwAmAGUAeABjAGgAMAAxAC4AZQB4AGEAbQBwAGwAZQAuAHQAZQBzAHQAAAAAAA==")')"
 
+# the worst request, raw
+perl -e '
+    my $basic = shift;
+    my $q = join "&", map { "Email=" . ("a" x 3500) . "\@b" } 1 .. 8;
+    my $h = join "", map { "X-OWA-ExplicitLogonUser: " . ("a" x 60000)
+                           . "\@b\r\n" } 1 .. 3;
+    print "POST /mapi/" . ("a" x 30000) . "?$q HTTP/1.1\r\nHost: b\r\n"
+          . "$basic\r\n$h" . "Content-Length: 0\r\n\r\n";
+' "$BASIC" > "$B/worst.req"
+
 conf() {
     local name=$1 load=$2 access=$3 extra=$4 main=${5:-}
     local dir="$B/$name"
@@ -58,6 +82,7 @@ error_log $dir/logs/error.log error;
 events { worker_connections 1024; }
 http {
     access_log off;
+    large_client_header_buffers 4 64k;
     client_body_temp_path $dir/tmp/body;
     proxy_temp_path $dir/tmp/proxy;
     fastcgi_temp_path $dir/tmp/fastcgi;
@@ -102,12 +127,46 @@ conf enforced "$LOAD" "$ON" ""
 conf rules "$LOAD" "$ON" "$rules"
 conf rules-jit "$LOAD" "$ON" "$rules" "pcre_jit on;"
 conf ntlm "$LOAD" "$ON" ""
+conf worst-plain "" "" ""
+conf worst "$LOAD" "$ON" ""
 
 check() {
     local code
-    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$2" \
-           "http://127.0.0.1:$PORT/mapi/emsmdb/")
+    if [ "$2" = raw ]; then
+        code=$(perl -MIO::Socket::INET -e '
+            my $s = IO::Socket::INET->new("127.0.0.1:$ARGV[0]") or die;
+            open my $f, "<", $ARGV[1] or die; local $/; my $d = <$f>;
+            print $s $d;
+            my $r = ""; sysread($s, $r, 4096);
+            print $r =~ m{^HTTP/1.1 (\d+)} ? $1 : "none";' "$PORT" "$B/worst.req")
+    else
+        code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$2" \
+               "http://127.0.0.1:$PORT/mapi/emsmdb/")
+    fi
     [ "$code" = 200 ] || { echo "$1: expected 200, got $code" >&2; exit 1; }
+}
+
+# the load: wrk's POST with the header; the worst request, larger than
+# wrk takes (80 KB of headers), one after another on one connection
+load() {
+    if [ "$1" = raw ]; then
+        perl -MIO::Socket::INET -MTime::HiRes=time -e '
+            my ($port, $file, $secs) = @ARGV;
+            open my $f, "<", $file or die; local $/; my $req = <$f>;
+            my $s = IO::Socket::INET->new("127.0.0.1:$port") or die;
+            my ($n, $t0) = (0, time);
+            while (time - $t0 < $secs) {
+                print $s $req;
+                my $r = "";
+                sysread($s, $r, 4096, length $r) until $r =~ /\r\n\r\nok\n/;
+                $n++;
+            }
+            printf "Requests/sec: %.2f\n", $n / (time - $t0);
+        ' "$PORT" "$B/worst.req" "$3"
+    else
+        wrk $2 -H "$1" -s "$root/bench/post.lua" \
+            "http://127.0.0.1:$PORT/mapi/emsmdb/"
+    fi
 }
 
 rps() {
@@ -116,8 +175,7 @@ rps() {
     nginx -p "$dir" -c "$dir/nginx.conf"
     sleep 0.5
     check "$name" "$hdr"
-    wrk -t1 -c16 -d"${secs}s" -H "$hdr" -s "$root/bench/post.lua" \
-        "http://127.0.0.1:$PORT/mapi/emsmdb/" \
+    load "$hdr" "-t1 -c16 -d${secs}s" "$secs" \
         | awk '/Requests\/sec/ { print $2 }'
     kill -QUIT "$(cat "$dir/nginx.pid")"
     sleep 0.5
@@ -125,7 +183,7 @@ rps() {
 
 # instructions per request: nginx in one process under callgrind
 ipr() {
-    local name=$1 hdr=$2 n=2000 total
+    local name=$1 hdr=$2 n=${3:-2000} total
     local dir="$B/$name"
     sed -i 's/^worker_processes 1;/worker_processes 1; master_process off; daemon off;/' "$dir/nginx.conf"
     valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" \
@@ -135,20 +193,21 @@ ipr() {
         curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.2
     done
     check "$name" "$hdr"
-    wrk -t1 -c1 -d3s -H "$hdr" -s "$root/bench/post.lua" \
-        "http://127.0.0.1:$PORT/mapi/emsmdb/" > /dev/null
+    load "$hdr" "-t1 -c1 -d3s" 3 > /dev/null
     # a fixed number of requests, counted from a zeroed counter
     callgrind_control -z "$pid" > /dev/null 2>&1
     perl -e '
         use IO::Socket::INET;
-        my ($port, $hdr, $n) = @ARGV;
+        my ($port, $hdr, $n, $file) = @ARGV;
+        my $req = "POST /mapi/emsmdb/ HTTP/1.1\r\nHost: b\r\n$hdr\r\n"
+                  . "Content-Length: 0\r\n\r\n";
+        if ($hdr eq "raw") { open my $f, "<", $file or die; local $/; $req = <$f>; }
         my $s = IO::Socket::INET->new("127.0.0.1:$port") or die;
         for (1 .. $n) {
-            print $s "POST /mapi/emsmdb/ HTTP/1.1\r\nHost: b\r\n$hdr\r\n"
-                   . "Content-Length: 0\r\n\r\n";
+            print $s $req;
             my $r = "";
             sysread($s, $r, 4096, length $r) until $r =~ /\r\n\r\nok\n/;
-        }' "$PORT" "$hdr" "$n"
+        }' "$PORT" "$hdr" "$n" "$B/worst.req"
     callgrind_control -d "$pid" > /dev/null 2>&1
     sleep 0.5
     kill -QUIT "$pid"
@@ -171,4 +230,16 @@ for v in plain module enforced rules rules-jit ntlm; do
     : "${base_ipr:=$i}"
     awk -v v=$v -v r="$r" -v br="$base_rps" -v i="$i" -v bi="$base_ipr" \
         'BEGIN { printf "%-9s %8.0f  %6.3f  %9d  %6.3f\n", v, r, r / br, i, i / bi }'
+done
+
+# the worst request: fewer requests under callgrind, each costs more
+base_rps=
+base_ipr=
+for v in worst-plain worst; do
+    r=$(rps $v raw)
+    i=$(ipr $v raw 50)
+    : "${base_rps:=$r}"
+    : "${base_ipr:=$i}"
+    awk -v v=$v -v r="$r" -v br="$base_rps" -v i="$i" -v bi="$base_ipr" \
+        'BEGIN { printf "%-11s %6.0f  %6.3f  %9d  %6.3f\n", v, r, r / br, i, i / bi }'
 done

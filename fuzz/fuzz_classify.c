@@ -1,6 +1,9 @@
 /*
- * libFuzzer harness for the classifier.  Input: three fields separated by
- * newlines (path, query, cookie); the first byte's low bit says "form".
+ * libFuzzer harness for the classifier.  Input: four fields separated by
+ * newlines (path, query, cookie, X-OWA-ExplicitLogonUser value); the first
+ * byte's low bit says "form", its next bit a backend routing header.  The
+ * cookie field holds several Cookie headers separated by NUL bytes.  The
+ * header kind and Content-Type helpers run on the fields too.
  */
 
 #include <stdint.h>
@@ -14,10 +17,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t              n, worklen;
-    const uint8_t      *p, *last, *f[3];
-    size_t              flen[3];
+    const uint8_t      *p, *last, *f[4], *c, *e;
+    size_t              flen[4];
     unsigned char      *work;
-    ngx_exa_str_t       cookie;
+    ngx_exa_str_t       cookies[8], logon;
     ngx_exa_class_t     cls;
     ngx_exa_request_t   req;
     int                 i;
@@ -28,11 +31,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memset(&req, 0, sizeof(req));
     req.form = data[0] & 1;
+    req.routing = (data[0] >> 1) & 1;
 
     p = data + 1;
     last = data + size;
 
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < 4; i++) {
         f[i] = p;
         while (p < last && *p != '\n') {
             p++;
@@ -51,12 +55,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.args = flen[1] ? f[1] : NULL;
     req.args_len = flen[1];
 
-    if (flen[2]) {
-        cookie.data = f[2];
-        cookie.len = flen[2];
-        req.cookies = &cookie;
-        req.ncookies = 1;
+    for (c = f[2], e = f[2] + flen[2]; flen[2] && req.ncookies < 8; c++) {
+        p = memchr(c, '\0', e - c);
+        cookies[req.ncookies].data = c;
+        cookies[req.ncookies].len = (p ? p : e) - c;
+        req.ncookies++;
+
+        if (p == NULL) {
+            break;
+        }
+
+        c = p;
     }
+
+    req.cookies = cookies;
+
+    if (flen[3]) {
+        logon.data = f[3];
+        logon.len = flen[3];
+        req.logons = &logon;
+        req.nlogons = 1;
+    }
+
+    (void) ngx_exa_header_kind(f[3], flen[3]);
+    (void) ngx_exa_form_type(f[2], flen[2]);
 
     worklen = ngx_exa_classify_work(&req);
 

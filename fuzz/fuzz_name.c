@@ -1,6 +1,7 @@
 /*
  * libFuzzer harness for name normalisation: the first byte splits the
- * input into a domain and a user.
+ * input into a domain and a user; the whole input is also read as a line
+ * of a list.
  */
 
 #include <stdint.h>
@@ -13,14 +14,24 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t               split, klen, i;
-    unsigned char       *buf;
-    unsigned char        key[NGX_EXA_KEY_MAX];
+    size_t               split, klen, klen2, i, n;
+    unsigned char       *buf, *p;
+    unsigned char        key[NGX_EXA_KEY_MAX], key2[NGX_EXA_KEY_MAX];
     ngx_exa_str_t        ours[2] = {
         { 7, (const unsigned char *) "example" },
         { 11, (const unsigned char *) "example.com" }
     };
-    ngx_exa_name_conf_t  nc = { ours, 2 };
+    size_t               groups[] = { 0, 0, 2, 2 };
+    size_t               group;
+    ngx_exa_str_t        two[4] = {
+        { 7, (const unsigned char *) "example" },
+        { 11, (const unsigned char *) "example.com" },
+        { 5, (const unsigned char *) "child" },
+        { 17, (const unsigned char *) "child.example.com" }
+    };
+    ngx_exa_name_conf_t  nc = { ours, 2, NULL };
+    ngx_exa_name_conf_t  nc2 = { two, 4, groups };
+    unsigned char        esc[4 * 8192];
 
     if (size == 0) {
         return 0;
@@ -45,6 +56,62 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         for (i = 0; i < klen; i++) {
             if (key[i] >= 'A' && key[i] <= 'Z') {
+                abort();
+            }
+        }
+    }
+
+    /* groups: a name of ours names one of the groups, or any domain */
+
+    if (ngx_exa_name_resolve(&nc2, buf, split, buf + split, size - 1 - split,
+                             key, &klen, &group)
+        == NGX_EXA_NAME_OK
+        && group != 0 && group != 2 && group != NGX_EXA_NAME_ANY_DOMAIN)
+    {
+        abort();
+    }
+
+    /* a list line: a key with at most a NetBIOS tag before "\\" */
+
+    if (ngx_exa_name_entry(buf, size - 1, key, &klen) == NGX_EXA_NAME_OK) {
+        if (klen == 0 || klen > NGX_EXA_KEY_MAX) {
+            abort();
+        }
+
+        for (i = 0; i < klen; i++) {
+            if (key[i] >= 'A' && key[i] <= 'Z') {
+                abort();
+            }
+        }
+
+        /* what the state file writes, it reads back as it was */
+
+        if (ngx_exa_name_entry(key, klen, key2, &klen2) != NGX_EXA_NAME_OK
+            || klen2 != klen || memcmp(key, key2, klen) != 0)
+        {
+            abort();
+        }
+
+        p = memchr(key, '\\', klen);
+
+        if (p && (p == key || p - key > NGX_EXA_TAG_MAX
+                  || memchr(p + 1, '\\', klen - (p - key) - 1)))
+        {
+            abort();
+        }
+    }
+
+    /* the log escaping: as counted, and nothing raw */
+
+    if (size - 1 <= 8192) {
+        n = ngx_exa_log_escape(esc, buf, size - 1);
+
+        if (n != ngx_exa_log_escape(NULL, buf, size - 1)) {
+            abort();
+        }
+
+        for (i = 0; i < n; i++) {
+            if (esc[i] < 0x20 || esc[i] >= 0x7f || esc[i] == '"') {
                 abort();
             }
         }

@@ -4,6 +4,7 @@
  */
 
 
+#include <stdint.h>
 #include <string.h>
 
 #include "ngx_exa_classify.h"
@@ -11,7 +12,8 @@
 
 
 #define NGX_EXA_SEGMENT_MAX     40
-#define NGX_EXA_EMAILS_MAX      8
+#define NGX_EXA_EMAILS_MAX      8       /* values of one name */
+#define NGX_EXA_ADDRS_MAX       (NGX_EXA_EMAILS_MAX + 1)   /* and joined */
 
 
 /* what decoding and normalising a path ran into */
@@ -36,6 +38,27 @@ typedef struct {
 } ngx_exa_span_t;
 
 
+/* the room the removal of an address works in */
+
+typedef struct {
+    unsigned char         *pat;         /* the longest address + 1 */
+    unsigned char         *out;         /* the path and query */
+    uint32_t              *fail;        /* the longest address + 1 */
+    uint32_t              *state;       /* the path and query */
+} ngx_exa_scratch_t;
+
+
+/* the explicit logon addresses a request carries */
+
+typedef struct {
+    ngx_exa_span_t         emails[NGX_EXA_ADDRS_MAX];
+    ngx_exa_span_t         logons[NGX_EXA_ADDRS_MAX];
+    size_t                 nemails;
+    size_t                 nlogons;
+    unsigned char         *buf;
+} ngx_exa_addrs_t;
+
+
 static int ngx_exa_hex(unsigned char c);
 static size_t ngx_exa_decode(unsigned char *dst, const unsigned char *src,
     size_t len, int form, unsigned *tricks);
@@ -54,10 +77,22 @@ static int ngx_exa_plain_address(const unsigned char *p, size_t len);
 static int ngx_exa_vdir_in(const unsigned char *p, size_t len, int except);
 static int ngx_exa_explicit_logon(const unsigned char *path, size_t len,
     int *target);
-static size_t ngx_exa_emails(const ngx_exa_request_t *req,
-    const unsigned char *query, size_t qlen, unsigned char **buf,
-    unsigned char *end, ngx_exa_span_t *emails, int *bad);
-
+static size_t ngx_exa_space(const unsigned char *p, size_t len, int end);
+static int ngx_exa_name_kind(const unsigned char *p, size_t len,
+    int header);
+static int ngx_exa_params(const ngx_exa_request_t *req, ngx_exa_addrs_t *a,
+    unsigned char *names, unsigned *routing);
+static void ngx_exa_work_sizes(const ngx_exa_request_t *req, size_t *pq,
+    size_t *extra);
+static void ngx_exa_join(ngx_exa_span_t *list, size_t *n,
+    unsigned char **buf);
+static size_t ngx_exa_kmp(const ngx_exa_span_t *a, int slash,
+    unsigned char *pat, uint32_t *fail);
+static size_t ngx_exa_remove(const unsigned char *d, size_t dlen,
+    const unsigned char *pat, size_t m, int once, const uint32_t *fail,
+    unsigned char *out, uint32_t *state);
+static int ngx_exa_reroutes(const unsigned char *d, size_t dlen,
+    const ngx_exa_span_t *a, int proto, ngx_exa_scratch_t *w, int *target);
 
 #define ngx_exa_vd(s, p)  { s, sizeof(s) - 1, p }
 
@@ -73,6 +108,20 @@ static const ngx_exa_vdir_t  ngx_exa_vdirs[] = {
     ngx_exa_vd("oab", NGX_EXA_PROTO_OAB),
     ngx_exa_vd("autodiscover", NGX_EXA_PROTO_AUTODISCOVER),
     ngx_exa_vd("powershell", NGX_EXA_PROTO_POWERSHELL),
+    { NULL, 0, 0 }
+};
+
+
+/* the names Exchange takes an address or a backend from */
+
+static const ngx_exa_vdir_t  ngx_exa_param_names[] = {
+    ngx_exa_vd("email", NGX_EXA_PARAM_EMAIL),
+    ngx_exa_vd("x-owa-explicitlogonuser", NGX_EXA_PARAM_LOGON),
+    ngx_exa_vd("x-beresource", NGX_EXA_PARAM_ROUTING),
+    ngx_exa_vd("x-anonresource", NGX_EXA_PARAM_ROUTING),
+    ngx_exa_vd("x-anonresource-backend", NGX_EXA_PARAM_ROUTING),
+    ngx_exa_vd("x-commonaccesstoken", NGX_EXA_PARAM_ROUTING),
+    ngx_exa_vd("x-rps-cat", NGX_EXA_PARAM_ROUTING),
     { NULL, 0, 0 }
 };
 
@@ -103,16 +152,57 @@ ngx_exa_hex(unsigned char c)
 }
 
 
+static int
+ngx_exa_hex4(const unsigned char *p)
+{
+    int  i, h, u;
+
+    u = 0;
+
+    for (i = 0; i < 4; i++) {
+        h = ngx_exa_hex(p[i]);
+
+        if (h < 0) {
+            return -1;
+        }
+
+        u = u * 16 + h;
+    }
+
+    return u;
+}
+
+
+static void
+ngx_exa_decoded_trick(unsigned char c, unsigned *tricks)
+{
+    switch (c) {
+    case '/':
+    case '\\':
+        *tricks |= NGX_EXA_T_ENC_SEP;
+        break;
+    case '.':
+        *tricks |= NGX_EXA_T_ENC_DOT;
+        break;
+    case '\0':
+        *tricks |= NGX_EXA_T_NUL;
+        break;
+    }
+}
+
+
 /*
  * Percent-decodes once, as IIS does before it picks a virtual directory.
- * With form set, "+" is a space (query strings and form bodies).
+ * With form set (query strings, form bodies, cookies), "+" is a space and
+ * ASP.NET's "%uXXXX" is decoded too; the output is never longer than the
+ * input.
  */
 
 static size_t
 ngx_exa_decode(unsigned char *dst, const unsigned char *src, size_t len,
     int form, unsigned *tricks)
 {
-    int            h, l;
+    int            h, l, u;
     size_t         i, n;
     unsigned char  c;
 
@@ -123,6 +213,36 @@ ngx_exa_decode(unsigned char *dst, const unsigned char *src, size_t len,
 
         if (c == '+' && form) {
             c = ' ';
+
+        } else if (c == '%' && form && i + 5 < len
+                   && (src[i + 1] | 0x20) == 'u'
+                   && (u = ngx_exa_hex4(src + i + 2)) >= 0)
+        {
+            /* ASP.NET's %uXXXX, as UTF-8; surrogates are broken */
+
+            i += 5;
+
+            if (u >= 0xd800 && u <= 0xdfff) {
+                *tricks |= NGX_EXA_T_BAD;
+                dst[n++] = '?';
+                continue;
+            }
+
+            if (u >= 0x80) {
+                if (u >= 0x800) {
+                    dst[n++] = (unsigned char) (0xe0 | (u >> 12));
+                    dst[n++] = (unsigned char) (0x80 | ((u >> 6) & 0x3f));
+
+                } else {
+                    dst[n++] = (unsigned char) (0xc0 | (u >> 6));
+                }
+
+                dst[n++] = (unsigned char) (0x80 | (u & 0x3f));
+                continue;
+            }
+
+            c = (unsigned char) u;
+            ngx_exa_decoded_trick(c, tricks);
 
         } else if (c == '%') {
             h = (i + 2 < len) ? ngx_exa_hex(src[i + 1]) : -1;
@@ -135,18 +255,7 @@ ngx_exa_decode(unsigned char *dst, const unsigned char *src, size_t len,
                 c = (unsigned char) (h * 16 + l);
                 i += 2;
 
-                switch (c) {
-                case '/':
-                case '\\':
-                    *tricks |= NGX_EXA_T_ENC_SEP;
-                    break;
-                case '.':
-                    *tricks |= NGX_EXA_T_ENC_DOT;
-                    break;
-                case '\0':
-                    *tricks |= NGX_EXA_T_NUL;
-                    break;
-                }
+                ngx_exa_decoded_trick(c, tricks);
             }
         }
 
@@ -381,6 +490,13 @@ ngx_exa_caseeq(const unsigned char *p, const char *s, size_t len)
 }
 
 
+/*
+ * A naive search, O(hlen * nlen): only ever called with a short constant
+ * needle ("powershell", "..", a routing cookie's name), which keeps it
+ * linear in the request.  Addresses from the request are searched with
+ * ngx_exa_kmp() and ngx_exa_remove().
+ */
+
 static const unsigned char *
 ngx_exa_casefind(const unsigned char *h, size_t hlen, const unsigned char *n,
     size_t nlen)
@@ -438,7 +554,8 @@ ngx_exa_plain_address(const unsigned char *p, size_t len)
 
 /*
  * A virtual directory name, other than "except", written as a path
- * segment ("/mapi/", "/mapi?", "/mapi" at the end) anywhere in p.
+ * segment ("/mapi/", "/mapi?", "/mapi" at the end) anywhere in p; "\"
+ * separates segments as "/" does (.NET's Uri turns one into the other).
  */
 
 static int
@@ -449,12 +566,12 @@ ngx_exa_vdir_in(const unsigned char *p, size_t len, int except)
     int                    proto;
 
     for (i = 0; i < len; i++) {
-        if (p[i] != '/') {
+        if (p[i] != '/' && p[i] != '\\') {
             continue;
         }
 
-        for (n = i + 1; n < len && p[n] != '/' && p[n] != '?'
-                        && p[n] != '&' && p[n] != '#'; n++)
+        for (n = i + 1; n < len && p[n] != '/' && p[n] != '\\'
+                        && p[n] != '?' && p[n] != '&' && p[n] != '#'; n++)
         {
             /* void */
         }
@@ -521,103 +638,487 @@ ngx_exa_explicit_logon(const unsigned char *path, size_t len, int *target)
 
 
 /*
- * Collects the decoded values of the "Email" parameter from the query
- * string and of the "Email" cookies into buf; bad is set when one of them
- * is not a plain address.
+ * The whitespace .NET's String.Trim() removes (char.IsWhiteSpace, and
+ * U+200B, U+FEFF of older frameworks), as UTF-8 or as the single bytes
+ * U+0085 and U+00A0 are in ISO-8859-1: the length of the whitespace that
+ * starts at p (or, with end set, that ends at p + len), 0 if none.
  */
 
 static size_t
-ngx_exa_emails(const ngx_exa_request_t *req, const unsigned char *query,
-    size_t qlen, unsigned char **buf, unsigned char *end,
-    ngx_exa_span_t *emails, int *bad)
+ngx_exa_space(const unsigned char *p, size_t len, int end)
 {
-    size_t                i, k, n, vlen;
-    unsigned              tricks;
-    unsigned char         sep;
-    const unsigned char  *p, *last, *name, *eq, *v;
+    unsigned char  a, b, c;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    if (len >= 3) {
+        a = end ? p[len - 3] : p[0];
+        b = end ? p[len - 2] : p[1];
+        c = end ? p[len - 1] : p[2];
+
+        if ((a == 0xe1 && b == 0x9a && c == 0x80)
+            || (a == 0xe1 && b == 0xa0 && c == 0x8e)
+            || (a == 0xe2 && b == 0x80
+                && (c <= 0x8b || c == 0xa8 || c == 0xa9 || c == 0xaf))
+            || (a == 0xe2 && b == 0x81 && c == 0x9f)
+            || (a == 0xe3 && b == 0x80 && c == 0x80)
+            || (a == 0xef && b == 0xbb && c == 0xbf))
+        {
+            return 3;
+        }
+    }
+
+    if (len >= 2) {
+        a = end ? p[len - 2] : p[0];
+        b = end ? p[len - 1] : p[1];
+
+        if (a == 0xc2 && (b == 0x85 || b == 0xa0)) {
+            return 2;
+        }
+    }
+
+    a = end ? p[len - 1] : p[0];
+
+    if ((a >= 0x09 && a <= 0x0d) || a == ' ' || a == 0x85 || a == 0xa0) {
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Which of the names Exchange routes by a parameter, cookie or header
+ * name is, compared as ASP.NET and IIS would: whitespace trimmed at both
+ * ends, case ignored as .NET's OrdinalIgnoreCase does (U+0131, U+0130,
+ * U+017F and U+212A fold to ASCII letters), and in a header name "_" the
+ * same as "-" (IIS's server variables).  The name is already decoded.
+ */
+
+static int
+ngx_exa_name_kind(const unsigned char *p, size_t len, int header)
+{
+    size_t                 i, n, k;
+    unsigned char          c;
+    const ngx_exa_vdir_t  *v;
+    unsigned char          buf[NGX_EXA_SEGMENT_MAX];
+
+    while ((k = ngx_exa_space(p, len, 0)) != 0) {
+        p += k;
+        len -= k;
+    }
+
+    while ((k = ngx_exa_space(p, len, 1)) != 0) {
+        len -= k;
+    }
 
     n = 0;
 
+    for (i = 0; i < len; i++) {
+
+        if (n == NGX_EXA_SEGMENT_MAX) {
+            return NGX_EXA_PARAM_NONE;
+        }
+
+        c = p[i];
+
+        if (c < 0x80) {
+            c = (c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
+            buf[n++] = (header && c == '_') ? '-' : c;
+            continue;
+        }
+
+        if (c == 0xc4 && i + 1 < len && (p[i + 1] == 0xb1 || p[i + 1] == 0xb0))
+        {
+            buf[n++] = 'i';
+            i++;
+
+        } else if (c == 0xc5 && i + 1 < len && p[i + 1] == 0xbf) {
+            buf[n++] = 's';
+            i++;
+
+        } else if (c == 0xe2 && i + 2 < len && p[i + 1] == 0x84
+                   && p[i + 2] == 0xaa)
+        {
+            buf[n++] = 'k';
+            i += 2;
+
+        } else {
+            return NGX_EXA_PARAM_NONE;
+        }
+    }
+
+    for (v = ngx_exa_param_names; v->name; v++) {
+        if (v->len == n && memcmp(buf, v->name, n) == 0) {
+            return v->protocol;
+        }
+    }
+
+    return NGX_EXA_PARAM_NONE;
+}
+
+
+int
+ngx_exa_header_kind(const unsigned char *name, size_t len)
+{
+    int  kind;
+
+    kind = ngx_exa_name_kind(name, len, 1);
+
+    return kind == NGX_EXA_PARAM_EMAIL ? NGX_EXA_PARAM_NONE : kind;
+}
+
+
+/*
+ * "application/x-www-form-urlencoded" or "multipart/form-data" anywhere
+ * in a Content-Type value: ASP.NET then reads the body into Params.
+ */
+
+int
+ngx_exa_form_type(const unsigned char *value, size_t len)
+{
+    return ngx_exa_casefind(value, len,
+                            (const unsigned char *) "x-www-form-urlencoded",
+                            21)
+           != NULL
+           || ngx_exa_casefind(value, len,
+                               (const unsigned char *) "multipart/form-data",
+                               19)
+              != NULL;
+}
+
+
+/*
+ * The query's parameters and the cookies, split as ASP.NET splits them
+ * (parameters at "&", cookies at ";" and, as older frameworks did, ","),
+ * their names decoded and compared by ngx_exa_name_kind().  The decoded
+ * values of the names Exchange takes an explicit logon address from go to
+ * the addresses; a name Exchange routes to a backend server by is
+ * counted in *routing.  Returns -1 when a value is not a plain address or
+ * there are too many.
+ */
+
+static int
+ngx_exa_params(const ngx_exa_request_t *req, ngx_exa_addrs_t *a,
+    unsigned char *names, unsigned *routing)
+{
+    int                   rc, kind;
+    size_t                k, i, nlen, vlen;
+    unsigned              tricks;
+    unsigned char         sep, sep2;
+    ngx_exa_span_t       *list;
+    const unsigned char  *p, *last, *name, *eq, *v;
+
+    rc = 0;
+
     for (k = 0; k <= req->ncookies; k++) {
 
-        /* query parameters are separated by "&", cookies by ";" */
-
         if (k == 0) {
-            if (query == NULL) {
+            if (req->args == NULL) {
                 continue;
             }
 
-            p = query;
-            last = query + qlen;
+            p = req->args;
+            last = p + req->args_len;
             sep = '&';
+            sep2 = '&';
 
         } else {
             p = req->cookies[k - 1].data;
             last = p + req->cookies[k - 1].len;
             sep = ';';
+            sep2 = ',';
         }
 
         while (p < last) {
             name = p;
 
-            while (p < last && *p != sep) {
+            while (p < last && *p != sep && *p != sep2) {
                 p++;
             }
 
             v = p;
             p++;
 
-            while (name < v && (*name == ' ' || *name == '\t')) {
-                name++;
-            }
-
             eq = memchr(name, '=', v - name);
 
-            if (eq == NULL || eq - name != 5
-                || !ngx_exa_caseeq(name, "email", 5))
-            {
+            if (eq == NULL) {
                 continue;
             }
 
-            vlen = v - (eq + 1);
+            tricks = 0;
+            nlen = ngx_exa_decode(names, name, eq - name, 1, &tricks);
+            kind = ngx_exa_name_kind(names, nlen, 0);
 
-            if ((size_t) (end - *buf) < vlen || n == NGX_EXA_EMAILS_MAX) {
-                *bad = 1;
-                return n;
+            if (kind == NGX_EXA_PARAM_NONE) {
+                continue;
+            }
+
+            if (kind == NGX_EXA_PARAM_ROUTING) {
+                (*routing)++;
+                continue;
+            }
+
+            list = (kind == NGX_EXA_PARAM_EMAIL) ? a->emails : a->logons;
+            i = (kind == NGX_EXA_PARAM_EMAIL) ? a->nemails : a->nlogons;
+
+            if (i == NGX_EXA_EMAILS_MAX) {
+                rc = -1;
+                continue;
             }
 
             tricks = 0;
-            i = ngx_exa_decode(*buf, eq + 1, vlen, k == 0, &tricks);
+            vlen = ngx_exa_decode(a->buf, eq + 1, v - (eq + 1), k == 0,
+                                  &tricks);
 
-            if (!ngx_exa_plain_address(*buf, i) || tricks) {
-                *bad = 1;
+            if (tricks || !ngx_exa_plain_address(a->buf, vlen)) {
+                rc = -1;
             }
 
-            if (i) {
-                emails[n].data = *buf;
-                emails[n].len = i;
-                n++;
-                *buf += i;
+            if (vlen == 0) {
+                continue;
+            }
+
+            list[i].data = a->buf;
+            list[i].len = vlen;
+            a->buf += vlen;
+
+            if (kind == NGX_EXA_PARAM_EMAIL) {
+                a->nemails++;
+
+            } else {
+                a->nlogons++;
             }
         }
     }
 
-    return n;
+    return rc;
+}
+
+
+/*
+ * The values of one name joined with "," as NameValueCollection.Get()
+ * gives them to Exchange, as one more address.
+ */
+
+static void
+ngx_exa_join(ngx_exa_span_t *list, size_t *n, unsigned char **buf)
+{
+    size_t          i;
+    unsigned char  *p;
+
+    if (*n < 2 || *n >= NGX_EXA_ADDRS_MAX) {
+        return;
+    }
+
+    p = *buf;
+
+    for (i = 0; i < *n; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        memcpy(p, list[i].data, list[i].len);
+        p += list[i].len;
+    }
+
+    list[*n].data = *buf;
+    list[*n].len = p - *buf;
+    (*n)++;
+
+    *buf = p;
+}
+
+
+static unsigned char
+ngx_exa_fold(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
+}
+
+
+/*
+ * The pattern, case folded: the address, after a "/" when slash is set;
+ * and Knuth-Morris-Pratt's failure function of it.  Returns its length.
+ */
+
+static size_t
+ngx_exa_kmp(const ngx_exa_span_t *a, int slash, unsigned char *pat,
+    uint32_t *fail)
+{
+    size_t  i, k, m;
+
+    m = 0;
+
+    if (slash) {
+        pat[m++] = '/';
+    }
+
+    for (i = 0; i < a->len; i++) {
+        pat[m++] = ngx_exa_fold(a->data[i]);
+    }
+
+    fail[0] = 0;
+    k = 0;
+
+    for (i = 1; i < m; i++) {
+        while (k > 0 && pat[i] != pat[k]) {
+            k = fail[k - 1];
+        }
+
+        if (pat[i] == pat[k]) {
+            k++;
+        }
+
+        fail[i] = (uint32_t) k;
+    }
+
+    return m;
+}
+
+
+/*
+ * What Exchange forwards when it removes an explicit logon address from
+ * the URL, in two readings, each in time linear in the length of d:
+ *
+ *   once  (the decompiled code): the first "/" + address goes;
+ *   !once (wider): the address goes wherever it is, and again wherever
+ *         a removal joins it anew, until none is left.
+ *
+ * d is case folded, as the pattern is.  Returns the length of the rest,
+ * written to out; state holds a uint32_t for every byte of d.
+ */
+
+static size_t
+ngx_exa_remove(const unsigned char *d, size_t dlen, const unsigned char *pat,
+    size_t m, int once, const uint32_t *fail, unsigned char *out,
+    uint32_t *state)
+{
+    size_t         i, k, o;
+    unsigned char  c;
+
+    k = 0;
+    o = 0;
+
+    for (i = 0; i < dlen; i++) {
+        c = d[i];
+
+        while (k > 0 && c != pat[k]) {
+            k = fail[k - 1];
+        }
+
+        if (c == pat[k]) {
+            k++;
+        }
+
+        out[o] = c;
+
+        if (k < m) {
+            state[o++] = (uint32_t) k;
+            continue;
+        }
+
+        /* a whole match: drop it */
+
+        o = o + 1 - m;
+
+        if (once) {
+            memcpy(out + o, d + i + 1, dlen - i - 1);
+            return o + dlen - i - 1;
+        }
+
+        k = o ? state[o - 1] : 0;
+    }
+
+    return o;
+}
+
+
+/*
+ * Whether removing an address reroutes the request: the path part of
+ * what is left, normalised, names another virtual directory.  An address
+ * longer than d cannot be in it.
+ */
+
+static int
+ngx_exa_reroutes(const unsigned char *d, size_t dlen,
+    const ngx_exa_span_t *a, int proto, ngx_exa_scratch_t *w, int *target)
+{
+    int                   once;
+    size_t                n, m;
+    unsigned              tricks, folded;
+    const unsigned char  *q;
+
+    for (once = 0; once < 2; once++) {
+
+        if (a->len == 0 || a->len + once > dlen) {
+            continue;
+        }
+
+        m = ngx_exa_kmp(a, once, w->pat, w->fail);
+        n = ngx_exa_remove(d, dlen, w->pat, m, once, w->fail, w->out,
+                           w->state);
+
+        if (n == dlen) {
+            continue;
+        }
+
+        q = memchr(w->out, '?', n);
+        n = q ? (size_t) (q - w->out) : n;
+        tricks = 0;
+        n = ngx_exa_normalise(w->out, n, &tricks);
+        folded = 0;
+        *target = ngx_exa_classify_path(w->out, n, &folded);
+
+        if (*target != proto) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The work area: the decoded path, query and both joined (path + query
+ * + 2 bytes each), names and addresses (twice what the query, cookies
+ * and logon headers hold, with room for the joined values), a failure
+ * table and a removal state (uint32_t each) and the removal's output.
+ */
+
+static void
+ngx_exa_work_sizes(const ngx_exa_request_t *req, size_t *pq, size_t *extra)
+{
+    size_t  i, n;
+
+    *pq = req->path_len + req->args_len + 2;
+
+    n = req->args_len + 2 * NGX_EXA_ADDRS_MAX;
+
+    for (i = 0; i < req->ncookies; i++) {
+        n += req->cookies[i].len + 1;
+    }
+
+    for (i = 0; i < req->nlogons; i++) {
+        n += req->logons[i].len + 1;
+    }
+
+    *extra = n;
 }
 
 
 size_t
 ngx_exa_classify_work(const ngx_exa_request_t *req)
 {
-    size_t  i, n;
+    size_t  pq, extra;
 
-    n = 4 * (req->path_len + req->args_len) + 16;
+    ngx_exa_work_sizes(req, &pq, &extra);
 
-    for (i = 0; i < req->ncookies; i++) {
-        n += req->cookies[i].len;
-    }
-
-    return n;
+    return 4 * pq + 4 * extra + 1                 /* bytes */
+           + 4 * (extra + 1) + 4 * pq             /* fail, state */
+           + 16;                                  /* alignment */
 }
 
 
@@ -630,12 +1131,12 @@ void
 ngx_exa_classify(const ngx_exa_request_t *req, unsigned char *work,
     size_t worklen, ngx_exa_class_t *cls)
 {
-    int                   bad, target, proto;
-    size_t                i, k, qlen, dlen, n, nemails;
-    unsigned              tricks, folded;
-    unsigned char        *path, *query, *d, *buf, *end;
-    const unsigned char  *q, *hit;
-    ngx_exa_span_t        emails[NGX_EXA_EMAILS_MAX];
+    int                   target, proto, bad;
+    size_t                i, k, qlen, dlen, n, pq, extra;
+    unsigned              tricks, folded, routing;
+    unsigned char        *path, *query, *d, *names;
+    ngx_exa_addrs_t       a;
+    ngx_exa_scratch_t     w;
 
     folded = 0;
     cls->path = ngx_exa_classify_path(req->uri, req->uri_len, &folded);
@@ -648,6 +1149,10 @@ ngx_exa_classify(const ngx_exa_request_t *req, unsigned char *work,
                         "virtual directory written in a folded form");
     }
 
+    if (req->routing) {
+        ngx_exa_confuse(cls, cls->path, "backend routing header");
+    }
+
     if (req->path_len == 0) {
         return;
     }
@@ -657,9 +1162,23 @@ ngx_exa_classify(const ngx_exa_request_t *req, unsigned char *work,
         return;
     }
 
-    /* the path as IIS decodes and normalises it */
+    /* the work area, as ngx_exa_classify_work() counts it */
+
+    ngx_exa_work_sizes(req, &pq, &extra);
 
     path = work;
+    query = path + pq;
+    d = query + pq;
+    w.out = d + pq;
+    names = w.out + pq;
+    a.buf = names + extra;
+    w.pat = a.buf + 2 * extra;
+    w.fail = (uint32_t *) (((uintptr_t) (w.pat + extra + 1) + 3)
+                           & ~(uintptr_t) 3);
+    w.state = w.fail + extra + 1;
+
+    /* the path as IIS decodes and normalises it */
+
     tricks = 0;
     n = ngx_exa_decode(path, req->path, req->path_len, 0, &tricks);
     n = ngx_exa_normalise(path, n, &tricks);
@@ -695,11 +1214,9 @@ ngx_exa_classify(const ngx_exa_request_t *req, unsigned char *work,
 
     /* the query, decoded; then path and query as one string */
 
-    query = path + n + 1;
     tricks = 0;
     qlen = ngx_exa_decode(query, req->args, req->args_len, 1, &tricks);
 
-    d = query + qlen + 1;
     memcpy(d, path, n);
     dlen = n;
 
@@ -731,43 +1248,71 @@ ngx_exa_classify(const ngx_exa_request_t *req, unsigned char *work,
         }
     }
 
-    /* Email: Exchange deletes its value from the URL and routes the rest */
+    /*
+     * Explicit logon: Exchange takes an address from Email (query, form,
+     * cookie) or X-OWA-ExplicitLogonUser, deletes it from the URL and
+     * routes what is left.
+     */
 
-    buf = d + dlen + 1;
-    end = work + worklen;
-    bad = 0;
+    a.nemails = 0;
+    a.nlogons = 0;
+    routing = 0;
 
-    nemails = ngx_exa_emails(req, req->args, req->args_len, &buf, end, emails,
-                             &bad);
+    bad = ngx_exa_params(req, &a, names, &routing);
+
+    if (routing) {
+        ngx_exa_confuse(cls, proto, "backend routing parameter or cookie");
+    }
 
     if (bad) {
         ngx_exa_confuse(cls, proto, "Email parameter is not a plain address");
     }
 
-    for (k = 0; k < nemails; k++) {
-        for ( ;; ) {
-            hit = ngx_exa_casefind(d, dlen, emails[k].data, emails[k].len);
+    bad = 0;
 
-            if (hit == NULL) {
-                break;
-            }
+    for (i = 0; i < req->nlogons; i++) {
+        if (req->logons[i].len == 0) {
+            continue;
+        }
 
-            i = hit - d;
-            memmove(d + i, d + i + emails[k].len, dlen - i - emails[k].len);
-            dlen -= emails[k].len;
+        if (a.nlogons == NGX_EXA_EMAILS_MAX
+            || !ngx_exa_plain_address(req->logons[i].data,
+                                      req->logons[i].len))
+        {
+            bad = 1;
+            continue;
+        }
+
+        a.logons[a.nlogons].data = req->logons[i].data;
+        a.logons[a.nlogons].len = req->logons[i].len;
+        a.nlogons++;
+    }
+
+    if (bad) {
+        ngx_exa_confuse(cls, proto,
+                        "explicit logon header is not a plain address");
+    }
+
+    ngx_exa_join(a.emails, &a.nemails, &a.buf);
+    ngx_exa_join(a.logons, &a.nlogons, &a.buf);
+
+    /* letters compare without case: fold them once */
+
+    for (i = 0; i < dlen; i++) {
+        d[i] = ngx_exa_fold(d[i]);
+    }
+
+    for (k = 0; k < a.nemails; k++) {
+        if (ngx_exa_reroutes(d, dlen, &a.emails[k], proto, &w, &target)) {
+            ngx_exa_confuse(cls, target,
+                            "Email parameter reroutes the request");
         }
     }
 
-    if (nemails) {
-        q = memchr(d, '?', dlen);
-        n = q ? (size_t) (q - d) : dlen;
-        tricks = 0;
-        n = ngx_exa_normalise(d, n, &tricks);
-        target = ngx_exa_classify_path(d, n, &folded);
-
-        if (target != proto) {
+    for (k = 0; k < a.nlogons; k++) {
+        if (ngx_exa_reroutes(d, dlen, &a.logons[k], proto, &w, &target)) {
             ngx_exa_confuse(cls, target,
-                            "Email parameter reroutes the request");
+                            "explicit logon address reroutes the request");
         }
     }
 

@@ -38,6 +38,13 @@ typedef enum {
 #define NGX_EXA_CONFUSED        0x01
 
 
+/* what a header, parameter or cookie name is to Exchange's routing */
+#define NGX_EXA_PARAM_NONE      0
+#define NGX_EXA_PARAM_EMAIL     1       /* Email: an explicit logon */
+#define NGX_EXA_PARAM_LOGON     2       /* X-OWA-ExplicitLogonUser */
+#define NGX_EXA_PARAM_ROUTING   3       /* X-BEResource and the like */
+
+
 typedef struct {
     /* nginx's normalised path ($uri): decoded, merged, dot segments gone */
     const unsigned char   *uri;
@@ -55,6 +62,13 @@ typedef struct {
     /* the values of the Cookie headers */
     const ngx_exa_str_t   *cookies;
     size_t                 ncookies;
+
+    /* the values of the X-OWA-ExplicitLogonUser headers */
+    const ngx_exa_str_t   *logons;
+    size_t                 nlogons;
+
+    /* headers only Exchange's own servers send (X-BEResource, ...) */
+    unsigned               routing;
 
     /* the body is a form (application/x-www-form-urlencoded, multipart) */
     unsigned               form;
@@ -74,6 +88,8 @@ void ngx_exa_classify(const ngx_exa_request_t *req, unsigned char *work,
     size_t worklen, ngx_exa_class_t *cls);
 int ngx_exa_classify_path(const unsigned char *path, size_t len,
     unsigned *folded);
+int ngx_exa_header_kind(const unsigned char *name, size_t len);
+int ngx_exa_form_type(const unsigned char *value, size_t len);
 const char *ngx_exa_protocol_name(int protocol);
 int ngx_exa_protocol_by_name(const unsigned char *p, size_t len);
 

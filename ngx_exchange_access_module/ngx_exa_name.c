@@ -9,7 +9,7 @@
 #include "ngx_exa_name.h"
 
 
-static int ngx_exa_name_ours(const ngx_exa_name_conf_t *nc,
+static size_t ngx_exa_name_ours(const ngx_exa_name_conf_t *nc,
     const unsigned char *p, size_t len);
 static int ngx_exa_name_part_valid(const unsigned char *p, size_t len,
     int upn);
@@ -106,7 +106,12 @@ ngx_exa_name_part_valid(const unsigned char *p, size_t len, int upn)
 }
 
 
-static int
+/*
+ * The configured name p is (case ignored): its index in nc->domains, or
+ * -1.  No domains configured: NGX_EXA_NAME_ANY_DOMAIN.
+ */
+
+static size_t
 ngx_exa_name_ours(const ngx_exa_name_conf_t *nc, const unsigned char *p,
     size_t len)
 {
@@ -115,7 +120,7 @@ ngx_exa_name_ours(const ngx_exa_name_conf_t *nc, const unsigned char *p,
     const ngx_exa_str_t  *d;
 
     if (nc == NULL || nc->ndomains == 0) {
-        return 1;
+        return NGX_EXA_NAME_ANY_DOMAIN;
     }
 
     for (i = 0; i < nc->ndomains; i++) {
@@ -138,11 +143,11 @@ ngx_exa_name_ours(const ngx_exa_name_conf_t *nc, const unsigned char *p,
         }
 
         if (j == len) {
-            return 1;
+            return i;
         }
     }
 
-    return 0;
+    return (size_t) -2;
 }
 
 
@@ -151,10 +156,30 @@ ngx_exa_name_key(const ngx_exa_name_conf_t *nc, const unsigned char *domain,
     size_t dlen, const unsigned char *user, size_t ulen, unsigned char *key,
     size_t *klen)
 {
-    size_t                i, at;
+    size_t  group;
+
+    return ngx_exa_name_resolve(nc, domain, dlen, user, ulen, key, klen,
+                                &group);
+}
+
+
+/*
+ * The key of a credential's name, and the group of exchange_access_domain
+ * it is from (the index of the group's NetBIOS name in nc->domains), or
+ * NGX_EXA_NAME_ANY_DOMAIN for a whole UPN and when no domains are
+ * configured.  A domain that is not configured is NGX_EXA_NAME_FOREIGN.
+ */
+
+int
+ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
+    const unsigned char *domain, size_t dlen, const unsigned char *user,
+    size_t ulen, unsigned char *key, size_t *klen, size_t *group)
+{
+    size_t                i, at, d;
     const unsigned char  *bs;
 
     *klen = 0;
+    *group = NGX_EXA_NAME_ANY_DOMAIN;
 
     if (ulen == 0) {
         return NGX_EXA_NAME_EMPTY;
@@ -207,7 +232,9 @@ ngx_exa_name_key(const ngx_exa_name_conf_t *nc, const unsigned char *domain,
             return NGX_EXA_NAME_INVALID;
         }
 
-        if (!ngx_exa_name_ours(nc, user + at + 1, ulen - at - 1)) {
+        if (ngx_exa_name_ours(nc, user + at + 1, ulen - at - 1)
+            == (size_t) -2)
+        {
             return NGX_EXA_NAME_FOREIGN;
         }
 
@@ -221,9 +248,21 @@ ngx_exa_name_key(const ngx_exa_name_conf_t *nc, const unsigned char *domain,
                 return NGX_EXA_NAME_INVALID;
             }
 
-            if (!ngx_exa_name_ours(nc, domain, dlen)) {
+            d = ngx_exa_name_ours(nc, domain, dlen);
+
+            if (d == (size_t) -2) {
                 return NGX_EXA_NAME_FOREIGN;
             }
+
+        } else {
+
+            /* no domain: the first one's, as a server's default domain */
+
+            d = (nc && nc->ndomains) ? 0 : NGX_EXA_NAME_ANY_DOMAIN;
+        }
+
+        if (d != NGX_EXA_NAME_ANY_DOMAIN) {
+            *group = nc->groups ? nc->groups[d] : 0;
         }
     }
 
@@ -238,6 +277,127 @@ ngx_exa_name_key(const ngx_exa_name_conf_t *nc, const unsigned char *domain,
 }
 
 
+/*
+ * A NetBIOS domain name: 1 to 15 characters, none of them a dot, a blank,
+ * a control, or one of \ / : * ? " < > | @.
+ */
+
+int
+ngx_exa_netbios_valid(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > NGX_EXA_TAG_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (p[i] <= ' ' || p[i] >= 0x7f || strchr(".\\/:*?\"<>|@", p[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * A line of a list: "DOMAIN\user" keeps its NetBIOS domain ("domain\user",
+ * lower case), "user" and "user@suffix" are keys as they are.
+ */
+
+int
+ngx_exa_name_entry(const unsigned char *line, size_t len,
+    unsigned char *key, size_t *klen)
+{
+    int                   rc;
+    size_t                i, dlen, ulen;
+    const unsigned char  *bs;
+
+    *klen = 0;
+
+    bs = memchr(line, '\\', len);
+
+    if (bs == NULL) {
+        return ngx_exa_name_key(NULL, NULL, 0, line, len, key, klen);
+    }
+
+    dlen = bs - line;
+
+    if (dlen > 0 && !ngx_exa_netbios_valid(line, dlen)
+        && ngx_exa_name_part_valid(line, dlen, 0))
+    {
+        return NGX_EXA_NAME_NOT_NETBIOS;
+    }
+
+    /* the user part: a sAMAccountName, never a UPN */
+
+    ulen = len - dlen - 1;
+
+    if (dlen + 1 + ulen > NGX_EXA_KEY_MAX || memchr(bs + 1, '@', ulen)) {
+        return NGX_EXA_NAME_INVALID;
+    }
+
+    rc = ngx_exa_name_key(NULL, NULL, 0, line, len, key + dlen + 1, klen);
+
+    if (rc != NGX_EXA_NAME_OK) {
+        return rc;
+    }
+
+    for (i = 0; i < dlen; i++) {
+        key[i] = (line[i] >= 'A' && line[i] <= 'Z') ? (line[i] | 0x20)
+                                                    : line[i];
+    }
+
+    key[dlen] = '\\';
+    *klen += dlen + 1;
+
+    return NGX_EXA_NAME_OK;
+}
+
+
+/*
+ * Writes src for a log line as nginx's access_log escapes by default:
+ * "\"", "\\" and every byte below 0x20 or from 0x7f on become "\xHH", so
+ * that a line is one line and a name reads the same in both logs.  dst
+ * holds 4 * len bytes, or is NULL to count.  Returns the length.
+ */
+
+size_t
+ngx_exa_log_escape(unsigned char *dst, const unsigned char *src, size_t len)
+{
+    size_t          i, n;
+    unsigned char   c;
+    static const char  hex[] = "0123456789ABCDEF";
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        c = src[i];
+
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+            if (dst) {
+                dst[n] = '\\';
+                dst[n + 1] = 'x';
+                dst[n + 2] = hex[c >> 4];
+                dst[n + 3] = hex[c & 0xf];
+            }
+
+            n += 4;
+            continue;
+        }
+
+        if (dst) {
+            dst[n] = c;
+        }
+
+        n++;
+    }
+
+    return n;
+}
+
+
 const char *
 ngx_exa_name_strerror(int rc)
 {
@@ -248,6 +408,9 @@ ngx_exa_name_strerror(int rc)
         return "empty user name";
     case NGX_EXA_NAME_FOREIGN:
         return "domain is not one of ours";
+    case NGX_EXA_NAME_NOT_NETBIOS:
+        return "domain is not a NetBIOS name (at most 15 characters, "
+               "no dot)";
     default:
         return "invalid user name";
     }

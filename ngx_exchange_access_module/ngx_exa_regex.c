@@ -38,18 +38,182 @@ ngx_exa_alnum(unsigned char c)
 
 
 /*
+ * The escapes that stand for one character of a kind, or assert
+ * something, and take no argument: read as a token that is no literal.
+ * Every other letter or digit after "\" (\x, \o, octal, back references,
+ * \c, \p, \k, \g, \N, \Q, \E, \n, ...) reads more or means something the
+ * prefilter does not model: the pattern is given up.
+ */
+
+static int
+ngx_exa_simple_escape(unsigned char c)
+{
+    return c != '\0' && strchr("dDwWsShHvVbBAzZGKRX", c) != NULL;
+}
+
+
+/*
+ * A character class from its "[" to its "]": the length, or 0 when it
+ * holds what the prefilter does not read (an escape with an argument,
+ * "[=" or "[." collating elements, a missing "]").
+ */
+
+static size_t
+ngx_exa_class(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    i = 1;
+
+    if (i < len && p[i] == '^') {
+        i++;
+    }
+
+    if (i < len && p[i] == ']') {
+        i++;                         /* a "]" first is a literal */
+    }
+
+    while (i < len) {
+
+        switch (p[i]) {
+
+        case ']':
+            return i + 1;
+
+        case '\\':
+            if (i + 1 == len
+                || (ngx_exa_alnum(p[i + 1]) && !ngx_exa_simple_escape(p[i + 1]))
+                || p[i + 1] >= 0x80)
+            {
+                return 0;
+            }
+
+            i += 2;
+            continue;
+
+        case '[':
+            if (i + 1 < len && (p[i + 1] == '.' || p[i + 1] == '=')) {
+                return 0;
+            }
+
+            if (i + 1 < len && p[i + 1] == ':') {
+                for (i += 2; i + 1 < len; i++) {
+                    if (p[i] == ':' && p[i + 1] == ']') {
+                        break;
+                    }
+
+                    if (!ngx_exa_alnum(p[i])) {
+                        return 0;
+                    }
+                }
+
+                if (i + 1 >= len) {
+                    return 0;
+                }
+
+                i += 2;
+                continue;
+            }
+
+            break;
+        }
+
+        if (p[i] >= 0x80) {
+            return 0;
+        }
+
+        i++;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The opening of a group: "(", "(?:", "(?=", "(?!", "(?<=", "(?<!",
+ * "(?<name>", "(?P<name>"; the length, or 0 for anything else after "(?"
+ * or "(*" (inline options, verbs, comments, conditions, recursion, atomic
+ * groups, branch reset, callouts): the pattern is given up.
+ */
+
+static size_t
+ngx_exa_group(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    if (len < 2 || (p[1] != '?' && p[1] != '*')) {
+        return 1;
+    }
+
+    if (p[1] == '*' || len < 3) {
+        return 0;
+    }
+
+    switch (p[2]) {
+
+    case ':':
+    case '=':
+    case '!':
+        return 3;
+
+    case '<':
+        if (len > 3 && (p[3] == '=' || p[3] == '!')) {
+            return 4;
+        }
+
+        i = 3;
+        break;
+
+    case 'P':
+        if (len < 4 || p[3] != '<') {
+            return 0;
+        }
+
+        i = 4;
+        break;
+
+    default:
+        return 0;
+    }
+
+    /* a name: a letter or "_" first, then letters, digits, "_" */
+
+    if (i >= len || !(ngx_exa_alnum(p[i]) || p[i] == '_')
+        || (p[i] >= '0' && p[i] <= '9'))
+    {
+        return 0;
+    }
+
+    for ( /* void */ ; i < len; i++) {
+        if (p[i] == '>') {
+            return i + 1;
+        }
+
+        if (!(ngx_exa_alnum(p[i]) || p[i] == '_')) {
+            return 0;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
  * Reads the pattern as a row of tokens: literal characters (plain, or a
- * non-alphanumeric character escaped), quantifiers, "^", "$", and
- * anything else.  Returns the number of tokens, or 0 when the pattern has
- * something that could change how its literals match: an alternation, an
- * inline option, a non-ASCII byte.
+ * punctuation character escaped), quantifiers, "^", "$", and anything
+ * else as a token of its own (a class, a group's opening, a simple
+ * escape).  Returns the number of tokens, or 0 when the pattern holds
+ * anything the prefilter does not fully understand: an alternation, an
+ * inline option or verb, an escape with an argument, "\Q", a control or
+ * non-ASCII byte.  Giving up only costs a pcre2_match(); misreading would
+ * skip a rule that matches.
  */
 
 static size_t
 ngx_exa_tokens(const unsigned char *p, size_t len, ngx_exa_tok_t *tok,
     size_t max)
 {
-    size_t         i, n;
+    size_t         i, n, k;
     unsigned char  c;
 
     n = 0;
@@ -62,33 +226,52 @@ ngx_exa_tokens(const unsigned char *p, size_t len, ngx_exa_tok_t *tok,
 
         c = p[i];
 
-        if (c >= 0x80 || c == '|') {
+        if (c >= 0x7f || c < 0x20 || c == '|') {
             return 0;
         }
 
         switch (c) {
 
         case '\\':
-            if (i + 1 == len) {
+            if (i + 1 == len || p[i + 1] >= 0x7f || p[i + 1] < 0x20) {
                 return 0;
             }
 
             c = p[++i];
 
-            tok[n].kind = ngx_exa_alnum(c) || c >= 0x80 ? NGX_EXA_TOK_OTHER
-                                                       : NGX_EXA_TOK_LITERAL;
+            if (ngx_exa_alnum(c)) {
+                if (!ngx_exa_simple_escape(c)) {
+                    return 0;
+                }
+
+                tok[n].kind = NGX_EXA_TOK_OTHER;
+
+            } else {
+                tok[n].kind = NGX_EXA_TOK_LITERAL;
+            }
+
             tok[n++].c = c;
             continue;
 
-        case '(':
-            /* "(?" with an option changes matching: give up */
-            if (i + 1 < len && p[i + 1] == '?'
-                && !(i + 2 < len && (p[i + 2] == ':' || p[i + 2] == '<'
-                                     || p[i + 2] == 'P')))
-            {
+        case '[':
+            k = ngx_exa_class(p + i, len - i);
+
+            if (k == 0) {
                 return 0;
             }
 
+            i += k - 1;
+            tok[n].kind = NGX_EXA_TOK_OTHER;
+            break;
+
+        case '(':
+            k = ngx_exa_group(p + i, len - i);
+
+            if (k == 0) {
+                return 0;
+            }
+
+            i += k - 1;
             tok[n].kind = NGX_EXA_TOK_OTHER;
             break;
 
@@ -96,7 +279,7 @@ ngx_exa_tokens(const unsigned char *p, size_t len, ngx_exa_tok_t *tok,
             tok[n].kind = NGX_EXA_TOK_QUANT;
             break;
 
-        case ')': case '[': case ']': case '}': case '.':
+        case ')': case ']': case '}': case '.':
             tok[n].kind = NGX_EXA_TOK_OTHER;
             break;
 

@@ -13,6 +13,12 @@
  * of normalised names.  It is built in one buffer (in shared memory, or in
  * any memory for tests) and never changed afterwards, so readers need no
  * lock.  This file has no nginx dependency.
+ *
+ * A key is "name" (a sAMAccountName of the first domain, or a whole UPN
+ * "user@suffix") or "netbios\name" (a sAMAccountName of that NetBIOS
+ * domain, lower case).  The table holds each name once, with the set of
+ * domains it was listed for: a bit for each of at most 31 NetBIOS names
+ * (the tags, in the header) and one for "bare".
  */
 
 
@@ -20,8 +26,11 @@
 #include <stdint.h>
 
 
-#define NGX_EXA_TABLE_MAGIC    0x45584131   /* "EXA1" */
+#define NGX_EXA_TABLE_MAGIC    0x45584132   /* "EXA2" */
 #define NGX_EXA_KEY_MAX        256
+#define NGX_EXA_TAGS_MAX       31
+#define NGX_EXA_TAG_MAX        15           /* a NetBIOS name */
+#define NGX_EXA_TABLE_BARE     0x80000000u
 
 
 typedef struct {
@@ -36,22 +45,25 @@ typedef struct {
     uint32_t               mask;        /* number of slots - 1 */
     uint32_t               size;        /* bytes, header included */
     uint32_t               checksum;    /* order-independent, of the keys */
-    uint32_t               reserved;
+    uint32_t               ntags;
+    /* the NetBIOS names of tagged keys: a length byte, then the name */
+    unsigned char          tags[NGX_EXA_TAGS_MAX][NGX_EXA_TAG_MAX + 1];
     /* uint32_t slots[2 * (mask + 1)]: hash, offset (0 = empty) */
-    /* entries: uint16_t len, bytes */
+    /* entries: uint32_t domains, uint16_t len, bytes, padded to even */
 } ngx_exa_table_t;
 
 
 uint32_t ngx_exa_hash(const unsigned char *p, size_t len);
 size_t ngx_exa_table_size(size_t nkeys, size_t keybytes);
+size_t ngx_exa_table_tags(const ngx_exa_str_t *keys, size_t nkeys);
 ngx_exa_table_t *ngx_exa_table_build(void *buf, size_t size,
     const ngx_exa_str_t *keys, size_t nkeys);
 int ngx_exa_table_lookup(const ngx_exa_table_t *t, const unsigned char *key,
-    size_t len);
+    size_t len, const unsigned char *tag, size_t taglen, int first);
 int ngx_exa_table_equal(const ngx_exa_table_t *a, const ngx_exa_table_t *b);
 
 typedef int (*ngx_exa_table_walk_pt)(void *data, const unsigned char *key,
-    size_t len);
+    size_t len, uint32_t domains);
 int ngx_exa_table_walk(const ngx_exa_table_t *t, ngx_exa_table_walk_pt walk,
     void *data);
 

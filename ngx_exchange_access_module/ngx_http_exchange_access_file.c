@@ -248,8 +248,10 @@ done:
 
 
 /*
- * One name a line; blank lines and lines starting with "#" are skipped.
- * Every name goes through the same normalisation as a credential's.
+ * One name a line: "user", "DOMAIN\user" (DOMAIN a NetBIOS name) or
+ * "user@suffix"; blank lines and lines starting with "#" are skipped.
+ * Names are normalised as a credential's; a NetBIOS domain is kept as a
+ * lower-case tag of the key, "domain\user".
  */
 
 static ngx_int_t
@@ -293,7 +295,7 @@ ngx_http_exchange_access_list_parse(ngx_http_exchange_access_list_t *list,
             continue;
         }
 
-        rc = ngx_exa_name_key(NULL, NULL, 0, start, end - start, buf, &klen);
+        rc = ngx_exa_name_entry(start, end - start, buf, &klen);
 
         if (rc != NGX_EXA_NAME_OK) {
             ngx_log_error(NGX_LOG_EMERG, log, 0,
@@ -318,6 +320,15 @@ ngx_http_exchange_access_list_parse(ngx_http_exchange_access_list_t *list,
 
         key->data = k;
         key->len = klen;
+    }
+
+
+    if (ngx_exa_table_tags(keys->elts, keys->nelts) > NGX_EXA_TAGS_MAX) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "\"%V\" names more than %d NetBIOS domains "
+                      "(exchange_access_list \"%V\")", name,
+                      NGX_EXA_TAGS_MAX, &list->name);
+        return NGX_ERROR;
     }
 
     return NGX_OK;

@@ -48,6 +48,7 @@ typedef struct {
 
     ngx_array_t                      *internal;    /* of ngx_cidr_t */
     ngx_array_t                      *domains;     /* of ngx_exa_str_t */
+    ngx_array_t                      *groups;      /* of size_t */
     ngx_exa_name_conf_t               names;
     ngx_array_t                      *claims;      /* of ngx_exa_str_t */
     ngx_exa_cred_conf_t               cred;
@@ -89,6 +90,7 @@ typedef struct {
     ngx_uint_t                        scheme;
     ngx_str_t                         user;
     ngx_str_t                         mapped_from;
+    size_t                            domain;      /* in names.domains */
     u_char                            key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_ctx_t;
 
@@ -103,14 +105,17 @@ static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
     ngx_str_t *name);
+static ngx_int_t ngx_http_exchange_access_full_name(ngx_http_request_t *r,
+    ngx_exa_cred_t *cred, ngx_str_t *name);
 static ngx_int_t ngx_http_exchange_access_identify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
 static ngx_int_t ngx_http_exchange_access_credential(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred,
     ngx_uint_t *from_connection);
+static ngx_uint_t ngx_http_exchange_access_conn_bound(ngx_http_request_t *r);
 static ngx_http_exchange_access_conn_t *ngx_http_exchange_access_connection(
-    ngx_connection_t *c, ngx_uint_t create);
+    ngx_http_request_t *r, ngx_uint_t create);
 static void ngx_http_exchange_access_conn_cleanup(void *data);
 static ngx_int_t ngx_http_exchange_access_verdict(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
@@ -160,6 +165,7 @@ static ngx_int_t ngx_http_exchange_access_deny(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf);
 static ngx_int_t ngx_http_exchange_access_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_exchange_access_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_exchange_access_init_module(ngx_cycle_t *cycle);
 
 
 static ngx_conf_num_bounds_t  ngx_http_exchange_access_deny_bounds = {
@@ -347,7 +353,7 @@ ngx_module_t  ngx_http_exchange_access_module = {
     ngx_http_exchange_access_commands,         /* module directives */
     NGX_HTTP_MODULE,                           /* module type */
     NULL,                                      /* init master */
-    NULL,                                      /* init module */
+    ngx_http_exchange_access_init_module,      /* init module */
     ngx_http_exchange_access_list_init_worker, /* init process */
     NULL,                                      /* init thread */
     NULL,                                      /* exit thread */
@@ -417,6 +423,7 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_uint_t                        found;
     ngx_exa_cred_t                    cred;
     ngx_exa_class_t                   cls;
+    const ngx_exa_str_t              *netbios;
     ngx_http_exchange_access_list_t  *list;
 
     if (ngx_http_exchange_access_classify(r, eacf, &cls) != NGX_OK) {
@@ -514,7 +521,24 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_exchange_access_list_lookup(list, ctx->key, ctx->user.len);
+    /*
+     * a sAMAccountName matches the entries of its own domain only (bare
+     * entries are the first domain's); a UPN, or any name without
+     * exchange_access_domain, matches whatever domain it was listed for
+     */
+
+    if (ctx->domain == NGX_EXA_NAME_ANY_DOMAIN) {
+        rc = ngx_http_exchange_access_list_lookup(list, ctx->key,
+                                                  ctx->user.len, NULL, 0, 0);
+
+    } else {
+        netbios = &eacf->names.domains[ctx->domain];
+
+        rc = ngx_http_exchange_access_list_lookup(list, ctx->key,
+                                                  ctx->user.len,
+                                                  netbios->data, netbios->len,
+                                                  ctx->domain == 0);
+    }
 
     if (rc == NGX_OK) {
         return ngx_http_exchange_access_verdict(r, eacf, ctx, 0,
@@ -547,16 +571,18 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     u_char                               *work, *q;
     size_t                                worklen;
     ngx_int_t                             rc;
-    ngx_uint_t                            n;
+    ngx_uint_t                            i, n;
+    ngx_list_part_t                      *part;
     ngx_table_elt_t                      *h;
     ngx_exa_request_t                     req;
 #if (NGX_PCRE)
+    ngx_str_t                             esc;
     ngx_http_exchange_access_classify_t  *rule;
 #endif
     ngx_exa_str_t        cookies[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
+    ngx_exa_str_t        logons[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
     u_char               stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
 #if (nginx_version < 1023000)
-    ngx_uint_t          i;
     ngx_table_elt_t   **cookie;
 #endif
 
@@ -606,17 +632,65 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     req.cookies = cookies;
     req.ncookies = n;
 
-    h = r->headers_in.content_type;
+    /*
+     * The headers Exchange routes by, and every Content-Type: nginx keeps
+     * the first of several, IIS may join them, ASP.NET reads a form body
+     * when the value starts with a form type.
+     */
 
-    if (h && (ngx_strncasecmp(h->value.data,
-                              (u_char *) "application/x-www-form-urlencoded",
-                              ngx_min(h->value.len, 33)) == 0
-              || ngx_strncasecmp(h->value.data,
-                                 (u_char *) "multipart/form-data",
-                                 ngx_min(h->value.len, 19)) == 0))
-    {
-        req.form = h->value.len >= 19;
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0) {
+            continue;
+        }
+
+        if (h[i].key.len == 12
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Type", 12)
+               == 0)
+        {
+            req.form |= ngx_exa_form_type(h[i].value.data, h[i].value.len);
+            continue;
+        }
+
+        if (h[i].key.len < 9 || (h[i].key.data[0] | 0x20) != 'x') {
+            continue;
+        }
+
+        switch (ngx_exa_header_kind(h[i].key.data, h[i].key.len)) {
+
+        case NGX_EXA_PARAM_LOGON:
+            if (n == NGX_HTTP_EXCHANGE_ACCESS_COOKIES) {
+                req.routing++;
+                break;
+            }
+
+            logons[n].data = h[i].value.data;
+            logons[n].len = h[i].value.len;
+            n++;
+            break;
+
+        case NGX_EXA_PARAM_ROUTING:
+            req.routing++;
+            break;
+        }
     }
+
+    req.logons = logons;
+    req.nlogons = n;
 
     worklen = ngx_exa_classify_work(&req);
 
@@ -632,6 +706,12 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     }
 
     ngx_exa_classify(&req, work, worklen, cls);
+
+    /* a large work area (a long request) goes back at once */
+
+    if (work != stack) {
+        ngx_pfree(r->pool, work);
+    }
 
 #if (NGX_PCRE)
 
@@ -659,9 +739,10 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
             }
 
             if (rc < 0) {
+                ngx_http_exchange_access_log_escape(r->pool, &r->uri, &esc);
                 ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                               ngx_regex_exec_n " failed: %i on \"%V\"",
-                              rc, &r->uri);
+                              rc, &esc);
                 return NGX_ERROR;
             }
 
@@ -745,14 +826,16 @@ ngx_http_exchange_access_identify(ngx_http_request_t *r,
         }
 
         if (ctx->mapped_from.len) {
-            rc = ngx_exa_name_key(&eacf->names, NULL, 0, name.data, name.len,
-                                  ctx->key, &klen);
+            rc = ngx_exa_name_resolve(&eacf->names, NULL, 0, name.data,
+                                      name.len, ctx->key, &klen,
+                                      &ctx->domain);
             goto mapped;
         }
     }
 
-    rc = ngx_exa_name_key(&eacf->names, cred->domain, cred->domain_len,
-                          cred->user, cred->user_len, ctx->key, &klen);
+    rc = ngx_exa_name_resolve(&eacf->names, cred->domain, cred->domain_len,
+                              cred->user, cred->user_len, ctx->key, &klen,
+                              &ctx->domain);
 
 mapped:
 
@@ -766,23 +849,16 @@ mapped:
 
     case NGX_EXA_NAME_FOREIGN:
 
-        /* show the whole name: it tells which domain was refused */
+        /*
+         * show the whole name: it tells which domain was refused.  The
+         * credential is the caller's, on its stack: $exchange_user is
+         * read in the log phase, so the name is copied to the request.
+         */
 
-        ctx->user.data = cred->user;
-        ctx->user.len = cred->user_len;
-
-        if (cred->domain_len) {
-            ctx->user.data = ngx_pnalloc(r->pool,
-                                       cred->domain_len + 1 + cred->user_len);
-            if (ctx->user.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_sprintf(ctx->user.data, "%*s\\%*s",
-                        cred->domain_len, cred->domain,
-                        cred->user_len, cred->user);
-
-            ctx->user.len = cred->domain_len + 1 + cred->user_len;
+        if (ngx_http_exchange_access_full_name(r, cred, &ctx->user)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
         }
 
         ctx->reason = ngx_http_exchange_access_reason_foreign_domain;
@@ -815,26 +891,15 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 {
 #if (NGX_PCRE)
     int                                  *captures;
-    u_char                               *p, *captures_data;
+    u_char                               *captures_data;
     ngx_int_t                             rc;
     ngx_str_t                             orig;
     ngx_uint_t                            i, ncaptures;
     ngx_http_exchange_access_user_map_t  *map;
 
-    orig.len = cred->domain_len + (cred->domain_len ? 1 : 0) + cred->user_len;
-    orig.data = ngx_pnalloc(r->pool, orig.len);
-    if (orig.data == NULL) {
+    if (ngx_http_exchange_access_full_name(r, cred, &orig) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    p = orig.data;
-
-    if (cred->domain_len) {
-        p = ngx_cpymem(p, cred->domain, cred->domain_len);
-        *p++ = '\\';
-    }
-
-    ngx_memcpy(p, cred->user, cred->user_len);
 
     captures = r->captures;
     ncaptures = r->ncaptures;
@@ -878,9 +943,18 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     if (rc == NGX_OK) {
         ctx->mapped_from = orig;
 
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "exchange access: user \"%V\" mapped to \"%V\"",
-                       &orig, name);
+#if (NGX_DEBUG)
+        if (r->connection->log->log_level & NGX_LOG_DEBUG_HTTP) {
+            ngx_str_t  from, to;
+
+            ngx_http_exchange_access_log_escape(r->pool, &orig, &from);
+            ngx_http_exchange_access_log_escape(r->pool, name, &to);
+
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "exchange access: user \"%V\" mapped to \"%V\"",
+                           &from, &to);
+        }
+#endif
     }
 
     return NGX_OK;
@@ -888,6 +962,70 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 #else
     return NGX_OK;
 #endif
+}
+
+
+/*
+ * What a client chose (a name, a path), made fit for a log line by the
+ * one escaping rule of the module, ngx_exa_log_escape(); in the request's
+ * pool when anything had to be escaped.
+ */
+
+void
+ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
+    ngx_str_t *dst)
+{
+    size_t   len;
+    u_char  *p;
+
+    len = ngx_exa_log_escape(NULL, src->data, src->len);
+
+    if (len == src->len) {
+        *dst = *src;
+        return;
+    }
+
+    p = ngx_pnalloc(pool, len);
+
+    if (p == NULL) {
+        ngx_str_set(dst, "-");
+        return;
+    }
+
+    dst->len = ngx_exa_log_escape(p, src->data, src->len);
+    dst->data = p;
+}
+
+
+/*
+ * "DOMAIN\\user" or "user", as the credential gave it, copied to the
+ * request's pool: a credential lives on the stack of the caller.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_full_name(ngx_http_request_t *r,
+    ngx_exa_cred_t *cred, ngx_str_t *name)
+{
+    u_char  *p;
+
+    name->len = cred->domain_len + (cred->domain_len ? 1 : 0)
+                + cred->user_len;
+
+    name->data = ngx_pnalloc(r->pool, name->len);
+    if (name->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = name->data;
+
+    if (cred->domain_len) {
+        p = ngx_cpymem(p, cred->domain, cred->domain_len);
+        *p++ = '\\';
+    }
+
+    ngx_memcpy(p, cred->user, cred->user_len);
+
+    return NGX_OK;
 }
 
 
@@ -917,7 +1055,7 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
     h = r->headers_in.authorization;
 
     if (h == NULL) {
-        conn = ngx_http_exchange_access_connection(r->connection, 0);
+        conn = ngx_http_exchange_access_connection(r, 0);
 
         if (conn == NULL || conn->cred.scheme == NGX_EXA_AUTH_NONE) {
             ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
@@ -960,9 +1098,10 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
     }
 
     if ((ngx_exa_scheme_flags(cred->scheme) & NGX_EXA_SCHEME_CONNECTION)
-        && rc != NGX_EXA_CRED_HANDSHAKE)
+        && rc != NGX_EXA_CRED_HANDSHAKE
+        && ngx_http_exchange_access_conn_bound(r))
     {
-        conn = ngx_http_exchange_access_connection(r->connection, 1);
+        conn = ngx_http_exchange_access_connection(r, 1);
         if (conn == NULL) {
             return NGX_ERROR;
         }
@@ -974,10 +1113,35 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
 }
 
 
-static ngx_http_exchange_access_conn_t *
-ngx_http_exchange_access_connection(ngx_connection_t *c, ngx_uint_t create)
+/*
+ * Whether the request has the client's connection to itself.  Every
+ * stream of an HTTP/2 connection gets a copy of the same connection
+ * structure, with the same pool: an identity kept there would decide the
+ * requests of every other stream.  NTLM and Negotiate authenticate
+ * HTTP/1.x connections only, so a stream is decided on its own header.
+ */
+
+static ngx_uint_t
+ngx_http_exchange_access_conn_bound(ngx_http_request_t *r)
 {
-    return ngx_http_exchange_access_pool_data(c->pool,
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return 0;
+    }
+#endif
+
+    return r->http_version < NGX_HTTP_VERSION_20;
+}
+
+
+static ngx_http_exchange_access_conn_t *
+ngx_http_exchange_access_connection(ngx_http_request_t *r, ngx_uint_t create)
+{
+    if (!ngx_http_exchange_access_conn_bound(r)) {
+        return NULL;
+    }
+
+    return ngx_http_exchange_access_pool_data(r->connection->pool,
                                   ngx_http_exchange_access_conn_cleanup,
                                   sizeof(ngx_http_exchange_access_conn_t),
                                   create);
@@ -1000,7 +1164,7 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
     const char *detail, ngx_http_exchange_access_list_t *list)
 {
     const char                *what;
-    ngx_str_t                 *why;
+    ngx_str_t                 *why, user, from;
     ngx_http_core_loc_conf_t  *clcf;
 
     ctx->reason = reason;
@@ -1027,19 +1191,26 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
         }
     }
 
+    /* names come from credentials: escaped, as everything a client sent */
+
     if (ctx->user.len && ctx->mapped_from.len) {
+        ngx_http_exchange_access_log_escape(r->pool, &ctx->user, &user);
+        ngx_http_exchange_access_log_escape(r->pool, &ctx->mapped_from, &from);
+
         ngx_log_error(eacf->log_level, r->connection->log, 0,
                       "exchange access %s user \"%V\" (%V), protocol %s, "
                       "list \"%V\", mapped from \"%V\"",
-                      what, &ctx->user, why,
+                      what, &user, why,
                       ngx_exa_protocol_name(ctx->protocol), &list->name,
-                      &ctx->mapped_from);
+                      &from);
 
     } else if (ctx->user.len) {
+        ngx_http_exchange_access_log_escape(r->pool, &ctx->user, &user);
+
         ngx_log_error(eacf->log_level, r->connection->log, 0,
                       "exchange access %s user \"%V\" (%V), protocol %s, "
                       "list \"%V\"",
-                      what, &ctx->user, why,
+                      what, &user, why,
                       ngx_exa_protocol_name(ctx->protocol), &list->name);
 
     } else if (reason == ngx_http_exchange_access_reason_path_confusion) {
@@ -1074,13 +1245,12 @@ static ngx_int_t
 ngx_http_exchange_access_deny(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf)
 {
-    u_char                    *p;
+    u_char                    *p, *body;
     ngx_int_t                  rc;
     ngx_uint_t                 i;
     ngx_http_err_page_t       *err_page;
     ngx_http_core_loc_conf_t  *clcf;
     ngx_http_complex_value_t   cv;
-    u_char                     body[64];
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
@@ -1098,7 +1268,17 @@ ngx_http_exchange_access_deny(ngx_http_request_t *r,
         r->keepalive = 0;
     }
 
-    p = ngx_snprintf(body, sizeof(body), "%ui %s\n", eacf->deny_status,
+    /*
+     * the body goes out after this function returns (a slow client, an
+     * HTTP/2 stream waiting for its window): it lives in the request
+     */
+
+    body = ngx_pnalloc(r->pool, 64);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_snprintf(body, 64, "%ui %s\n", eacf->deny_status,
                      eacf->deny_status == NGX_HTTP_FORBIDDEN ? "Forbidden"
                      : eacf->deny_status == NGX_HTTP_NOT_FOUND ? "Not Found"
                      : "Denied");
@@ -1350,7 +1530,8 @@ ngx_http_exchange_access_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->lists = { NULL, ... };
-     *     conf->names = { NULL, 0 };
+     *     conf->groups = NULL;
+     *     conf->names = { NULL, 0, NULL };
      */
 
     conf->mode = NGX_CONF_UNSET_UINT;
@@ -1376,6 +1557,8 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_exchange_access_loc_conf_t *prev = parent;
     ngx_http_exchange_access_loc_conf_t *conf = child;
 
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_EXCHANGE_ACCESS_OFF);
     ngx_conf_merge_uint_value(conf->unidentified, prev->unidentified, 1);
@@ -1385,7 +1568,16 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_uint_value(conf->deny_status, prev->deny_status,
                               NGX_HTTP_FORBIDDEN);
     ngx_conf_merge_ptr_value(conf->internal, prev->internal, NULL);
-    ngx_conf_merge_ptr_value(conf->domains, prev->domains, NULL);
+
+    if (conf->domains == NGX_CONF_UNSET_PTR) {
+        conf->domains = prev->domains;
+        conf->groups = prev->groups;
+    }
+
+    if (conf->domains == NGX_CONF_UNSET_PTR) {
+        conf->domains = NULL;
+        conf->groups = NULL;
+    }
 
     /* exchange_access_require is inherited as a whole, like allow/deny */
 
@@ -1405,6 +1597,13 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     if (conf->domains) {
         conf->names.domains = conf->domains->elts;
         conf->names.ndomains = conf->domains->nelts;
+        conf->names.groups = conf->groups->elts;
+
+    } else if (conf->restricted && conf->mode != NGX_HTTP_EXCHANGE_ACCESS_OFF)
+    {
+        eamcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_exchange_access_module);
+        eamcf->any_domain = 1;
     }
 
     if (conf->claims) {
@@ -1583,7 +1782,12 @@ ngx_http_exchange_access_internal(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* exchange_access_domain EXAMPLE example.com ...; */
+/*
+ * exchange_access_domain EXAMPLE example.com CHILD child.example.com;
+ *
+ * A name without a dot is a NetBIOS domain and starts a group; the dotted
+ * names after it are that domain's DNS names and UPN suffixes.
+ */
 
 static char *
 ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -1592,6 +1796,7 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_exchange_access_loc_conf_t *eacf = conf;
 
     u_char         *p;
+    size_t         *g, group;
     ngx_str_t      *value;
     ngx_uint_t      i, j;
     ngx_exa_str_t  *d;
@@ -1608,6 +1813,14 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    eacf->groups = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                    sizeof(size_t));
+    if (eacf->groups == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    group = 0;
+
     for (i = 1; i < cf->args->nelts; i++) {
 
         for (j = 0; j < value[i].len; j++) {
@@ -1620,6 +1833,29 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
             }
         }
 
+        if (ngx_strlchr(value[i].data, value[i].data + value[i].len, '.')
+            == NULL)
+        {
+            /* a NetBIOS name: a group of its own */
+
+            if (!ngx_exa_netbios_valid(value[i].data, value[i].len)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid NetBIOS domain name \"%V\" "
+                                   "(at most 15 characters)", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            group = eacf->domains->nelts;
+
+        } else if (i == 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" comes before any NetBIOS domain name: "
+                               "each group starts with the NetBIOS name, "
+                               "then its DNS names and UPN suffixes, as in "
+                               "\"EXAMPLE example.com\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
         p = ngx_pnalloc(cf->pool, value[i].len);
         if (p == NULL) {
             return NGX_CONF_ERROR;
@@ -1627,13 +1863,28 @@ ngx_http_exchange_access_domain(ngx_conf_t *cf, ngx_command_t *cmd,
 
         ngx_strlow(p, value[i].data, value[i].len);
 
+        d = eacf->domains->elts;
+
+        for (j = 0; j < eacf->domains->nelts; j++) {
+            if (d[j].len == value[i].len
+                && ngx_memcmp(d[j].data, p, d[j].len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "domain \"%V\" is given twice",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+        }
+
         d = ngx_array_push(eacf->domains);
-        if (d == NULL) {
+        g = ngx_array_push(eacf->groups);
+        if (d == NULL || g == NULL) {
             return NGX_CONF_ERROR;
         }
 
         d->data = p;
         d->len = value[i].len;
+        *g = group;
     }
 
     return NGX_CONF_OK;
@@ -1901,4 +2152,26 @@ ngx_http_exchange_access_init(ngx_conf_t *cf)
     *h = ngx_http_exchange_access_log_handler;
 
     return ngx_http_exchange_access_stats_init(cf);
+}
+
+
+/* once a configuration is in place, in its error log */
+
+static ngx_int_t
+ngx_http_exchange_access_init_module(ngx_cycle_t *cycle)
+{
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                            ngx_http_exchange_access_module);
+
+    if (eamcf && eamcf->any_domain) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "exchange_access_require without "
+                      "exchange_access_domain accepts names of any domain: "
+                      "DOMAIN\\user of another domain matches the user "
+                      "listed for ours");
+    }
+
+    return NGX_OK;
 }

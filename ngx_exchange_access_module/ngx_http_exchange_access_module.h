@@ -169,6 +169,7 @@ typedef struct {
     ngx_array_t                       lists;      /* of list_t * */
     ngx_shm_zone_t                   *stats_zone;
     ngx_http_exchange_access_stats_t *stats;
+    ngx_uint_t                        any_domain; /* unsigned:1 */
 } ngx_http_exchange_access_main_conf_t;
 
 
@@ -193,7 +194,8 @@ char *ngx_http_exchange_access_conf_full_name(ngx_conf_t *cf, void *post,
 ngx_int_t ngx_http_exchange_access_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 ngx_int_t ngx_http_exchange_access_list_lookup(
-    ngx_http_exchange_access_list_t *list, u_char *key, size_t len);
+    ngx_http_exchange_access_list_t *list, u_char *key, size_t len,
+    const u_char *netbios, size_t nlen, ngx_uint_t first);
 ngx_int_t ngx_http_exchange_access_list_install(
     ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
     ngx_uint_t from_state, ngx_log_t *log);
@@ -213,6 +215,9 @@ void ngx_http_exchange_access_state_write(
     ngx_log_t *log);
 
 /* ngx_http_exchange_access_status.c: counters and the status page */
+
+void ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
+    ngx_str_t *dst);
 
 ngx_int_t ngx_http_exchange_access_stats_init(ngx_conf_t *cf);
 void ngx_http_exchange_access_count(ngx_http_request_t *r,

@@ -255,7 +255,8 @@ ngx_http_exchange_access_list_reap_locked(
 
 ngx_int_t
 ngx_http_exchange_access_list_lookup(ngx_http_exchange_access_list_t *list,
-    u_char *key, size_t len)
+    u_char *key, size_t len, const u_char *netbios, size_t nlen,
+    ngx_uint_t first)
 {
     ngx_exa_table_t  *t;
 
@@ -265,7 +266,8 @@ ngx_http_exchange_access_list_lookup(ngx_http_exchange_access_list_t *list,
         return NGX_ERROR;
     }
 
-    return ngx_exa_table_lookup(t, key, len) ? NGX_OK : NGX_DECLINED;
+    return ngx_exa_table_lookup(t, key, len, netbios, nlen, first)
+           ? NGX_OK : NGX_DECLINED;
 }
 
 

@@ -202,8 +202,7 @@ ngx_http_exchange_access_state_parse(u_char *p, size_t size, ngx_pool_t *pool,
             continue;
         }
 
-        if (ngx_exa_name_key(NULL, NULL, 0, p, eol - p, buf, &klen)
-            != NGX_EXA_NAME_OK)
+        if (ngx_exa_name_entry(p, eol - p, buf, &klen) != NGX_EXA_NAME_OK)
         {
             return NGX_ERROR;
         }

@@ -40,6 +40,9 @@ server {
     location / {
         return 200 "backend: \$request_method \$request_uri\\n";
     }
+    location = /owa/headers {
+        return 200 "be=[\$http_x_beresource] logon=[\$http_x_owa_explicitlogonuser] cat=[\$http_x_rps_cat]\\n";
+    }
 }
 CONF
 close $fh;
@@ -71,6 +74,8 @@ is(`$c -u 'EXAMPLE\\alice:pw' -X POST $u/mapi/emsmdb/`, '200',
    'a member reaches /mapi/ through TLS to the backend');
 is(`$c -u 'EXAMPLE\\bob:pw' -X POST $u/mapi/emsmdb/`, '403',
    'a non-member is denied /mapi/');
+is(`$c -u 'OTHER\\alice:pw' -X POST $u/mapi/emsmdb/`, '403',
+   'a name of another domain is denied (exchange_access_domain)');
 is(`$c -u 'EXAMPLE\\bob:pw' -X RPC_IN_DATA '$u/rpc/rpcproxy.dll?x:6001'`, '403',
    'a non-member is denied /rpc/');
 is(`$c --interface 127.0.0.2 -u 'EXAMPLE\\bob:pw' -X POST $u/mapi/emsmdb/`, '200',
@@ -79,8 +84,18 @@ is(`$c -u 'EXAMPLE\\bob:pw' $u/owa/`, '200', 'OWA is not restricted');
 is(`$c -u 'EXAMPLE\\alice:pw' $u/PowerShell/`, '403',
    'remote PowerShell is closed from outside');
 
+# the routing headers of ProxyLogon and OWASSRF: refused from outside,
+# removed before Exchange from inside
+is(`$c -u 'EXAMPLE\\bob:pw' -H 'X-BEResource: localhost/owa/auth/logon.aspx?~3' $u/owa/`,
+   '403', 'X-BEResource from outside is refused');
+is(`$c -u 'EXAMPLE\\bob:pw' -H 'X-OWA-ExplicitLogonUser: owa/x\@y.com' $u/owa/x\@y.commapi/emsmdb/`,
+   '403', 'OWASSRF by X-OWA-ExplicitLogonUser is refused');
+(my $cb = $c) =~ s/-o \/dev\/null -w '%\{http_code\}' //;
+is(`$cb --interface 127.0.0.2 -H 'X-BEResource: x' -H 'X-OWA-ExplicitLogonUser: a\@b.c' -H 'X-Rps-CAT: y' $u/owa/headers`,
+   "be=[] logon=[] cat=[]\n", 'the example removes them before Exchange');
+
 my $status = `curl -s --cacert $p/conf/ssl/exchange-ca.pem --resolve mail.example.com:$https:127.0.0.1 $u/exchange-access-status`;
-like($status, qr/"outlook_remote":\{"source":"file","loaded_from":"file","state":"ok","entries":1,.*"mapi":\{"pass":\d+,"allow":1,"deny":1,/,
+like($status, qr/"outlook_remote":\{"source":"file","loaded_from":"file","state":"ok","entries":1,.*"mapi":\{"pass":\d+,"allow":1,"deny":2,/,
      'the status page answers from 127.0.0.1');
 
 my $log = do { local (@ARGV, $/) = "$p/logs/exchange.log"; <> };

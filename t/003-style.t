@@ -34,7 +34,8 @@ my %longer = (
     'ngx_http_exchange_access_module.c' => 1, # the request path, and its
     'ngx_http_exchange_access_decide' => 1,   # decision, move to a pure
     'ngx_http_exchange_access_classify' => 1, # file of their own
-    'ngx_exa_classify' => 1,
+    'ngx_exa_classify.c' => 1,                # the classifier: its rules
+    'ngx_exa_classify' => 1,                  # and its driver
 );
 
 for my $f (@files) {

@@ -256,3 +256,111 @@ confused
 [403, 200]
 --- response_body_like eval
 [qr/403/, qr{^backend: POST /mapi/emsmdb/}]
+
+
+
+=== TEST 12: X-OWA-ExplicitLogonUser: Exchange removes "/" + its value from the path; anything but a plain address, or an address whose removal reroutes, is confused
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+['POST /owa/x@y.commapi/emsmdb/', 'POST /owa/x@y.compowershell',
+ 'POST /ma/x@y.compi/emsmdb/', 'GET /owa/',
+ 'GET /owa/shared@example.com/service.svc?action=GetFolder',
+ 'GET /owa/shared@example.com/service.svc?action=GetFolder']
+--- more_headers eval
+[main::basic_auth('alice') . "\nX-OWA-ExplicitLogonUser: owa/x\@y.com",
+ main::basic_auth('alice') . "\nX-OWA-ExplicitLogonUser: owa/x\@y.com",
+ main::basic_auth('alice') . "\nX-OWA-ExplicitLogonUser: x\@y.com",
+ main::basic_auth('alice') . "\nX-OWA-ExplicitLogonUser: shared\@example.com\nX-OWA-ExplicitLogonUser: a\@b.c/../mapi",
+ main::basic_auth('bob') . "\nX-OWA-ExplicitLogonUser: shared\@example.com",
+ main::basic_auth('bob') . "\nx-owa-explicitlogonuser: Shared\@Example.com"]
+--- error_code eval
+[403, 403, 403, 403, 200, 200]
+--- error_log
+exchange access denied confused request (path_confusion: explicit logon header is not a plain address), protocol owa
+exchange access denied confused request (path_confusion: explicit logon address reroutes the request), protocol mapi
+
+
+
+=== TEST 13: headers, parameters and cookies only Exchange's own servers send are confused, whatever their case or spelling
+--- http_config
+    underscores_in_headers on;
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+['GET /ecp/y.js', 'GET /ecp/y.js', 'GET /owa/', 'POST /powershell/?X-Rps-CAT=VgEA',
+ 'GET /ecp/default.flt?x%2Dbe%52esource=a', 'GET /ecp/y.js', 'GET /ecp/y.js']
+--- more_headers eval
+["X-BEResource: localhost/owa/auth/logon.aspx?~3",
+ "x_anonresource_backend: localhost/ecp/default.flt?~3",
+ "X-CommonAccessToken: VgEAVAdXaW5kb3dz", "",
+ "", "Cookie: a=b; X-AnonResource=true",
+ "Cookie: a=b;\x0bX-BERESOURCE =localhost~1"]
+--- error_code eval
+[403, 403, 403, 403, 403, 403, 403]
+--- error_log
+exchange access denied confused request (path_confusion: backend routing header), protocol ecp
+exchange access denied confused request (path_confusion: backend routing header), protocol owa
+exchange access denied confused request (path_confusion: backend routing parameter or cookie), protocol powershell
+exchange access denied confused request (path_confusion: backend routing parameter or cookie), protocol ecp
+
+
+
+=== TEST 14: ProxyShell with the names ASP.NET decodes and the whitespace it trims, and "\" for "/"
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+['GET /autodiscover/autodiscover.json?@x.com\mapi\nspi\?&E%6Dail=autodiscover/autodiscover.json%3F@x.com',
+ 'GET /autodiscover/autodiscover.json?a=x@y.com%5Cmapi%5Cnspi',
+ 'GET /ews/exchange.asmx?%u0045mail=a/b@x.com',
+ 'GET /ews/exchange.asmx?%C2%A0Ema%C4%B1l%u3000=a/b@x.com',
+ 'GET /ews/exchange.asmx',
+ 'GET /ews/exchange.asmx',
+ 'GET /autodiscover/autodiscover.json?Email=bob@example.com&Protocol=ActiveSync']
+--- more_headers eval
+[(main::basic_auth('alice')) x 4,
+ main::basic_auth('alice') . "\nCookie: x=1;\x0b\x0cEmail\xa0=a/b\@x.com",
+ main::basic_auth('alice') . "\nCookie: x=1, \xc2\xa0email=a/b\@x.com",
+ main::basic_auth('bob') . "\nCookie: \xe3\x80\x80Email=bob\@example.com"]
+--- error_code eval
+[403, 403, 403, 403, 403, 403, 200]
+--- error_log
+exchange access denied confused request (path_confusion: autodiscover query names another backend), protocol mapi
+exchange access denied confused request (path_confusion: Email parameter is not a plain address), protocol ews
+
+
+
+=== TEST 15: several Content-Type headers: nginx keeps the first, the module reads them all; a form on Autodiscover is confused either way
+(nginx forwards every Content-Type header as the client sent it; IIS may
+join them, and ASP.NET reads a form body when the value starts with a
+form type, so any form type among them counts)
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+['POST /autodiscover/autodiscover.xml', 'POST /autodiscover/autodiscover.xml',
+ 'POST /autodiscover/autodiscover.xml', 'POST /ews/exchange.asmx']
+--- more_headers eval
+[main::basic_auth('bob') . "\nContent-Type: text/xml\nContent-Type: application/x-www-form-urlencoded",
+ main::basic_auth('bob') . "\nContent-Type: Multipart/Form-Data; boundary=x\nContent-Type: text/xml",
+ main::basic_auth('bob') . "\nContent-Type: text/xml",
+ main::basic_auth('bob') . "\nContent-Type: text/xml\nContent-Type: application/x-www-form-urlencoded"]
+--- error_code eval
+[403, 403, 200, 200]
+--- error_log
+exchange access denied confused request (path_confusion: autodiscover form body can carry an address), protocol autodiscover

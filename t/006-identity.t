@@ -11,6 +11,8 @@ use MIME::Base64 qw(encode_base64);
 
 repeat_each(1);
 
+$ENV{TEST_NGINX_H2_PORT} ||= $ENV{TEST_NGINX_SERVER_PORT} + 3;
+
 our $Http = <<'CONF';
     exchange_access_list remote {
         zone 1m;
@@ -46,6 +48,21 @@ sub ntlm3 {
     Authen::NTLM::ntlmv2($v2 // 1);
     Authen::NTLM::ntlm();
     return Authen::NTLM::ntlm(ntlm_type2());
+}
+
+# a certificate for the HTTP/2 (TLS, ALPN h2) server of a block
+sub h2_cert {
+    my $d = $ENV{TEST_NGINX_HTML_DIR};
+    system("openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+           . "-subj /CN=127.0.0.1 -keyout $d/h2.key -out $d/h2.pem "
+           . "2>/dev/null") == 0 or die "openssl failed";
+}
+
+# a Type 3 written field by field (Unicode names; Authen::NTLM sends a
+# domain of odd length in 8 bits)
+sub ntlm3u {
+    require ExchangeAccess::Responsive;
+    return encode_base64(ExchangeAccess::Responsive::ntlm3(@_), '');
 }
 
 sub ntlm1 {
@@ -326,7 +343,7 @@ exchange access denied unidentified user (unidentified: bearer credential, not a
 --- error_code eval
 [200, 403, 200, 403, 200, 403]
 --- error_log
-exchange access denied user "EVIL\alice" (foreign_domain), protocol mapi
+exchange access denied user "EVIL\x5Calice" (foreign_domain), protocol mapi
 exchange access denied user "erin@evil.example" (foreign_domain), protocol mapi
 
 
@@ -363,3 +380,276 @@ there; the module never decodes a secret into a log line)
 [403, 200]
 --- no_error_log
 S3cretPassw0rd
+
+
+
+=== TEST 19: a refused foreign name outlives the access phase: the log phase reads it whole
+--- http_config
+    log_format who 'who=$exchange_user a=$exchange_access r=$exchange_access_reason';
+    access_log logs/access.log who;
+--- config
+    location / {
+        exchange_access audit;
+        exchange_access_domain EXAMPLE example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 4]
+--- more_headers eval
+[main::basic_auth('alice@other.example'), main::basic_auth('OTHER\alice'),
+ 'Authorization: NTLM ' . main::ntlm3('carol@evil.example'),
+ main::basic_auth('alice')]
+--- error_code eval
+[200, 200, 200, 200]
+--- access_log
+who=alice@other.example a=audit r=foreign_domain
+who=OTHER\x5Calice a=audit r=foreign_domain
+who=carol@evil.example a=audit r=foreign_domain
+who=alice a=allow r=member
+--- error_log
+exchange access audit: would deny user "alice@other.example" (foreign_domain)
+exchange access audit: would deny user "carol@evil.example" (foreign_domain)
+--- no_error_log
+no buffer space
+
+
+
+=== TEST 20: the connection's foreign identity, decided on later requests, is the request's own copy
+(the stand-in backend challenges requests without a header)
+--- http_config
+    log_format who 'who=$exchange_user a=$exchange_access r=$exchange_access_reason';
+    access_log logs/access.log who;
+--- config
+    location / {
+        exchange_access audit;
+        exchange_access_domain EXAMPLE example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- pipelined_requests eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/nspi/']
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm3('erin@elsewhere.example'), '', '']
+--- error_code eval
+[200, 401, 401]
+--- access_log eval
+[qr/(who=erin\@elsewhere\.example a=audit r=foreign_domain\n.*){3}/s]
+--- error_log
+exchange access: decided on the ntlm identity of the connection
+--- no_error_log
+no buffer space
+
+
+
+=== TEST 21: HTTP/2 (curl over TLS with ALPN): an NTLM Type 3 on one stream decides no other stream
+Every stream of a connection shares nginx's connection structure; bob's
+Type 3 is refused on its own stream, and the header-less requests on the
+other streams are passed to the backend (which challenges them), whether
+the Type 3 came for a restricted protocol or for an unrestricted one.
+(curl 7.88 does not reuse a prior-knowledge h2c connection, so TLS.)
+--- init
+main::h2_cert();
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_H2_PORT ssl http2;
+        ssl_certificate $TEST_NGINX_HTML_DIR/h2.pem;
+        ssl_certificate_key $TEST_NGINX_HTML_DIR/h2.key;
+
+        location / {
+            exchange_access on;
+            exchange_access_require mapi rpc list=remote;
+            proxy_pass http://exchange_backend;
+        }
+    }
+--- config
+--- exec eval
+my $h2 = "-sk --http2 -o /dev/null "
+       . "-w '%{http_version} %{http_code} %{num_connects}\\n'";
+my $u = "https://127.0.0.1:$ENV{TEST_NGINX_H2_PORT}";
+my $t3 = main::ntlm3('bob');
+"curl $h2 -H 'Authorization: NTLM $t3' -X POST $u/mapi/emsmdb/ "
+. "--next $h2 -X POST $u/mapi/nspi/ "
+. "--next $h2 -X POST $u/mapi/emsmdb/; "
+. "curl $h2 -H 'Authorization: NTLM $t3' $u/owa/ "
+. "--next $h2 -X POST $u/mapi/emsmdb/"
+--- exec_stdout
+2 403 1
+2 401 0
+2 401 0
+2 200 1
+2 401 0
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi
+--- no_error_log
+decided on the ntlm identity of the connection
+
+
+
+=== TEST 22: names from credentials are escaped in the error log: each line one line, no raw control or high byte
+(a Basic name with controls is unidentified and not logged; an NTLM name
+with them reaches the log through the user map; the CRs left are nginx's
+own debug dump of the response headers)
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_user_map "~(?s)^(.*)$" mallory;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 3]
+--- more_headers eval
+[main::basic_auth("bob\r\nFAKE [alert] injected \"x\""),
+ 'Authorization: NTLM ' . main::ntlm3("eve\nFAKE2\x7f\x{ff}\t"),
+ main::basic_auth("j\xc3\xbcrgen\\\"x\"")]
+--- error_code eval
+[403, 403, 403]
+--- error_log eval
+[qr/unidentified user \(unidentified: basic credential, user name is not valid UTF-8\)/,
+ qr/user "mallory" \(not_member\), protocol mapi, list "remote", mapped from "eve\\x0AFAKE2\\x7F\\xC3\\xBF\\x09", client/,
+ qr/mapped from "j\\xC3\\xBCrgen\\x5C\\x22x\\x22", client/,
+ qr/exchange access: user "eve\\x0AFAKE2\\x7F\\xC3\\xBF\\x09" mapped to "mallory"/]
+--- no_error_log eval
+[qr/^FAKE/m, qr/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff]/]
+
+
+
+=== TEST 23: a foreign name with bytes of UTF-8 is logged escaped, as the access log writes it
+--- http_config
+    log_format who 'who=$exchange_user';
+    access_log logs/access.log who;
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+[main::basic_auth("j\xc3\xbcrgen\@evil.example"),
+ main::basic_auth("EVIL\\j\xc3\xbcrgen")]
+--- error_code eval
+[403, 403]
+--- error_log
+exchange access denied user "j\xC3\xBCrgen@evil.example" (foreign_domain)
+exchange access denied user "EVIL\x5Cj\xC3\xBCrgen" (foreign_domain)
+--- access_log
+who=j\xC3\xBCrgen@evil.example
+who=EVIL\x5Cj\xC3\xBCrgen
+--- no_error_log eval
+[qr/[\x7f-\xff]/]
+
+
+
+=== TEST 24: two domains of ours: a sAMAccountName matches only the entries of its own domain
+(bare entries are the first domain's; CHILD\alice is not EXAMPLE's alice,
+from Basic or from the NTLM domain field)
+--- user_files
+>>> remote.txt
+alice
+CHILD\bob
+Example\carol
+erin@example.com
+child\frank
+frank
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com CHILD child.example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 17]
+--- more_headers eval
+[main::basic_auth('alice'), main::basic_auth('EXAMPLE\alice'),
+ main::basic_auth('example.com\alice'), main::basic_auth('CHILD\alice'),
+ 'Authorization: NTLM ' . main::ntlm3u('alice', 'CHILD'),
+ main::basic_auth('CHILD\bob'), main::basic_auth('child.example.com\bob'),
+ 'Authorization: NTLM ' . main::ntlm3u('bob', 'CHILD'),
+ main::basic_auth('bob'), main::basic_auth('EXAMPLE\bob'),
+ main::basic_auth('carol'), main::basic_auth('CHILD\carol'),
+ main::basic_auth('erin@example.com'), main::basic_auth('EXAMPLE\erin'),
+ main::basic_auth('OTHER\alice'),
+ main::basic_auth('CHILD\frank'), main::basic_auth('frank')]
+--- error_code eval
+[200, 200, 200, 403, 403, 200, 200, 200, 403, 403, 200, 403, 200, 403, 403, 200, 200]
+--- error_log
+exchange access denied user "alice" (not_member), protocol mapi
+exchange access denied user "OTHER\x5Calice" (foreign_domain)
+--- no_error_log
+accepts names of any domain
+
+
+
+=== TEST 25: without exchange_access_domain any domain is accepted, and the log says so once
+--- user_files
+>>> remote.txt
+alice
+CHILD\bob
+--- request eval
+[('POST /mapi/emsmdb/') x 3]
+--- more_headers eval
+[main::basic_auth('OTHER\alice'), main::basic_auth('EXAMPLE\bob'),
+ main::basic_auth('carol')]
+--- error_code eval
+[200, 200, 403]
+--- error_log
+[notice]
+exchange_access_require without exchange_access_domain accepts names of any domain
+
+
+
+=== TEST 26: exchange_access_domain: a DNS name before any NetBIOS name is refused
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain example.com EXAMPLE;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- must_die
+--- error_log
+"example.com" comes before any NetBIOS domain name: each group starts with the NetBIOS name
+
+
+
+=== TEST 27: exchange_access_domain: a NetBIOS name of more than 15 characters
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com ABCDEFGHIJKLMNOP;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- must_die
+--- error_log
+invalid NetBIOS domain name "ABCDEFGHIJKLMNOP" (at most 15 characters)
+
+
+
+=== TEST 28: exchange_access_domain: the same name twice
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com CHILD Example.COM;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- must_die
+--- error_log
+domain "Example.COM" is given twice
+
+
+
+=== TEST 29: a list line whose domain is a DNS name is refused, with its line
+--- user_files
+>>> remote.txt
+alice
+example.com\bob
+--- must_die
+--- error_log
+domain is not a NetBIOS name (at most 15 characters, no dot) in line 2

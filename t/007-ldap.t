@@ -545,3 +545,36 @@ printf 'dn: cn=level3,ou=groups,dc=example,dc=com\nchangetype: modify\ndelete: m
 a worker refreshes
 another worker loaded the new list
 --- timeout: 40
+
+
+
+=== TEST 27: a state file with NetBIOS domains: read back with them, each name only for its domain
+(what the state file writer writes for a list of tagged names: directory
+entries carry no domain yet, so the file is written by hand here)
+--- init
+$main::Slapd->stop;
+open my $fh, '>', "$ENV{TEST_NGINX_STATE_DIR}/tags.list" or die;
+print $fh "# exchange_access_list remote state, one name a line\n"
+        . "alice\nchild\\bob\nexample\\carol\nerin\@child.example.com\n";
+close $fh;
+--- http_config eval
+main::list('        ldap_nested walk;
+        state_file $TEST_NGINX_STATE_DIR/tags.list;')
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.com CHILD child.example.com;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- wait_for
+4 names loaded from the state file
+--- request eval
+[('POST /mapi/emsmdb/') x 8]
+--- more_headers eval
+[main::basic_auth('alice'), main::basic_auth('CHILD\alice'),
+ main::basic_auth('CHILD\bob'), main::basic_auth('bob'),
+ main::basic_auth('carol'), main::basic_auth('child.example.com\carol'),
+ main::basic_auth('erin@child.example.com'), main::basic_auth('CHILD\erin')]
+--- error_code eval
+[200, 403, 200, 403, 200, 403, 200, 403]

@@ -189,4 +189,31 @@ unknown protocol "imap", expected mapi
 --- error_code eval
 [200, 403, 200]
 --- error_log
-exchange access denied user "OTHER\alice" (foreign_domain)
+exchange access denied user "OTHER\x5Calice" (foreign_domain)
+
+
+
+=== TEST 11: rules whose escapes read an argument are never skipped by the literal prefilter
+--- config
+    exchange_access on;
+    exchange_access_classify "~^/lb2/\x4Dapi$" mapi;
+    exchange_access_classify "~^/lb3/\115api$" mapi;
+    exchange_access_classify "~^/lb4/a\Qb$" mapi;
+    exchange_access_classify "~*(*UTF)/lb5/k$" mapi;
+    exchange_access_domain EXAMPLE;
+    exchange_access_user_map "~^OLD\\\\\\x61lice$" EXAMPLE\\alice;
+    exchange_access_require mapi list=remote;
+
+    location / {
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+['POST /lb2/Mapi', 'POST /lb3/Mapi', 'POST /lb4/ab$', 'POST /lb5/%E2%84%AA',
+ 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+[(main::basic_auth('bob')) x 4, main::basic_auth('OLD\alice'),
+ main::basic_auth('OLD\blice')]
+--- error_code eval
+[403, 403, 403, 403, 200, 403]
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi

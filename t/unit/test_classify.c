@@ -4,6 +4,7 @@
  */
 
 #include <ctype.h>
+#include <time.h>
 
 #include "unit.h"
 #include "ngx_exa_classify.h"
@@ -200,12 +201,12 @@ nginx_uri(const char *target, char *out)
 
 
 static void
-classify(const char *target, const char *cookie, int form,
-    ngx_exa_class_t *cls)
+classify_full(const char *target, const char *cookie, const char *logon,
+    unsigned routing, int form, ngx_exa_class_t *cls)
 {
     size_t              n;
     const char         *q;
-    ngx_exa_str_t       c;
+    ngx_exa_str_t       c, l;
     ngx_exa_request_t   req;
     static char         uri[4096];
     static unsigned char  work[65536];
@@ -232,9 +233,48 @@ classify(const char *target, const char *cookie, int form,
         req.ncookies = 1;
     }
 
+    if (logon) {
+        l.data = (const unsigned char *) logon;
+        l.len = strlen(logon);
+        req.logons = &l;
+        req.nlogons = 1;
+    }
+
+    req.routing = routing;
     req.form = form;
 
+    CHECK(ngx_exa_classify_work(&req) <= sizeof(work), "%s: work size",
+          target);
+
     ngx_exa_classify(&req, work, sizeof(work), cls);
+}
+
+
+static void
+classify(const char *target, const char *cookie, int form,
+    ngx_exa_class_t *cls)
+{
+    classify_full(target, cookie, NULL, 0, form, cls);
+}
+
+
+static void
+expect_full(const char *target, const char *cookie, const char *logon,
+    unsigned routing, int protocol, int confused)
+{
+    ngx_exa_class_t  cls;
+
+    classify_full(target, cookie, logon, routing, 0, &cls);
+
+    CHECK(cls.protocol == protocol
+          && !!(cls.flags & NGX_EXA_CONFUSED) == confused,
+          "%s%s%s%s%s: protocol %s confused %d, want %s %d (%s)", target,
+          cookie ? " Cookie: " : "", cookie ? cookie : "",
+          logon ? " X-OWA-ExplicitLogonUser: " : "", logon ? logon : "",
+          ngx_exa_protocol_name(cls.protocol),
+          !!(cls.flags & NGX_EXA_CONFUSED),
+          ngx_exa_protocol_name(protocol), confused,
+          cls.why ? cls.why : "-");
 }
 
 
@@ -354,6 +394,340 @@ variants(const tcase *t)
 }
 
 
+/*
+ * "Email" written as ASP.NET still reads it: every letter raw, in either
+ * case, %XX-encoded or %uXXXX-encoded, "i" as U+0131 or U+0130, and
+ * whitespace .NET's Trim() removes around it; in the query and in a
+ * cookie, with a value that is not a plain address (so that only the
+ * name makes the request confused).
+ */
+
+static const char  *spaces_query[] = {
+    "", "+", "%20", "%09", "%0B", "%0C", "%0D%0A", "%C2%A0", "%A0", "%85",
+    "%u00A0", "%u3000", "%u2007", "%u200B", "%uFEFF", "%E3%80%80",
+    "%E2%80%A8", "%u1680", NULL
+};
+
+static const char  *spaces_cookie[] = {
+    "", " ", "\\t", "\\x0b", "\\x0c", "\\xa0", "\\x85", "\\xc2\\xa0",
+    "\\xe3\\x80\\x80", "\\xe2\\x80\\x89", "\\xe2\\x80\\xaf", "\\xef\\xbb\\xbf",
+    NULL
+};
+
+
+static size_t
+unescape(const char *in, char *out)
+{
+    size_t  n;
+
+    n = 0;
+
+    while (*in) {
+        if (in[0] == '\\' && in[1] == 'x') {
+            out[n++] = (char) strtol((char []) { in[2], in[3], 0 }, NULL, 16);
+            in += 4;
+
+        } else if (in[0] == '\\' && in[1] == 't') {
+            out[n++] = '\t';
+            in += 2;
+
+        } else {
+            out[n++] = *in++;
+        }
+    }
+
+    out[n] = '\0';
+
+    return n;
+}
+
+
+static void
+email_name(int seed, char *out, int query)
+{
+    int          i, r;
+    size_t       n;
+    const char  *name = "email";
+
+    n = 0;
+
+    for (i = 0; name[i]; i++) {
+        r = (seed >> (2 * i)) & 3;
+
+        if (name[i] == 'i' && (seed & 0x400)) {
+            n += sprintf(out + n, query ? ((seed & 0x800) ? "%%u0131"
+                                                          : "%%C4%%B0")
+                                        : "\xc4\xb1");
+            continue;
+        }
+
+        if (!query || r < 2) {
+            out[n++] = (char) ((r & 1) ? toupper((unsigned char) name[i])
+                                       : name[i]);
+
+        } else if (r == 2) {
+            n += sprintf(out + n, "%%%02X", (r & 1) ? toupper(name[i])
+                                                   : name[i]);
+
+        } else {
+            n += sprintf(out + n, "%%u00%02x", toupper(name[i]));
+        }
+    }
+
+    out[n] = '\0';
+}
+
+
+static void
+email_names(void)
+{
+    int          seed, a, b, count;
+    char         name[128], pre[32], post[32], t[512], c[512];
+    const char  *bad_value = "a/b@x.com";
+
+    count = 0;
+
+    for (seed = 0; seed < 0x1000; seed += 7) {
+        email_name(seed, name, 1);
+
+        for (a = 0; spaces_query[a]; a++) {
+            b = (a + seed) % (int) (sizeof(spaces_query)
+                                     / sizeof(spaces_query[0]) - 1);
+
+            snprintf(t, sizeof(t), "/ews/exchange.asmx?x=1&%s%s%s=%s",
+                     spaces_query[a], name, spaces_query[b], bad_value);
+            expect(t, NULL, 0, E, 1);
+            count++;
+        }
+
+        email_name(seed, name, 0);
+
+        for (a = 0; spaces_cookie[a]; a++) {
+            b = (a + seed) % (int) (sizeof(spaces_cookie)
+                                     / sizeof(spaces_cookie[0]) - 1);
+            unescape(spaces_cookie[a], pre);
+            unescape(spaces_cookie[b], post);
+
+            snprintf(c, sizeof(c), "x=1;%s%s%s=%s", pre, name, post,
+                     bad_value);
+            expect("/ews/exchange.asmx", c, 0, E, 1);
+
+            snprintf(c, sizeof(c), "x=1, %s%s%s=%s", pre, name, post,
+                     bad_value);
+            expect("/ews/exchange.asmx", c, 0, E, 1);
+            count += 2;
+        }
+    }
+
+    /* names that are not Email stay what they are */
+
+    expect("/ews/exchange.asmx?Emails=a/b@x.com", NULL, 0, E, 0);
+    expect("/ews/exchange.asmx?E-mail=a/b@x.com", NULL, 0, E, 0);
+    expect("/ews/exchange.asmx?%45mail2=a/b@x.com", NULL, 0, E, 0);
+    expect("/ews/exchange.asmx?xEmail=a/b@x.com", NULL, 0, E, 0);
+    expect("/ews/exchange.asmx?E%u006Dai=a/b@x.com", NULL, 0, E, 0);
+    expect("/ews/exchange.asmx", "Emailx=a/b@x.com", 0, E, 0);
+    expect("/ews/exchange.asmx", "E mail=a/b@x.com", 0, E, 0);
+
+    printf("test_classify: %d generated Email names\n", count);
+}
+
+
+static void
+routing_and_logon(void)
+{
+    /* an Autodiscover query that names a backend with "\" */
+
+    expect("/autodiscover/autodiscover.json?a=x@y.com\\mapi\\nspi", NULL, 0,
+           M, 1);
+    expect("/autodiscover/autodiscover.json?a=x@y.com%5Cmapi%5Cnspi", NULL,
+           0, M, 1);
+    expect("/autodiscover/autodiscover.json?a=x@y.com%u005cpowershell",
+           NULL, 0, P, 1);
+    expect("/autodiscover/autodiscover.json?a=x@y.com%u002fews", NULL, 0,
+           E, 1);
+
+    /* the combination: an encoded name and a "\" path */
+
+    expect("/autodiscover/autodiscover.json?@x.com\\mapi\\nspi\\?&E%6Dail="
+           "autodiscover/autodiscover.json%3F@x.com", NULL, 0, M, 1);
+    expect("/autodiscover/autodiscover.json?@x.com\\mapi\\nspi\\?&%u0045mail="
+           "autodiscover/autodiscover.json%3F@x.com", NULL, 0, M, 1);
+
+    /* names only Exchange's own servers send, in the query or a cookie */
+
+    expect("/powershell/?X-Rps-CAT=VgEAVAdXaW5kb3dz", NULL, 0, P, 1);
+    expect("/ecp/default.aspx?x%2Dbe%52esource=a", NULL, 0, C, 1);
+    expect("/ecp/y.js", "X-AnonResource=true", 0, C, 1);
+    expect("/ecp/y.js", "a=b; x-commonaccesstoken=VgEA", 0, C, 1);
+    expect("/ecp/y.js", "a=b;\xc2\xa0X-BEResource\t=localhost~1", 0, C, 1);
+    expect_full("/ecp/y.js", NULL, NULL, 1, C, 1);
+    expect_full("/mapi/emsmdb/", NULL, NULL, 1, M, 1);
+
+    /* X-OWA-ExplicitLogonUser: the address Exchange removes */
+
+    expect_full("/owa/shared@contoso.com/service.svc?action=GetFolder", NULL,
+                "shared@contoso.com", 0, O, 0);
+    expect_full("/owa/service.svc?action=GetFolder", NULL,
+                "Shared@Contoso.com", 0, O, 0);
+    expect_full("/owa/x@y.commapi/emsmdb/", NULL, "owa/x@y.com", 0, O, 1);
+    expect_full("/owa/x@y.compowershell", NULL, "owa/x@y.com", 0, O, 1);
+    expect_full("/owa/x@y.commapi/emsmdb/", NULL, "x@y.com", 0, X, 1);
+    expect_full("/ma/x@y.compi/emsmdb/", NULL, "x@y.com", 0, M, 1);
+    expect_full("/ma/X@Y.COMpi/emsmdb/", NULL, "x@y.com", 0, M, 1);
+    expect_full("/owa/mastermailbox@outlook.com/powershell", NULL,
+                "owa/mastermailbox@outlook.com", 0, P, 1);
+    expect_full("/owa/", NULL, "x@y.com%2fmapi", 0, O, 1);
+    expect_full("/owa/", NULL, "x..y", 0, O, 1);
+    expect("/ma/x@y.compi/emsmdb/?X-OWA-ExplicitLogonUser=x@y.com", NULL, 0,
+           M, 1);
+    expect("/ma/x@y.compi/emsmdb/", "X-OWA-ExplicitLogonUser=x@y.com", 0,
+           M, 1);
+
+    /*
+     * Email removed wherever it is, and again where a removal joins it
+     * anew; and the first "/" + address removed, as the decompiled code
+     */
+
+    expect("/mapb@c.db@c.di/emsmdb?Email=b@c.d", NULL, 0, M, 1);
+    expect("/ma/b@c.dpi/emsmdb?Email=b@c.d", NULL, 0, M, 1);
+    expect("/autodiscover/autodiscover.json/b@c.d?Email=b@c.d", NULL, 0, D,
+           0);
+    expect("/autodiscover/autodiscover.json?Email=alice@contoso.com"
+           "&Protocol=ActiveSync", "Email=bob@contoso.com", 0, D, 0);
+
+    /* the values of one name joined with "," are one more address */
+
+    expect("/ma/a,b@c.dpi/?Email=a&Email=b@c.d", NULL, 0, M, 1);
+
+    /* Content-Type values that make a form */
+
+    CHECK(ngx_exa_form_type((const unsigned char *)
+                            "application/x-www-form-urlencoded", 33),
+          "form type");
+    CHECK(ngx_exa_form_type((const unsigned char *)
+                            "text/plain, Multipart/Form-Data; b=1", 36),
+          "form type in a joined value");
+    CHECK(!ngx_exa_form_type((const unsigned char *) "application/json",
+                             16), "not a form type");
+
+    /* the headers Exchange routes by */
+
+    CHECK(ngx_exa_header_kind((const unsigned char *)
+                              "X-OWA-ExplicitLogonUser", 23)
+          == NGX_EXA_PARAM_LOGON, "logon header");
+    CHECK(ngx_exa_header_kind((const unsigned char *)
+                              "x_owa_explicitlogonuser", 23)
+          == NGX_EXA_PARAM_LOGON, "logon header with underscores");
+    CHECK(ngx_exa_header_kind((const unsigned char *) "X-BEResource", 12)
+          == NGX_EXA_PARAM_ROUTING, "routing header");
+    CHECK(ngx_exa_header_kind((const unsigned char *) "X-Rps-CAT", 9)
+          == NGX_EXA_PARAM_ROUTING, "routing header");
+    CHECK(ngx_exa_header_kind((const unsigned char *) "Email", 5)
+          == NGX_EXA_PARAM_NONE, "Email is no header Exchange reads");
+    CHECK(ngx_exa_header_kind((const unsigned char *) "X-AnchorMailbox",
+                              15)
+          == NGX_EXA_PARAM_NONE, "X-AnchorMailbox picks a mailbox only");
+}
+
+
+/*
+ * Work linear in the request: the worst inputs for every scan (an address
+ * that occurs everywhere, removals that join new occurrences, long names
+ * and values, many cookies) take milliseconds, not seconds.
+ */
+
+static void
+linear(void)
+{
+    int                 i, k;
+    size_t              n, len;
+    clock_t             t0;
+    double              ms;
+    ngx_exa_str_t       cookies[8], logons[8];
+    ngx_exa_class_t     cls;
+    ngx_exa_request_t   req;
+    unsigned char      *work;
+    static char         path[65536], args[65536], ck[8][32768];
+
+    /* "/autodiscover/" and "a" to 64 KB, eight Email values of "a"s */
+
+    n = sprintf(path, "/autodiscover/");
+    memset(path + n, 'a', 60000);
+    path[n + 60000] = '\0';
+
+    len = 0;
+    for (i = 0; i < 8; i++) {
+        len += sprintf(args + len, "%sEmail=", i ? "&" : "");
+        memset(args + len, 'a', 1 + i * 700);
+        len += 1 + i * 700;
+    }
+    args[len] = '\0';
+
+    for (k = 0; k < 8; k++) {
+        memset(ck[k], 'a', sizeof(ck[k]) - 1);
+        memcpy(ck[k], "Email=", 6);
+        ck[k][sizeof(ck[k]) - 1] = '\0';
+        cookies[k].data = (const unsigned char *) ck[k];
+        cookies[k].len = sizeof(ck[k]) - 1;
+        logons[k].data = (const unsigned char *) ck[k] + 6;
+        logons[k].len = 4000;
+    }
+
+    memset(&req, 0, sizeof(req));
+    req.uri = (const unsigned char *) path;
+    req.uri_len = strlen(path);
+    req.path = req.uri;
+    req.path_len = req.uri_len;
+    req.args = (const unsigned char *) args;
+    req.args_len = len;
+    req.cookies = cookies;
+    req.ncookies = 1;
+    req.logons = logons;
+    req.nlogons = 8;
+
+    work = malloc(ngx_exa_classify_work(&req));
+    if (work == NULL) {
+        abort();
+    }
+
+    t0 = clock();
+    ngx_exa_classify(&req, work, ngx_exa_classify_work(&req), &cls);
+    ms = (clock() - t0) * 1000.0 / CLOCKS_PER_SEC;
+
+    CHECK(ms < 500, "64 KB of one letter and eight addresses of it: %.0f ms",
+          ms);
+    printf("test_classify: worst-case Email removal %.1f ms\n", ms);
+
+    free(work);
+
+    /* eight cookies of 32 KB, each a name of spaces and a long value */
+
+    for (k = 0; k < 8; k++) {
+        memset(ck[k], ' ', sizeof(ck[k]) - 1);
+        memcpy(ck[k] + 16000, "Email=", 6);
+        ck[k][sizeof(ck[k]) - 1] = '\0';
+    }
+
+    req.ncookies = 8;
+    req.nlogons = 0;
+
+    work = malloc(ngx_exa_classify_work(&req));
+    if (work == NULL) {
+        abort();
+    }
+
+    t0 = clock();
+    ngx_exa_classify(&req, work, ngx_exa_classify_work(&req), &cls);
+    ms = (clock() - t0) * 1000.0 / CLOCKS_PER_SEC;
+
+    CHECK(ms < 500, "256 KB of cookies: %.0f ms", ms);
+    CHECK(cls.flags & NGX_EXA_CONFUSED, "cookie Email of blanks is confused");
+
+    free(work);
+}
+
+
 int
 main(void)
 {
@@ -413,6 +787,10 @@ main(void)
           "other by name");
     CHECK(ngx_exa_protocol_by_name((const unsigned char *) "imap", 4) == -1,
           "unknown name");
+
+    email_names();
+    routing_and_logon();
+    linear();
 
     printf("test_classify: %d table entries\n", n);
 

@@ -50,8 +50,10 @@ main(void)
 
     any.domains = NULL;
     any.ndomains = 0;
+    any.groups = NULL;
     ours_only.domains = ours;
     ours_only.ndomains = 3;
+    ours_only.groups = NULL;
 
     /* the three forms, any case */
     KEY(&any, "", "alice", NGX_EXA_NAME_OK, "alice");
@@ -121,6 +123,130 @@ main(void)
     longname[NGX_EXA_KEY_MAX] = 'a';
     longname[NGX_EXA_KEY_MAX + 1] = '\0';
     KEY(&any, "", longname, NGX_EXA_NAME_INVALID, "");
+
+    /* groups of domains: which group a credential's name is from */
+    {
+        size_t               group, klen;
+        unsigned char        k[NGX_EXA_KEY_MAX];
+        ngx_exa_str_t        two[] = {
+            { 7, (const unsigned char *) "example" },
+            { 11, (const unsigned char *) "example.com" },
+            { 5, (const unsigned char *) "child" },
+            { 17, (const unsigned char *) "child.example.com" }
+        };
+        size_t               groups[] = { 0, 0, 2, 2 };
+        ngx_exa_name_conf_t  nc = { two, 4, groups };
+
+#define GROUP(d, u, want_rc, want_group)                                     \
+        do {                                                                 \
+            int  rc_ = ngx_exa_name_resolve(&nc, (const unsigned char *) d,  \
+                                            strlen(d),                       \
+                                            (const unsigned char *) u,       \
+                                            strlen(u), k, &klen, &group);    \
+            CHECK(rc_ == want_rc && (rc_ != 0 || group == want_group),       \
+                  "%s|%s: rc %d group %zd, want %d %zd", d, u, rc_,          \
+                  (ssize_t) group, want_rc, (ssize_t) (want_group));         \
+        } while (0)
+
+        GROUP("", "alice", NGX_EXA_NAME_OK, 0);
+        GROUP("EXAMPLE", "alice", NGX_EXA_NAME_OK, 0);
+        GROUP("example.com", "alice", NGX_EXA_NAME_OK, 0);
+        GROUP("CHILD", "alice", NGX_EXA_NAME_OK, 2);
+        GROUP("Child.Example.Com", "alice", NGX_EXA_NAME_OK, 2);
+        GROUP("", "CHILD\\alice", NGX_EXA_NAME_OK, 2);
+        GROUP("", "child.example.com\\alice", NGX_EXA_NAME_OK, 2);
+        GROUP("", "EXAMPLE\\alice", NGX_EXA_NAME_OK, 0);
+        GROUP("OTHER", "alice", NGX_EXA_NAME_FOREIGN, 0);
+        GROUP("", "OTHER\\alice", NGX_EXA_NAME_FOREIGN, 0);
+        GROUP("", "alice@child.example.com", NGX_EXA_NAME_OK,
+              NGX_EXA_NAME_ANY_DOMAIN);
+        GROUP("", "alice@other.example", NGX_EXA_NAME_FOREIGN, 0);
+        GROUP("", "alice", NGX_EXA_NAME_OK, 0);
+
+        nc.ndomains = 0;
+        GROUP("", "alice", NGX_EXA_NAME_OK, NGX_EXA_NAME_ANY_DOMAIN);
+        GROUP("ANY", "alice", NGX_EXA_NAME_OK, NGX_EXA_NAME_ANY_DOMAIN);
+
+        /* a flat list without groups: every name of the first group */
+        nc.ndomains = 4;
+        nc.groups = NULL;
+        GROUP("child", "alice", NGX_EXA_NAME_OK, 0);
+    }
+
+    /* list lines: the NetBIOS domain is kept as a tag of the key */
+    {
+        size_t         klen;
+        unsigned char  k[NGX_EXA_KEY_MAX];
+
+#define ENTRY(line, want_rc, want)                                           \
+        do {                                                                 \
+            int  rc_ = ngx_exa_name_entry((const unsigned char *) line,      \
+                                          strlen(line), k, &klen);           \
+            CHECK(rc_ == want_rc                                             \
+                  && (rc_ != 0 || (klen == strlen(want)                      \
+                                   && memcmp(k, want, klen) == 0)),          \
+                  "entry %s: rc %d \"%.*s\", want %d \"%s\"", line, rc_,    \
+                  (int) klen, k, want_rc, want);                             \
+        } while (0)
+
+        ENTRY("Alice", NGX_EXA_NAME_OK, "alice");
+        ENTRY("EXAMPLE\\Alice", NGX_EXA_NAME_OK, "example\\alice");
+        ENTRY("Child\\BOB", NGX_EXA_NAME_OK, "child\\bob");
+        ENTRY("Erin@Example.COM", NGX_EXA_NAME_OK, "erin@example.com");
+        ENTRY("example.com\\alice", NGX_EXA_NAME_NOT_NETBIOS, "");
+        ENTRY("ABCDEFGHIJKLMNOP\\alice", NGX_EXA_NAME_NOT_NETBIOS, "");
+        ENTRY("ABCDEFGHIJKLMNO\\alice", NGX_EXA_NAME_OK,
+              "abcdefghijklmno\\alice");
+        ENTRY("EXAMPLE\\alice@example.com", NGX_EXA_NAME_INVALID, "");
+        ENTRY("\\alice", NGX_EXA_NAME_INVALID, "");
+        ENTRY("EXAMPLE\\", NGX_EXA_NAME_EMPTY, "");
+        ENTRY("A\\B\\c", NGX_EXA_NAME_INVALID, "");
+        ENTRY("EX AMPLE\\alice", NGX_EXA_NAME_INVALID, "");
+
+        /* a key read back (the state file) is the same key */
+        ENTRY("example\\alice", NGX_EXA_NAME_OK, "example\\alice");
+        ENTRY("erin@example.com", NGX_EXA_NAME_OK, "erin@example.com");
+    }
+
+    /* NetBIOS names */
+    CHECK(ngx_exa_netbios_valid((const unsigned char *) "EXAMPLE", 7),
+          "netbios");
+    CHECK(!ngx_exa_netbios_valid((const unsigned char *) "ex.ample", 8),
+          "a dot is no NetBIOS name");
+    CHECK(!ngx_exa_netbios_valid((const unsigned char *) "", 0),
+          "empty NetBIOS name");
+
+    /* the log escaping: one line, nothing raw a client chose */
+    {
+        int            b;
+        size_t         n, i;
+        const char    *want;
+        unsigned char  in[256], out[1024];
+
+        n = ngx_exa_log_escape(out, (const unsigned char *)
+                               "a\"b\\c\r\nFAKE\x7f\xc3\xbc\x01 ok", 18);
+        want = "a\\x22b\\x5Cc\\x0D\\x0AFAKE\\x7F\\xC3\\xBC\\x01 ok";
+        CHECK(n == strlen(want) && memcmp(out, want, n) == 0,
+              "escaped \"%.*s\"", (int) n, out);
+
+        for (b = 0; b < 256; b++) {
+            in[b] = (unsigned char) b;
+        }
+
+        n = ngx_exa_log_escape(NULL, in, 256);
+        CHECK(n == ngx_exa_log_escape(out, in, 256) && n <= 4 * 256,
+              "count and write agree");
+
+        for (i = 0; i < n; i++) {
+            if (out[i] < 0x20 || out[i] >= 0x7f || out[i] == '"') {
+                break;
+            }
+        }
+
+        CHECK(i == n, "no raw control, quote or high byte is left");
+        CHECK(ngx_exa_log_escape(NULL, (const unsigned char *) "alice", 5)
+              == 5, "a plain name stays as it is");
+    }
 
     UNIT_DONE("test_name");
 }

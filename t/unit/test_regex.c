@@ -89,6 +89,136 @@ against_pcre(const char *pat, int caseless)
 }
 
 
+/*
+ * Generated patterns with every kind of escape and construct PCRE2 knows,
+ * checked against every subject of up to three characters over an
+ * alphabet those constructs match: the prefilter may refuse a subject
+ * only if PCRE2 refuses it too.
+ */
+
+static const char  *pieces[] = {
+    /* literals and escaped punctuation */
+    "M", "a", "m", "/", "\\/", "\\.", "\\\\", "\\$", "\\^", "\\-", "\\ ",
+    "\\{", "\\}", "\\[", "\\]", "\\(", "\\)", "\\*", "\\+", "\\?", "\\|",
+    /* escapes that read an argument */
+    "\\x4D", "\\x4d", "\\x{4d}", "\\x6D", "\\x2f", "\\115", "\\0115",
+    "\\o{115}", "\\7", "\\1", "\\g1", "\\g{-1}", "\\k<n>", "\\k{n}",
+    "\\cM", "\\cJ", "\\p{Lu}", "\\P{Lu}", "\\pL", "\\p{Ll}", "\\N",
+    "\\N{U+4D}", "\\Q", "\\E", "\\QM\\E", "\\Qa$\\E", "\\n", "\\r", "\\t",
+    "\\e", "\\a", "\\f", "\\0",
+    /* escapes of a kind, and assertions */
+    "\\d", "\\D", "\\w", "\\W", "\\s", "\\S", "\\h", "\\v", "\\R", "\\X",
+    "\\b", "\\B", "\\A", "\\z", "\\Z", "\\G", "\\K",
+    /* classes */
+    "[M]", "[^a]", "[]M]", "[\\x4d]", "[[:upper:]]", "[M-N]", "[\\d/]",
+    "[\\]]", "[a$]", "[^]a]",
+    /* groups, options, verbs */
+    "(", ")", "(?:", "(?<n>", "(?P<n>", "(?'n'", "(?=", "(?!", "(?<=",
+    "(?<!", "(?>", "(?|", "(?#c)", "(?i)", "(?-i)", "(?x)", "(?s)", "(?m)",
+    "(?U)", "(?J)", "(?i:", "(?(1)", "(?1)", "(?R)", "(?P=n)", "(*UTF)",
+    "(*UCP)", "(*CR)", "(*LF)", "(*CRLF)", "(*ANYCRLF)", "(*ANY)",
+    "(*FAIL)", "(*ACCEPT)",
+    /* quantifiers, anchors, alternation */
+    "*", "+", "?", "*?", "++", "{2}", "{1,}", "{,2}", "{0}", "{a}", "^",
+    "$", "|", ".", "#", " ",
+    NULL
+};
+
+static const char   alphabet2[] = "aMm/\n\r";
+
+
+static void
+generated(void)
+{
+    int                 i, j, k, n, caseless, npieces, err, rc;
+    char                pat[256], subj[4];
+    size_t              plen, slen, l0, l1, l2, na;
+    PCRE2_SIZE          off;
+    pcre2_code         *re;
+    pcre2_match_data   *md;
+    ngx_exa_literals_t  l;
+    int                 compiled, filtered;
+
+    for (npieces = 0; pieces[npieces]; npieces++) {
+        /* void */
+    }
+
+    na = sizeof(alphabet2) - 1;
+    compiled = 0;
+    filtered = 0;
+
+    srand(7);
+
+    for (i = 0; i < 40000; i++) {
+        plen = 0;
+        k = 1 + rand() % 5;
+
+        if (rand() % 3) {
+            pat[plen++] = '^';
+        }
+
+        for (j = 0; j < k; j++) {
+            n = rand() % npieces;
+            plen += snprintf(pat + plen, sizeof(pat) - plen, "%s", pieces[n]);
+        }
+
+        if (rand() % 3) {
+            pat[plen++] = '$';
+        }
+
+        pat[plen] = '\0';
+        caseless = rand() & 1;
+
+        re = pcre2_compile((PCRE2_SPTR) pat, plen,
+                           caseless ? PCRE2_CASELESS : 0, &err, &off, NULL);
+        if (re == NULL) {
+            continue;
+        }
+
+        compiled++;
+        md = pcre2_match_data_create_from_pattern(re, NULL);
+        ngx_exa_regex_literals((const unsigned char *) pat, plen, caseless,
+                               &l);
+
+        if (l.prefix_len || l.suffix_len) {
+            filtered++;
+        }
+
+        /* every subject of up to three characters of the alphabet */
+
+        for (slen = 0; slen <= 3; slen++) {
+            for (l0 = 0; l0 < (slen > 0 ? na : 1); l0++) {
+                for (l1 = 0; l1 < (slen > 1 ? na : 1); l1++) {
+                    for (l2 = 0; l2 < (slen > 2 ? na : 1); l2++) {
+                        subj[0] = alphabet2[l0];
+                        subj[1] = alphabet2[l1];
+                        subj[2] = alphabet2[l2];
+
+                        rc = pcre2_match(re, (PCRE2_SPTR) subj, slen, 0, 0,
+                                         md, NULL);
+
+                        if (rc >= 0) {
+                            CHECK(ngx_exa_literals_may_match(&l,
+                                      (const unsigned char *) subj, slen),
+                                  "\"%s\"%s matches \"%.*s\" but the "
+                                  "prefilter refuses it", pat,
+                                  caseless ? " (caseless)" : "", (int) slen,
+                                  subj);
+                        }
+                    }
+                }
+            }
+        }
+
+        pcre2_match_data_free(md);
+        pcre2_code_free(re);
+    }
+
+    printf("test_regex: %d generated patterns compiled, %d with literals\n",
+           compiled, filtered);
+}
+
+
 int
 main(void)
 {
@@ -113,6 +243,39 @@ main(void)
     lits("^[abc]x", 0, "", "");
     lits("^\\d+/x$", 0, "", "/x");
     lits("^never-1-(.*)$", 0, "never-1-", "");
+
+    /* escapes with an argument: the prefilter gives up */
+    lits("^/lb2/\\x4Dapi$", 0, "", "");
+    lits("^/lb2/\\115api$", 0, "", "");
+    lits("^/lb2/\\o{115}api$", 1, "", "");
+    lits("^/a\\cMb$", 0, "", "");
+    lits("^/\\p{Lu}api$", 0, "", "");
+    lits("^(?<x>a)\\k<x>b$", 0, "", "");
+    lits("^\\Qa.b\\E$", 0, "", "");
+    lits("^/a\\Qb$", 0, "", "");
+    lits("(*UTF)^/k$", 1, "", "");
+    lits("(*CR)x$", 0, "", "");
+    lits("(?x)^/a b$", 0, "", "");
+    lits("^/a\\nb$", 0, "", "");
+
+    /* what it still reads */
+    lits("^(?<u>[^@\\]]+)@corp\\.example$", 0, "", "@corp.example");
+    lits("^/lb/[[:alpha:]]+/x$", 0, "/lb/", "/x");
+    lits("^/x(?:a)b$", 0, "/x", "b");
+    lits("^/\\d+/x$", 0, "/", "/x");
+
+    /* the issue's rule: "\x4D" is "M" */
+    {
+        const char  *p = "^/lb2/\\x4Dapi$";
+        ngx_exa_literals_t  m;
+
+        ngx_exa_regex_literals((const unsigned char *) p, strlen(p), 0, &m);
+        CHECK(ngx_exa_literals_may_match(&m, (const unsigned char *)
+                                         "/lb2/Mapi", 9),
+              "%s must let /lb2/Mapi through", p);
+    }
+
+    generated();
 
     /* the prefilter lets through every subject PCRE2 matches */
 

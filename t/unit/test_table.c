@@ -39,7 +39,115 @@ build(const ngx_exa_str_t *keys, size_t n)
 static int
 lookup(const ngx_exa_table_t *t, const char *k)
 {
-    return ngx_exa_table_lookup(t, (const unsigned char *) k, strlen(k));
+    return ngx_exa_table_lookup(t, (const unsigned char *) k, strlen(k),
+                                NULL, 0, 0);
+}
+
+
+/* a sAMAccountName of a NetBIOS domain; first: the first configured */
+
+static int
+lookup_in(const ngx_exa_table_t *t, const char *k, const char *domain,
+    int first)
+{
+    return ngx_exa_table_lookup(t, (const unsigned char *) k, strlen(k),
+                                (const unsigned char *) domain,
+                                strlen(domain), first);
+}
+
+
+/*
+ * Domains: "domain\name" keys and bare keys of one name share an entry
+ * with the set of its domains; a name from domain D matches only a key of
+ * D, or a bare key when D is the first domain; a UPN and a lookup without
+ * a domain match whatever the domains.
+ */
+
+static void
+domains(void)
+{
+    int               i;
+    char              tag[32], k[64];
+    ngx_exa_str_t     keys[8], many[40];
+    ngx_exa_table_t  *t, *t2;
+
+    keys[0] = s("alice");
+    keys[1] = s("child\\alice");
+    keys[2] = s("child\\bob");
+    keys[3] = s("example\\carol");
+    keys[4] = s("erin@example.com");
+    keys[5] = s("child\\alice");           /* duplicate */
+    keys[6] = s("other\\dave");
+    keys[7] = s("dave");
+
+    CHECK(ngx_exa_table_tags(keys, 8) == 3, "three NetBIOS tags");
+
+    t = build(keys, 8);
+    CHECK(t != NULL && t->nelts == 5 && t->ntags == 3,
+          "one entry a name, three tags");
+
+    /* EXAMPLE is the first domain, CHILD the second, OTHER the third */
+
+    CHECK(lookup_in(t, "alice", "example", 1), "bare alice is EXAMPLE's");
+    CHECK(lookup_in(t, "alice", "child", 0), "child\\alice");
+    CHECK(lookup_in(t, "bob", "child", 0), "child\\bob");
+    CHECK(!lookup_in(t, "bob", "example", 1), "bob is not EXAMPLE's");
+    CHECK(lookup_in(t, "carol", "example", 1), "example\\carol");
+    CHECK(!lookup_in(t, "carol", "child", 0), "carol is not CHILD's");
+    CHECK(!lookup_in(t, "dave", "child", 0), "dave is OTHER's and bare");
+    CHECK(lookup_in(t, "dave", "other", 0), "other\\dave");
+    CHECK(lookup_in(t, "dave", "example", 1), "bare dave");
+    CHECK(!lookup_in(t, "dave", "nowhere", 0), "an unknown tag");
+    CHECK(lookup_in(t, "alice", "child", 1), "bare bit when first");
+    CHECK(!lookup_in(t, "carol", "other", 0), "carol of OTHER");
+    CHECK(lookup(t, "erin@example.com"), "a UPN as a whole");
+    CHECK(lookup(t, "bob"), "no domains: the domain does not matter");
+    CHECK(!lookup(t, "child\\bob"), "keys hold no domain");
+
+    /* the same names and domains in another order are equal */
+
+    keys[0] = s("other\\dave");
+    keys[6] = s("alice");
+    t2 = build(keys, 8);
+    CHECK(ngx_exa_table_equal(t, t2), "same pairs, other order, other tags");
+
+    keys[7] = s("child\\dave");
+    t2 = build(keys, 8);
+    CHECK(!ngx_exa_table_equal(t, t2), "a name in another domain differs");
+    CHECK(!ngx_exa_table_equal(t2, t), "both ways");
+
+    keys[7] = s("dave");
+    keys[5] = s("example\\alice");
+    t2 = build(keys, 8);
+    CHECK(!ngx_exa_table_equal(t, t2), "one more domain for a name differs");
+
+    /* malformed keys and more than 31 tags */
+
+    keys[0] = s("\\alice");
+    CHECK(build(keys, 1) == NULL, "empty tag");
+    keys[0] = s("abcdefghijklmnop\\alice");
+    CHECK(build(keys, 1) == NULL, "tag over 15 bytes");
+    keys[0] = s("child\\");
+    CHECK(build(keys, 1) == NULL, "empty name");
+
+    for (i = 0; i < 32; i++) {
+        snprintf(tag, sizeof(tag), "d%d\\u", i);
+        many[i].data = (unsigned char *) strdup(tag);
+        many[i].len = strlen(tag);
+    }
+
+    CHECK(ngx_exa_table_tags(many, 31) == 31, "31 tags");
+    CHECK(ngx_exa_table_tags(many, 32) == 32, "32 counted");
+    t = build(many, 31);
+    CHECK(t != NULL && t->nelts == 1 && t->ntags == 31, "31 tags fit");
+
+    for (i = 0; i < 31; i++) {
+        snprintf(k, sizeof(k), "d%d", i);
+        CHECK(lookup_in(t, "u", k, 0), "u of %s", k);
+    }
+
+    CHECK(!lookup_in(t, "u", "example", 1), "u is no bare entry");
+    CHECK(build(many, 32) == NULL, "32 tags do not");
 }
 
 
@@ -70,9 +178,8 @@ main(void)
     CHECK(!lookup(t, "alic"), "prefix");
     CHECK(!lookup(t, "alicee"), "longer");
     CHECK(!lookup(t, "bob"), "bob");
-    CHECK(!ngx_exa_table_lookup(t, (const unsigned char *) "", 0), "empty");
-    CHECK(!ngx_exa_table_lookup(NULL, (const unsigned char *) "a", 1),
-          "no table");
+    CHECK(!lookup(t, ""), "empty");
+    CHECK(!lookup(NULL, "a"), "no table");
 
     /* the same set in another order is equal; another set is not */
 
@@ -109,7 +216,7 @@ main(void)
     many[0].len = NGX_EXA_KEY_MAX;
     t3 = build(many, 1);
     CHECK(t3 != NULL && ngx_exa_table_lookup(t3, many[0].data,
-                                             NGX_EXA_KEY_MAX),
+                                             NGX_EXA_KEY_MAX, NULL, 0, 0),
           "key at the limit");
 
     /* 100000 keys: all found, none of another range */
@@ -127,7 +234,9 @@ main(void)
     CHECK(t != NULL && t->nelts == n, "100000 keys");
 
     for (i = 0; i < n; i++) {
-        if (!ngx_exa_table_lookup(t, many[i].data, many[i].len)) {
+        if (!ngx_exa_table_lookup(t, many[i].data, many[i].len, NULL, 0,
+                                  0))
+        {
             break;
         }
     }
@@ -143,6 +252,8 @@ main(void)
 
     size = ngx_exa_table_size(n, 10 * n);
     CHECK(t->size <= size, "size bound holds: %u <= %zu", t->size, size);
+
+    domains();
 
     UNIT_DONE("test_table");
 }
