@@ -131,6 +131,7 @@ struct ngx_http_exchange_access_list_s {
     /* the list installed when the zone is created, if it has none */
     ngx_array_t                      *keys;       /* of ngx_exa_str_t */
     ngx_uint_t                        keys_from_state;  /* unsigned:1 */
+    ngx_str_t                         state_error;  /* why it was not read */
     time_t                            version;    /* of the source's data */
 
     /* per worker */

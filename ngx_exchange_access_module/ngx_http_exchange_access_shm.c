@@ -77,6 +77,12 @@ ngx_http_exchange_access_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         list->shpool->log_nomem = 0;
     }
 
+    if (list->state_error.len) {
+        ngx_log_error(NGX_LOG_WARN, shm_zone->shm.log, 0,
+                      "exchange_access_list \"%V\": %V", &list->name,
+                      &list->state_error);
+    }
+
     if (list->keys == NULL) {
         return NGX_OK;
     }

@@ -554,8 +554,8 @@ entries carry no domain yet, so the file is written by hand here)
 --- init
 $main::Slapd->stop;
 open my $fh, '>', "$ENV{TEST_NGINX_STATE_DIR}/tags.list" or die;
-print $fh "# exchange_access_list remote state, one name a line\n"
-        . "alice\nchild\\bob\nexample\\carol\nerin\@child.example.com\n";
+print $fh state_file('remote', 'alice', 'child\\bob', 'example\\carol',
+                    'erin@child.example.com');
 close $fh;
 --- http_config eval
 main::list('        ldap_nested walk;

@@ -85,25 +85,6 @@ perl -It/lib -MExchangeAccess::Probe -e 'ExchangeAccess::Probe::run(
 SH
 }
 
-# a state file as the module writes it: one name a line, "%" escapes, an
-# end line with the count and the FNV-1a checksum of the lines
-sub state_file {
-    my @names = @_;
-    my $body = '';
-    for my $n (@names) {
-        (my $e = $n) =~ s/([%\x00-\x20\x7f])/sprintf('%%%02x', ord $1)/ge;
-        $e =~ s/^#/%23/;
-        $body .= "$e\n";
-    }
-    my $h = 2166136261;
-    for my $c (unpack 'C*', $body) {
-        $h ^= $c;
-        $h = ($h * 16777619) & 0xffffffff;
-    }
-    return "# exchange_access_list \"remote\" state, version 2\n$body"
-         . sprintf("# end, %d names, checksum %08x\n", scalar @names, $h);
-}
-
 sub status {
     return "curl -s http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/status";
 }
@@ -316,7 +297,7 @@ was not returned by its base read
 --- init
 unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
 open my $fh, '>', "$ENV{TEST_NGINX_STATE_DIR}/remote.list" or die $!;
-print $fh main::state_file('alice');
+print $fh state_file('remote', 'alice');
 close $fh;
 chmod 0666, "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
 --- user_files
@@ -366,3 +347,77 @@ main::status() . " | grep -o '\"refused\":[0-9]*'\n"
 "refused":3
 --- error_log
 3 directory values are not what their attribute holds and were refused
+
+
+
+=== TEST 12: class 8: a name that starts with "#" is kept in the state file
+--- init
+$main::H->mode('hash-name');
+unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 4 names loaded
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('#alice')
+--- error_code: 200
+
+
+
+=== TEST 13: class 8: ... and read back: the list after a restart is the list before
+--- init
+$main::H->mode('silent');
+--- http_config eval
+main::list('')
+--- wait_for
+4 names loaded from the state file
+--- request eval
+[('POST /mapi/emsmdb/') x 2]
+--- more_headers eval
+[main::basic_auth('#alice'), main::basic_auth('bob')]
+--- error_code eval
+[200, 200]
+
+
+
+=== TEST 14: class 8: a truncated state file is refused whole, never a part of it
+--- init
+$main::H->mode('silent');
+my $s = state_file('remote', 'alice', 'bob', 'carol');
+open my $fh, '>', "$ENV{TEST_NGINX_STATE_DIR}/remote.list" or die $!;
+print $fh substr($s, 0, length($s) - 12);
+close $fh;
+--- http_config eval
+main::list('')
+--- wait_for eval
+qr/state file ".*remote\.list" is truncated/
+--- request eval
+[('POST /mapi/emsmdb/') x 2]
+--- more_headers eval
+[main::basic_auth('alice'), main::basic_auth('bob')]
+--- error_code eval
+[403, 403]
+--- no_error_log
+names loaded
+
+
+
+=== TEST 15: class 8: a state file with a changed byte is refused
+--- init
+$main::H->mode('silent');
+my $s = state_file('remote', 'alice', 'bob', 'carol');
+$s =~ s/bob/bop/;
+open my $fh, '>', "$ENV{TEST_NGINX_STATE_DIR}/remote.list" or die $!;
+print $fh $s;
+close $fh;
+--- http_config eval
+main::list('')
+--- wait_for eval
+qr/state file ".*remote\.list" is corrupted \(its checksum does not match\), ignored/
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 403
