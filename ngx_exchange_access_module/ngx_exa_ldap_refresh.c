@@ -29,6 +29,7 @@
  */
 
 
+static int ngx_exa_lr_buffered(ngx_exa_lr_t *r);
 static int ngx_exa_lr_message(ngx_exa_lr_t *r);
 static int ngx_exa_lr_result(ngx_exa_lr_t *r, int *code, char *text,
     size_t size, int paged);
@@ -295,6 +296,23 @@ ngx_exa_lr_bind(ngx_exa_lr_t *r)
 }
 
 
+/* has the connection more to read, in its buffers or in libldap's? */
+
+static int
+ngx_exa_lr_buffered(ngx_exa_lr_t *r)
+{
+    Sockbuf  *sb;
+
+    if (ldap_get_option(r->ld, LDAP_OPT_SOCKBUF, (void *) &sb)
+        != LDAP_OPT_SUCCESS)
+    {
+        return 0;
+    }
+
+    return ber_sockbuf_ctrl(sb, LBER_SB_OPT_DATA_READY, NULL) > 0;
+}
+
+
 /*
  * Reads and interprets what libldap has, until it has nothing more, the
  * call's time is up, or the refresh ends.
@@ -303,7 +321,7 @@ ngx_exa_lr_bind(ngx_exa_lr_t *r)
 int
 ngx_exa_lr_step(ngx_exa_lr_t *r)
 {
-    int             rc;
+    int             rc, idle;
     struct timeval  zero;
 
     if (r->state == NGX_EXA_LR_FAILED) {
@@ -312,6 +330,7 @@ ngx_exa_lr_step(ngx_exa_lr_t *r)
 
     clock_gettime(CLOCK_MONOTONIC, &r->started);
     r->work = 0;
+    idle = 0;
 
     for ( ;; ) {
 
@@ -324,8 +343,23 @@ ngx_exa_lr_step(ngx_exa_lr_t *r)
 
             if (rc == 0) {
                 r->msg = NULL;
-                return NGX_EXA_LR_AGAIN;
+
+                /*
+                 * libldap returns 0 after it discarded a message (an ID
+                 * nobody asked for, a negative one, 0 for anything but an
+                 * extended response), though the next may wait behind it:
+                 * nothing would tell an edge-triggered loop again
+                 */
+
+                if (ngx_exa_lr_buffered(r) && ++idle < NGX_EXA_LR_CHECK) {
+                    continue;
+                }
+
+                return idle < NGX_EXA_LR_CHECK ? NGX_EXA_LR_AGAIN
+                                               : NGX_EXA_LR_YIELD;
             }
+
+            idle = 0;
 
             if (rc == -1) {
                 r->msg = NULL;

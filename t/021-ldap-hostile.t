@@ -421,3 +421,21 @@ POST /mapi/emsmdb/
 --- more_headers eval
 main::basic_auth('alice')
 --- error_code: 403
+
+
+
+=== TEST 16: class 9: answers behind messages with IDs nobody asked for
+--- init
+$main::H->mode('stray-ids');
+unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('bob')
+--- error_code: 200
+--- no_error_log
+timed out

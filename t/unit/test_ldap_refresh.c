@@ -348,6 +348,24 @@ test_forward(void)
 
     run_free(&t);
 
+    /* answers behind messages libldap throws away: read in one call */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    wire_result(&t.w, 999, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_result(&t.w, -5, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 0, G1, (const char *[]) { NULL });
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+
+    t.ld = wire_ldap(&t.w);
+    t.r = ngx_exa_lr_create(&t.conf, t.ld);
+
+    CHECK(ngx_exa_lr_bind(t.r) == NGX_EXA_LR_AGAIN
+          && ngx_exa_lr_step(t.r) == NGX_EXA_LR_AGAIN
+          && ngx_exa_lr_state(t.r) == NGX_EXA_LR_READ_GROUPS,
+          "stray messages: %s", ngx_exa_lr_state_name(ngx_exa_lr_state(t.r)));
+
+    run_free(&t);
+
     /* a continuation reference, and nothing else: no progress */
 
     run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
