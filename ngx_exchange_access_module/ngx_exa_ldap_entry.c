@@ -203,7 +203,7 @@ ngx_exa_lr_entry(ngx_exa_lr_t *r)
                 || ber_get_stringbv(r->ber, &type, LBER_BV_NOTERM)
                    == LBER_DEFAULT)
             {
-                return ngx_exa_lr_fail(r, 0, "an entry that cannot be "
+                return ngx_exa_lr_fail(r, 1, "an entry that cannot be "
                                        "decoded");
             }
 
@@ -215,7 +215,7 @@ ngx_exa_lr_entry(ngx_exa_lr_t *r)
             tag = ber_first_element(r->ber, &blen, &r->last);
 
             if (r->last == NULL) {
-                return ngx_exa_lr_fail(r, 0, "an entry that cannot be "
+                return ngx_exa_lr_fail(r, 1, "an entry that cannot be "
                                        "decoded");
             }
 
@@ -234,7 +234,7 @@ ngx_exa_lr_entry(ngx_exa_lr_t *r)
         }
 
         if (ber_get_stringbv(r->ber, &v, LBER_BV_NOTERM) == LBER_DEFAULT) {
-            return ngx_exa_lr_fail(r, 0, "an entry that cannot be decoded");
+            return ngx_exa_lr_fail(r, 1, "an entry that cannot be decoded");
         }
 
         rc = ngx_exa_lr_value(r, &v);
@@ -290,7 +290,7 @@ ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
     r->nmember = 0;
 
     if (ldap_get_dn_ber(r->ld, r->msg, &r->ber, &dn) != LDAP_SUCCESS) {
-        return ngx_exa_lr_fail(r, 0, "an entry that cannot be decoded");
+        return ngx_exa_lr_fail(r, 1, "an entry that cannot be decoded");
     }
 
     if (r->state == NGX_EXA_LR_READ_GROUPS

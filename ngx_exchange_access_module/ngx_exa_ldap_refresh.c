@@ -29,6 +29,7 @@
  */
 
 
+static int ngx_exa_lr_server_fault(int code);
 static int ngx_exa_lr_buffered(ngx_exa_lr_t *r);
 static int ngx_exa_lr_message(ngx_exa_lr_t *r);
 static int ngx_exa_lr_result(ngx_exa_lr_t *r, int *code, char *text,
@@ -296,6 +297,32 @@ ngx_exa_lr_bind(ngx_exa_lr_t *r)
 }
 
 
+/*
+ * Is a result code about this server (another may do better: busy,
+ * unavailable, limits, a reset) or about the configuration (the same
+ * anywhere: a name that does not exist, a filter, the account's rights)?
+ */
+
+static int
+ngx_exa_lr_server_fault(int code)
+{
+    switch (code) {
+    case LDAP_NO_SUCH_OBJECT:
+    case LDAP_INVALID_DN_SYNTAX:
+    case LDAP_FILTER_ERROR:
+    case LDAP_INAPPROPRIATE_MATCHING:
+    case LDAP_UNDEFINED_TYPE:
+    case LDAP_INSUFFICIENT_ACCESS:
+    case LDAP_INAPPROPRIATE_AUTH:
+    case LDAP_INVALID_CREDENTIALS:
+        return 0;
+
+    default:
+        return 1;
+    }
+}
+
+
 /* has the connection more to read, in its buffers or in libldap's? */
 
 static int
@@ -484,7 +511,8 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
         }
 
         if (rc != 0) {
-            return ngx_exa_lr_fail(r, 0, "search failed (%d: %s%s%s)",
+            return ngx_exa_lr_fail(r, ngx_exa_lr_server_fault(code),
+                                   "search failed (%d: %s%s%s)",
                                    code, ldap_err2string(code),
                                    text[0] ? ", " : "", text);
         }
@@ -569,7 +597,7 @@ ngx_exa_lr_result(ngx_exa_lr_t *r, int *code, char *text, size_t size,
     ldap_controls_free(ctrls);
 
     if (rc != LDAP_SUCCESS) {
-        return ngx_exa_lr_fail(r, 0, "bad paged results control (%d: %s)",
+        return ngx_exa_lr_fail(r, 1, "bad paged results control (%d: %s)",
                                rc, ldap_err2string(rc));
     }
 
@@ -580,7 +608,7 @@ ngx_exa_lr_result(ngx_exa_lr_t *r, int *code, char *text, size_t size,
 
     if (++r->pages > NGX_EXA_LR_PAGES_MAX) {
         ber_memfree(cookie.bv_val);
-        return ngx_exa_lr_fail(r, 0, "more than %d pages of results",
+        return ngx_exa_lr_fail(r, 1, "more than %d pages of results",
                                NGX_EXA_LR_PAGES_MAX);
     }
 
@@ -677,7 +705,7 @@ ngx_exa_lr_read_groups(ngx_exa_lr_t *r)
 
         if (rc != LDAP_SUCCESS) {
             r->reads[s].msgid = -1;
-            return ngx_exa_lr_fail(r, 0, "search request failed (%d: %s)",
+            return ngx_exa_lr_fail(r, 1, "search request failed (%d: %s)",
                                    rc, ldap_err2string(rc));
         }
 
@@ -744,7 +772,8 @@ ngx_exa_lr_group_result(ngx_exa_lr_t *r, size_t slot)
             return ngx_exa_lr_read_groups(r);
         }
 
-        return ngx_exa_lr_fail(r, 0, "reading group \"%s\" failed (%d: %s%s%s)",
+        return ngx_exa_lr_fail(r, ngx_exa_lr_server_fault(code),
+                               "reading group \"%s\" failed (%d: %s%s%s)",
                                dn, code, ldap_err2string(code),
                                text[0] ? ", " : "", text);
     }
@@ -877,7 +906,7 @@ ngx_exa_lr_paged(ngx_exa_lr_t *r, const char *filter,
     ldap_control_free(ctrl);
 
     if (rc != LDAP_SUCCESS) {
-        return ngx_exa_lr_fail(r, 0, "search request failed (%d: %s)",
+        return ngx_exa_lr_fail(r, 1, "search request failed (%d: %s)",
                                rc, ldap_err2string(rc));
     }
 

@@ -439,3 +439,22 @@ main::basic_auth('bob')
 --- error_code: 200
 --- no_error_log
 timed out
+
+
+
+=== TEST 17: class 10: busy in the middle of a search: the next server
+--- init
+$main::H->mode('busy');
+$main::H2->mode('good');
+unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
+--- http_config eval
+main::list('', url => 'ldap://127.0.0.1:$TEST_NGINX_HOSTILE_PORT ldap://127.0.0.1:$TEST_NGINX_HOSTILE2_PORT')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('bob')
+--- error_code: 200
+--- no_error_log
+refresh failed

@@ -424,7 +424,8 @@ test_failures(void)
           && strstr(ngx_exa_lr_error(t.r), "reading group \"" G1 "\" failed "
                     "(32: No such object)"),
           "no group: %d %s", t.rc, ngx_exa_lr_error(t.r));
-    CHECK(ngx_exa_lr_state(t.r) == NGX_EXA_LR_FAILED, "no group: state");
+    CHECK(ngx_exa_lr_state(t.r) == NGX_EXA_LR_FAILED && !ngx_exa_lr_retry(t.r),
+          "no group: the configuration's");
 
     run_free(&t);
 
@@ -524,6 +525,23 @@ test_failures(void)
           && strstr(ngx_exa_lr_error(t.r), "group \"" G1 "\" was not "
                     "returned by its base read"),
           "no group entry: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* busy in the middle of the users: another server may do better */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { "member", U("a"), NULL, NULL });
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 3, U("a"), (const char *[]) { "sAMAccountName", "a",
+                                                    NULL, NULL });
+    wire_page_done(&t.w, 3, "page2");
+    wire_result(&t.w, 4, LDAP_RES_SEARCH_RESULT, 51, "busy");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r)
+          && strstr(ngx_exa_lr_error(t.r), "search failed (51: Server is busy"),
+          "busy: %d %s", t.rc, ngx_exa_lr_error(t.r));
 
     run_free(&t);
 
