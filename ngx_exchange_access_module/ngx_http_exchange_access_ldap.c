@@ -84,6 +84,8 @@ static void ngx_http_exchange_access_ldap_run(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_progress(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
+static void ngx_http_exchange_access_ldap_renew(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
 static const char *ngx_http_exchange_access_ldap_state(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_note(void *data, const char *text);
@@ -180,6 +182,8 @@ ngx_http_exchange_access_ldap_try(ngx_http_exchange_access_ldap_ctx_t *ctx)
     ctx->peer.log_error = NGX_ERROR_ERR;
 
     ctx->state = NGX_EXA_LR_CONNECT;
+
+    ngx_http_exchange_access_ldap_renew(ctx);
 
     rc = ngx_event_connect_peer(&ctx->peer);
 
@@ -783,8 +787,7 @@ static void
 ngx_http_exchange_access_ldap_progress(
     ngx_http_exchange_access_ldap_ctx_t *ctx)
 {
-    ngx_event_t                       *rev;
-    ngx_http_exchange_access_list_t   *list;
+    ngx_event_t  *rev;
 
     if (!ngx_exa_lr_progress(ctx->lr)) {
         return;
@@ -798,6 +801,21 @@ ngx_http_exchange_access_ldap_progress(
 
     ngx_add_timer(rev, ctx->lcf->timeout);
 
+    ngx_http_exchange_access_ldap_renew(ctx);
+}
+
+
+/*
+ * The lease lasts while the refresh goes on: it is renewed when the server
+ * answers and when another server is tried, never for longer than a wait
+ * (ldap_timeout) can take, so that a worker that dies or stops loses it.
+ */
+
+static void
+ngx_http_exchange_access_ldap_renew(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    ngx_http_exchange_access_list_t  *list;
+
     if (ngx_time() == ctx->renewed) {
         return;
     }
@@ -806,7 +824,11 @@ ngx_http_exchange_access_ldap_progress(
     list = ctx->list;
 
     ngx_shmtx_lock(&list->shpool->mutex);
-    list->sh->lease_until = ctx->renewed + list->source->lease(list);
+
+    if (list->sh->lease_pid == ngx_pid) {
+        list->sh->lease_until = ctx->renewed + list->source->lease(list);
+    }
+
     ngx_shmtx_unlock(&list->shpool->mutex);
 }
 

@@ -458,3 +458,26 @@ main::basic_auth('bob')
 --- error_code: 200
 --- no_error_log
 refresh failed
+
+
+
+=== TEST 18: class 11: several slow servers: one refresh at a time
+--- workers: 2
+--- init
+$main::H2->mode('good');
+unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
+unlink "$ENV{TEST_NGINX_HOSTILE_DIR}/s/log";
+--- http_config eval
+main::list('', timeout => '1500ms', url => join ' ', (map { 'ldap://127.0.0.1:' . ($ENV{TEST_NGINX_SILENT_PORT} + $_) } 0 .. 3), 'ldap://127.0.0.1:$TEST_NGINX_HOSTILE2_PORT')
+--- exec
+sleep 20
+# refreshes that overlap: a connection opened while another is open
+perl -e 'my @l = sort { $a->[-1] <=> $b->[-1] } map { [split] } <>;
+         for (@l) { $n++ if $_->[0] eq "open"; $n-- if $_->[0] eq "close";
+                    $max = $n if $n > $max }
+         print "at most ", $max + 0, " at once\n"' $TEST_NGINX_HOSTILE_DIR/s/log
+grep -c 'names loaded, generation 1' $TEST_NGINX_LOG_DIR/error.log
+--- exec_stdout
+at most 1 at once
+1
+--- timeout: 60
