@@ -358,23 +358,51 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
 }
 
 
+/*
+ * A string for JSON (and a Prometheus label): quotes, backslashes and
+ * control characters escaped, UTF-8 kept, and a byte that does not start
+ * a whole UTF-8 sequence escaped as \u00XX, so that the page stays valid
+ * whatever a name or an error holds.
+ */
+
 static u_char *
 ngx_http_exchange_access_escape(u_char *p, u_char *last, u_char *s,
     size_t len)
 {
-    size_t  i;
+    size_t  i, n, k;
 
     for (i = 0; i < len && last - p > 6; i++) {
         if (s[i] == '"' || s[i] == '\\') {
             *p++ = '\\';
             *p++ = s[i];
-
-        } else if (s[i] < 0x20 || s[i] == 0x7f) {
-            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
-
-        } else {
-            *p++ = s[i];
+            continue;
         }
+
+        if (s[i] < 0x20 || s[i] == 0x7f) {
+            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
+            continue;
+        }
+
+        if (s[i] < 0x80) {
+            *p++ = s[i];
+            continue;
+        }
+
+        n = (s[i] >= 0xc2 && s[i] <= 0xdf) ? 1
+            : (s[i] >= 0xe0 && s[i] <= 0xef) ? 2
+            : (s[i] >= 0xf0 && s[i] <= 0xf4) ? 3 : 0;
+
+        for (k = 1; k <= n && i + k < len && (s[i + k] & 0xc0) == 0x80; k++) {
+            /* void */
+        }
+
+        if (n == 0 || k <= n || last - p < (ssize_t) n + 7) {
+            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
+            continue;
+        }
+
+        p = ngx_cpymem(p, &s[i], n + 1);
+        i += n;
     }
 
     return p;

@@ -481,3 +481,58 @@ grep -c 'names loaded, generation 1' $TEST_NGINX_LOG_DIR/error.log
 at most 1 at once
 1
 --- timeout: 60
+
+
+
+=== TEST 19: class 12: text from the server is escaped in the log and on the status page
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec eval
+main::probe('12 forged log line', 'forge', 'refresh failed')
+. main::status() . " | perl -MJSON::PP -e 'local \$/; my \$j = decode_json(<STDIN>); print \"\$j->{lists}{remote}{last_error}\\n\"'\n"
+. "grep -c '^2026/01/01 00:00:00' \$TEST_NGINX_LOG_DIR/error.log || true\n"
+--- exec_stdout_like
+^found after \d+\.\d s
+answered ok
+latency ok
+memory ok
+ldap://127\.0\.0\.1:\d+: reading group "cn=outlook-remote,ou=groups,dc=example,dc=com" failed \(50: Insufficient access, denied\\x0a2026/01/01 00:00:00 \[notice\] 1#1: forged \\xff\)
+0
+
+
+
+=== TEST 20: class 12: every refresh error names the server it came from
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec eval
+main::probe('12 found nobody', 'nobody', 'refresh failed')
+--- exec_stdout_like
+^found after \d+\.\d s
+answered ok
+latency ok
+memory ok
+--- error_log eval
+qr/refresh failed, the last good list stays: ldap:\/\/127\.0\.0\.1:\d+: the in-chain search \(1\.2\.840\.113556\.1\.4\.1941\) found nobody/
+
+
+
+=== TEST 21: class 12: the status page is valid JSON whatever a list's name holds
+--- user_files eval
+[["r.txt", "alice\n"]]
+--- http_config eval
+"    exchange_access_list \"r\xffe\xc3\xa9\" {\n"
+. "        zone 1m;\n"
+. "        file \$TEST_NGINX_HTML_DIR/r.txt;\n"
+. "    }\n"
+--- config
+    location = /status {
+        exchange_access_status;
+    }
+--- exec eval
+main::status() . " | perl -MJSON::PP -e 'local \$/; my \$j = decode_json(<STDIN>); print join(\",\", map { sprintf(\"%vx\", \$_) } keys %{\$j->{lists}}), \"\\n\"'\n"
+--- exec_stdout
+72.ff.65.e9

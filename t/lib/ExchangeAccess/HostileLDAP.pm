@@ -429,6 +429,14 @@ sub hostile_busy {
     return 1;
 }
 
+# 12: the users' search finds nobody, though the group has members
+sub hostile_nobody {
+    my ($c, $id, $kind) = @_;
+    return 0 unless $kind eq 'users';
+    send_raw($c, paged_done($id, ''));
+    return 1;
+}
+
 # 12: a bind refused with a diagnostic message that is a log line, and a
 # byte that is not UTF-8
 sub hostile_forge {
