@@ -592,6 +592,14 @@ ngx_exa_lr_result(ngx_exa_lr_t *r, int *code, char *text, size_t size,
     cookie.bv_val = NULL;
     cookie.bv_len = 0;
 
+    /* libldap reads a control without a value through a NULL pointer */
+
+    if (ctrl->ldctl_value.bv_val == NULL || ctrl->ldctl_value.bv_len == 0) {
+        ldap_controls_free(ctrls);
+        return ngx_exa_lr_fail(r, 1, "a paged results control without a "
+                               "value");
+    }
+
     rc = ldap_parse_pageresponse_control(r->ld, ctrl, &count, &cookie);
 
     ldap_controls_free(ctrls);

@@ -536,3 +536,22 @@ qr/refresh failed, the last good list stays: ldap:\/\/127\.0\.0\.1:\d+: the in-c
 main::status() . " | perl -MJSON::PP -e 'local \$/; my \$j = decode_json(<STDIN>); print join(\",\", map { sprintf(\"%vx\", \$_) } keys %{\$j->{lists}}), \"\\n\"'\n"
 --- exec_stdout
 72.ff.65.e9
+
+
+
+=== TEST 22: a paged results control without a value: the refresh fails, the worker lives
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec eval
+main::probe('- control without value', 'empty-control', 'refresh failed')
+--- exec_stdout_like
+^found after \d+\.\d s
+answered ok
+latency ok
+memory ok
+--- error_log
+a paged results control without a value
+--- no_error_log
+exited on signal

@@ -429,6 +429,15 @@ sub hostile_busy {
     return 1;
 }
 
+# a paged results control without a value (libldap reads it through NULL)
+sub hostile_empty_control {
+    my ($c, $id, $kind) = @_;
+    return 0 unless $kind eq 'users';
+    send_raw($c, result('searchResDone', $id, 0, '',
+                        [{ type => $Paged, value => '' }]));
+    return 1;
+}
+
 # 12: the users' search finds nobody, though the group has members
 sub hostile_nobody {
     my ($c, $id, $kind) = @_;
