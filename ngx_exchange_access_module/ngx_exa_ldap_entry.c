@@ -17,8 +17,7 @@
 
 
 /*
- * How a refresh fails and how long a call works, and the entries that
- * answer a refresh's searches.  An entry is walked once,
+ * The entries that answer a refresh's searches.  An entry is walked once,
  * attribute by attribute and value by value with liblber's element
  * functions (no copy, no array of all values), and what each value becomes
  * depends on the search: a group's members, a group's primary group token,
@@ -32,134 +31,6 @@ static int ngx_exa_lr_value(ngx_exa_lr_t *r, struct berval *v);
 static int ngx_exa_lr_member(ngx_exa_lr_t *r, struct berval *v);
 static int ngx_exa_lr_token(ngx_exa_lr_t *r, struct berval *v);
 static int ngx_exa_lr_name(ngx_exa_lr_t *r, struct berval *v);
-
-
-/*
- * Text from the directory for a log line or the status page: printable
- * ASCII stays, anything else becomes \xNN.  Returns the length written,
- * out is NUL-terminated.
- */
-
-size_t
-ngx_exa_lr_escape(char *out, size_t size, const char *s, size_t len)
-{
-    size_t         i, n;
-    unsigned char  c;
-
-    static const char  hex[] = "0123456789abcdef";
-
-    if (size == 0) {
-        return 0;
-    }
-
-    n = 0;
-
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) s[i];
-
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            if (n + 1 >= size) {
-                break;
-            }
-
-            out[n++] = (char) c;
-            continue;
-        }
-
-        if (n + 4 >= size) {
-            break;
-        }
-
-        out[n++] = '\\';
-        out[n++] = 'x';
-        out[n++] = hex[c >> 4];
-        out[n++] = hex[c & 0x0f];
-    }
-
-    out[n] = '\0';
-
-    return n;
-}
-
-
-/* the refresh failed; retry: another server may do better */
-
-int
-ngx_exa_lr_fail(ngx_exa_lr_t *r, int retry, const char *fmt, ...)
-{
-    va_list  args;
-
-    if (r->state == NGX_EXA_LR_FAILED) {
-        return NGX_EXA_LR_ERROR;
-    }
-
-    va_start(args, fmt);
-    vsnprintf(r->error, sizeof(r->error), fmt, args);
-    va_end(args);
-
-    r->retry = retry;
-    r->state = NGX_EXA_LR_FAILED;
-
-    return NGX_EXA_LR_ERROR;
-}
-
-
-/* no memory: the limit on what a refresh keeps, or malloc() */
-
-int
-ngx_exa_lr_nomem(ngx_exa_lr_t *r)
-{
-    if (r->mem.over) {
-        return ngx_exa_lr_fail(r, 0, "the answer needs more than %zu MB of "
-                               "memory", r->mem.max >> 20);
-    }
-
-    return ngx_exa_lr_fail(r, 0, "out of memory");
-}
-
-
-/* would a table of n names of keybytes bytes still fit in the zone? */
-
-int
-ngx_exa_lr_fits(ngx_exa_lr_t *r, size_t n, size_t keybytes, const char *what)
-{
-    size_t  size;
-
-    if (r->conf->table_max == 0) {
-        return NGX_EXA_LR_NEXT;
-    }
-
-    size = ngx_exa_table_size(n, keybytes);
-
-    if (size && size <= r->conf->table_max) {
-        return NGX_EXA_LR_NEXT;
-    }
-
-    return ngx_exa_lr_fail(r, 0, "more %s than the zone of %zu bytes can "
-                           "hold (%zu so far): make \"zone\" larger", what,
-                           r->conf->zone_size, n);
-}
-
-
-/* has this call worked long enough?  The clock is read now and then */
-
-int
-ngx_exa_lr_timeup(ngx_exa_lr_t *r)
-{
-    long             us;
-    struct timespec  now;
-
-    if (r->conf->step_usec == 0 || ++r->work % NGX_EXA_LR_CHECK != 0) {
-        return 0;
-    }
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-
-    us = (now.tv_sec - r->started.tv_sec) * 1000000
-         + (now.tv_nsec - r->started.tv_nsec) / 1000;
-
-    return us >= (long) r->conf->step_usec;
-}
 
 
 /*
@@ -196,7 +67,8 @@ ngx_exa_lr_entry(ngx_exa_lr_t *r)
             if (ber_get_option(r->ber, LBER_OPT_REMAINING_BYTES, &blen)
                 != LBER_OPT_SUCCESS || blen == 0)
             {
-                return NGX_EXA_LR_NEXT;
+                return r->state == NGX_EXA_LR_READ_DOMAINS
+                       ? ngx_exa_lr_domains_entry(r) : NGX_EXA_LR_NEXT;
             }
 
             if (ber_skip_tag(r->ber, &blen) == LBER_DEFAULT
@@ -293,9 +165,15 @@ ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
         return ngx_exa_lr_fail(r, 1, "an entry that cannot be decoded");
     }
 
+    r->cur_netbios[0] = '\0';
+    r->cur_nc_len = 0;
+    r->netbios = NULL;
+
     if (r->state == NGX_EXA_LR_READ_GROUPS
+        || r->state == NGX_EXA_LR_READ_DOMAINS
         || (r->state == NGX_EXA_LR_SEARCH_USERS
-            && r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN))
+            && r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN
+            && r->ndomains == 0))
     {
         return NGX_EXA_LR_PARTIAL;
     }
@@ -312,9 +190,14 @@ ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
                ? ngx_exa_lr_nomem(r) : NGX_EXA_LR_NEXT;
     }
 
+    /* the user's domain, in Active Directory */
+
+    r->netbios = ngx_exa_lr_domain_of(r, buf, len);
+
     /* walk, off: a user only if a group has it as a member */
 
-    return ngx_exa_set_has(&r->members, buf, len)
+    return (r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN
+            || ngx_exa_set_has(&r->members, buf, len))
            ? NGX_EXA_LR_PARTIAL : NGX_EXA_LR_NEXT;
 }
 
@@ -400,6 +283,17 @@ ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type)
         return NGX_EXA_LR_NEXT;
     }
 
+    if (r->state == NGX_EXA_LR_READ_DOMAINS) {
+        r->attr = strcasecmp(name, "configurationNamingContext") == 0
+                  ? NGX_EXA_LR_ATTR_CONFIG
+                  : strcasecmp(name, "nETBIOSName") == 0
+                  ? NGX_EXA_LR_ATTR_NETBIOS
+                  : strcasecmp(name, "nCName") == 0
+                  ? NGX_EXA_LR_ATTR_NCNAME : NGX_EXA_LR_ATTR_NONE;
+
+        return NGX_EXA_LR_NEXT;
+    }
+
     if (r->state != NGX_EXA_LR_SEARCH_USERS) {
         return NGX_EXA_LR_NEXT;
     }
@@ -442,6 +336,11 @@ ngx_exa_lr_value(ngx_exa_lr_t *r, struct berval *v)
 
     case NGX_EXA_LR_ATTR_NAME:
         return ngx_exa_lr_name(r, v);
+
+    case NGX_EXA_LR_ATTR_CONFIG:
+    case NGX_EXA_LR_ATTR_NETBIOS:
+    case NGX_EXA_LR_ATTR_NCNAME:
+        return ngx_exa_lr_domains_value(r, v);
 
     default:
         return NGX_EXA_LR_NEXT;
@@ -551,7 +450,7 @@ ngx_exa_lr_name(ngx_exa_lr_t *r, struct berval *v)
 {
     int             rc, at;
     size_t          klen;
-    unsigned char  *k, kbuf[NGX_EXA_KEY_MAX];
+    unsigned char  *k, kbuf[NGX_EXA_KEY_MAX], tagged[NGX_EXA_KEY_MAX];
 
     /*
      * A value is read as exactly what its attribute holds, never as a
@@ -570,8 +469,26 @@ ngx_exa_lr_name(ngx_exa_lr_t *r, struct berval *v)
         return NGX_EXA_LR_NEXT;
     }
 
-    rc = ngx_exa_name_key(NULL, NULL, 0, (unsigned char *) v->bv_val,
-                          v->bv_len, kbuf, &klen);
+    if (r->kind == NGX_EXA_LR_NAME_LOGON && r->ndomains) {
+
+        /* Active Directory: a logon name is its domain's, "example\user" */
+
+        if (r->netbios == NULL || v->bv_len >= sizeof(kbuf) - 16) {
+            r->stats.refused++;
+            return NGX_EXA_LR_NEXT;
+        }
+
+        klen = strlen(r->netbios);
+        memcpy(tagged, r->netbios, klen);
+        tagged[klen++] = '\\';
+        memcpy(tagged + klen, v->bv_val, v->bv_len);
+
+        rc = ngx_exa_name_entry(tagged, klen + v->bv_len, kbuf, &klen);
+
+    } else {
+        rc = ngx_exa_name_key(NULL, NULL, 0, (unsigned char *) v->bv_val,
+                              v->bv_len, kbuf, &klen);
+    }
 
     if (rc != NGX_EXA_NAME_OK) {
         r->stats.refused++;

@@ -29,12 +29,13 @@
  */
 
 
-static int ngx_exa_lr_server_fault(int code);
 static int ngx_exa_lr_buffered(ngx_exa_lr_t *r);
 static int ngx_exa_lr_message(ngx_exa_lr_t *r);
+static int ngx_exa_lr_search_done(ngx_exa_lr_t *r);
 static int ngx_exa_lr_result(ngx_exa_lr_t *r, int *code, char *text,
     size_t size, int paged);
 static int ngx_exa_lr_bound(ngx_exa_lr_t *r);
+static int ngx_exa_lr_groups(ngx_exa_lr_t *r);
 static int ngx_exa_lr_list_groups(ngx_exa_lr_t *r);
 static int ngx_exa_lr_read_groups(ngx_exa_lr_t *r);
 static int ngx_exa_lr_group_result(ngx_exa_lr_t *r, size_t slot);
@@ -50,6 +51,7 @@ static const char  *ngx_exa_lr_states[] = {
     "tls",
     "starttls",
     "bind",
+    "read_domains",
     "list_groups",
     "read_groups",
     "search_users",
@@ -159,6 +161,7 @@ ngx_exa_lr_destroy(ngx_exa_lr_t *r)
 
     free(r->groups);
     free(r->keys);
+    free(r->domains);
 
     ngx_exa_arena_free(&r->arena);
 
@@ -294,32 +297,6 @@ ngx_exa_lr_bind(ngx_exa_lr_t *r)
     }
 
     return NGX_EXA_LR_AGAIN;
-}
-
-
-/*
- * Is a result code about this server (another may do better: busy,
- * unavailable, limits, a reset) or about the configuration (the same
- * anywhere: a name that does not exist, a filter, the account's rights)?
- */
-
-static int
-ngx_exa_lr_server_fault(int code)
-{
-    switch (code) {
-    case LDAP_NO_SUCH_OBJECT:
-    case LDAP_INVALID_DN_SYNTAX:
-    case LDAP_FILTER_ERROR:
-    case LDAP_INAPPROPRIATE_MATCHING:
-    case LDAP_UNDEFINED_TYPE:
-    case LDAP_INSUFFICIENT_ACCESS:
-    case LDAP_INAPPROPRIATE_AUTH:
-    case LDAP_INVALID_CREDENTIALS:
-        return 0;
-
-    default:
-        return 1;
-    }
 }
 
 
@@ -471,6 +448,27 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
 
         return ngx_exa_lr_bound(r);
 
+    case NGX_EXA_LR_READ_DOMAINS:
+
+        if (type == LDAP_RES_SEARCH_ENTRY) {
+            return ngx_exa_lr_entry(r);
+        }
+
+        if (type != LDAP_RES_SEARCH_RESULT || ldap_msgid(r->msg) != r->msgid)
+        {
+            r->stats.ignored++;
+            return NGX_EXA_LR_NEXT;
+        }
+
+        r->msgid = -1;
+        r->progress = 1;
+
+        (void) ngx_exa_lr_result(r, &code, text, sizeof(text), 0);
+
+        rc = ngx_exa_lr_domains_result(r, code, text);
+
+        return rc == NGX_EXA_LR_PARTIAL ? ngx_exa_lr_groups(r) : rc;
+
     case NGX_EXA_LR_LIST_GROUPS:
     case NGX_EXA_LR_READ_GROUPS:
     case NGX_EXA_LR_SEARCH_USERS:
@@ -484,48 +482,7 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
             return NGX_EXA_LR_NEXT;
         }
 
-        if (r->state == NGX_EXA_LR_READ_GROUPS) {
-            for (rc = 0; rc < NGX_EXA_LR_WINDOW; rc++) {
-                if (r->reads[rc].msgid == ldap_msgid(r->msg)) {
-                    r->progress = 1;
-                    return ngx_exa_lr_group_result(r, rc);
-                }
-            }
-
-            r->stats.ignored++;
-            return NGX_EXA_LR_NEXT;
-        }
-
-        if (ldap_msgid(r->msg) != r->msgid) {
-            r->stats.ignored++;
-            return NGX_EXA_LR_NEXT;
-        }
-
-        r->msgid = -1;
-        r->progress = 1;
-
-        rc = ngx_exa_lr_result(r, &code, text, sizeof(text), 1);
-
-        if (rc == NGX_EXA_LR_ERROR) {
-            return rc;
-        }
-
-        if (rc != 0) {
-            return ngx_exa_lr_fail(r, ngx_exa_lr_server_fault(code),
-                                   "search failed (%d: %s%s%s)",
-                                   code, ldap_err2string(code),
-                                   text[0] ? ", " : "", text);
-        }
-
-        if (r->cookie) {
-            return NGX_EXA_LR_NEXT;       /* the next page was asked for */
-        }
-
-        if (r->state == NGX_EXA_LR_LIST_GROUPS) {
-            return ngx_exa_lr_read_groups(r);
-        }
-
-        return ngx_exa_lr_finish(r);
+        return ngx_exa_lr_search_done(r);
 
     default:
         r->stats.ignored++;
@@ -533,6 +490,59 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
     }
 }
 
+
+
+/* the result of a search: a group's read, a page, the last page */
+
+static int
+ngx_exa_lr_search_done(ngx_exa_lr_t *r)
+{
+    int   rc, code;
+    char  text[160];
+
+    if (r->state == NGX_EXA_LR_READ_GROUPS) {
+        for (rc = 0; rc < NGX_EXA_LR_WINDOW; rc++) {
+            if (r->reads[rc].msgid == ldap_msgid(r->msg)) {
+                r->progress = 1;
+                return ngx_exa_lr_group_result(r, rc);
+            }
+        }
+
+        r->stats.ignored++;
+        return NGX_EXA_LR_NEXT;
+    }
+
+    if (ldap_msgid(r->msg) != r->msgid) {
+        r->stats.ignored++;
+        return NGX_EXA_LR_NEXT;
+    }
+
+    r->msgid = -1;
+    r->progress = 1;
+
+    rc = ngx_exa_lr_result(r, &code, text, sizeof(text), 1);
+
+    if (rc == NGX_EXA_LR_ERROR) {
+        return rc;
+    }
+
+    if (rc != 0) {
+        return ngx_exa_lr_fail(r, ngx_exa_lr_server_fault(code),
+                               "search failed (%d: %s%s%s)",
+                               code, ldap_err2string(code),
+                               text[0] ? ", " : "", text);
+    }
+
+    if (r->cookie) {
+        return NGX_EXA_LR_NEXT;       /* the next page was asked for */
+    }
+
+    if (r->state == NGX_EXA_LR_LIST_GROUPS) {
+        return ngx_exa_lr_read_groups(r);
+    }
+
+    return ngx_exa_lr_finish(r);
+}
 
 /*
  * The result of the operation at hand: 0 with *code LDAP_SUCCESS, 1 with
@@ -638,10 +648,20 @@ ngx_exa_lr_result(ngx_exa_lr_t *r, int *code, char *text, size_t size,
 }
 
 
-/* bound: walking, learn first which entries are groups */
+/* bound: the domains first; walking, then which entries are groups */
 
 static int
 ngx_exa_lr_bound(ngx_exa_lr_t *r)
+{
+    return r->conf->domains ? ngx_exa_lr_domains_start(r)
+                            : ngx_exa_lr_groups(r);
+}
+
+
+/* the domains known: the groups */
+
+static int
+ngx_exa_lr_groups(ngx_exa_lr_t *r)
 {
     if (r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN) {
         return ngx_exa_lr_read_groups(r);
@@ -942,6 +962,11 @@ ngx_exa_lr_finish(ngx_exa_lr_t *r)
         return ngx_exa_lr_fail(r, 0, "the groups have %zu members but no name "
                                "was found: check ldap_nested, ldap_filter and "
                                "ldap_user_attributes", r->group_values);
+    }
+
+    if (ngx_exa_table_tags(r->keys, r->nkeys) > NGX_EXA_TAGS_MAX) {
+        return ngx_exa_lr_fail(r, 0, "the names are in more than %d NetBIOS "
+                               "domains", NGX_EXA_TAGS_MAX);
     }
 
     r->state = NGX_EXA_LR_DONE_STATE;

@@ -622,6 +622,9 @@ ngx_http_exchange_access_ldap_lr_conf(ngx_conf_t *cf,
     lr->password = (const char *) lcf->password.data;
     lr->password_len = lcf->password.len;
 
+    /* Active Directory's logon names are kept with their domain */
+    lr->domains = 1;
+
     /* a call of the refresh's logic keeps the event loop 2 ms at most */
     lr->step_usec = 2000;
 

@@ -323,6 +323,73 @@ test_values(void)
 }
 
 
+/* Active Directory: logon names are kept with their domain's NetBIOS name */
+
+static void
+test_domains(void)
+{
+    run_t        t;
+    const char  *rootdse[] = { "configurationNamingContext",
+                               "CN=Configuration,DC=example,DC=com", NULL,
+                               NULL };
+    const char  *ex[] = { "nETBIOSName", "EXAMPLE", NULL,
+                          "nCName", "DC=example,DC=com", NULL, NULL };
+    const char  *ch[] = { "nETBIOSName", "CHILD", NULL,
+                          "nCName", "DC=child, DC=example,DC=com", NULL, NULL };
+    const char  *bad[] = { "nETBIOSName", "NOT A NAME", NULL,
+                           "nCName", "DC=other", NULL, NULL };
+    const char  *alice[] = { "sAMAccountName", "alice", NULL,
+                             "userPrincipalName", "alice@example.com", NULL,
+                             NULL };
+    const char  *bob[] = { "sAMAccountName", "Bob", NULL, NULL };
+    const char  *x[] = { "sAMAccountName", "x", NULL, NULL };
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    t.conf.domains = 1;
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, "", rootdse);
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 3, "CN=EXAMPLE,CN=Partitions,CN=Configuration,DC=e", ex);
+    wire_entry(&t.w, 3, "CN=CHILD,CN=Partitions,CN=Configuration,DC=e", ch);
+    wire_entry(&t.w, 3, "CN=BAD,CN=Partitions,CN=Configuration,DC=e", bad);
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 4, G1, (const char *[]) { "member", U("a"), NULL, NULL });
+    wire_result(&t.w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 5, "CN=Alice,CN=Users,DC=example,DC=com", alice);
+    wire_entry(&t.w, 5, "CN=Bob,OU=x,DC=Child,DC=Example,DC=Com", bob);
+    wire_entry(&t.w, 5, "CN=x,DC=other", x);
+    wire_page_done(&t.w, 5, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE && nkeys(&t) == 3
+          && has_key(&t, "example\\alice") && has_key(&t, "child\\bob")
+          && has_key(&t, "alice@example.com")
+          && ngx_exa_lr_stats(t.r)->refused == 2,
+          "domains: %d %s %zu keys %zu refused", t.rc, ngx_exa_lr_error(t.r),
+          nkeys(&t), ngx_exa_lr_stats(t.r)->refused);
+
+    run_free(&t);
+
+    /* a directory that is no Active Directory: names stay bare */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    t.conf.domains = 1;
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, "", (const char *[]) { NULL });
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 3, G1, (const char *[]) { "member", U("a"), NULL, NULL });
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 4, U("alice"), alice);
+    wire_page_done(&t.w, 4, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE && has_key(&t, "alice"),
+          "no domains: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+}
+
+
 /* ranges start where they were asked to; only answers are progress */
 
 static void
@@ -629,6 +696,7 @@ main(void)
     test_tokens();
     test_forward();
     test_values();
+    test_domains();
     test_failures();
     test_slices();
     test_escape();

@@ -219,7 +219,8 @@ sub serve {
         };
 
         my $attrs = join ' ', @{ $s->{attributes} || [] };
-        my $kind = $s->{scope} == 0 ? 'group'
+        my $kind = $s->{scope} == 0 && $s->{baseObject} eq '' ? 'rootdse'
+                 : $s->{scope} == 0 ? 'group'
                  : $attrs eq '1.1' ? 'groups' : 'users';
         my $range = $attrs =~ /member;range=(\d+)-/i ? $1 : 0;
 
@@ -242,6 +243,11 @@ sub serve {
 sub good {
     my ($id, $kind, $range, $req, $mode) = @_;
     my @m = members($mode);
+
+    # the root DSE of a directory that is no Active Directory
+    if ($kind eq 'rootdse') {
+        return entry($id, '') . result('searchResDone', $id, 0);
+    }
 
     if ($kind eq 'group') {
         my $dn = lc $req->{searchRequest}{baseObject};
