@@ -2,8 +2,8 @@
  * libFuzzer harness for the LDAP refresh: the input is what a directory
  * server sends, read by libldap from memory as the module reads it from
  * the network, and interpreted by the refresh's logic.  The first byte
- * picks the configuration: nested mode, StartTLS, how many bytes a read
- * returns.  Seeds: make -C fuzz seeds.
+ * picks the configuration: nested mode, Active Directory's domains,
+ * StartTLS, how many bytes a read returns.  Seeds: make -C fuzz seeds.
  */
 
 #include <stdint.h>
@@ -42,7 +42,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     conf.base = "dc=example,dc=com";
     conf.groups = groups;
     conf.ngroups = 1 + ((data[0] >> 7) & 1);
-    conf.nested = data[0] % 3;
+    conf.nested = (data[0] & 0x03) % 3;
+    conf.domains = data[0] & 0x04;
     conf.filter = (data[0] & 0x40) ? "(!(cn=x))" : "";
     conf.attrs = attrs;
     conf.bind_dn = "cn=svc,dc=example,dc=com";

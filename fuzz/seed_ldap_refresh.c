@@ -98,6 +98,23 @@ main(int argc, char **argv)
     wire_page_done(&w, 4, "");
     save(argv[1], "starttls", 0x08, &w);
 
+    /* Active Directory (4): the root DSE (2), the crossRefs (3), chain */
+
+    wire_result(&w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&w, 2, "", (const char *[]) { "configurationNamingContext",
+                                             "CN=Configuration,DC=example,"
+                                             "DC=com", NULL, NULL });
+    wire_result(&w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&w, 3, "CN=EXAMPLE,CN=Partitions,CN=Configuration",
+               (const char *[]) { "nETBIOSName", "EXAMPLE", NULL,
+                                  "nCName", "DC=example,DC=com", NULL, NULL });
+    wire_result(&w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&w, 4, G1, g1);
+    wire_result(&w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&w, 5, U("alice"), alice);
+    wire_page_done(&w, 5, "");
+    save(argv[1], "domains", 0x04, &w);
+
     /* failures: a refused bind, a missing group */
 
     wire_result(&w, 1, LDAP_RES_BIND, 49, "80090308: LdapErr");
