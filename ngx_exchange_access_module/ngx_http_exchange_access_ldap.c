@@ -20,12 +20,15 @@
  * ngx_http_exchange_access_ldap_io.c and is never asked to wait.
  *
  * Who owns the refresh context (ctx): ngx_http_exchange_access_ldap_refresh()
- * makes it, and only ngx_http_exchange_access_ldap_end() frees it.  Three
- * functions may end the refresh or leave the server for the next one:
- * _end(), _next() and _try().  They return nothing, and whoever calls one
- * returns at once without touching ctx again.  Only the event handlers and
- * these three call them; every other function reports with its return
- * value and leaves ctx as it found it.
+ * makes it, and only ngx_http_exchange_access_ldap_end() frees it.  The
+ * rule every function follows: a function that may end the refresh or
+ * leave the server returns void, and whoever calls it returns at once,
+ * without touching ctx again.  Those are _refresh(), _end(), _next() and
+ * _try(), the event handlers (_connected, _tls_done, _read, _resume,
+ * _deadline, _dummy) and the steps they end with (_tls, _run).  Every other
+ * function (_start, _verify, _wait, _progress, _renew, _limits, _state,
+ * _u) never ends anything: it reports with its return value, and its
+ * caller decides.
  */
 
 

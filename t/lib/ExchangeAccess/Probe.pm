@@ -13,7 +13,8 @@ package ExchangeAccess::Probe;
 # "memory ok" (no worker grew by more than rss MB, default 64), and with
 # TEST_HOSTILE_REPORT appends "tag<TAB>peak RSS MB<TAB>longest request
 # ms<TAB>seconds to the line" to that file.  A worker that grows past
-# 1,500 MB is killed, so that a test cannot take the machine down.
+# 1,500 MB is killed, so that a test cannot take the machine down.  Under
+# TEST_NGINX_USE_VALGRIND the limits of latency and memory are wider.
 
 use strict;
 use warnings;
@@ -81,6 +82,12 @@ sub run {
     my $pidfile = $o{pidfile} // ($log =~ s{error\.log$}{nginx.pid}r);
     my $latency = $o{latency} // 300;
     my $rss = $o{rss} // 64;
+
+    # under valgrind nginx is some 20 times slower and its memory doubles
+    if ($ENV{TEST_NGINX_USE_VALGRIND}) {
+        $latency *= 20;
+        $rss = 2 * $rss + 256;
+    }
     my $until = $o{until};
 
     my $offset = $o{offset} // (-s $log // 0);
