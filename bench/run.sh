@@ -32,10 +32,19 @@
 # ratio to "plain".
 #
 # usage: bench/run.sh [seconds of wrk per variant, default 5]
+#        bench/run.sh pinning [seconds]   exchange_access_ntlm: a pinned
+#                                         upstream against the same one
+#                                         unpinned (bench/pinning.sh)
 
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = pinning ]; then
+    shift
+    exec bash bench/pinning.sh "$@"
+fi
+
 root=$PWD
 secs=${1:-5}
 

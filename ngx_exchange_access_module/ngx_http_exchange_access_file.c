@@ -322,7 +322,6 @@ ngx_http_exchange_access_list_parse(ngx_http_exchange_access_list_t *list,
         key->len = klen;
     }
 
-
     if (ngx_exa_table_tags(keys->elts, keys->nelts) > NGX_EXA_TAGS_MAX) {
         ngx_log_error(NGX_LOG_EMERG, log, 0,
                       "\"%V\" names more than %d NetBIOS domains "

@@ -18,6 +18,11 @@
 #define NGX_HTTP_EXCHANGE_ACCESS_STACK      4096
 #define NGX_HTTP_EXCHANGE_ACCESS_COOKIES    8
 
+/* what the backend made of the handshakes on a client connection */
+#define NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE      0
+#define NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED  1
+#define NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED   2
+
 
 typedef enum {
     ngx_http_exchange_access_reason_none = 0,
@@ -31,6 +36,7 @@ typedef enum {
     ngx_http_exchange_access_reason_foreign_domain,
     ngx_http_exchange_access_reason_list_unavailable,
     ngx_http_exchange_access_reason_path_confusion,
+    ngx_http_exchange_access_reason_revoked,
     ngx_http_exchange_access_reason_n
 } ngx_http_exchange_access_reason_e;
 
@@ -75,10 +81,20 @@ typedef struct {
 #endif
 
 
-/* who an NTLM or Negotiate handshake named on a client connection */
+/*
+ * Who a client connection is, for the backend: the credential of the
+ * last NTLM or Negotiate handshake the backend accepted (a final answer
+ * other than 401) on the upstream connection "serial" that
+ * exchange_access_ntlm keeps for this client connection.  Once the
+ * backend refused a new handshake there, the state is "cleared".
+ */
 
 typedef struct {
     ngx_exa_cred_t                    cred;
+    ngx_uint_t                        serial;
+    ngx_uint_t                        state;
+    ngx_http_exchange_access_session_t  session;
+    u_char                            key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_conn_t;
 
 
@@ -91,6 +107,8 @@ typedef struct {
     ngx_str_t                         user;
     ngx_str_t                         mapped_from;
     size_t                            domain;      /* in names.domains */
+    ngx_exa_cred_t                   *pending;     /* NTLM, Negotiate */
+    ngx_http_exchange_access_session_t  session;
     u_char                            key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_ctx_t;
 
@@ -111,8 +129,26 @@ static ngx_int_t ngx_http_exchange_access_identify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
 static ngx_int_t ngx_http_exchange_access_credential(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
     ngx_uint_t *from_connection);
+static ngx_int_t ngx_http_exchange_access_parse(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred);
+static ngx_int_t ngx_http_exchange_access_handshake(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx);
+static void ngx_http_exchange_access_upstream_answered(ngx_http_request_t *r,
+    ngx_uint_t serial, ngx_uint_t status);
+static void ngx_http_exchange_access_answered(ngx_http_request_t *r,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial,
+    ngx_uint_t status);
+static void ngx_http_exchange_access_remember(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_list_t *list);
+static void ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn,
+    ngx_http_exchange_access_ctx_t *ctx);
 static ngx_uint_t ngx_http_exchange_access_conn_bound(ngx_http_request_t *r);
 static ngx_http_exchange_access_conn_t *ngx_http_exchange_access_connection(
     ngx_http_request_t *r, ngx_uint_t create);
@@ -166,6 +202,7 @@ static ngx_int_t ngx_http_exchange_access_deny(ngx_http_request_t *r,
 static ngx_int_t ngx_http_exchange_access_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_exchange_access_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_exchange_access_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_exchange_access_init_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_num_bounds_t  ngx_http_exchange_access_deny_bounds = {
@@ -228,7 +265,8 @@ static ngx_str_t  ngx_http_exchange_access_reasons[] = {
     ngx_string("unidentified"),
     ngx_string("foreign_domain"),
     ngx_string("list_unavailable"),
-    ngx_string("path_confusion")
+    ngx_string("path_confusion"),
+    ngx_string("revoked")
 };
 
 NGX_EXA_ASSERT(reasons, NGX_EXA_NELTS(ngx_http_exchange_access_reasons)
@@ -354,7 +392,7 @@ ngx_module_t  ngx_http_exchange_access_module = {
     NGX_HTTP_MODULE,                           /* module type */
     NULL,                                      /* init master */
     ngx_http_exchange_access_init_module,      /* init module */
-    ngx_http_exchange_access_list_init_worker, /* init process */
+    ngx_http_exchange_access_init_process,     /* init process */
     NULL,                                      /* init thread */
     NULL,                                      /* exit thread */
     NULL,                                      /* exit process */
@@ -394,7 +432,10 @@ ngx_http_exchange_access_handler(ngx_http_request_t *r)
     eacf = ngx_http_get_module_loc_conf(r, ngx_http_exchange_access_module);
 
     if (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_OFF) {
-        return NGX_DECLINED;
+
+        /* a handshake counts wherever it is made */
+
+        return ngx_http_exchange_access_handshake(r, eacf, NULL);
     }
 
     ctx = ngx_http_exchange_access_get_ctx(r);
@@ -410,6 +451,10 @@ ngx_http_exchange_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
+    if (ngx_http_exchange_access_handshake(r, eacf, ctx) != NGX_DECLINED) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ngx_http_exchange_access_decide(r, eacf, ctx);
 }
 
@@ -420,17 +465,39 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_http_exchange_access_ctx_t *ctx)
 {
     ngx_int_t                         rc;
-    ngx_uint_t                        found;
     ngx_exa_cred_t                    cred;
     ngx_exa_class_t                   cls;
     const ngx_exa_str_t              *netbios;
+    ngx_http_exchange_access_conn_t  *conn;
     ngx_http_exchange_access_list_t  *list;
+
+    /* what an earlier location of this request allowed is decided again */
+
+    ngx_http_exchange_access_session_stop(&ctx->session);
+    ctx->session.list = NULL;
 
     if (ngx_http_exchange_access_classify(r, eacf, &cls) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     list = eacf->lists[cls.protocol];
+
+    /* a connection whose user left a list: refused, and closed */
+
+    conn = ngx_http_exchange_access_connection(r, 0);
+
+    if (conn && conn->session.revoked) {
+        ctx->protocol = cls.protocol;
+        ctx->user.data = conn->key;
+        ctx->user.len = conn->session.len;
+        ctx->scheme = conn->cred.scheme;
+        ctx->connection = 1;
+        r->keepalive = 0;
+
+        return ngx_http_exchange_access_verdict(r, eacf, ctx, 1,
+                                     ngx_http_exchange_access_reason_revoked,
+                                     NULL, conn->session.list);
+    }
 
     if (cls.flags & NGX_EXA_CONFUSED) {
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -458,24 +525,6 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     }
 
     if (list == NULL) {
-
-        /*
-         * NTLM and Negotiate name the user of the connection, whatever
-         * the request: remember it for the requests that follow
-         */
-
-        if (r->headers_in.authorization
-            && (ngx_exa_scheme_flags(ngx_exa_scheme_of(
-                    r->headers_in.authorization->value.data,
-                    r->headers_in.authorization->value.len))
-                & NGX_EXA_SCHEME_CONNECTION))
-        {
-            if (ngx_http_exchange_access_credential(r, eacf, &cred, &found)
-                != NGX_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
 
         /* keep what an earlier location decided about this request */
 
@@ -778,7 +827,8 @@ ngx_http_exchange_access_identify(ngx_http_request_t *r,
     size_t      klen;
     ngx_uint_t  from_connection;
 
-    if (ngx_http_exchange_access_credential(r, eacf, cred, &from_connection)
+    if (ngx_http_exchange_access_credential(r, eacf, ctx, cred,
+                                            &from_connection)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -1031,50 +1081,73 @@ ngx_http_exchange_access_full_name(ngx_http_request_t *r,
 
 /*
  * The credential a request is decided on: its Authorization header, or,
- * without one, what an NTLM or Negotiate handshake named earlier on the
- * same client connection (those authenticate the connection, and later
- * requests on it carry no header).  A new NTLM or Negotiate credential
- * that names a user, or that cannot name one, replaces the connection's;
- * a Type 1 leaves it as it is until the handshake completes.
+ * without one, the credential of the handshake the backend accepted on
+ * the upstream connection that exchange_access_ntlm keeps for this client
+ * connection (NTLM and Negotiate authenticate the connection, and later
+ * requests on it carry no header).  With no such connection kept, the
+ * backend will challenge: nothing to decide on.  After the backend
+ * refused a new handshake there, the connection is unidentified.
  */
 
 static ngx_int_t
 ngx_http_exchange_access_credential(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
     ngx_uint_t *from_connection)
 {
-    int                               rc;
-    size_t                            worklen;
-    u_char                           *work;
-    ngx_str_t                        *value;
-    ngx_table_elt_t                  *h;
     ngx_http_exchange_access_conn_t  *conn;
-    u_char                            stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
 
     *from_connection = 0;
-    h = r->headers_in.authorization;
 
-    if (h == NULL) {
-        conn = ngx_http_exchange_access_connection(r, 0);
+    if (r->headers_in.authorization) {
 
-        if (conn == NULL || conn->cred.scheme == NGX_EXA_AUTH_NONE) {
-            ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
-            cred->scheme = NGX_EXA_AUTH_NONE;
-            cred->detail = "none";
+        if (ctx->pending) {
+            *cred = *ctx->pending;
             return NGX_OK;
         }
 
-        *cred = conn->cred;
-        *from_connection = 1;
+        return ngx_http_exchange_access_parse(r, eacf, cred);
+    }
 
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "exchange access: decided on the %s identity "
-                       "of the connection",
-                       ngx_exa_scheme_name(cred->scheme));
+    conn = ngx_http_exchange_access_connection(r, 0);
+
+    if (conn == NULL
+        || conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE
+        || conn->serial != ngx_http_exchange_access_ntlm_kept(r->connection))
+    {
+        ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
+        cred->scheme = NGX_EXA_AUTH_NONE;
+        cred->detail = "none";
         return NGX_OK;
     }
 
-    value = &h->value;
+    *cred = conn->cred;
+    *from_connection = 1;
+
+    if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED) {
+        cred->status = NGX_EXA_CRED_UNIDENTIFIED;
+        cred->detail = "the backend refused a new handshake";
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "exchange access: decided on the %s identity "
+                   "of the connection",
+                   ngx_exa_scheme_name(cred->scheme));
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_parse(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred)
+{
+    size_t      worklen;
+    u_char     *work;
+    ngx_str_t  *value;
+    u_char      stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
+
+    value = &r->headers_in.authorization->value;
     worklen = value->len / 4 * 3 + 3;
 
     if (worklen <= sizeof(stack)) {
@@ -1088,8 +1161,8 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
         }
     }
 
-    rc = ngx_exa_credential_parse(&eacf->cred, value->data, value->len,
-                                  work, worklen, cred);
+    (void) ngx_exa_credential_parse(&eacf->cred, value->data, value->len,
+                                    work, worklen, cred);
 
     /* the scratch buffer of a Basic credential holds a password */
 
@@ -1097,19 +1170,258 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
         ngx_explicit_memzero(work, ngx_min(worklen, value->len));
     }
 
-    if ((ngx_exa_scheme_flags(cred->scheme) & NGX_EXA_SCHEME_CONNECTION)
-        && rc != NGX_EXA_CRED_HANDSHAKE
-        && ngx_http_exchange_access_conn_bound(r))
-    {
-        conn = ngx_http_exchange_access_connection(r, 1);
-        if (conn == NULL) {
-            return NGX_ERROR;
-        }
+    return NGX_OK;
+}
 
-        conn->cred = *cred;
+
+/*
+ * An NTLM or Negotiate credential, in any location, even one where
+ * exchange_access is off: kept with the request until the backend
+ * answers it (ngx_http_exchange_access_answered()).
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_handshake(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx)
+{
+    ngx_exa_cred_t                        *cred;
+    ngx_table_elt_t                       *h;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL
+        || !(ngx_exa_scheme_flags(ngx_exa_scheme_of(h->value.data,
+                                                    h->value.len))
+             & NGX_EXA_SCHEME_CONNECTION)
+        || !ngx_http_exchange_access_conn_bound(r))
+    {
+        return NGX_DECLINED;
     }
 
-    return NGX_OK;
+    eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
+
+    if (!eamcf->enabled) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx == NULL) {
+        ctx = ngx_http_exchange_access_get_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ctx->pending) {
+        return NGX_DECLINED;
+    }
+
+    cred = ngx_palloc(r->pool, sizeof(ngx_exa_cred_t));
+    if (cred == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_exchange_access_parse(r, eacf, cred) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cred->scheme == NGX_EXA_AUTH_NTLM
+        || cred->scheme == NGX_EXA_AUTH_NEGOTIATE)
+    {
+        ctx->pending = cred;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * exchange_access_ntlm is done with an upstream connection of a client
+ * connection it keeps upstream connections for (the connection numbered
+ * "serial"), after the upstream answered "status".  The identity hears of
+ * it if the request carried an NTLM or Negotiate credential.  (Not a
+ * header filter: in a static build this module comes before nginx's
+ * header filter, and an intercepted 401 counts too.)
+ */
+
+static void
+ngx_http_exchange_access_upstream_answered(ngx_http_request_t *r,
+    ngx_uint_t serial, ngx_uint_t status)
+{
+    ngx_http_exchange_access_ctx_t        *ctx;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
+
+    if (r != r->main || !eamcf->enabled) {
+        return;
+    }
+
+    ctx = ngx_http_exchange_access_var_ctx(r);
+
+    if (ctx == NULL || ctx->pending == NULL) {
+        return;
+    }
+
+    ngx_http_exchange_access_answered(r, ctx, serial, status);
+
+    ctx->pending = NULL;
+}
+
+
+/*
+ * The backend answered a request that carried an NTLM or Negotiate
+ * credential, on the upstream connection numbered "serial" that is kept
+ * for this client connection.  A final answer other than 401 to a
+ * credential that is more than a Type 1 makes it the connection's
+ * identity; a 401 clears an identity the backend accepted there before.
+ */
+
+static void
+ngx_http_exchange_access_answered(ngx_http_request_t *r,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial,
+    ngx_uint_t status)
+{
+    ngx_http_exchange_access_conn_t  *conn;
+
+    conn = ngx_http_exchange_access_connection(r, 1);
+    if (conn == NULL) {
+        return;
+    }
+
+    if (conn->serial != serial) {
+
+        /* what was accepted on another upstream connection is gone */
+
+        conn->serial = serial;
+        conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE;
+        ngx_http_exchange_access_session_stop(&conn->session);
+    }
+
+    if (status == NGX_HTTP_UNAUTHORIZED) {
+
+        if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "exchange access: the backend refused a new "
+                           "handshake on upstream connection %ui", serial);
+
+            conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED;
+            ngx_http_exchange_access_session_stop(&conn->session);
+        }
+
+        return;
+    }
+
+    if (status < NGX_HTTP_OK
+        || ctx->pending->status == NGX_EXA_CRED_HANDSHAKE)
+    {
+        return;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "exchange access: the backend accepted the %s "
+                   "credential on upstream connection %ui with %ui",
+                   ngx_exa_scheme_name(ctx->pending->scheme), serial, status);
+
+    conn->cred = *ctx->pending;
+    conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED;
+
+    if (ctx->session.list && ctx->pending->status == NGX_EXA_CRED_USER) {
+
+        /* a list allowed this very handshake */
+
+        ngx_http_exchange_access_conn_session(r, conn, ctx);
+
+    } else {
+        ngx_http_exchange_access_session_stop(&conn->session);
+        conn->session.len = 0;
+    }
+}
+
+
+/* an allowed request is a session of its user on its list */
+
+static void
+ngx_http_exchange_access_remember(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_list_t *list)
+{
+    ngx_http_exchange_access_conn_t     *conn;
+    ngx_http_exchange_access_session_t  *s;
+
+    s = &ctx->session;
+
+    s->list = list;
+    s->connection = r->connection;
+    s->request = r;
+    s->key = ctx->user.data;
+    s->len = ctx->user.len;
+    s->protocol = ctx->protocol;
+    s->started = r->start_sec;
+    s->audit = (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_AUDIT);
+
+    /* looked up again as it was now: see ngx_http_exchange_access_decide() */
+
+    if (ctx->domain == NGX_EXA_NAME_ANY_DOMAIN) {
+        s->domain = NULL;
+        s->domain_len = 0;
+        s->first = 0;
+
+    } else {
+        s->domain = (u_char *) eacf->names.domains[ctx->domain].data;
+        s->domain_len = eacf->names.domains[ctx->domain].len;
+        s->first = (ctx->domain == 0);
+    }
+
+    ngx_http_exchange_access_session_start(s);
+
+    if (ctx->connection) {
+        conn = ngx_http_exchange_access_connection(r, 0);
+
+        if (conn) {
+            ngx_http_exchange_access_conn_session(r, conn, ctx);
+        }
+    }
+}
+
+
+/*
+ * The connection is a session of its user on the list that allowed its
+ * last request: the same user, since the connection's identity decided.
+ */
+
+static void
+ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn,
+    ngx_http_exchange_access_ctx_t *ctx)
+{
+    ngx_http_exchange_access_session_t  *s;
+
+    s = &conn->session;
+
+    if (!s->linked
+        || s->len != ctx->user.len
+        || ngx_memcmp(conn->key, ctx->user.data, s->len) != 0)
+    {
+        s->started = ngx_time();
+    }
+
+    ngx_memcpy(conn->key, ctx->user.data, ctx->user.len);
+
+    s->list = ctx->session.list;
+    s->connection = r->connection;
+    s->request = NULL;
+    s->key = conn->key;
+    s->len = ctx->user.len;
+    s->domain = ctx->session.domain;
+    s->domain_len = ctx->session.domain_len;
+    s->first = ctx->session.first;
+    s->protocol = ctx->protocol;
+    s->audit = ctx->session.audit;
+
+    ngx_http_exchange_access_session_start(s);
 }
 
 
@@ -1153,6 +1465,7 @@ ngx_http_exchange_access_conn_cleanup(void *data)
 {
     ngx_http_exchange_access_conn_t  *conn = data;
 
+    ngx_http_exchange_access_session_stop(&conn->session);
     ngx_explicit_memzero(conn, sizeof(ngx_http_exchange_access_conn_t));
 }
 
@@ -1171,6 +1484,7 @@ ngx_http_exchange_access_verdict(ngx_http_request_t *r,
 
     if (!deny) {
         ctx->decision = NGX_HTTP_EXCHANGE_ACCESS_ALLOW;
+        ngx_http_exchange_access_remember(r, eacf, ctx, list);
         return NGX_DECLINED;
     }
 
@@ -1378,7 +1692,11 @@ ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
 static void
 ngx_http_exchange_access_cleanup(void *data)
 {
-    /* marks the context in r->pool->cleanup; nothing to release */
+    ngx_http_exchange_access_ctx_t  *ctx = data;
+
+    /* marks the context in r->pool->cleanup; the request's session ends */
+
+    ngx_http_exchange_access_session_stop(&ctx->session);
 }
 
 
@@ -1561,6 +1879,12 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_EXCHANGE_ACCESS_OFF);
+
+    if (conf->mode != NGX_HTTP_EXCHANGE_ACCESS_OFF) {
+        eamcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_exchange_access_module);
+        eamcf->enabled = 1;
+    }
     ngx_conf_merge_uint_value(conf->unidentified, prev->unidentified, 1);
     ngx_conf_merge_uint_value(conf->confusion, prev->confusion, 1);
     ngx_conf_merge_uint_value(conf->log_level, prev->log_level,
@@ -2151,6 +2475,9 @@ ngx_http_exchange_access_init(ngx_conf_t *cf)
 
     *h = ngx_http_exchange_access_log_handler;
 
+    ngx_http_exchange_access_ntlm_answered =
+                                    ngx_http_exchange_access_upstream_answered;
+
     return ngx_http_exchange_access_stats_init(cf);
 }
 
@@ -2174,4 +2501,15 @@ ngx_http_exchange_access_init_module(ngx_cycle_t *cycle)
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_init_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_exchange_access_list_init_worker(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_exchange_access_session_init_worker(cycle);
 }

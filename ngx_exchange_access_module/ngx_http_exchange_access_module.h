@@ -19,6 +19,7 @@
 #include "ngx_exa_ldap.h"
 #include "ngx_exa_regex.h"
 #include "ngx_exa_assert.h"
+#include "ngx_http_exchange_access_ntlm.h"
 
 
 #define NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN    256
@@ -163,6 +164,10 @@ typedef struct {
     ngx_atomic_t                      requests[NGX_EXA_PROTO_N]
                                           [NGX_HTTP_EXCHANGE_ACCESS_DECISIONS];
     time_t                            started;
+
+    /* sessions ended because their user left a list */
+    ngx_atomic_t                      ended_requests;
+    ngx_atomic_t                      ended_connections;
 } ngx_http_exchange_access_stats_t;
 
 
@@ -171,7 +176,33 @@ typedef struct {
     ngx_shm_zone_t                   *stats_zone;
     ngx_http_exchange_access_stats_t *stats;
     ngx_uint_t                        any_domain; /* unsigned:1 */
+    ngx_uint_t                        enabled;    /* a location is not off */
 } ngx_http_exchange_access_main_conf_t;
+
+
+/*
+ * A live session of a user a list allowed: a running request, or a client
+ * connection whose NTLM or Negotiate identity the backend accepted.  Kept
+ * in a per-worker registry while it lives; when a new generation of the
+ * list no longer has the user, the worker ends it.
+ */
+
+typedef struct {
+    ngx_queue_t                       queue;
+    ngx_http_exchange_access_list_t  *list;
+    ngx_connection_t                 *connection;
+    ngx_http_request_t               *request;    /* NULL: the connection */
+    u_char                           *key;
+    size_t                            len;
+    u_char                           *domain;     /* NetBIOS, or NULL */
+    size_t                            domain_len;
+    ngx_uint_t                        protocol;
+    time_t                            started;
+    unsigned                          linked:1;
+    unsigned                          first:1;    /* the first domain */
+    unsigned                          audit:1;
+    unsigned                          revoked:1;
+} ngx_http_exchange_access_session_t;
 
 
 /* ngx_http_exchange_access_list.c: the list block, the refresh timer */
@@ -215,10 +246,20 @@ void ngx_http_exchange_access_state_write(
     ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
     ngx_log_t *log);
 
-/* ngx_http_exchange_access_status.c: counters and the status page */
+/* ngx_http_exchange_access_module.c: names from clients, fit to log */
 
 void ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
     ngx_str_t *dst);
+
+/* ngx_http_exchange_access_session.c: live sessions, ended on revocation */
+
+void ngx_http_exchange_access_session_start(
+    ngx_http_exchange_access_session_t *s);
+void ngx_http_exchange_access_session_stop(
+    ngx_http_exchange_access_session_t *s);
+ngx_int_t ngx_http_exchange_access_session_init_worker(ngx_cycle_t *cycle);
+
+/* ngx_http_exchange_access_status.c: counters and the status page */
 
 ngx_int_t ngx_http_exchange_access_stats_init(ngx_conf_t *cf);
 void ngx_http_exchange_access_count(ngx_http_request_t *r,

@@ -499,7 +499,12 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
         p = ngx_slprintf(p, last, "}");
     }
 
-    return ngx_slprintf(p, last, "}}\n");
+    /* sessions ended because their user left a list */
+
+    return ngx_slprintf(p, last, "},\"sessions_ended\":{\"requests\":%uA,"
+                        "\"connections\":%uA}}\n",
+                        eamcf->stats ? eamcf->stats->ended_requests : 0,
+                        eamcf->stats ? eamcf->stats->ended_connections : 0);
 }
 
 
@@ -582,5 +587,16 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
         }
     }
 
-    return p;
+    return ngx_slprintf(p, last,
+                     "# HELP exchange_access_sessions_ended_total Sessions "
+                     "ended because their user left a list: running "
+                     "requests, and connections whose NTLM identity was "
+                     "the user.\n"
+                     "# TYPE exchange_access_sessions_ended_total counter\n"
+                     "exchange_access_sessions_ended_total{kind=\"request\"} "
+                     "%uA\n"
+                     "exchange_access_sessions_ended_total"
+                     "{kind=\"connection\"} %uA\n",
+                     eamcf->stats ? eamcf->stats->ended_requests : 0,
+                     eamcf->stats ? eamcf->stats->ended_connections : 0);
 }

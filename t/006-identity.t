@@ -2,6 +2,11 @@
 # (raw NTLM and SPNEGO), Bearer; the connection's NTLM identity; the
 # unidentified policy; domains.  Tokens come from real clients: curl
 # --ntlm, curl --negotiate with gss-ntlmssp, Perl's Authen::NTLM.
+#
+# The stand-in backend is reached through an upstream block with
+# exchange_access_ntlm, so that a client connection keeps its upstream
+# connection and the identity the backend accepted on it decides the
+# requests without a header (t/014-ntlm.t does it with a real NTLM server).
 
 use lib 't/lib';
 use Test::Nginx::Socket;
@@ -18,13 +23,21 @@ our $Http = <<'CONF';
         zone 1m;
         file $TEST_NGINX_HTML_DIR/remote.txt;
     }
+
+    upstream exchange_pinned {
+        server 127.0.0.1:$TEST_NGINX_BACKEND_PORT;
+        exchange_access_ntlm;
+    }
+
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
 CONF
 
 our $Location = <<'CONF';
     location / {
         exchange_access on;
         exchange_access_require mapi rpc list=remote;
-        proxy_pass http://exchange_backend;
+        proxy_pass http://exchange_pinned;
     }
 CONF
 
@@ -127,13 +140,15 @@ exchange access denied
 
 
 
-=== TEST 3: the NTLM identity of the connection decides the requests that follow it
+=== TEST 3: a refused Type 3 never reaches the backend and names nobody on the connection: the requests that follow are the backend's to challenge
 --- pipelined_requests eval
 ['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/nspi/', 'POST /mapi/emsmdb/']
 --- more_headers eval
 ['Authorization: NTLM ' . main::ntlm1(), 'Authorization: NTLM ' . main::ntlm3('bob'), '', '']
 --- error_code eval
-[401, 403, 403, 403]
+[401, 403, 401, 401]
+--- response_body_like eval
+[qr/ntlm challenge/, qr/403/, qr/^backend: 401/, qr/^backend: 401/]
 --- error_log
 exchange access denied user "bob" (not_member), protocol mapi
 
@@ -151,14 +166,16 @@ exchange access denied user "bob" (not_member), protocol mapi
 
 
 
-=== TEST 5: a new Type 3 on the connection replaces its identity
+=== TEST 5: a new Type 3 the backend accepts replaces the identity; one nginx refuses does not
 --- pipelined_requests eval
-['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/',
+ 'GET /owa/', 'POST /mapi/emsmdb/']
 --- more_headers eval
 ['Authorization: NTLM ' . main::ntlm3('alice'), '',
+ 'Authorization: NTLM ' . main::ntlm3('bob'), '',
  'Authorization: NTLM ' . main::ntlm3('bob'), '']
 --- error_code eval
-[200, 401, 403, 403]
+[200, 401, 403, 401, 200, 403]
 
 
 
@@ -203,7 +220,7 @@ exchange access denied user "bob" (not_member), protocol mapi
     location / {
         exchange_access on;
         exchange_access_require mapi rpc list=remote;
-        proxy_pass http://exchange_backend;
+        proxy_pass http://exchange_pinned;
     }
     location = /reuse {
         return 200 "reuse\n";
@@ -274,7 +291,7 @@ exchange access denied unidentified user (unidentified: negotiate credential, ke
         exchange_access on;
         exchange_access_unidentified pass;
         exchange_access_require mapi rpc list=remote;
-        proxy_pass http://exchange_backend;
+        proxy_pass http://exchange_pinned;
     }
 --- request eval
 ['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
@@ -313,7 +330,7 @@ exchange access denied unidentified user (unidentified: bearer credential, not a
         exchange_access on;
         exchange_access_bearer_claims email;
         exchange_access_require mapi rpc list=remote;
-        proxy_pass http://exchange_backend;
+        proxy_pass http://exchange_pinned;
     }
 --- request eval
 ['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
@@ -331,7 +348,7 @@ exchange access denied unidentified user (unidentified: bearer credential, not a
         exchange_access on;
         exchange_access_domain EXAMPLE example.com;
         exchange_access_require mapi rpc list=remote;
-        proxy_pass http://exchange_backend;
+        proxy_pass http://exchange_pinned;
     }
 --- request eval
 [('POST /mapi/emsmdb/') x 6]
@@ -392,7 +409,7 @@ S3cretPassw0rd
         exchange_access audit;
         exchange_access_domain EXAMPLE example.com;
         exchange_access_require mapi rpc list=remote;
-        proxy_pass http://exchange_backend;
+        proxy_pass http://exchange_pinned;
     }
 --- request eval
 [('POST /mapi/emsmdb/') x 4]
@@ -425,7 +442,7 @@ no buffer space
         exchange_access audit;
         exchange_access_domain EXAMPLE example.com;
         exchange_access_require mapi rpc list=remote;
-        proxy_pass http://exchange_backend;
+        proxy_pass http://exchange_pinned;
     }
 --- pipelined_requests eval
 ['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/nspi/']
@@ -459,7 +476,7 @@ main::h2_cert();
         location / {
             exchange_access on;
             exchange_access_require mapi rpc list=remote;
-            proxy_pass http://exchange_backend;
+            proxy_pass http://exchange_pinned;
         }
     }
 --- config
@@ -653,3 +670,96 @@ example.com\bob
 --- must_die
 --- error_log
 domain is not a NetBIOS name (at most 15 characters, no dot) in line 2
+
+
+
+=== TEST 30: the backend's 401 to a new handshake clears the identity: unidentified until it accepts another
+--- pipelined_requests eval
+['POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/',
+ 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm3('alice'), '', 'Authorization: NTLM ' . main::ntlm1(), '',
+ 'Authorization: NTLM ' . main::ntlm3('carol'), '']
+--- error_code eval
+[200, 401, 401, 403, 200, 401]
+--- response_body_like eval
+[qr/^backend: POST/, qr/^backend: 401/, qr/ntlm challenge/, qr/403/, qr/^backend: POST/, qr/^backend: 401/]
+--- error_log
+exchange access denied unidentified user (unidentified: ntlm credential, the backend refused a new handshake), protocol mapi
+
+
+
+=== TEST 31: Kerberos the backend accepted on an unrestricted path: restricted requests without a header are unidentified, not "no credential"
+--- pipelined_requests eval
+['GET /owa/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+["Authorization: Negotiate $main::Kerberos", '']
+--- error_code eval
+[200, 403]
+--- error_log
+exchange access denied unidentified user (unidentified: negotiate credential, kerberos), protocol mapi
+
+
+
+=== TEST 32: a handshake in a location where exchange_access is off counts all the same
+--- config
+    location /off/ {
+        exchange_access off;
+        proxy_pass http://exchange_pinned;
+    }
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_pinned;
+    }
+--- pipelined_requests eval
+['GET /off/owa/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm3('bob'), '']
+--- error_code eval
+[200, 403]
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi
+
+
+
+=== TEST 33: a forged Type 3 that nginx answers itself identifies nobody: the identity stays what the backend accepted
+--- config
+    location = /answered-by-nginx {
+        exchange_access on;
+        exchange_access_require mapi rpc other list=remote;
+        empty_gif;
+    }
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_pinned;
+    }
+--- pipelined_requests eval
+['GET /owa/', 'GET /answered-by-nginx', 'POST /mapi/emsmdb/']
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm3('bob'), 'Authorization: NTLM ' . main::ntlm3('alice'), '']
+--- error_code eval
+[200, 200, 403]
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi
+
+
+
+=== TEST 34: an upstream without exchange_access_ntlm: what the backend accepts on a connection nobody keeps identifies nothing
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- pipelined_requests eval
+['GET /owa/', 'POST /mapi/emsmdb/']
+--- more_headers eval
+['Authorization: NTLM ' . main::ntlm3('bob'), '']
+--- error_code eval
+[200, 401]
+--- no_error_log
+exchange access denied

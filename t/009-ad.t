@@ -24,7 +24,7 @@ sub list {
         ldap_bind_password_file \$TEST_NGINX_HTML_DIR/ldap.secret;
         ldap_base "DC=example,DC=test";
         ldap_group "$group";
-        ldap_timeout 15s;
+        ldap_timeout 20s;
         refresh 600s;
 $extra
     }

@@ -19,7 +19,9 @@ case "$what" in
         pkgs="$pkgs slapd ldap-utils libauthen-ntlm-perl libnet-ldap-perl
               libnet-ldap-server-perl gss-ntlmssp samba samba-dsdb-modules
               samba-vfs-modules samba-ad-provision ldb-tools clang libclang-rt-14-dev llvm-14
-              valgrind dpkg-dev debhelper" ;;
+              valgrind dpkg-dev debhelper
+              apache2 apache2-bin libapache2-mod-auth-gssapi python3-impacket
+              iproute2 nghttp2-client" ;;
     *) echo "usage: $0 [build|demo|test]" >&2; exit 2 ;;
 esac
 

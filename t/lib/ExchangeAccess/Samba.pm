@@ -76,7 +76,7 @@ sub start {
         . " --adminpass='$AdminPassword' --host-name=DC1 --targetdir=$d"
         . " --option='interfaces=$ip' --option='bind interfaces only=yes'");
 
-    make_path("$d/tls");
+    make_path("$d/tls", "$d/run");
     run("openssl req -x509 -newkey rsa:2048 -nodes -days 2"
         . " -subj /CN=dc1.example.test"
         . " -addext 'subjectAltName=IP:$ip,DNS:dc1.example.test'"
@@ -92,7 +92,7 @@ sub start {
     $c =~ s/\tserver services = [^\n]*\n/\tserver services = ldap, cldap, kdc, rpc\n/;
     $c =~ s/\tlog file = [^\n]*\n/\tlog file = $d\/log.%m\n/;
     $c =~ s{\tpath = /var/lib/samba/printers\n}{\tpath = $d/printers\n};
-    $c =~ s/\[global\]\n/[global]\n\tldap server require strong auth = no\n\tdisable netbios = yes\n\tsmb ports = 1445\n\ttls enabled = yes\n\ttls keyfile = $d\/tls\/key.pem\n\ttls certfile = $d\/tls\/cert.pem\n\ttls cafile = \n/;
+    $c =~ s/\[global\]\n/[global]\n\tldap server require strong auth = no\n\tdisable netbios = yes\n\tsmb ports = 1445\n\ttls enabled = yes\n\ttls keyfile = $d\/tls\/key.pem\n\ttls certfile = $d\/tls\/cert.pem\n\ttls cafile = \n\tpid directory = $d\/run\n/;
 
     open $fh, '>', $conf or die "$conf: $!";
     print $fh $c;

@@ -17,7 +17,7 @@ package Test::Nginx::Socket;
 #
 #   --- wait_for        a regex (or lines, each a substring) that the error
 #                       log must show before the requests are sent; up to
-#                       10 seconds
+#                       30 seconds
 #   --- exec            a shell command run while nginx is up; its stdout
 #                       is checked by --- exec_stdout / --- exec_stdout_like
 #                       and its exit status by --- exec_exit (default 0)
@@ -705,7 +705,7 @@ sub run_block {
         my $t0 = time;
         my $text = '';
 
-        while (time - $t0 < 10) {
+        while (time - $t0 < 30) {
             $text = read_file("$ServRoot/logs/error.log", $ErrLogOffset);
             last unless grep { ref $_ ? $text !~ $_ : index($text, $_) < 0 }
                         @want;

@@ -1,0 +1,47 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#ifndef _NGX_HTTP_EXCHANGE_ACCESS_NTLM_H_INCLUDED_
+#define _NGX_HTTP_EXCHANGE_ACCESS_NTLM_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/*
+ * exchange_access_ntlm: upstream connections that belong to one HTTP/1.x
+ * client connection.  What the rest of the module asks of it:
+ *
+ * _kept(c)    the number of the upstream connection kept for client
+ *             connection c between its requests, 0 if none is;
+ * _drop(c)    closes what is kept for c, and keeps nothing for c any more;
+ * _answered   if set, called with the number of the upstream connection
+ *             and the status of the upstream's answer when a request of a
+ *             client connection that keeps upstream connections is done
+ *             with one that the upstream answered, whether it is kept or
+ *             not.
+ *
+ * Numbers are unique in a worker and never reused, so that what was
+ * learnt on one upstream connection is never taken for another's.
+ */
+
+
+typedef void (*ngx_http_exchange_access_ntlm_answered_pt)(
+    ngx_http_request_t *r, ngx_uint_t serial, ngx_uint_t status);
+
+
+ngx_uint_t ngx_http_exchange_access_ntlm_kept(ngx_connection_t *c);
+void ngx_http_exchange_access_ntlm_drop(ngx_connection_t *c);
+
+
+extern ngx_http_exchange_access_ntlm_answered_pt
+    ngx_http_exchange_access_ntlm_answered;
+extern ngx_module_t  ngx_http_exchange_access_ntlm_module;
+
+
+#endif /* _NGX_HTTP_EXCHANGE_ACCESS_NTLM_H_INCLUDED_ */
