@@ -289,6 +289,14 @@ ngx_exa_lr_frame_header(ngx_exa_lr_t *r, size_t *total)
 
     p += 2 + id;
 
+    if (p > r->frame_len) {
+        goto more;
+    }
+
+    while (id && h[p - id] == 0) {
+        id--;
+    }
+
     /*
      * protocolOp: an answer to what a refresh asks (bind, search entry,
      * reference and result, extended and intermediate responses), with a
@@ -297,6 +305,20 @@ ngx_exa_lr_frame_header(ngx_exa_lr_t *r, size_t *total)
 
     if (p + 1 > r->frame_len) {
         goto more;
+    }
+
+    /*
+     * messageID 0 with an extended response: an unsolicited notification.
+     * Notice of Disconnection, the one servers send, ends the session
+     * anyway, and libldap loses the memory of one it cannot read: the
+     * refresh goes to the next server.  (libldap throws other messages of
+     * ID 0 away unread.)
+     */
+
+    if (id == 0 && h[p] == LDAP_RES_EXTENDED) {
+        snprintf(r->frame_error, sizeof(r->frame_error),
+                 "an unsolicited notification: the server ends the session");
+        return NGX_EXA_LR_FRAME_BAD;
     }
 
     switch (h[p]) {

@@ -612,6 +612,18 @@ test_failures(void)
 
     run_free(&t);
 
+    /* an unsolicited notification (ID 0, extended): the server ends it */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_result(&t.w, 0, LDAP_RES_EXTENDED, 52, "going away");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r)
+          && strstr(ngx_exa_lr_error(t.r), "unsolicited notification"),
+          "unsolicited: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
     /* walk: an empty group gives an empty list */
 
     run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
