@@ -256,6 +256,7 @@ ngx_exa_lr_frame_header(ngx_exa_lr_t *r, size_t *total)
 
     h = r->frame;
     p = 1;
+    end = 0;
 
     if (h[0] != 0x30) {
         goto bad;
@@ -351,6 +352,12 @@ ngx_exa_lr_frame_header(ngx_exa_lr_t *r, size_t *total)
 more:
 
     if (rc < 0) {
+        goto bad;
+    }
+
+    /* a message that ends inside its own header */
+
+    if (end && r->frame_len >= end) {
         goto bad;
     }
 

@@ -581,6 +581,18 @@ test_failures(void)
 
     run_free(&t);
 
+    /* a message that ends before its operation's length */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    memcpy(t.w.in + t.w.len, "\x30\x04\x02\x01\x01\x61", 6);
+    t.w.len += 6;
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR
+          && strstr(ngx_exa_lr_error(t.r), "not an LDAP answer"),
+          "short header: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
     /* a group read that succeeds without the group */
 
     run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
