@@ -30,11 +30,13 @@ typedef struct {
     ngx_uint_t                        generation;
     ngx_uint_t                        attempts;
     ngx_uint_t                        failures;
+    ngx_uint_t                        refused;
     ngx_uint_t                        failing;
     ngx_uint_t                        loaded;    /* a table is in place */
     ngx_uint_t                        up;        /* the last refresh worked */
     ngx_pid_t                         refreshing;
     time_t                            last_success;
+    time_t                            created;
     time_t                            last_attempt;
     time_t                            next_refresh;
     time_t                            refresh;
@@ -127,6 +129,9 @@ static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
     ngx_http_exchange_access_metric(
         "exchange_access_list_refresh_failures_total",
         "Refreshes that failed.", 1, UINT, failures),
+    ngx_http_exchange_access_metric("exchange_access_list_refused_values",
+        "Directory values the last refresh refused: not what their "
+        "attribute holds.", 0, UINT, refused),
 
     /* sessions ended because their user left a list */
     ngx_http_exchange_access_counter("exchange_access_sessions_ended_total",
@@ -361,10 +366,12 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->generation = sh->generation;
     s->attempts = sh->attempts;
     s->failures = sh->failures;
+    s->refused = sh->refused;
     s->failing = sh->failing;
     s->up = !sh->failing;
     s->loaded = sh->table != NULL;
     s->last_success = sh->last_success;
+    s->created = sh->created;
     s->last_attempt = sh->last_attempt;
     s->next_refresh = sh->next_refresh;
     s->last_duration = sh->last_duration;
@@ -379,23 +386,51 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
 }
 
 
+/*
+ * A string for JSON (and a Prometheus label): quotes, backslashes and
+ * control characters escaped, UTF-8 kept, and a byte that does not start
+ * a whole UTF-8 sequence escaped as \u00XX, so that the page stays valid
+ * whatever a name or an error holds.
+ */
+
 static u_char *
 ngx_http_exchange_access_escape(u_char *p, u_char *last, u_char *s,
     size_t len)
 {
-    size_t  i;
+    size_t  i, n, k;
 
     for (i = 0; i < len && last - p > 6; i++) {
         if (s[i] == '"' || s[i] == '\\') {
             *p++ = '\\';
             *p++ = s[i];
-
-        } else if (s[i] < 0x20 || s[i] == 0x7f) {
-            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
-
-        } else {
-            *p++ = s[i];
+            continue;
         }
+
+        if (s[i] < 0x20 || s[i] == 0x7f) {
+            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
+            continue;
+        }
+
+        if (s[i] < 0x80) {
+            *p++ = s[i];
+            continue;
+        }
+
+        n = (s[i] >= 0xc2 && s[i] <= 0xdf) ? 1
+            : (s[i] >= 0xe0 && s[i] <= 0xef) ? 2
+            : (s[i] >= 0xf0 && s[i] <= 0xf4) ? 3 : 0;
+
+        for (k = 1; k <= n && i + k < len && (s[i + k] & 0xc0) == 0x80; k++) {
+            /* void */
+        }
+
+        if (n == 0 || k <= n || last - p < (ssize_t) n + 7) {
+            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
+            continue;
+        }
+
+        p = ngx_cpymem(p, &s[i], n + 1);
+        i += n;
     }
 
     return p;
@@ -404,20 +439,24 @@ ngx_http_exchange_access_escape(u_char *p, u_char *last, u_char *s,
 
 /*
  * The state of a list: "ok", "failing" (the last refresh failed, the last
- * good table stays), "stale" (no refresh has worked for three intervals),
- * "unavailable" (no table: restricted requests from outside are denied).
+ * good table stays), "stale" (no refresh has worked for three intervals:
+ * they failed, or one has not ended; a list from the state file counts
+ * from the start), "unavailable" (no table: restricted requests from
+ * outside are denied).
  */
 
 static const char *
 ngx_http_exchange_access_state(ngx_http_exchange_access_snapshot_t *s)
 {
+    time_t  since;
+
     if (!s->loaded) {
         return "unavailable";
     }
 
-    if (s->failing && s->last_success
-        && ngx_time() - s->last_success > 3 * s->refresh)
-    {
+    since = s->last_success ? s->last_success : s->created;
+
+    if (ngx_time() - since > 3 * s->refresh) {
         return "stale";
     }
 
@@ -447,13 +486,15 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          "\":{\"source\":\"%V\",\"loaded_from\":\"%s\","
                          "\"state\":\"%s\",\"entries\":%ui,"
                          "\"generation\":%ui,\"refreshes\":%ui,"
-                         "\"failures\":%ui,\"last_success\":%T,"
+                         "\"failures\":%ui,\"refused\":%ui,"
+                         "\"last_success\":%T,"
                          "\"last_attempt\":%T,\"last_duration_ms\":%M,"
                          "\"next_refresh\":%T,\"refresh_interval\":%T,"
                          "\"refreshing\":%P,\"last_error\":",
                          &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s),
                          s->nelts, s->generation, s->attempts, s->failures,
+                         s->refused,
                          s->last_success, s->last_attempt, s->last_duration,
                          s->next_refresh, s->refresh, s->refreshing);
 
