@@ -18,18 +18,12 @@
 #include "ngx_exa_name.h"
 #include "ngx_exa_ldap.h"
 #include "ngx_exa_regex.h"
+#include "ngx_exa_decide.h"
 #include "ngx_exa_assert.h"
 #include "ngx_http_exchange_access_ntlm.h"
 
 
 #define NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN    256
-
-/* decisions, as $exchange_access shows them */
-#define NGX_HTTP_EXCHANGE_ACCESS_PASS       1
-#define NGX_HTTP_EXCHANGE_ACCESS_ALLOW      2
-#define NGX_HTTP_EXCHANGE_ACCESS_DENY       3
-#define NGX_HTTP_EXCHANGE_ACCESS_AUDITED    4
-#define NGX_HTTP_EXCHANGE_ACCESS_DECISIONS  5
 
 
 typedef struct ngx_http_exchange_access_list_s
@@ -73,6 +67,8 @@ typedef struct {
     ngx_uint_t                        failures;
     ngx_uint_t                        failing;    /* unsigned:1 */
     ngx_uint_t                        stale;      /* unsigned:1 */
+    time_t                            created;    /* the zone */
+    ngx_uint_t                        refused;    /* values, last refresh */
     time_t                            version;    /* of the source's data */
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 
@@ -133,6 +129,7 @@ struct ngx_http_exchange_access_list_s {
     /* the list installed when the zone is created, if it has none */
     ngx_array_t                      *keys;       /* of ngx_exa_str_t */
     ngx_uint_t                        keys_from_state;  /* unsigned:1 */
+    ngx_str_t                         state_error;  /* why it was not read */
     time_t                            version;    /* of the source's data */
 
     /* per worker */
@@ -162,7 +159,7 @@ typedef struct {
 
 typedef struct {
     ngx_atomic_t                      requests[NGX_EXA_PROTO_N]
-                                          [NGX_HTTP_EXCHANGE_ACCESS_DECISIONS];
+                                          [NGX_EXA_DECISION_N];
     time_t                            started;
 
     /* sessions ended because their user left a list */
@@ -235,6 +232,8 @@ void ngx_http_exchange_access_list_reap_locked(
     ngx_http_exchange_access_list_t *list);
 void ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, const char *error, ngx_log_t *log);
+void ngx_http_exchange_access_list_stale(ngx_http_exchange_access_list_t *list,
+    ngx_log_t *log);
 
 /* ngx_http_exchange_access_state.c: the state file */
 
@@ -243,11 +242,6 @@ ngx_int_t ngx_http_exchange_access_state_read(ngx_conf_t *cf,
 void ngx_http_exchange_access_state_write(
     ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
     ngx_log_t *log);
-
-/* ngx_http_exchange_access_module.c: names from clients, fit to log */
-
-void ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
-    ngx_str_t *dst);
 
 /* ngx_http_exchange_access_session.c: live sessions, ended on revocation */
 
@@ -264,6 +258,9 @@ void ngx_http_exchange_access_count(ngx_http_request_t *r,
     ngx_uint_t protocol, ngx_uint_t decision);
 char *ngx_http_exchange_access_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* ngx_http_exchange_access_variables.c: the names of the decisions */
+
 extern ngx_str_t  ngx_http_exchange_access_decision_names[];
 
 

@@ -39,6 +39,28 @@ ngx_uint_t ngx_http_exchange_access_ntlm_kept(ngx_connection_t *c);
 void ngx_http_exchange_access_ntlm_drop(ngx_connection_t *c);
 
 
+/*
+ * Between its two halves: the directive and the configuration
+ * (ngx_http_exchange_access_ntlm_conf.c) wrap the peer callbacks of an
+ * upstream block with ngx_http_exchange_access_ntlm_init_peer()
+ * (ngx_http_exchange_access_ntlm.c).
+ */
+
+typedef struct {
+    ngx_flag_t                        enable;
+    ngx_msec_t                        timeout;
+    ngx_uint_t                        keepalive;   /* unsigned:1 */
+    ngx_uint_t                        keepalive_off;
+    ngx_uint_t                        warned;      /* per worker */
+    ngx_http_upstream_srv_conf_t     *upstream;
+    ngx_http_upstream_init_peer_pt    original_init_peer;
+} ngx_http_exchange_access_ntlm_srv_conf_t;
+
+
+ngx_int_t ngx_http_exchange_access_ntlm_init_peer(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us);
+
+
 extern ngx_http_exchange_access_ntlm_answered_pt
     ngx_http_exchange_access_ntlm_answered;
 extern ngx_module_t  ngx_http_exchange_access_ntlm_module;

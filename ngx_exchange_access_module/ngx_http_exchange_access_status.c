@@ -30,12 +30,14 @@ typedef struct {
     ngx_uint_t                        generation;
     ngx_uint_t                        attempts;
     ngx_uint_t                        failures;
+    ngx_uint_t                        refused;
     ngx_uint_t                        failing;
     ngx_uint_t                        loaded;    /* a table is in place */
     ngx_uint_t                        up;        /* the last refresh worked */
     ngx_uint_t                        state_file; /* one is configured */
     ngx_pid_t                         refreshing;
     time_t                            last_success;
+    time_t                            created;
     time_t                            last_attempt;
     time_t                            next_refresh;
     time_t                            refresh;
@@ -45,11 +47,17 @@ typedef struct {
 } ngx_http_exchange_access_snapshot_t;
 
 
-/* the per-list metrics of the Prometheus page: snapshot fields */
+/*
+ * The metrics: per list, fields of a snapshot (on the Prometheus page;
+ * the JSON page names them itself); for the whole module, counters in the
+ * stats zone, on both pages (a label in Prometheus, a key of a group in
+ * JSON).
+ */
 
-#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_UINT  0   /* ngx_uint_t */
-#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_TIME  1   /* time_t, seconds */
-#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_MSEC  2   /* ngx_msec_t, as seconds */
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_UINT    0   /* ngx_uint_t */
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_TIME    1   /* time_t, seconds */
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_MSEC    2   /* ngx_msec_t, seconds */
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_ATOMIC  3   /* in the stats zone */
 
 typedef struct {
     const char                       *name;
@@ -57,6 +65,9 @@ typedef struct {
     ngx_uint_t                        counter;   /* or a gauge */
     ngx_uint_t                        format;
     size_t                            offset;
+    const char                       *label;     /* the module's: */
+    const char                       *group;
+    const char                       *key;
 } ngx_http_exchange_access_metric_t;
 
 
@@ -73,6 +84,9 @@ static u_char *ngx_http_exchange_access_json(u_char *p, u_char *last,
 static u_char *ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
     ngx_http_exchange_access_main_conf_t *eamcf,
     ngx_http_exchange_access_snapshot_t *snap, ngx_uint_t n);
+static ngx_atomic_uint_t ngx_http_exchange_access_counted(
+    ngx_http_exchange_access_main_conf_t *eamcf,
+    ngx_http_exchange_access_metric_t *m);
 static u_char *ngx_http_exchange_access_escape(u_char *p, u_char *last,
     u_char *s, size_t len);
 
@@ -81,7 +95,13 @@ static u_char *ngx_http_exchange_access_escape(u_char *p, u_char *last,
 
 #define ngx_http_exchange_access_metric(name, help, counter, format, field)  \
     { name, help, counter, NGX_HTTP_EXCHANGE_ACCESS_METRIC_##format,         \
-      offsetof(ngx_http_exchange_access_snapshot_t, field) }
+      offsetof(ngx_http_exchange_access_snapshot_t, field), NULL, NULL,      \
+      NULL }
+
+#define ngx_http_exchange_access_counter(name, help, label, group, key,      \
+                                         field)                             \
+    { name, help, 1, NGX_HTTP_EXCHANGE_ACCESS_METRIC_ATOMIC,                  \
+      offsetof(ngx_http_exchange_access_stats_t, field), label, group, key }
 
 static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
     ngx_http_exchange_access_metric("exchange_access_list_entries",
@@ -111,7 +131,20 @@ static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
     ngx_http_exchange_access_metric(
         "exchange_access_list_refresh_failures_total",
         "Refreshes that failed.", 1, UINT, failures),
-    { NULL, NULL, 0, 0, 0 }
+    ngx_http_exchange_access_metric("exchange_access_list_refused_values",
+        "Directory values the last refresh refused: not what their "
+        "attribute holds.", 0, UINT, refused),
+
+    /* sessions ended because their user left a list */
+    ngx_http_exchange_access_counter("exchange_access_sessions_ended_total",
+        "Sessions ended because their user left a list: running requests, "
+        "and connections whose NTLM identity was the user.",
+        "kind=\"request\"", "sessions_ended", "requests", ended_requests),
+    ngx_http_exchange_access_counter("exchange_access_sessions_ended_total",
+        NULL, "kind=\"connection\"", "sessions_ended", "connections",
+        ended_connections),
+
+    { NULL, NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
 
@@ -187,7 +220,7 @@ ngx_http_exchange_access_count(ngx_http_request_t *r, ngx_uint_t protocol,
     eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
 
     if (eamcf->stats == NULL || protocol >= NGX_EXA_PROTO_N
-        || decision >= NGX_HTTP_EXCHANGE_ACCESS_DECISIONS)
+        || decision >= NGX_EXA_DECISION_N)
     {
         return;
     }
@@ -337,10 +370,12 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->generation = sh->generation;
     s->attempts = sh->attempts;
     s->failures = sh->failures;
+    s->refused = sh->refused;
     s->failing = sh->failing;
     s->up = !sh->failing;
     s->loaded = sh->table != NULL;
     s->last_success = sh->last_success;
+    s->created = sh->created;
     s->last_attempt = sh->last_attempt;
     s->next_refresh = sh->next_refresh;
     s->last_duration = sh->last_duration;
@@ -357,23 +392,51 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
 }
 
 
+/*
+ * A string for JSON (and a Prometheus label): quotes, backslashes and
+ * control characters escaped, UTF-8 kept, and a byte that does not start
+ * a whole UTF-8 sequence escaped as \u00XX, so that the page stays valid
+ * whatever a name or an error holds.
+ */
+
 static u_char *
 ngx_http_exchange_access_escape(u_char *p, u_char *last, u_char *s,
     size_t len)
 {
-    size_t  i;
+    size_t  i, n, k;
 
     for (i = 0; i < len && last - p > 6; i++) {
         if (s[i] == '"' || s[i] == '\\') {
             *p++ = '\\';
             *p++ = s[i];
-
-        } else if (s[i] < 0x20 || s[i] == 0x7f) {
-            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
-
-        } else {
-            *p++ = s[i];
+            continue;
         }
+
+        if (s[i] < 0x20 || s[i] == 0x7f) {
+            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
+            continue;
+        }
+
+        if (s[i] < 0x80) {
+            *p++ = s[i];
+            continue;
+        }
+
+        n = (s[i] >= 0xc2 && s[i] <= 0xdf) ? 1
+            : (s[i] >= 0xe0 && s[i] <= 0xef) ? 2
+            : (s[i] >= 0xf0 && s[i] <= 0xf4) ? 3 : 0;
+
+        for (k = 1; k <= n && i + k < len && (s[i + k] & 0xc0) == 0x80; k++) {
+            /* void */
+        }
+
+        if (n == 0 || k <= n || last - p < (ssize_t) n + 7) {
+            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
+            continue;
+        }
+
+        p = ngx_cpymem(p, &s[i], n + 1);
+        i += n;
     }
 
     return p;
@@ -382,20 +445,24 @@ ngx_http_exchange_access_escape(u_char *p, u_char *last, u_char *s,
 
 /*
  * The state of a list: "ok", "failing" (the last refresh failed, the last
- * good table stays), "stale" (no refresh has worked for three intervals),
- * "unavailable" (no table: restricted requests from outside are denied).
+ * good table stays), "stale" (no refresh has worked for three intervals:
+ * they failed, or one has not ended; a list from the state file counts
+ * from the start), "unavailable" (no table: restricted requests from
+ * outside are denied).
  */
 
 static const char *
 ngx_http_exchange_access_state(ngx_http_exchange_access_snapshot_t *s)
 {
+    time_t  since;
+
     if (!s->loaded) {
         return "unavailable";
     }
 
-    if (s->failing && s->last_success
-        && ngx_time() - s->last_success > 3 * s->refresh)
-    {
+    since = s->last_success ? s->last_success : s->created;
+
+    if (ngx_time() - since > 3 * s->refresh) {
         return "stale";
     }
 
@@ -408,8 +475,10 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
     ngx_http_exchange_access_main_conf_t *eamcf,
     ngx_http_exchange_access_snapshot_t *snap, ngx_uint_t n)
 {
-    ngx_uint_t                          i, proto, d;
-    ngx_http_exchange_access_snapshot_t *s;
+    const char                           *group;
+    ngx_uint_t                            i, proto, d;
+    ngx_http_exchange_access_metric_t    *m;
+    ngx_http_exchange_access_snapshot_t  *s;
 
     p = ngx_slprintf(p, last, "{\"time\":%T,\"lists\":{", ngx_time());
 
@@ -423,13 +492,15 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          "\":{\"source\":\"%V\",\"loaded_from\":\"%s\","
                          "\"state\":\"%s\",\"entries\":%ui,"
                          "\"generation\":%ui,\"refreshes\":%ui,"
-                         "\"failures\":%ui,\"last_success\":%T,"
+                         "\"failures\":%ui,\"refused\":%ui,"
+                         "\"last_success\":%T,"
                          "\"last_attempt\":%T,\"last_duration_ms\":%M,"
                          "\"next_refresh\":%T,\"refresh_interval\":%T,"
                          "\"refreshing\":%P,\"last_error\":",
                          &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s),
                          s->nelts, s->generation, s->attempts, s->failures,
+                         s->refused,
                          s->last_success, s->last_attempt, s->last_duration,
                          s->next_refresh, s->refresh, s->refreshing);
 
@@ -462,12 +533,9 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
         p = ngx_slprintf(p, last, "%s\"%s\":{", proto ? "," : "",
                          ngx_exa_protocol_name(proto));
 
-        for (d = NGX_HTTP_EXCHANGE_ACCESS_PASS;
-             d < NGX_HTTP_EXCHANGE_ACCESS_DECISIONS;
-             d++)
-        {
+        for (d = NGX_EXA_DECISION_PASS; d < NGX_EXA_DECISION_N; d++) {
             p = ngx_slprintf(p, last, "%s\"%V\":%uA",
-                             d > NGX_HTTP_EXCHANGE_ACCESS_PASS ? "," : "",
+                             d > NGX_EXA_DECISION_PASS ? "," : "",
                              &ngx_http_exchange_access_decision_names[d],
                              eamcf->stats
                              ? eamcf->stats->requests[proto][d] : 0);
@@ -476,12 +544,44 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
         p = ngx_slprintf(p, last, "}");
     }
 
-    /* sessions ended because their user left a list */
+    p = ngx_slprintf(p, last, "}");
 
-    return ngx_slprintf(p, last, "},\"sessions_ended\":{\"requests\":%uA,"
-                        "\"connections\":%uA}}\n",
-                        eamcf->stats ? eamcf->stats->ended_requests : 0,
-                        eamcf->stats ? eamcf->stats->ended_connections : 0);
+    /* the module's counters, a group at a time */
+
+    group = NULL;
+
+    for (m = ngx_http_exchange_access_metrics; m->name; m++) {
+
+        if (m->format != NGX_HTTP_EXCHANGE_ACCESS_METRIC_ATOMIC) {
+            continue;
+        }
+
+        if (group == NULL || ngx_strcmp(group, m->group) != 0) {
+            p = ngx_slprintf(p, last, "%s,\"%s\":{", group ? "}" : "",
+                             m->group);
+
+        } else {
+            p = ngx_slprintf(p, last, ",");
+        }
+
+        p = ngx_slprintf(p, last, "\"%s\":%uA", m->key,
+                         ngx_http_exchange_access_counted(eamcf, m));
+        group = m->group;
+    }
+
+    return ngx_slprintf(p, last, "%s}\n", group ? "}" : "");
+}
+
+
+static ngx_atomic_uint_t
+ngx_http_exchange_access_counted(ngx_http_exchange_access_main_conf_t *eamcf,
+    ngx_http_exchange_access_metric_t *m)
+{
+    if (eamcf->stats == NULL) {
+        return 0;
+    }
+
+    return *(ngx_atomic_t *) ((u_char *) eamcf->stats + m->offset);
 }
 
 
@@ -491,11 +591,17 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
     ngx_http_exchange_access_snapshot_t *snap, ngx_uint_t n)
 {
     u_char                               *field;
+    const char                           *name;
     ngx_uint_t                            i, proto, d;
     ngx_http_exchange_access_metric_t    *m;
     ngx_http_exchange_access_snapshot_t  *s;
 
     for (m = ngx_http_exchange_access_metrics; m->name; m++) {
+
+        if (m->format == NGX_HTTP_EXCHANGE_ACCESS_METRIC_ATOMIC) {
+            continue;
+        }
+
         p = ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s %s\n",
                          m->name, m->help, m->name,
                          m->counter ? "counter" : "gauge");
@@ -568,10 +674,7 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
                      "# TYPE exchange_access_requests_total counter\n");
 
     for (proto = 0; proto < NGX_EXA_PROTO_N; proto++) {
-        for (d = NGX_HTTP_EXCHANGE_ACCESS_PASS;
-             d < NGX_HTTP_EXCHANGE_ACCESS_DECISIONS;
-             d++)
-        {
+        for (d = NGX_EXA_DECISION_PASS; d < NGX_EXA_DECISION_N; d++) {
             p = ngx_slprintf(p, last,
                              "exchange_access_requests_total{protocol=\"%s\","
                              "decision=\"%V\"} %uA\n",
@@ -582,16 +685,26 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
         }
     }
 
-    return ngx_slprintf(p, last,
-                     "# HELP exchange_access_sessions_ended_total Sessions "
-                     "ended because their user left a list: running "
-                     "requests, and connections whose NTLM identity was "
-                     "the user.\n"
-                     "# TYPE exchange_access_sessions_ended_total counter\n"
-                     "exchange_access_sessions_ended_total{kind=\"request\"} "
-                     "%uA\n"
-                     "exchange_access_sessions_ended_total"
-                     "{kind=\"connection\"} %uA\n",
-                     eamcf->stats ? eamcf->stats->ended_requests : 0,
-                     eamcf->stats ? eamcf->stats->ended_connections : 0);
+    /* the module's counters: a line per label, the help once per name */
+
+    name = NULL;
+
+    for (m = ngx_http_exchange_access_metrics; m->name; m++) {
+
+        if (m->format != NGX_HTTP_EXCHANGE_ACCESS_METRIC_ATOMIC) {
+            continue;
+        }
+
+        if (name == NULL || ngx_strcmp(name, m->name) != 0) {
+            p = ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s %s\n",
+                             m->name, m->help, m->name,
+                             m->counter ? "counter" : "gauge");
+        }
+
+        p = ngx_slprintf(p, last, "%s{%s} %uA\n", m->name, m->label,
+                         ngx_http_exchange_access_counted(eamcf, m));
+        name = m->name;
+    }
+
+    return p;
 }

@@ -31,12 +31,7 @@ for my $f (@files) {
 # shrinks.
 
 my %longer = (
-    'ngx_http_exchange_access_module.c' => 1, # the request path, and its
-    'ngx_http_exchange_access_decide' => 1,   # decision, move to a pure
-    'ngx_http_exchange_access_classify' => 1, # file of their own
     'ngx_exa_classify' => 1,
-    'ngx_http_exchange_access_ntlm.c' => 1,  # its directive handling goes
-                                             # to a file of its own
     'ngx_exa_classify.c' => 1,               # the ASP.NET readers go to
                                              # a file of their own
 );

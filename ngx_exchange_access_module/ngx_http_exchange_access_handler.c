@@ -1,0 +1,689 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+/*
+ * The access-phase handler: classify the request, identify its user,
+ * look the user up, decide; and the log phase, that counts the decision.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_exchange_access_request.h"
+
+
+static ngx_int_t ngx_http_exchange_access_decide(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx);
+static ngx_int_t ngx_http_exchange_access_classify(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls);
+static void ngx_http_exchange_access_classify_headers(ngx_http_request_t *r,
+    ngx_exa_request_t *req, ngx_exa_str_t *logons);
+#if (NGX_PCRE)
+static ngx_int_t ngx_http_exchange_access_site_rules(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls);
+#endif
+static ngx_int_t ngx_http_exchange_access_facts(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_conn_t *conn,
+    ngx_http_exchange_access_list_t *list, ngx_exa_facts_t *f,
+    ngx_exa_verdict_t *v, ngx_exa_cred_t *cred);
+static int ngx_http_exchange_access_lookup(
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_list_t *list);
+static ngx_int_t ngx_http_exchange_access_verdict(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_verdict_t *v,
+    const char *detail, ngx_http_exchange_access_list_t *list);
+static ngx_int_t ngx_http_exchange_access_deny(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf);
+
+
+ngx_int_t
+ngx_http_exchange_access_handler(ngx_http_request_t *r)
+{
+    ngx_http_exchange_access_ctx_t       *ctx;
+    ngx_http_exchange_access_loc_conf_t  *eacf;
+
+    eacf = ngx_http_get_module_loc_conf(r, ngx_http_exchange_access_module);
+
+    if (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_OFF) {
+
+        /* a handshake counts wherever it is made */
+
+        return ngx_http_exchange_access_handshake(r, eacf, NULL);
+    }
+
+    ctx = ngx_http_exchange_access_get_ctx(r);
+
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->decision == NGX_EXA_DECISION_DENY) {
+
+        /* an internal redirect to the error page of our own denial */
+
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_exchange_access_handshake(r, eacf, ctx) != NGX_DECLINED) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_exchange_access_decide(r, eacf, ctx);
+}
+
+
+/*
+ * The decision is ngx_exa_decide()'s (README.md's table); this finds out
+ * the facts it asks for, and records what it decided.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_decide(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx)
+{
+    const char                       *detail;
+    ngx_exa_cred_t                    cred;
+    ngx_exa_class_t                   cls;
+    ngx_exa_facts_t                   f;
+    ngx_exa_verdict_t                 v;
+    ngx_http_exchange_access_conn_t  *conn;
+    ngx_http_exchange_access_list_t  *list;
+
+    /* what an earlier location of this request allowed is decided again */
+
+    ngx_http_exchange_access_session_stop(&ctx->session);
+    ctx->session.list = NULL;
+
+    if (ngx_http_exchange_access_classify(r, eacf, &cls) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cls.flags & NGX_EXA_CONFUSED) {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "exchange access: path %s reaches %s: %s",
+                       ngx_exa_protocol_name(cls.path),
+                       ngx_exa_protocol_name(cls.protocol), cls.why);
+    }
+
+    list = eacf->lists[cls.protocol];
+    conn = ngx_http_exchange_access_connection(r, 0);
+
+    ngx_memzero(&f, sizeof(ngx_exa_facts_t));
+
+    f.audit = (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_AUDIT);
+    f.restricted = (list != NULL);
+    f.confused = (cls.flags & NGX_EXA_CONFUSED) ? 1 : 0;
+    f.confusion_deny = eacf->confusion ? 1 : 0;
+    f.unidentified_deny = eacf->unidentified ? 1 : 0;
+    f.identity = ngx_http_exchange_access_identity(r, conn);
+
+    cred.detail = NULL;
+
+    if (ngx_http_exchange_access_facts(r, eacf, ctx, conn, list, &f, &v,
+                                       &cred)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    switch (v.reason) {
+
+    case NGX_EXA_REASON_UNRESTRICTED:
+
+        /* keep what an earlier location decided about this request */
+
+        if (ctx->decision == NGX_EXA_DECISION_NONE
+            || ctx->decision == NGX_EXA_DECISION_PASS)
+        {
+            ctx->protocol = cls.protocol;
+            ctx->decision = NGX_EXA_DECISION_PASS;
+            ctx->reason = NGX_EXA_REASON_UNRESTRICTED;
+        }
+
+        return NGX_DECLINED;
+
+    case NGX_EXA_REASON_REVOKED:
+
+        /* a connection whose user left a list: refused, and closed */
+
+        ctx->user.data = conn->key;
+        ctx->user.len = conn->session.len;
+        ctx->scheme = conn->cred.scheme;
+        ctx->connection = 1;
+        r->keepalive = 0;
+
+        list = conn->session.list;
+        detail = NULL;
+        break;
+
+    case NGX_EXA_REASON_PATH_CONFUSION:
+        detail = cls.why;
+        break;
+
+    case NGX_EXA_REASON_UNIDENTIFIED:
+    case NGX_EXA_REASON_FOREIGN_DOMAIN:
+        detail = cred.detail;
+        break;
+
+    default:
+        detail = NULL;
+    }
+
+    ctx->protocol = cls.protocol;
+
+    if (f.user == NGX_EXA_USER_UNKNOWN) {
+
+        /* no name was read */
+
+        if (v.reason != NGX_EXA_REASON_REVOKED) {
+            ctx->user.len = 0;
+        }
+
+        if (v.decision == NGX_EXA_DECISION_PASS
+            && v.reason == NGX_EXA_REASON_UNIDENTIFIED)
+        {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "exchange access: unidentified %s credential "
+                           "passed", ngx_exa_scheme_name(cred.scheme));
+        }
+    }
+
+    return ngx_http_exchange_access_verdict(r, eacf, ctx, &v, detail, list);
+}
+
+
+/* the facts ngx_exa_decide() asks for, until it decides */
+
+static ngx_int_t
+ngx_http_exchange_access_facts(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_conn_t *conn,
+    ngx_http_exchange_access_list_t *list, ngx_exa_facts_t *f,
+    ngx_exa_verdict_t *v, ngx_exa_cred_t *cred)
+{
+    ngx_int_t  rc;
+
+    while (ngx_exa_decide(f, v) == NGX_EXA_DECISION_NONE) {
+
+        switch (v->need) {
+
+        case NGX_EXA_NEED_INTERNAL:
+            f->internal = (eacf->internal
+                           && ngx_cidr_match(r->connection->sockaddr,
+                                             eacf->internal)
+                              == NGX_OK)
+                          ? NGX_EXA_INTERNAL_YES : NGX_EXA_INTERNAL_NO;
+            break;
+
+        case NGX_EXA_NEED_CREDENTIAL:
+            if (ngx_http_exchange_access_credential(r, eacf, ctx, conn,
+                                                    f->identity, cred,
+                                                    &f->header)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            break;
+
+        case NGX_EXA_NEED_USER:
+            rc = ngx_http_exchange_access_user(r, eacf, ctx, cred);
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            f->user = rc;
+            break;
+
+        case NGX_EXA_NEED_LIST:
+            f->list = ngx_http_exchange_access_lookup(eacf, ctx, list);
+            break;
+
+        default:
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A sAMAccountName matches the entries of its own domain only (bare
+ * entries are the first domain's); a UPN, or any name without
+ * exchange_access_domain, matches whatever domain it was listed for.
+ */
+
+static int
+ngx_http_exchange_access_lookup(ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_list_t *list)
+{
+    ngx_int_t             rc;
+    const ngx_exa_str_t  *netbios;
+
+    if (ctx->domain == NGX_EXA_NAME_ANY_DOMAIN) {
+        rc = ngx_http_exchange_access_list_lookup(list, ctx->key,
+                                                  ctx->user.len, NULL, 0, 0);
+
+    } else {
+        netbios = &eacf->names.domains[ctx->domain];
+
+        rc = ngx_http_exchange_access_list_lookup(list, ctx->key,
+                                                  ctx->user.len,
+                                                  netbios->data, netbios->len,
+                                                  ctx->domain == 0);
+    }
+
+    if (rc == NGX_OK) {
+        return NGX_EXA_LIST_MEMBER;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return NGX_EXA_LIST_NOT_MEMBER;
+    }
+
+    return NGX_EXA_LIST_UNAVAILABLE;
+}
+
+
+/*
+ * Classifies by what Exchange will serve: nginx's normalised path, the
+ * path as it goes upstream (the client's bytes unless nginx rewrote the
+ * request), the query string and the cookies.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_classify(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls)
+{
+    u_char              *work, *q;
+    size_t               worklen;
+    ngx_uint_t           n;
+    ngx_table_elt_t     *h;
+    ngx_exa_request_t    req;
+    ngx_exa_str_t        cookies[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
+    ngx_exa_str_t        logons[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
+    u_char               stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
+#if (nginx_version < 1023000)
+    ngx_uint_t           i;
+    ngx_table_elt_t    **cookie;
+#endif
+
+    ngx_memzero(&req, sizeof(ngx_exa_request_t));
+
+    req.uri = r->uri.data;
+    req.uri_len = r->uri.len;
+    req.args = r->args.data;
+    req.args_len = r->args.len;
+
+    if (r->valid_unparsed_uri) {
+        req.path = r->unparsed_uri.data;
+        q = ngx_strlchr(r->unparsed_uri.data,
+                        r->unparsed_uri.data + r->unparsed_uri.len, '?');
+        req.path_len = (q ? q : r->unparsed_uri.data + r->unparsed_uri.len)
+                       - r->unparsed_uri.data;
+
+    } else {
+        req.path = r->uri.data;
+        req.path_len = r->uri.len;
+    }
+
+    n = 0;
+
+#if (nginx_version >= 1023000)
+    for (h = r->headers_in.cookie; h; h = h->next) {
+#else
+    cookie = r->headers_in.cookies.elts;
+
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        h = cookie[i];
+#endif
+
+        if (n == NGX_HTTP_EXCHANGE_ACCESS_COOKIES) {
+            cls->protocol = NGX_EXA_PROTO_OTHER;
+            cls->path = NGX_EXA_PROTO_OTHER;
+            cls->flags = NGX_EXA_CONFUSED;
+            cls->why = "too many Cookie headers";
+            return NGX_OK;
+        }
+
+        cookies[n].data = h->value.data;
+        cookies[n].len = h->value.len;
+        n++;
+    }
+
+    req.cookies = cookies;
+    req.ncookies = n;
+
+    ngx_http_exchange_access_classify_headers(r, &req, logons);
+
+    worklen = ngx_exa_classify_work(&req);
+
+    if (worklen <= sizeof(stack)) {
+        work = stack;
+        worklen = sizeof(stack);
+
+    } else {
+        work = ngx_pnalloc(r->pool, worklen);
+        if (work == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_exa_classify(&req, work, worklen, cls);
+
+    /* a large work area (a long request) goes back at once */
+
+    if (work != stack) {
+        ngx_pfree(r->pool, work);
+    }
+
+#if (NGX_PCRE)
+    if (eacf->classify) {
+        return ngx_http_exchange_access_site_rules(r, eacf, cls);
+    }
+#endif
+
+    return NGX_OK;
+}
+
+
+/*
+ * The headers Exchange routes by, and every Content-Type: nginx keeps the
+ * first of several, IIS may join them, ASP.NET reads a form body when the
+ * value starts with a form type.
+ */
+
+static void
+ngx_http_exchange_access_classify_headers(ngx_http_request_t *r,
+    ngx_exa_request_t *req, ngx_exa_str_t *logons)
+{
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0) {
+            continue;
+        }
+
+        if (h[i].key.len == 12
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Type", 12)
+               == 0)
+        {
+            req->form |= ngx_exa_form_type(h[i].value.data, h[i].value.len);
+            continue;
+        }
+
+        if (h[i].key.len < 9 || (h[i].key.data[0] | 0x20) != 'x') {
+            continue;
+        }
+
+        switch (ngx_exa_header_kind(h[i].key.data, h[i].key.len)) {
+
+        case NGX_EXA_PARAM_LOGON:
+            if (n == NGX_HTTP_EXCHANGE_ACCESS_COOKIES) {
+                req->routing++;
+                break;
+            }
+
+            logons[n].data = h[i].value.data;
+            logons[n].len = h[i].value.len;
+            n++;
+            break;
+
+        case NGX_EXA_PARAM_ROUTING:
+            req->routing++;
+            break;
+        }
+    }
+
+    req->logons = logons;
+    req->nlogons = n;
+}
+
+
+#if (NGX_PCRE)
+
+/*
+ * The site's own paths (exchange_access_classify) come before the
+ * built-in table; the tricks the built-in rules found stay found.  No
+ * captures are kept, so that $1 of the location is not disturbed.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_site_rules(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls)
+{
+    ngx_int_t                             rc;
+    ngx_str_t                             esc;
+    ngx_uint_t                            n;
+    ngx_http_exchange_access_classify_t  *rule;
+
+    rule = eacf->classify->elts;
+
+    for (n = 0; n < eacf->classify->nelts; n++) {
+
+        if (!ngx_exa_literals_may_match(&rule[n].lit, r->uri.data,
+                                        r->uri.len))
+        {
+            continue;
+        }
+
+        rc = ngx_regex_exec(rule[n].regex, &r->uri, NULL, 0);
+
+        if (rc == NGX_REGEX_NO_MATCHED) {
+            continue;
+        }
+
+        if (rc < 0) {
+            ngx_http_exchange_access_log_escape(r->pool, &r->uri, &esc);
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          ngx_regex_exec_n " failed: %i on \"%V\"",
+                          rc, &esc);
+            return NGX_ERROR;
+        }
+
+        if (!(cls->flags & NGX_EXA_CONFUSED)) {
+            cls->protocol = rule[n].protocol;
+        }
+
+        cls->path = rule[n].protocol;
+        break;
+    }
+
+    return NGX_OK;
+}
+
+#endif
+
+
+static ngx_int_t
+ngx_http_exchange_access_verdict(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_verdict_t *v,
+    const char *detail, ngx_http_exchange_access_list_t *list)
+{
+    const char                *what;
+    ngx_str_t                 *why, user, from;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    ctx->decision = v->decision;
+    ctx->reason = v->reason;
+
+    if (v->decision == NGX_EXA_DECISION_PASS) {
+        return NGX_DECLINED;
+    }
+
+    if (v->decision == NGX_EXA_DECISION_ALLOW) {
+        ngx_http_exchange_access_remember(r, eacf, ctx, list);
+        return NGX_DECLINED;
+    }
+
+    why = &ngx_http_exchange_access_reasons[v->reason];
+
+    if (v->decision == NGX_EXA_DECISION_AUDIT) {
+        what = "audit: would deny";
+
+    } else {
+        what = "denied";
+
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+        if (clcf->satisfy != NGX_HTTP_SATISFY_ALL) {
+            return NGX_HTTP_FORBIDDEN;
+        }
+    }
+
+    /* names come from credentials: escaped, as everything a client sent */
+
+    if (ctx->user.len && ctx->mapped_from.len) {
+        ngx_http_exchange_access_log_escape(r->pool, &ctx->user, &user);
+        ngx_http_exchange_access_log_escape(r->pool, &ctx->mapped_from, &from);
+
+        ngx_log_error(eacf->log_level, r->connection->log, 0,
+                      "exchange access %s user \"%V\" (%V), protocol %s, "
+                      "list \"%V\", mapped from \"%V\"",
+                      what, &user, why,
+                      ngx_exa_protocol_name(ctx->protocol), &list->name,
+                      &from);
+
+    } else if (ctx->user.len) {
+        ngx_http_exchange_access_log_escape(r->pool, &ctx->user, &user);
+
+        ngx_log_error(eacf->log_level, r->connection->log, 0,
+                      "exchange access %s user \"%V\" (%V), protocol %s, "
+                      "list \"%V\"",
+                      what, &user, why,
+                      ngx_exa_protocol_name(ctx->protocol), &list->name);
+
+    } else if (v->reason == NGX_EXA_REASON_PATH_CONFUSION) {
+        ngx_log_error(eacf->log_level, r->connection->log, 0,
+                      "exchange access %s confused request (%V: %s), "
+                      "protocol %s",
+                      what, why, detail, ngx_exa_protocol_name(ctx->protocol));
+
+    } else {
+        ngx_log_error(eacf->log_level, r->connection->log, 0,
+                      "exchange access %s unidentified user (%V: %s "
+                      "credential, %s), protocol %s, list \"%V\"",
+                      what, why, ngx_exa_scheme_name(ctx->scheme),
+                      detail ? detail : "-",
+                      ngx_exa_protocol_name(ctx->protocol), &list->name);
+    }
+
+    if (v->decision == NGX_EXA_DECISION_AUDIT) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_exchange_access_deny(r, eacf);
+}
+
+
+/*
+ * The denial: exchange_access_deny_status with the page error_page gives
+ * it, or with a short plain body of the module's own.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_deny(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf)
+{
+    u_char                    *p, *body;
+    ngx_int_t                  rc;
+    ngx_uint_t                 i;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_complex_value_t   cv;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->error_pages) {
+        err_page = clcf->error_pages->elts;
+
+        for (i = 0; i < clcf->error_pages->nelts; i++) {
+            if (err_page[i].status == (ngx_int_t) eacf->deny_status) {
+                return eacf->deny_status;
+            }
+        }
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    /*
+     * the body goes out after this function returns (a slow client, an
+     * HTTP/2 stream waiting for its window): it lives in the request
+     */
+
+    body = ngx_pnalloc(r->pool, 64);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_snprintf(body, 64, "%ui %s\n", eacf->deny_status,
+                     eacf->deny_status == NGX_HTTP_FORBIDDEN ? "Forbidden"
+                     : eacf->deny_status == NGX_HTTP_NOT_FOUND ? "Not Found"
+                     : "Denied");
+
+    ngx_memzero(&cv, sizeof(ngx_http_complex_value_t));
+
+    cv.value.data = body;
+    cv.value.len = p - body;
+
+    r->headers_out.content_type_len = sizeof("text/plain") - 1;
+    ngx_str_set(&r->headers_out.content_type, "text/plain");
+    r->headers_out.content_type_lowcase = NULL;
+
+    rc = ngx_http_send_response(r, eacf->deny_status, NULL, &cv);
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
+/* once per request, when it is done: the counters */
+
+ngx_int_t
+ngx_http_exchange_access_log_handler(ngx_http_request_t *r)
+{
+    ngx_http_exchange_access_ctx_t  *ctx;
+
+    ctx = ngx_http_exchange_access_var_ctx(r);
+
+    if (ctx && ctx->decision) {
+        ngx_http_exchange_access_count(r, ctx->protocol, ctx->decision);
+    }
+
+    return NGX_OK;
+}

@@ -1,0 +1,783 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+/*
+ * Who a request is: the user name in its credential, or the identity of
+ * its connection (the credential of the NTLM or Negotiate handshake the
+ * backend accepted on the upstream connection that exchange_access_ntlm
+ * keeps for it), mapped and normalised to a lookup key; and the request's
+ * context, kept with its pool.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_exchange_access_request.h"
+
+
+static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
+    ngx_str_t *name);
+static ngx_int_t ngx_http_exchange_access_full_name(ngx_http_request_t *r,
+    ngx_exa_cred_t *cred, ngx_str_t *name);
+static ngx_int_t ngx_http_exchange_access_parse(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred);
+static void ngx_http_exchange_access_answered(ngx_http_request_t *r,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial,
+    ngx_uint_t status);
+static void ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn,
+    ngx_http_exchange_access_ctx_t *ctx);
+static ngx_uint_t ngx_http_exchange_access_conn_bound(ngx_http_request_t *r);
+static void ngx_http_exchange_access_conn_cleanup(void *data);
+static void ngx_http_exchange_access_cleanup(void *data);
+static void *ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
+    ngx_pool_cleanup_pt handler, size_t size, ngx_uint_t create);
+
+
+/*
+ * The name a credential gives, mapped (exchange_access_user_map) and
+ * normalised: ctx->user is the lookup key, or the whole name when it is
+ * of a foreign domain.  Returns NGX_EXA_USER_OK, _FOREIGN or _INVALID
+ * (cred->detail says why), or NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_exchange_access_user(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred)
+{
+    int        rc;
+    size_t     klen;
+    ngx_str_t  name;
+
+    ctx->mapped_from.len = 0;
+
+    if (eacf->user_maps) {
+
+        if (ngx_http_exchange_access_map_user(r, eacf, ctx, cred, &name)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ctx->mapped_from.len) {
+            rc = ngx_exa_name_resolve(&eacf->names, NULL, 0, name.data,
+                                      name.len, ctx->key, &klen,
+                                      &ctx->domain);
+            goto mapped;
+        }
+    }
+
+    rc = ngx_exa_name_resolve(&eacf->names, cred->domain, cred->domain_len,
+                              cred->user, cred->user_len, ctx->key, &klen,
+                              &ctx->domain);
+
+mapped:
+
+    ctx->user.data = ctx->key;
+    ctx->user.len = klen;
+
+    switch (rc) {
+
+    case NGX_EXA_NAME_OK:
+        return NGX_EXA_USER_OK;
+
+    case NGX_EXA_NAME_FOREIGN:
+
+        /*
+         * show the whole name: it tells which domain was refused.  The
+         * credential is the caller's, on its stack: $exchange_user is
+         * read in the log phase, so the name is copied to the request.
+         */
+
+        if (ngx_http_exchange_access_full_name(r, cred, &ctx->user)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return NGX_EXA_USER_FOREIGN;
+
+    default:
+        cred->detail = ngx_exa_name_strerror(rc);
+        return NGX_EXA_USER_INVALID;
+    }
+}
+
+
+/*
+ * exchange_access_user_map: the first rule that matches the name as the
+ * credential gave it ("DOMAIN\user" or "user") rewrites it; the request's
+ * own regex captures are left as they were.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_map_user(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
+    ngx_str_t *name)
+{
+#if (NGX_PCRE)
+    int                                  *captures;
+    u_char                               *captures_data;
+    ngx_int_t                             rc;
+    ngx_str_t                             orig;
+    ngx_uint_t                            i, ncaptures;
+    ngx_http_exchange_access_user_map_t  *map;
+
+    if (ngx_http_exchange_access_full_name(r, cred, &orig) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    captures = r->captures;
+    ncaptures = r->ncaptures;
+    captures_data = r->captures_data;
+
+    r->captures = NULL;
+
+    map = eacf->user_maps->elts;
+    rc = NGX_DECLINED;
+
+    for (i = 0; i < eacf->user_maps->nelts; i++) {
+
+        if (!ngx_exa_literals_may_match(&map[i].lit, orig.data, orig.len)) {
+            rc = NGX_DECLINED;
+            continue;
+        }
+
+        rc = ngx_http_regex_exec(r, map[i].regex, &orig);
+
+        if (rc == NGX_DECLINED) {
+            continue;
+        }
+
+        if (rc == NGX_OK
+            && ngx_http_complex_value(r, &map[i].value, name) != NGX_OK)
+        {
+            rc = NGX_ERROR;
+        }
+
+        break;
+    }
+
+    r->captures = captures;
+    r->ncaptures = ncaptures;
+    r->captures_data = captures_data;
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        ctx->mapped_from = orig;
+
+#if (NGX_DEBUG)
+        if (r->connection->log->log_level & NGX_LOG_DEBUG_HTTP) {
+            ngx_str_t  from, to;
+
+            ngx_http_exchange_access_log_escape(r->pool, &orig, &from);
+            ngx_http_exchange_access_log_escape(r->pool, name, &to);
+
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "exchange access: user \"%V\" mapped to \"%V\"",
+                           &from, &to);
+        }
+#endif
+    }
+
+    return NGX_OK;
+
+#else
+    return NGX_OK;
+#endif
+}
+
+
+/*
+ * What a client chose (a name, a path), made fit for a log line by the
+ * one escaping rule of the module, ngx_exa_log_escape(); in the request's
+ * pool when anything had to be escaped.
+ */
+
+void
+ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
+    ngx_str_t *dst)
+{
+    size_t   len;
+    u_char  *p;
+
+    len = ngx_exa_log_escape(NULL, src->data, src->len);
+
+    if (len == src->len) {
+        *dst = *src;
+        return;
+    }
+
+    p = ngx_pnalloc(pool, len);
+
+    if (p == NULL) {
+        ngx_str_set(dst, "-");
+        return;
+    }
+
+    dst->len = ngx_exa_log_escape(p, src->data, src->len);
+    dst->data = p;
+}
+
+
+/*
+ * "DOMAIN\\user" or "user", as the credential gave it, copied to the
+ * request's pool: a credential lives on the stack of the caller.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_full_name(ngx_http_request_t *r,
+    ngx_exa_cred_t *cred, ngx_str_t *name)
+{
+    u_char  *p;
+
+    name->len = cred->domain_len + (cred->domain_len ? 1 : 0)
+                + cred->user_len;
+
+    name->data = ngx_pnalloc(r->pool, name->len);
+    if (name->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = name->data;
+
+    if (cred->domain_len) {
+        p = ngx_cpymem(p, cred->domain, cred->domain_len);
+        *p++ = '\\';
+    }
+
+    ngx_memcpy(p, cred->user, cred->user_len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The credential a request is decided on: its Authorization header, or,
+ * without one, the credential of the handshake the backend accepted on
+ * the upstream connection that exchange_access_ntlm keeps for this client
+ * connection (NTLM and Negotiate authenticate the connection, and later
+ * requests on it carry no header).  After the backend refused a new
+ * handshake there, the connection is unidentified.  *header is what
+ * ngx_exa_decide() is told of the Authorization header.
+ */
+
+ngx_int_t
+ngx_http_exchange_access_credential(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_conn_t *conn, ngx_uint_t identity,
+    ngx_exa_cred_t *cred, int *header)
+{
+    ctx->connection = 0;
+
+    if (r->headers_in.authorization) {
+
+        if (ctx->pending) {
+            *cred = *ctx->pending;
+
+        } else if (ngx_http_exchange_access_parse(r, eacf, cred) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx->scheme = cred->scheme;
+
+        *header = (cred->status == NGX_EXA_CRED_USER)
+                  ? NGX_EXA_HEADER_USER
+                  : (cred->status == NGX_EXA_CRED_HANDSHAKE)
+                  ? NGX_EXA_HEADER_HANDSHAKE : NGX_EXA_HEADER_UNIDENTIFIED;
+
+        return NGX_OK;
+    }
+
+    *header = NGX_EXA_HEADER_NONE;
+
+    if (identity == NGX_EXA_IDENTITY_NONE
+        || identity == NGX_EXA_IDENTITY_REVOKED)
+    {
+        ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
+        cred->scheme = NGX_EXA_AUTH_NONE;
+        cred->detail = "none";
+        ctx->scheme = cred->scheme;
+        return NGX_OK;
+    }
+
+    *cred = conn->cred;
+    ctx->connection = 1;
+    ctx->scheme = cred->scheme;
+
+    if (identity == NGX_EXA_IDENTITY_CLEARED) {
+        cred->status = NGX_EXA_CRED_UNIDENTIFIED;
+        cred->detail = "the backend refused a new handshake";
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "exchange access: decided on the %s identity "
+                   "of the connection",
+                   ngx_exa_scheme_name(cred->scheme));
+
+    return NGX_OK;
+}
+
+
+/*
+ * The identity the backend accepted on the client connection, as
+ * ngx_exa_decide() counts it: none while the upstream connection it was
+ * accepted on is not the one kept for the client connection.
+ */
+
+ngx_uint_t
+ngx_http_exchange_access_identity(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn)
+{
+    if (conn == NULL) {
+        return NGX_EXA_IDENTITY_NONE;
+    }
+
+    if (conn->session.revoked) {
+        return NGX_EXA_IDENTITY_REVOKED;
+    }
+
+    if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE
+        || conn->serial != ngx_http_exchange_access_ntlm_kept(r->connection))
+    {
+        return NGX_EXA_IDENTITY_NONE;
+    }
+
+    if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED) {
+        return NGX_EXA_IDENTITY_CLEARED;
+    }
+
+    return (conn->cred.status == NGX_EXA_CRED_USER)
+           ? NGX_EXA_IDENTITY_USER : NGX_EXA_IDENTITY_UNREADABLE;
+}
+
+
+static ngx_int_t
+ngx_http_exchange_access_parse(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred)
+{
+    size_t      worklen;
+    u_char     *work;
+    ngx_str_t  *value;
+    u_char      stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
+
+    value = &r->headers_in.authorization->value;
+    worklen = value->len / 4 * 3 + 3;
+
+    if (worklen <= sizeof(stack)) {
+        work = stack;
+        worklen = sizeof(stack);
+
+    } else {
+        work = ngx_pnalloc(r->pool, worklen);
+        if (work == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    (void) ngx_exa_credential_parse(&eacf->cred, value->data, value->len,
+                                    work, worklen, cred);
+
+    /* the scratch buffer of a Basic credential holds a password */
+
+    if (ngx_exa_scheme_flags(cred->scheme) & NGX_EXA_SCHEME_SECRET) {
+        ngx_explicit_memzero(work, ngx_min(worklen, value->len));
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * An NTLM or Negotiate credential, in any location, even one where
+ * exchange_access is off: kept with the request until the backend
+ * answers it (ngx_http_exchange_access_answered()).
+ */
+
+ngx_int_t
+ngx_http_exchange_access_handshake(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx)
+{
+    ngx_exa_cred_t                        *cred;
+    ngx_table_elt_t                       *h;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL
+        || !(ngx_exa_scheme_flags(ngx_exa_scheme_of(h->value.data,
+                                                    h->value.len))
+             & NGX_EXA_SCHEME_CONNECTION)
+        || !ngx_http_exchange_access_conn_bound(r))
+    {
+        return NGX_DECLINED;
+    }
+
+    eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
+
+    if (!eamcf->enabled) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx == NULL) {
+        ctx = ngx_http_exchange_access_get_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ctx->pending) {
+        return NGX_DECLINED;
+    }
+
+    cred = ngx_palloc(r->pool, sizeof(ngx_exa_cred_t));
+    if (cred == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_exchange_access_parse(r, eacf, cred) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_exa_scheme_flags(cred->scheme) & NGX_EXA_SCHEME_CONNECTION) {
+        ctx->pending = cred;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * exchange_access_ntlm is done with an upstream connection of a client
+ * connection it keeps upstream connections for (the connection numbered
+ * "serial"), after the upstream answered "status".  The identity hears of
+ * it if the request carried an NTLM or Negotiate credential.  (Not a
+ * header filter: in a static build this module comes before nginx's
+ * header filter, and an intercepted 401 counts too.)
+ */
+
+void
+ngx_http_exchange_access_upstream_answered(ngx_http_request_t *r,
+    ngx_uint_t serial, ngx_uint_t status)
+{
+    ngx_http_exchange_access_ctx_t        *ctx;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = ngx_http_get_module_main_conf(r, ngx_http_exchange_access_module);
+
+    if (r != r->main || !eamcf->enabled) {
+        return;
+    }
+
+    ctx = ngx_http_exchange_access_var_ctx(r);
+
+    if (ctx == NULL || ctx->pending == NULL) {
+        return;
+    }
+
+    ngx_http_exchange_access_answered(r, ctx, serial, status);
+
+    ctx->pending = NULL;
+}
+
+
+/*
+ * The backend answered a request that carried an NTLM or Negotiate
+ * credential, on the upstream connection numbered "serial" that is kept
+ * for this client connection.  A final answer other than 401 to a
+ * credential that is more than a Type 1 makes it the connection's
+ * identity; a 401 clears an identity the backend accepted there before.
+ */
+
+static void
+ngx_http_exchange_access_answered(ngx_http_request_t *r,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial,
+    ngx_uint_t status)
+{
+    ngx_http_exchange_access_conn_t  *conn;
+
+    conn = ngx_http_exchange_access_connection(r, 1);
+    if (conn == NULL) {
+        return;
+    }
+
+    if (conn->serial != serial) {
+
+        /* what was accepted on another upstream connection is gone */
+
+        conn->serial = serial;
+        conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE;
+        ngx_http_exchange_access_session_stop(&conn->session);
+    }
+
+    if (status == NGX_HTTP_UNAUTHORIZED) {
+
+        if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "exchange access: the backend refused a new "
+                           "handshake on upstream connection %ui", serial);
+
+            conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED;
+            ngx_http_exchange_access_session_stop(&conn->session);
+        }
+
+        return;
+    }
+
+    if (status < NGX_HTTP_OK
+        || ctx->pending->status == NGX_EXA_CRED_HANDSHAKE)
+    {
+        return;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "exchange access: the backend accepted the %s "
+                   "credential on upstream connection %ui with %ui",
+                   ngx_exa_scheme_name(ctx->pending->scheme), serial, status);
+
+    conn->cred = *ctx->pending;
+    conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED;
+
+    if (ctx->session.list && ctx->pending->status == NGX_EXA_CRED_USER) {
+
+        /* a list allowed this very handshake */
+
+        ngx_http_exchange_access_conn_session(r, conn, ctx);
+
+    } else {
+        ngx_http_exchange_access_session_stop(&conn->session);
+        conn->session.len = 0;
+    }
+}
+
+
+/* an allowed request is a session of its user on its list */
+
+void
+ngx_http_exchange_access_remember(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_list_t *list)
+{
+    ngx_http_exchange_access_conn_t     *conn;
+    ngx_http_exchange_access_session_t  *s;
+
+    s = &ctx->session;
+
+    s->list = list;
+    s->connection = r->connection;
+    s->request = r;
+    s->key = ctx->user.data;
+    s->len = ctx->user.len;
+    s->protocol = ctx->protocol;
+    s->started = r->start_sec;
+    s->audit = (eacf->mode == NGX_HTTP_EXCHANGE_ACCESS_AUDIT);
+
+    /* looked up again as it was now: see ngx_http_exchange_access_decide() */
+
+    if (ctx->domain == NGX_EXA_NAME_ANY_DOMAIN) {
+        s->domain = NULL;
+        s->domain_len = 0;
+        s->first = 0;
+
+    } else {
+        s->domain = (u_char *) eacf->names.domains[ctx->domain].data;
+        s->domain_len = eacf->names.domains[ctx->domain].len;
+        s->first = (ctx->domain == 0);
+    }
+
+    ngx_http_exchange_access_session_start(s);
+
+    if (ctx->connection) {
+        conn = ngx_http_exchange_access_connection(r, 0);
+
+        if (conn) {
+            ngx_http_exchange_access_conn_session(r, conn, ctx);
+        }
+    }
+}
+
+
+/*
+ * The connection is a session of its user on the list that allowed its
+ * last request: the same user, since the connection's identity decided.
+ */
+
+static void
+ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn,
+    ngx_http_exchange_access_ctx_t *ctx)
+{
+    ngx_http_exchange_access_session_t  *s;
+
+    s = &conn->session;
+
+    if (!s->linked
+        || s->len != ctx->user.len
+        || ngx_memcmp(conn->key, ctx->user.data, s->len) != 0)
+    {
+        s->started = ngx_time();
+    }
+
+    ngx_memcpy(conn->key, ctx->user.data, ctx->user.len);
+
+    s->list = ctx->session.list;
+    s->connection = r->connection;
+    s->request = NULL;
+    s->key = conn->key;
+    s->len = ctx->user.len;
+    s->domain = ctx->session.domain;
+    s->domain_len = ctx->session.domain_len;
+    s->first = ctx->session.first;
+    s->protocol = ctx->protocol;
+    s->audit = ctx->session.audit;
+
+    ngx_http_exchange_access_session_start(s);
+}
+
+
+/*
+ * Whether the request has the client's connection to itself.  Every
+ * stream of an HTTP/2 connection gets a copy of the same connection
+ * structure, with the same pool: an identity kept there would decide the
+ * requests of every other stream.  NTLM and Negotiate authenticate
+ * HTTP/1.x connections only, so a stream is decided on its own header.
+ */
+
+static ngx_uint_t
+ngx_http_exchange_access_conn_bound(ngx_http_request_t *r)
+{
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return 0;
+    }
+#endif
+
+    return r->http_version < NGX_HTTP_VERSION_20;
+}
+
+
+ngx_http_exchange_access_conn_t *
+ngx_http_exchange_access_connection(ngx_http_request_t *r, ngx_uint_t create)
+{
+    if (!ngx_http_exchange_access_conn_bound(r)) {
+        return NULL;
+    }
+
+    return ngx_http_exchange_access_pool_data(r->connection->pool,
+                                  ngx_http_exchange_access_conn_cleanup,
+                                  sizeof(ngx_http_exchange_access_conn_t),
+                                  create);
+}
+
+
+static void
+ngx_http_exchange_access_conn_cleanup(void *data)
+{
+    ngx_http_exchange_access_conn_t  *conn = data;
+
+    ngx_http_exchange_access_session_stop(&conn->session);
+    ngx_explicit_memzero(conn, sizeof(ngx_http_exchange_access_conn_t));
+}
+
+
+ngx_http_exchange_access_ctx_t *
+ngx_http_exchange_access_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_exchange_access_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_exchange_access_module);
+
+    if (ctx) {
+        return ctx;
+    }
+
+    /* the module context is wiped by internal redirects: find it again */
+
+    ctx = ngx_http_exchange_access_pool_data(r->pool,
+                                       ngx_http_exchange_access_cleanup,
+                                       sizeof(ngx_http_exchange_access_ctx_t),
+                                       1);
+    if (ctx) {
+        ngx_http_set_ctx(r, ctx, ngx_http_exchange_access_module);
+    }
+
+    return ctx;
+}
+
+
+/*
+ * Data kept with a pool (the request's, or the connection's), found again
+ * by the cleanup handler that marks it; created zeroed if asked.
+ */
+
+static void *
+ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
+    ngx_pool_cleanup_pt handler, size_t size, ngx_uint_t create)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    for (cln = pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == handler) {
+            return cln->data;
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, size);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(cln->data, size);
+    cln->handler = handler;
+
+    return cln->data;
+}
+
+
+static void
+ngx_http_exchange_access_cleanup(void *data)
+{
+    ngx_http_exchange_access_ctx_t  *ctx = data;
+
+    /* marks the context in r->pool->cleanup; the request's session ends */
+
+    ngx_http_exchange_access_session_stop(&ctx->session);
+}
+
+
+ngx_http_exchange_access_ctx_t *
+ngx_http_exchange_access_var_ctx(ngx_http_request_t *r)
+{
+    ngx_http_exchange_access_ctx_t  *ctx;
+
+    r = r->main;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_exchange_access_module);
+
+    if (ctx) {
+        return ctx;
+    }
+
+    return ngx_http_exchange_access_pool_data(r->pool,
+                                              ngx_http_exchange_access_cleanup,
+                                              0, 0);
+}

@@ -1,0 +1,158 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#ifndef _NGX_HTTP_EXCHANGE_ACCESS_REQUEST_H_INCLUDED_
+#define _NGX_HTTP_EXCHANGE_ACCESS_REQUEST_H_INCLUDED_
+
+
+/*
+ * The request path, in four files: the directives of a location and
+ * their merging (ngx_http_exchange_access_module.c), the access-phase
+ * handler that classifies, looks up and decides
+ * (ngx_http_exchange_access_handler.c), the credential and the identity
+ * of a connection (ngx_http_exchange_access_identity.c), and the
+ * variables (ngx_http_exchange_access_variables.c).  What they share:
+ * the location's configuration, a request's context, a connection's
+ * identity.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_exchange_access_module.h"
+
+
+#define NGX_HTTP_EXCHANGE_ACCESS_OFF        0
+#define NGX_HTTP_EXCHANGE_ACCESS_ON         1
+#define NGX_HTTP_EXCHANGE_ACCESS_AUDIT      2
+
+#define NGX_HTTP_EXCHANGE_ACCESS_STACK      4096
+#define NGX_HTTP_EXCHANGE_ACCESS_COOKIES    8
+
+/* what the backend made of the handshakes on a client connection */
+#define NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE      0
+#define NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED  1
+#define NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED   2
+
+
+
+
+typedef struct {
+    ngx_uint_t                        mode;
+    ngx_uint_t                        unidentified;
+    ngx_uint_t                        confusion;
+    ngx_uint_t                        log_level;
+    ngx_uint_t                        deny_status;
+
+    /* the list each protocol is restricted to, NULL if unrestricted */
+    ngx_http_exchange_access_list_t  *lists[NGX_EXA_PROTO_N];
+    ngx_uint_t                        restricted;
+
+    ngx_array_t                      *internal;    /* of ngx_cidr_t */
+    ngx_array_t                      *domains;     /* of ngx_exa_str_t */
+    ngx_array_t                      *groups;      /* of size_t */
+    ngx_exa_name_conf_t               names;
+    ngx_array_t                      *claims;      /* of ngx_exa_str_t */
+    ngx_exa_cred_conf_t               cred;
+    ngx_array_t                      *classify;    /* of classify_t */
+    ngx_array_t                      *user_maps;   /* of user_map_t */
+} ngx_http_exchange_access_loc_conf_t;
+
+
+#if (NGX_PCRE)
+
+typedef struct {
+    ngx_regex_t                      *regex;
+    ngx_uint_t                        protocol;
+    ngx_exa_literals_t                lit;
+} ngx_http_exchange_access_classify_t;
+
+
+typedef struct {
+    ngx_http_regex_t                 *regex;
+    ngx_http_complex_value_t          value;
+    ngx_exa_literals_t                lit;
+} ngx_http_exchange_access_user_map_t;
+
+#endif
+
+
+/*
+ * Who a client connection is, for the backend: the credential of the
+ * last NTLM or Negotiate handshake the backend accepted (a final answer
+ * other than 401) on the upstream connection "serial" that
+ * exchange_access_ntlm keeps for this client connection.  Once the
+ * backend refused a new handshake there, the state is "cleared".
+ */
+
+typedef struct {
+    ngx_exa_cred_t                    cred;
+    ngx_uint_t                        serial;
+    ngx_uint_t                        state;
+    ngx_http_exchange_access_session_t  session;
+    u_char                            key[NGX_EXA_KEY_MAX];
+} ngx_http_exchange_access_conn_t;
+
+
+typedef struct {
+    ngx_uint_t                        protocol;
+    ngx_uint_t                        decision;    /* ngx_exa_decision_e */
+    ngx_uint_t                        reason;      /* ngx_exa_reason_e */
+    ngx_uint_t                        connection;  /* unsigned:1 */
+    ngx_uint_t                        scheme;
+    ngx_str_t                         user;
+    ngx_str_t                         mapped_from;
+    size_t                            domain;      /* in names.domains */
+    ngx_exa_cred_t                   *pending;     /* NTLM, Negotiate */
+    ngx_http_exchange_access_session_t  session;
+    u_char                            key[NGX_EXA_KEY_MAX];
+} ngx_http_exchange_access_ctx_t;
+
+
+/* ngx_http_exchange_access_handler.c: the access and log phases */
+
+ngx_int_t ngx_http_exchange_access_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_exchange_access_log_handler(ngx_http_request_t *r);
+
+/* ngx_http_exchange_access_identity.c: who the request is */
+
+ngx_uint_t ngx_http_exchange_access_identity(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn);
+ngx_int_t ngx_http_exchange_access_credential(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_conn_t *conn, ngx_uint_t identity,
+    ngx_exa_cred_t *cred, int *header);
+ngx_int_t ngx_http_exchange_access_user(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
+ngx_int_t ngx_http_exchange_access_handshake(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx);
+void ngx_http_exchange_access_upstream_answered(ngx_http_request_t *r,
+    ngx_uint_t serial, ngx_uint_t status);
+void ngx_http_exchange_access_remember(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_list_t *list);
+ngx_http_exchange_access_conn_t *ngx_http_exchange_access_connection(
+    ngx_http_request_t *r, ngx_uint_t create);
+ngx_http_exchange_access_ctx_t *ngx_http_exchange_access_get_ctx(
+    ngx_http_request_t *r);
+ngx_http_exchange_access_ctx_t *ngx_http_exchange_access_var_ctx(
+    ngx_http_request_t *r);
+void ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
+    ngx_str_t *dst);
+
+/* ngx_http_exchange_access_variables.c: $exchange_* */
+
+ngx_int_t ngx_http_exchange_access_add_variables(ngx_conf_t *cf);
+extern ngx_str_t  ngx_http_exchange_access_reasons[];
+
+
+#endif /* _NGX_HTTP_EXCHANGE_ACCESS_REQUEST_H_INCLUDED_ */
