@@ -17,8 +17,7 @@
 
 
 /*
- * How a refresh fails and how long a call works, and the entries that
- * answer a refresh's searches.  An entry is walked once,
+ * The entries that answer a refresh's searches.  An entry is walked once,
  * attribute by attribute and value by value with liblber's element
  * functions (no copy, no array of all values), and what each value becomes
  * depends on the search: a group's members, a group's primary group token,
@@ -32,111 +31,6 @@ static int ngx_exa_lr_value(ngx_exa_lr_t *r, struct berval *v);
 static int ngx_exa_lr_member(ngx_exa_lr_t *r, struct berval *v);
 static int ngx_exa_lr_token(ngx_exa_lr_t *r, struct berval *v);
 static int ngx_exa_lr_name(ngx_exa_lr_t *r, struct berval *v);
-
-
-/*
- * Text from the directory for a log line or the status page: printable
- * ASCII stays, anything else becomes \xNN.  Returns the length written,
- * out is NUL-terminated.
- */
-
-size_t
-ngx_exa_lr_escape(char *out, size_t size, const char *s, size_t len)
-{
-    size_t         i, n;
-    unsigned char  c;
-
-    static const char  hex[] = "0123456789abcdef";
-
-    if (size == 0) {
-        return 0;
-    }
-
-    n = 0;
-
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) s[i];
-
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            if (n + 1 >= size) {
-                break;
-            }
-
-            out[n++] = (char) c;
-            continue;
-        }
-
-        if (n + 4 >= size) {
-            break;
-        }
-
-        out[n++] = '\\';
-        out[n++] = 'x';
-        out[n++] = hex[c >> 4];
-        out[n++] = hex[c & 0x0f];
-    }
-
-    out[n] = '\0';
-
-    return n;
-}
-
-
-/* the refresh failed; retry: another server may do better */
-
-int
-ngx_exa_lr_fail(ngx_exa_lr_t *r, int retry, const char *fmt, ...)
-{
-    va_list  args;
-
-    if (r->state == NGX_EXA_LR_FAILED) {
-        return NGX_EXA_LR_ERROR;
-    }
-
-    va_start(args, fmt);
-    vsnprintf(r->error, sizeof(r->error), fmt, args);
-    va_end(args);
-
-    r->retry = retry;
-    r->state = NGX_EXA_LR_FAILED;
-
-    return NGX_EXA_LR_ERROR;
-}
-
-
-/* no memory: the limit on what a refresh keeps, or malloc() */
-
-int
-ngx_exa_lr_nomem(ngx_exa_lr_t *r)
-{
-    if (r->mem.over) {
-        return ngx_exa_lr_fail(r, 0, "the answer needs more than %zu MB of "
-                               "memory", r->mem.max >> 20);
-    }
-
-    return ngx_exa_lr_fail(r, 0, "out of memory");
-}
-
-
-/* has this call worked long enough?  The clock is read now and then */
-
-int
-ngx_exa_lr_timeup(ngx_exa_lr_t *r)
-{
-    long             us;
-    struct timespec  now;
-
-    if (r->conf->step_usec == 0 || ++r->work % NGX_EXA_LR_CHECK != 0) {
-        return 0;
-    }
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-
-    us = (now.tv_sec - r->started.tv_sec) * 1000000
-         + (now.tv_nsec - r->started.tv_nsec) / 1000;
-
-    return us >= (long) r->conf->step_usec;
-}
 
 
 /*
@@ -160,6 +54,10 @@ ngx_exa_lr_entry(ngx_exa_lr_t *r)
         }
     }
 
+    /* an answer to a request in flight: the refresh goes on */
+
+    r->progress = 1;
+
     for ( ;; ) {
 
         if (r->last == NULL) {
@@ -169,14 +67,15 @@ ngx_exa_lr_entry(ngx_exa_lr_t *r)
             if (ber_get_option(r->ber, LBER_OPT_REMAINING_BYTES, &blen)
                 != LBER_OPT_SUCCESS || blen == 0)
             {
-                return NGX_EXA_LR_NEXT;
+                return r->state == NGX_EXA_LR_READ_DOMAINS
+                       ? ngx_exa_lr_domains_entry(r) : NGX_EXA_LR_NEXT;
             }
 
             if (ber_skip_tag(r->ber, &blen) == LBER_DEFAULT
                 || ber_get_stringbv(r->ber, &type, LBER_BV_NOTERM)
                    == LBER_DEFAULT)
             {
-                return ngx_exa_lr_fail(r, 0, "an entry that cannot be "
+                return ngx_exa_lr_fail(r, 1, "an entry that cannot be "
                                        "decoded");
             }
 
@@ -188,7 +87,7 @@ ngx_exa_lr_entry(ngx_exa_lr_t *r)
             tag = ber_first_element(r->ber, &blen, &r->last);
 
             if (r->last == NULL) {
-                return ngx_exa_lr_fail(r, 0, "an entry that cannot be "
+                return ngx_exa_lr_fail(r, 1, "an entry that cannot be "
                                        "decoded");
             }
 
@@ -207,7 +106,7 @@ ngx_exa_lr_entry(ngx_exa_lr_t *r)
         }
 
         if (ber_get_stringbv(r->ber, &v, LBER_BV_NOTERM) == LBER_DEFAULT) {
-            return ngx_exa_lr_fail(r, 0, "an entry that cannot be decoded");
+            return ngx_exa_lr_fail(r, 1, "an entry that cannot be decoded");
         }
 
         rc = ngx_exa_lr_value(r, &v);
@@ -259,14 +158,22 @@ ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
     }
 
     r->stats.entries++;
+    r->progress = 1;
+    r->nmember = 0;
 
     if (ldap_get_dn_ber(r->ld, r->msg, &r->ber, &dn) != LDAP_SUCCESS) {
-        return ngx_exa_lr_fail(r, 0, "an entry that cannot be decoded");
+        return ngx_exa_lr_fail(r, 1, "an entry that cannot be decoded");
     }
 
+    r->cur_netbios[0] = '\0';
+    r->cur_nc_len = 0;
+    r->netbios = NULL;
+
     if (r->state == NGX_EXA_LR_READ_GROUPS
+        || r->state == NGX_EXA_LR_READ_DOMAINS
         || (r->state == NGX_EXA_LR_SEARCH_USERS
-            && r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN))
+            && r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN
+            && r->ndomains == 0))
     {
         return NGX_EXA_LR_PARTIAL;
     }
@@ -283,9 +190,14 @@ ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
                ? ngx_exa_lr_nomem(r) : NGX_EXA_LR_NEXT;
     }
 
+    /* the user's domain, in Active Directory */
+
+    r->netbios = ngx_exa_lr_domain_of(r, buf, len);
+
     /* walk, off: a user only if a group has it as a member */
 
-    return ngx_exa_set_has(&r->members, buf, len)
+    return (r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN
+            || ngx_exa_set_has(&r->members, buf, len))
            ? NGX_EXA_LR_PARTIAL : NGX_EXA_LR_NEXT;
 }
 
@@ -296,7 +208,7 @@ static int
 ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type)
 {
     int              rc;
-    char             name[128];
+    char             name[128], dn[128];
     size_t           i;
     ngx_exa_range_t  range;
 
@@ -325,12 +237,41 @@ ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type)
             return NGX_EXA_LR_NEXT;
         }
 
+        /* an attribute is in an entry once (RFC 4511, 4.1.7) */
+
+        if (r->nmember++) {
+            ngx_exa_lr_escape(dn, sizeof(dn),
+                              (const char *) r->groups[r->group].dn,
+                              r->groups[r->group].len);
+
+            return ngx_exa_lr_fail(r, 1, "the entry of group \"%s\" has "
+                                   "more than one member attribute", dn);
+        }
+
         r->attr = NGX_EXA_LR_ATTR_MEMBER;
 
-        if (rc == 1 && !range.last) {
+        /* a range starts where it was asked to: the reads move forward */
 
-            /* Active Directory sent one range of member: ask for the next */
+        if ((rc == 1 ? range.start : 0) != r->groups[r->group].range) {
+            ngx_exa_lr_escape(dn, sizeof(dn),
+                              (const char *) r->groups[r->group].dn,
+                              r->groups[r->group].len);
 
+            return ngx_exa_lr_fail(r, 1, "group \"%s\": the server "
+                                   "answered %s when asked for "
+                                   "member;range=%zu-*",
+                                   dn, name, r->groups[r->group].range);
+        }
+
+        /*
+         * Active Directory sent one range of member: walking, ask for the
+         * next; in chain, the first range tells that the group has members,
+         * which is all the refresh needs of it
+         */
+
+        if (rc == 1 && !range.last
+            && r->conf->nested != NGX_EXA_LDAP_NESTED_CHAIN)
+        {
             return ngx_exa_lr_queue(r, r->groups[r->group].dn,
                                     r->groups[r->group].len,
                                     r->groups[r->group].depth,
@@ -342,6 +283,17 @@ ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type)
         return NGX_EXA_LR_NEXT;
     }
 
+    if (r->state == NGX_EXA_LR_READ_DOMAINS) {
+        r->attr = strcasecmp(name, "configurationNamingContext") == 0
+                  ? NGX_EXA_LR_ATTR_CONFIG
+                  : strcasecmp(name, "nETBIOSName") == 0
+                  ? NGX_EXA_LR_ATTR_NETBIOS
+                  : strcasecmp(name, "nCName") == 0
+                  ? NGX_EXA_LR_ATTR_NCNAME : NGX_EXA_LR_ATTR_NONE;
+
+        return NGX_EXA_LR_NEXT;
+    }
+
     if (r->state != NGX_EXA_LR_SEARCH_USERS) {
         return NGX_EXA_LR_NEXT;
     }
@@ -349,9 +301,22 @@ ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type)
     for (i = 0; r->conf->attrs[i]; i++) {
         if (strcasecmp(name, r->conf->attrs[i]) == 0) {
             r->attr = NGX_EXA_LR_ATTR_NAME;
-            r->kind = r->conf->attrs[i];
             break;
         }
+    }
+
+    if (strcasecmp(name, "sAMAccountName") == 0
+        || strcasecmp(name, "uid") == 0)
+    {
+        r->kind = NGX_EXA_LR_NAME_LOGON;
+
+    } else if (strcasecmp(name, "userPrincipalName") == 0
+               || strcasecmp(name, "mail") == 0)
+    {
+        r->kind = NGX_EXA_LR_NAME_UPN;
+
+    } else {
+        r->kind = NGX_EXA_LR_NAME_ANY;
     }
 
     return NGX_EXA_LR_NEXT;
@@ -371,6 +336,11 @@ ngx_exa_lr_value(ngx_exa_lr_t *r, struct berval *v)
 
     case NGX_EXA_LR_ATTR_NAME:
         return ngx_exa_lr_name(r, v);
+
+    case NGX_EXA_LR_ATTR_CONFIG:
+    case NGX_EXA_LR_ATTR_NETBIOS:
+    case NGX_EXA_LR_ATTR_NCNAME:
+        return ngx_exa_lr_domains_value(r, v);
 
     default:
         return NGX_EXA_LR_NEXT;
@@ -402,8 +372,14 @@ ngx_exa_lr_member(ngx_exa_lr_t *r, struct berval *v)
     len = ngx_exa_ldap_dn_norm((unsigned char *) v->bv_val, v->bv_len, buf);
 
     if (!ngx_exa_set_has(&r->all_groups, buf, len)) {
-        return ngx_exa_set_add(&r->members, buf, len) < 0
-               ? ngx_exa_lr_nomem(r) : NGX_EXA_LR_NEXT;
+        if (ngx_exa_set_add(&r->members, buf, len) < 0) {
+            return ngx_exa_lr_nomem(r);
+        }
+
+        /* every member is a name at least */
+
+        return ngx_exa_lr_fits(r, r->members.nelts, r->members.nelts,
+                               "members");
     }
 
     /* a nested group */
@@ -432,30 +408,36 @@ ngx_exa_lr_member(ngx_exa_lr_t *r, struct berval *v)
 }
 
 
-/* members by primary group are not in member (AD): (primaryGroupID=N) */
+/*
+ * Members by primary group are not in member (AD): the group's
+ * primaryGroupToken, a number, becomes (primaryGroupID=N) in the users'
+ * search.  The first one a group has counts; every range of member may
+ * carry it again.
+ */
 
 static int
 ngx_exa_lr_token(ngx_exa_lr_t *r, struct berval *v)
 {
-    int  n;
+    size_t               i;
+    ngx_exa_lr_group_t  *g;
 
-    if (v->bv_len >= 16) {
+    r->attr = NGX_EXA_LR_ATTR_NONE;        /* the first value only */
+
+    g = &r->groups[r->group];
+
+    if (g->token[0] || v->bv_len == 0 || v->bv_len >= sizeof(g->token)) {
         return NGX_EXA_LR_NEXT;
     }
 
-    if (ngx_exa_mem_grow(&r->mem, (void **) &r->tokens, &r->tokens_size,
-                         r->tokens_len + 40, 1)
-        != 0)
-    {
-        return ngx_exa_lr_nomem(r);
+    for (i = 0; i < v->bv_len; i++) {
+        if (v->bv_val[i] < '0' || v->bv_val[i] > '9') {
+            r->stats.refused++;
+            return NGX_EXA_LR_NEXT;
+        }
     }
 
-    n = snprintf(r->tokens + r->tokens_len, 40, "(primaryGroupID=%.*s)",
-                 (int) v->bv_len, v->bv_val);
-
-    r->tokens_len += n;
-
-    r->attr = NGX_EXA_LR_ATTR_NONE;        /* the first value only */
+    memcpy(g->token, v->bv_val, v->bv_len);
+    g->token[v->bv_len] = '\0';
 
     return NGX_EXA_LR_NEXT;
 }
@@ -466,12 +448,47 @@ ngx_exa_lr_token(ngx_exa_lr_t *r, struct berval *v)
 static int
 ngx_exa_lr_name(ngx_exa_lr_t *r, struct berval *v)
 {
-    int             rc;
+    int             rc, at;
     size_t          klen;
-    unsigned char  *k, kbuf[NGX_EXA_KEY_MAX];
+    unsigned char  *k, kbuf[NGX_EXA_KEY_MAX], tagged[NGX_EXA_KEY_MAX];
 
-    rc = ngx_exa_name_key(NULL, NULL, 0, (unsigned char *) v->bv_val,
-                          v->bv_len, kbuf, &klen);
+    /*
+     * A value is read as exactly what its attribute holds, never as a
+     * credential: a logon name has no domain and no "@", a user principal
+     * name is "user@suffix", and nothing from the directory says
+     * "DOMAIN\user" (it would lose its domain and become "user").
+     */
+
+    at = memchr(v->bv_val, '@', v->bv_len) != NULL;
+
+    if (memchr(v->bv_val, '\\', v->bv_len)
+        || (r->kind == NGX_EXA_LR_NAME_LOGON && at)
+        || (r->kind == NGX_EXA_LR_NAME_UPN && !at))
+    {
+        r->stats.refused++;
+        return NGX_EXA_LR_NEXT;
+    }
+
+    if (r->kind == NGX_EXA_LR_NAME_LOGON && r->ndomains) {
+
+        /* Active Directory: a logon name is its domain's, "example\user" */
+
+        if (r->netbios == NULL || v->bv_len >= sizeof(kbuf) - 16) {
+            r->stats.refused++;
+            return NGX_EXA_LR_NEXT;
+        }
+
+        klen = strlen(r->netbios);
+        memcpy(tagged, r->netbios, klen);
+        tagged[klen++] = '\\';
+        memcpy(tagged + klen, v->bv_val, v->bv_len);
+
+        rc = ngx_exa_name_entry(tagged, klen + v->bv_len, kbuf, &klen);
+
+    } else {
+        rc = ngx_exa_name_key(NULL, NULL, 0, (unsigned char *) v->bv_val,
+                              v->bv_len, kbuf, &klen);
+    }
 
     if (rc != NGX_EXA_NAME_OK) {
         r->stats.refused++;
@@ -497,7 +514,7 @@ ngx_exa_lr_name(ngx_exa_lr_t *r, struct berval *v)
     r->nkeys++;
     r->keybytes += klen;
 
-    return NGX_EXA_LR_NEXT;
+    return ngx_exa_lr_fits(r, r->nkeys, r->keybytes, "names");
 }
 
 
@@ -528,6 +545,8 @@ ngx_exa_lr_queue(ngx_exa_lr_t *r, const unsigned char *dn, size_t len,
     p[len] = '\0';
 
     g = &r->groups[r->ngroups++];
+
+    memset(g, 0, sizeof(ngx_exa_lr_group_t));
 
     g->dn = p;
     g->len = len;

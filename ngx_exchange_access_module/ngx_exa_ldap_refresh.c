@@ -29,10 +29,13 @@
  */
 
 
+static int ngx_exa_lr_buffered(ngx_exa_lr_t *r);
 static int ngx_exa_lr_message(ngx_exa_lr_t *r);
+static int ngx_exa_lr_search_done(ngx_exa_lr_t *r);
 static int ngx_exa_lr_result(ngx_exa_lr_t *r, int *code, char *text,
     size_t size, int paged);
 static int ngx_exa_lr_bound(ngx_exa_lr_t *r);
+static int ngx_exa_lr_groups(ngx_exa_lr_t *r);
 static int ngx_exa_lr_list_groups(ngx_exa_lr_t *r);
 static int ngx_exa_lr_read_groups(ngx_exa_lr_t *r);
 static int ngx_exa_lr_group_result(ngx_exa_lr_t *r, size_t slot);
@@ -48,6 +51,7 @@ static const char  *ngx_exa_lr_states[] = {
     "tls",
     "starttls",
     "bind",
+    "read_domains",
     "list_groups",
     "read_groups",
     "search_users",
@@ -84,6 +88,11 @@ ngx_exa_lr_create(const ngx_exa_lr_conf_t *conf, LDAP *ld)
 
     for (i = 0; i < NGX_EXA_LR_WINDOW; i++) {
         r->reads[i].msgid = -1;
+    }
+
+    if (ngx_exa_lr_frame_add(r) != 0) {
+        ngx_exa_lr_fail(r, 0, "setting up libldap failed");
+        return r;
     }
 
     for (i = 0; i < conf->ngroups; i++) {
@@ -125,6 +134,7 @@ ngx_exa_lr_destroy(ngx_exa_lr_t *r)
     }
 
     ngx_exa_lr_release(r);
+    ngx_exa_lr_frame_del(r);
 
     /*
      * libldap keeps a request whose answer it could not decode; abandoned,
@@ -150,8 +160,8 @@ ngx_exa_lr_destroy(ngx_exa_lr_t *r)
     ngx_exa_set_free(&r->members);
 
     free(r->groups);
-    free(r->tokens);
     free(r->keys);
+    free(r->domains);
 
     ngx_exa_arena_free(&r->arena);
 
@@ -290,6 +300,23 @@ ngx_exa_lr_bind(ngx_exa_lr_t *r)
 }
 
 
+/* has the connection more to read, in its buffers or in libldap's? */
+
+static int
+ngx_exa_lr_buffered(ngx_exa_lr_t *r)
+{
+    Sockbuf  *sb;
+
+    if (ldap_get_option(r->ld, LDAP_OPT_SOCKBUF, (void *) &sb)
+        != LDAP_OPT_SUCCESS)
+    {
+        return 0;
+    }
+
+    return ber_sockbuf_ctrl(sb, LBER_SB_OPT_DATA_READY, NULL) > 0;
+}
+
+
 /*
  * Reads and interprets what libldap has, until it has nothing more, the
  * call's time is up, or the refresh ends.
@@ -298,7 +325,7 @@ ngx_exa_lr_bind(ngx_exa_lr_t *r)
 int
 ngx_exa_lr_step(ngx_exa_lr_t *r)
 {
-    int             rc;
+    int             rc, idle;
     struct timeval  zero;
 
     if (r->state == NGX_EXA_LR_FAILED) {
@@ -307,6 +334,7 @@ ngx_exa_lr_step(ngx_exa_lr_t *r)
 
     clock_gettime(CLOCK_MONOTONIC, &r->started);
     r->work = 0;
+    idle = 0;
 
     for ( ;; ) {
 
@@ -319,17 +347,35 @@ ngx_exa_lr_step(ngx_exa_lr_t *r)
 
             if (rc == 0) {
                 r->msg = NULL;
-                return NGX_EXA_LR_AGAIN;
+
+                /*
+                 * libldap returns 0 after it discarded a message (an ID
+                 * nobody asked for, a negative one, 0 for anything but an
+                 * extended response), though the next may wait behind it:
+                 * nothing would tell an edge-triggered loop again
+                 */
+
+                if (ngx_exa_lr_buffered(r) && ++idle < NGX_EXA_LR_CHECK) {
+                    continue;
+                }
+
+                return idle < NGX_EXA_LR_CHECK ? NGX_EXA_LR_AGAIN
+                                               : NGX_EXA_LR_YIELD;
             }
+
+            idle = 0;
 
             if (rc == -1) {
                 r->msg = NULL;
+
+                if (r->frame_error[0]) {
+                    return ngx_exa_lr_fail(r, 1, "%s", r->frame_error);
+                }
+
                 ldap_get_option(r->ld, LDAP_OPT_RESULT_CODE, &rc);
                 return ngx_exa_lr_fail(r, 1, "connection lost (%d: %s)",
                                        rc, ldap_err2string(rc));
             }
-
-            r->progress = 1;
         }
 
         rc = ngx_exa_lr_message(r);
@@ -370,6 +416,7 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
         }
 
         r->msgid = -1;
+        r->progress = 1;
 
         if (ngx_exa_lr_result(r, &code, text, sizeof(text), 0) != 0) {
             return ngx_exa_lr_fail(r, 1, "StartTLS refused (%d: %s%s%s)",
@@ -386,6 +433,7 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
         }
 
         r->msgid = -1;
+        r->progress = 1;
 
         if (ngx_exa_lr_result(r, &code, text, sizeof(text), 0) != 0) {
             char  dn[160];
@@ -400,6 +448,27 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
 
         return ngx_exa_lr_bound(r);
 
+    case NGX_EXA_LR_READ_DOMAINS:
+
+        if (type == LDAP_RES_SEARCH_ENTRY) {
+            return ngx_exa_lr_entry(r);
+        }
+
+        if (type != LDAP_RES_SEARCH_RESULT || ldap_msgid(r->msg) != r->msgid)
+        {
+            r->stats.ignored++;
+            return NGX_EXA_LR_NEXT;
+        }
+
+        r->msgid = -1;
+        r->progress = 1;
+
+        (void) ngx_exa_lr_result(r, &code, text, sizeof(text), 0);
+
+        rc = ngx_exa_lr_domains_result(r, code, text);
+
+        return rc == NGX_EXA_LR_PARTIAL ? ngx_exa_lr_groups(r) : rc;
+
     case NGX_EXA_LR_LIST_GROUPS:
     case NGX_EXA_LR_READ_GROUPS:
     case NGX_EXA_LR_SEARCH_USERS:
@@ -413,45 +482,7 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
             return NGX_EXA_LR_NEXT;
         }
 
-        if (r->state == NGX_EXA_LR_READ_GROUPS) {
-            for (rc = 0; rc < NGX_EXA_LR_WINDOW; rc++) {
-                if (r->reads[rc].msgid == ldap_msgid(r->msg)) {
-                    return ngx_exa_lr_group_result(r, rc);
-                }
-            }
-
-            r->stats.ignored++;
-            return NGX_EXA_LR_NEXT;
-        }
-
-        if (ldap_msgid(r->msg) != r->msgid) {
-            r->stats.ignored++;
-            return NGX_EXA_LR_NEXT;
-        }
-
-        r->msgid = -1;
-
-        rc = ngx_exa_lr_result(r, &code, text, sizeof(text), 1);
-
-        if (rc == NGX_EXA_LR_ERROR) {
-            return rc;
-        }
-
-        if (rc != 0) {
-            return ngx_exa_lr_fail(r, 0, "search failed (%d: %s%s%s)",
-                                   code, ldap_err2string(code),
-                                   text[0] ? ", " : "", text);
-        }
-
-        if (r->cookie) {
-            return NGX_EXA_LR_NEXT;       /* the next page was asked for */
-        }
-
-        if (r->state == NGX_EXA_LR_LIST_GROUPS) {
-            return ngx_exa_lr_read_groups(r);
-        }
-
-        return ngx_exa_lr_finish(r);
+        return ngx_exa_lr_search_done(r);
 
     default:
         r->stats.ignored++;
@@ -459,6 +490,59 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
     }
 }
 
+
+
+/* the result of a search: a group's read, a page, the last page */
+
+static int
+ngx_exa_lr_search_done(ngx_exa_lr_t *r)
+{
+    int   rc, code;
+    char  text[160];
+
+    if (r->state == NGX_EXA_LR_READ_GROUPS) {
+        for (rc = 0; rc < NGX_EXA_LR_WINDOW; rc++) {
+            if (r->reads[rc].msgid == ldap_msgid(r->msg)) {
+                r->progress = 1;
+                return ngx_exa_lr_group_result(r, rc);
+            }
+        }
+
+        r->stats.ignored++;
+        return NGX_EXA_LR_NEXT;
+    }
+
+    if (ldap_msgid(r->msg) != r->msgid) {
+        r->stats.ignored++;
+        return NGX_EXA_LR_NEXT;
+    }
+
+    r->msgid = -1;
+    r->progress = 1;
+
+    rc = ngx_exa_lr_result(r, &code, text, sizeof(text), 1);
+
+    if (rc == NGX_EXA_LR_ERROR) {
+        return rc;
+    }
+
+    if (rc != 0) {
+        return ngx_exa_lr_fail(r, ngx_exa_lr_server_fault(code),
+                               "search failed (%d: %s%s%s)",
+                               code, ldap_err2string(code),
+                               text[0] ? ", " : "", text);
+    }
+
+    if (r->cookie) {
+        return NGX_EXA_LR_NEXT;       /* the next page was asked for */
+    }
+
+    if (r->state == NGX_EXA_LR_LIST_GROUPS) {
+        return ngx_exa_lr_read_groups(r);
+    }
+
+    return ngx_exa_lr_finish(r);
+}
 
 /*
  * The result of the operation at hand: 0 with *code LDAP_SUCCESS, 1 with
@@ -518,12 +602,20 @@ ngx_exa_lr_result(ngx_exa_lr_t *r, int *code, char *text, size_t size,
     cookie.bv_val = NULL;
     cookie.bv_len = 0;
 
+    /* libldap reads a control without a value through a NULL pointer */
+
+    if (ctrl->ldctl_value.bv_val == NULL || ctrl->ldctl_value.bv_len == 0) {
+        ldap_controls_free(ctrls);
+        return ngx_exa_lr_fail(r, 1, "a paged results control without a "
+                               "value");
+    }
+
     rc = ldap_parse_pageresponse_control(r->ld, ctrl, &count, &cookie);
 
     ldap_controls_free(ctrls);
 
     if (rc != LDAP_SUCCESS) {
-        return ngx_exa_lr_fail(r, 0, "bad paged results control (%d: %s)",
+        return ngx_exa_lr_fail(r, 1, "bad paged results control (%d: %s)",
                                rc, ldap_err2string(rc));
     }
 
@@ -534,7 +626,7 @@ ngx_exa_lr_result(ngx_exa_lr_t *r, int *code, char *text, size_t size,
 
     if (++r->pages > NGX_EXA_LR_PAGES_MAX) {
         ber_memfree(cookie.bv_val);
-        return ngx_exa_lr_fail(r, 0, "more than %d pages of results",
+        return ngx_exa_lr_fail(r, 1, "more than %d pages of results",
                                NGX_EXA_LR_PAGES_MAX);
     }
 
@@ -556,10 +648,20 @@ ngx_exa_lr_result(ngx_exa_lr_t *r, int *code, char *text, size_t size,
 }
 
 
-/* bound: walking, learn first which entries are groups */
+/* bound: the domains first; walking, then which entries are groups */
 
 static int
 ngx_exa_lr_bound(ngx_exa_lr_t *r)
+{
+    return r->conf->domains ? ngx_exa_lr_domains_start(r)
+                            : ngx_exa_lr_groups(r);
+}
+
+
+/* the domains known: the groups */
+
+static int
+ngx_exa_lr_groups(ngx_exa_lr_t *r)
 {
     if (r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN) {
         return ngx_exa_lr_read_groups(r);
@@ -631,7 +733,7 @@ ngx_exa_lr_read_groups(ngx_exa_lr_t *r)
 
         if (rc != LDAP_SUCCESS) {
             r->reads[s].msgid = -1;
-            return ngx_exa_lr_fail(r, 0, "search request failed (%d: %s)",
+            return ngx_exa_lr_fail(r, 1, "search request failed (%d: %s)",
                                    rc, ldap_err2string(rc));
         }
 
@@ -698,9 +800,25 @@ ngx_exa_lr_group_result(ngx_exa_lr_t *r, size_t slot)
             return ngx_exa_lr_read_groups(r);
         }
 
-        return ngx_exa_lr_fail(r, 0, "reading group \"%s\" failed (%d: %s%s%s)",
+        return ngx_exa_lr_fail(r, ngx_exa_lr_server_fault(code),
+                               "reading group \"%s\" failed (%d: %s%s%s)",
                                dn, code, ldap_err2string(code),
                                text[0] ? ", " : "", text);
+    }
+
+    /*
+     * A base read that succeeds without the entry: the server hides the
+     * group (an ACL that allows "search" and not "read"), or lies.  Its
+     * members are unknown: the refresh fails, it does not read an empty
+     * group (an empty group is an entry without member).
+     */
+
+    if (r->reads[slot].entries == 0) {
+        ngx_exa_lr_escape(dn, sizeof(dn), (const char *) g->dn, g->len);
+
+        return ngx_exa_lr_fail(r, 1, "group \"%s\" was not returned by its "
+                               "base read (may the bind account read it?)",
+                               dn);
     }
 
     return ngx_exa_lr_read_groups(r);
@@ -720,6 +838,7 @@ ngx_exa_lr_search_users(ngx_exa_lr_t *r)
     char                     *f, *p;
     size_t                    i, len, dlen;
     unsigned char            *esc;
+    ngx_exa_lr_group_t       *g;
     const ngx_exa_lr_conf_t  *conf;
 
     conf = r->conf;
@@ -741,7 +860,8 @@ ngx_exa_lr_search_users(ngx_exa_lr_t *r)
     }
 
     len = sizeof("(&(objectCategory=person)(objectClass=user)(|))")
-          + strlen(conf->filter) + r->tokens_len;
+          + strlen(conf->filter)
+          + r->ngroups * sizeof("(primaryGroupID=)") + sizeof(g->token);
 
     for (i = 0; i < conf->ngroups; i++) {
         len += sizeof("(memberOf:" NGX_EXA_LR_IN_CHAIN ":=)")
@@ -767,8 +887,17 @@ ngx_exa_lr_search_users(ngx_exa_lr_t *r)
                      (int) dlen, (char *) esc);
     }
 
-    sprintf(p, "%.*s)%s)", (int) r->tokens_len,
-            r->tokens ? r->tokens : "", conf->filter);
+    /* members by primary group are not in member (AD), one clause a group */
+
+    for (i = 0; i < r->ngroups; i++) {
+        g = &r->groups[i];
+
+        if (g->token[0]) {
+            p += sprintf(p, "(primaryGroupID=%s)", g->token);
+        }
+    }
+
+    sprintf(p, ")%s)", conf->filter);
 
     rc = ngx_exa_lr_paged(r, f, conf->attrs);
 
@@ -805,7 +934,7 @@ ngx_exa_lr_paged(ngx_exa_lr_t *r, const char *filter,
     ldap_control_free(ctrl);
 
     if (rc != LDAP_SUCCESS) {
-        return ngx_exa_lr_fail(r, 0, "search request failed (%d: %s)",
+        return ngx_exa_lr_fail(r, 1, "search request failed (%d: %s)",
                                rc, ldap_err2string(rc));
     }
 
@@ -833,6 +962,11 @@ ngx_exa_lr_finish(ngx_exa_lr_t *r)
         return ngx_exa_lr_fail(r, 0, "the groups have %zu members but no name "
                                "was found: check ldap_nested, ldap_filter and "
                                "ldap_user_attributes", r->group_values);
+    }
+
+    if (ngx_exa_table_tags(r->keys, r->nkeys) > NGX_EXA_TAGS_MAX) {
+        return ngx_exa_lr_fail(r, 0, "the names are in more than %d NetBIOS "
+                               "domains", NGX_EXA_TAGS_MAX);
     }
 
     r->state = NGX_EXA_LR_DONE_STATE;

@@ -24,6 +24,10 @@
  *      |                                    |
  *      +------------------------------------+
  *                                           |
+ *                                           v
+ *                                    read_domains (root DSE, then the
+ *                                           |      crossRefs: AD's NetBIOS
+ *                                           |      names of its domains)
  *             +-----------------------------+---------------+
  *             | walk, off                                   | chain
  *             v                                             v
@@ -66,6 +70,7 @@ typedef enum {
     NGX_EXA_LR_HANDSHAKE,
     NGX_EXA_LR_STARTTLS,
     NGX_EXA_LR_BIND,
+    NGX_EXA_LR_READ_DOMAINS,
     NGX_EXA_LR_LIST_GROUPS,
     NGX_EXA_LR_READ_GROUPS,
     NGX_EXA_LR_SEARCH_USERS,
@@ -88,7 +93,9 @@ typedef struct {
     const char                *bind_dn;      /* "" for anonymous */
     const char                *password;
     size_t                     password_len;
+    int                        domains;      /* tag logon names (AD) */
 
+    size_t                     zone_size;    /* for messages */
     size_t                     table_max;    /* bytes the table may take */
     size_t                     memory_max;   /* bytes of working memory */
     size_t                     message_max;  /* bytes of one message */

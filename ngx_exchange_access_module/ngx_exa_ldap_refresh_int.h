@@ -42,6 +42,15 @@
 #define NGX_EXA_LR_ATTR_TOKEN    2        /* primaryGroupToken */
 #define NGX_EXA_LR_ATTR_NAME     3        /* one of conf->attrs */
 
+#define NGX_EXA_LR_ATTR_CONFIG   4        /* configurationNamingContext */
+#define NGX_EXA_LR_ATTR_NETBIOS  5        /* nETBIOSName */
+#define NGX_EXA_LR_ATTR_NCNAME   6        /* nCName */
+
+/* what a name attribute holds */
+#define NGX_EXA_LR_NAME_LOGON    0        /* sAMAccountName, uid: "user" */
+#define NGX_EXA_LR_NAME_UPN      1        /* userPrincipalName: "user@x" */
+#define NGX_EXA_LR_NAME_ANY      2        /* others: either, as it is */
+
 
 typedef struct {
     const unsigned char       *dn;        /* normalised for messages */
@@ -49,7 +58,15 @@ typedef struct {
     unsigned                   depth;
     unsigned                   configured;
     size_t                     range;     /* first member value to read */
+    char                       token[12]; /* its primaryGroupToken, digits */
 } ngx_exa_lr_group_t;
+
+
+typedef struct {
+    unsigned char             *nc;        /* naming context, normalised */
+    size_t                     len;
+    char                       netbios[16];  /* lower case */
+} ngx_exa_lr_domain_t;
 
 
 typedef struct {
@@ -74,12 +91,32 @@ struct ngx_exa_lr_s {
     BerElement                *ber;
     char                      *last;      /* end of the value set */
     int                        attr;      /* NGX_EXA_LR_ATTR_* */
+    int                        nmember;   /* member attributes seen */
     size_t                     group;     /* whose entry it is */
-    const char                *kind;      /* of the name attribute */
+    int                        kind;      /* NGX_EXA_LR_NAME_* */
+
+    /* the frame of the message being read (ngx_exa_ldap_frame.c) */
+    unsigned char              frame[24];
+    size_t                     frame_len;
+    size_t                     frame_left;
+    int                        framed;
+    char                       frame_error[96];
 
     /* working memory */
     ngx_exa_mem_t              mem;
     ngx_exa_arena_t            arena;
+
+    /* Active Directory's domains (ngx_exa_ldap_domain.c) */
+    int                        domains_step;
+    char                      *config_nc;
+    size_t                     config_nc_len;
+    ngx_exa_lr_domain_t       *domains;
+    size_t                     ndomains;
+    size_t                     domains_size;
+    char                       cur_netbios[16];
+    unsigned char              cur_nc[NGX_EXA_LR_DN_MAX];
+    size_t                     cur_nc_len;
+    const char                *netbios;   /* of the user entry at hand */
 
     /* groups: a queue of reads, a window of them in flight */
     ngx_exa_lr_group_t        *groups;
@@ -92,11 +129,6 @@ struct ngx_exa_lr_s {
     ngx_exa_set_t              all_groups;
     ngx_exa_set_t              members;
     size_t                     group_values;
-
-    /* chain: (primaryGroupID=N) clauses from the groups' tokens */
-    char                      *tokens;
-    size_t                     tokens_len;
-    size_t                     tokens_size;
 
     /* paging */
     struct berval             *cookie;
@@ -115,8 +147,19 @@ struct ngx_exa_lr_s {
 
 int ngx_exa_lr_fail(ngx_exa_lr_t *r, int retry, const char *fmt, ...);
 int ngx_exa_lr_nomem(ngx_exa_lr_t *r);
+int ngx_exa_lr_fits(ngx_exa_lr_t *r, size_t n, size_t keybytes,
+    const char *what);
 int ngx_exa_lr_timeup(ngx_exa_lr_t *r);
 int ngx_exa_lr_entry(ngx_exa_lr_t *r);
+int ngx_exa_lr_frame_add(ngx_exa_lr_t *r);
+int ngx_exa_lr_server_fault(int code);
+int ngx_exa_lr_domains_start(ngx_exa_lr_t *r);
+int ngx_exa_lr_domains_result(ngx_exa_lr_t *r, int code, const char *text);
+int ngx_exa_lr_domains_value(ngx_exa_lr_t *r, struct berval *v);
+int ngx_exa_lr_domains_entry(ngx_exa_lr_t *r);
+const char *ngx_exa_lr_domain_of(ngx_exa_lr_t *r, const unsigned char *dn,
+    size_t len);
+void ngx_exa_lr_frame_del(ngx_exa_lr_t *r);
 int ngx_exa_lr_queue(ngx_exa_lr_t *r, const unsigned char *dn, size_t len,
     unsigned depth, unsigned configured, size_t range);
 

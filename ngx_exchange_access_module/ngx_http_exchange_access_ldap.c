@@ -20,12 +20,15 @@
  * ngx_http_exchange_access_ldap_io.c and is never asked to wait.
  *
  * Who owns the refresh context (ctx): ngx_http_exchange_access_ldap_refresh()
- * makes it, and only ngx_http_exchange_access_ldap_end() frees it.  Three
- * functions may end the refresh or leave the server for the next one:
- * _end(), _next() and _try().  They return nothing, and whoever calls one
- * returns at once without touching ctx again.  Only the event handlers and
- * these three call them; every other function reports with its return
- * value and leaves ctx as it found it.
+ * makes it, and only ngx_http_exchange_access_ldap_end() frees it.  The
+ * rule every function follows: a function that may end the refresh or
+ * leave the server returns void, and whoever calls it returns at once,
+ * without touching ctx again.  Those are _refresh(), _end(), _next() and
+ * _try(), the event handlers (_connected, _tls_done, _read, _resume,
+ * _deadline, _dummy) and the steps they end with (_tls, _run).  Every other
+ * function (_start, _verify, _wait, _progress, _renew, _limits, _state,
+ * _u) never ends anything: it reports with its return value, and its
+ * caller decides.
  */
 
 
@@ -44,6 +47,7 @@ typedef struct {
     ngx_uint_t                            addr;
     ngx_uint_t                            state;      /* before lr exists */
     ngx_event_t                           resume;     /* after a yield */
+    ngx_event_t                           deadline;
     time_t                                renewed;    /* the lease, last */
 
     u_char                    error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
@@ -78,13 +82,18 @@ static ngx_int_t ngx_http_exchange_access_ldap_wait(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_read(ngx_event_t *rev);
 static void ngx_http_exchange_access_ldap_resume(ngx_event_t *ev);
+static void ngx_http_exchange_access_ldap_deadline(ngx_event_t *ev);
 static void ngx_http_exchange_access_ldap_run(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_progress(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
+static void ngx_http_exchange_access_ldap_renew(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
 static const char *ngx_http_exchange_access_ldap_state(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_note(void *data, const char *text);
+static void ngx_http_exchange_access_ldap_limits(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
 
 
 /* a refresh: from the first address of the first URL */
@@ -118,9 +127,20 @@ ngx_http_exchange_access_ldap_refresh(ngx_http_exchange_access_list_t *list,
     ctx->lrcf.note = ngx_http_exchange_access_ldap_note;
     ctx->lrcf.data = ctx;
 
+    ngx_http_exchange_access_ldap_limits(ctx);
+
     ctx->resume.handler = ngx_http_exchange_access_ldap_resume;
     ctx->resume.data = ctx;
     ctx->resume.log = log;
+
+    /* however the servers answer, a refresh ends by this time */
+
+    ctx->deadline.handler = ngx_http_exchange_access_ldap_deadline;
+    ctx->deadline.data = ctx;
+    ctx->deadline.log = log;
+    ctx->deadline.cancelable = 1;
+
+    ngx_add_timer(&ctx->deadline, ctx->lcf->refresh_timeout);
 
     list->running = ctx;
 
@@ -165,6 +185,8 @@ ngx_http_exchange_access_ldap_try(ngx_http_exchange_access_ldap_ctx_t *ctx)
     ctx->peer.log_error = NGX_ERROR_ERR;
 
     ctx->state = NGX_EXA_LR_CONNECT;
+
+    ngx_http_exchange_access_ldap_renew(ctx);
 
     rc = ngx_event_connect_peer(&ctx->peer);
 
@@ -247,10 +269,14 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
 
         if (st->refused) {
             ngx_log_error(NGX_LOG_INFO, log, 0,
-                          "exchange_access_list \"%V\": %uz attribute values "
-                          "are not valid names and were skipped",
-                          &list->name, st->refused);
+                          "exchange_access_list \"%V\": %uz directory values "
+                          "are not what their attribute holds and were "
+                          "refused", &list->name, st->refused);
         }
+
+        ngx_shmtx_lock(&list->shpool->mutex);
+        list->sh->refused = st->refused;
+        ngx_shmtx_unlock(&list->shpool->mutex);
 
         /* the refresh's keys, as an array, without a copy */
 
@@ -264,6 +290,10 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
 
     if (ctx->resume.posted) {
         ngx_delete_posted_event(&ctx->resume);
+    }
+
+    if (ctx->deadline.timer_set) {
+        ngx_del_timer(&ctx->deadline);
     }
 
     list->running = NULL;
@@ -672,6 +702,26 @@ ngx_http_exchange_access_ldap_resume(ngx_event_t *ev)
 }
 
 
+static void
+ngx_http_exchange_access_ldap_deadline(ngx_event_t *ev)
+{
+    u_char                               *p;
+    ngx_http_exchange_access_ldap_ctx_t  *ctx;
+
+    ctx = ev->data;
+
+    p = ngx_snprintf(ctx->error, sizeof(ctx->error) - 1,
+                     "%V: the refresh took longer than ldap_refresh_timeout "
+                     "(%Ms), in %s",
+                     &ngx_http_exchange_access_ldap_u(ctx)->url,
+                     ctx->lcf->refresh_timeout / 1000,
+                     ngx_http_exchange_access_ldap_state(ctx));
+    *p = '\0';
+
+    ngx_http_exchange_access_ldap_end(ctx, (char *) ctx->error);
+}
+
+
 /* the refresh's logic reads what came, and says what to do next */
 
 static void
@@ -740,8 +790,7 @@ static void
 ngx_http_exchange_access_ldap_progress(
     ngx_http_exchange_access_ldap_ctx_t *ctx)
 {
-    ngx_event_t                       *rev;
-    ngx_http_exchange_access_list_t   *list;
+    ngx_event_t  *rev;
 
     if (!ngx_exa_lr_progress(ctx->lr)) {
         return;
@@ -755,6 +804,21 @@ ngx_http_exchange_access_ldap_progress(
 
     ngx_add_timer(rev, ctx->lcf->timeout);
 
+    ngx_http_exchange_access_ldap_renew(ctx);
+}
+
+
+/*
+ * The lease lasts while the refresh goes on: it is renewed when the server
+ * answers and when another server is tried, never for longer than a wait
+ * (ldap_timeout) can take, so that a worker that dies or stops loses it.
+ */
+
+static void
+ngx_http_exchange_access_ldap_renew(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    ngx_http_exchange_access_list_t  *list;
+
     if (ngx_time() == ctx->renewed) {
         return;
     }
@@ -763,7 +827,11 @@ ngx_http_exchange_access_ldap_progress(
     list = ctx->list;
 
     ngx_shmtx_lock(&list->shpool->mutex);
-    list->sh->lease_until = ctx->renewed + list->source->lease(list);
+
+    if (list->sh->lease_pid == ngx_pid) {
+        list->sh->lease_until = ctx->renewed + list->source->lease(list);
+    }
+
     ngx_shmtx_unlock(&list->shpool->mutex);
 }
 
@@ -786,4 +854,27 @@ ngx_http_exchange_access_ldap_note(void *data, const char *text)
 
     ngx_log_error(NGX_LOG_INFO, ctx->log, 0, "exchange_access_list \"%V\": %s",
                   &ctx->list->name, text);
+}
+
+
+/*
+ * What a refresh may keep: the new table must fit in the zone beside the
+ * one in use, and the working memory stays within a few times the zone.
+ */
+
+static void
+ngx_http_exchange_access_ldap_limits(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    size_t                            used;
+    ngx_exa_table_t                  *t;
+    ngx_http_exchange_access_list_t  *list;
+
+    list = ctx->list;
+    t = list->sh->table;
+
+    used = (t ? t->size : 0) + 16 * ngx_pagesize;
+
+    ctx->lrcf.zone_size = list->size;
+    ctx->lrcf.table_max = list->size > used ? list->size - used : 1;
+    ctx->lrcf.memory_max = 8 * list->size + 32 * 1024 * 1024;
 }

@@ -51,6 +51,7 @@ typedef struct {
     ngx_str_t                         filter;
     ngx_array_t                      *attrs;      /* of char *, with NUL */
     ngx_msec_t                        timeout;
+    ngx_msec_t                        refresh_timeout;
 
     /* for the refresh's logic, made from the above */
     ngx_exa_lr_conf_t                 lr;

@@ -149,6 +149,13 @@ static ngx_command_t  ngx_http_exchange_access_ldap_commands[] = {
       offsetof(ngx_http_exchange_access_ldap_conf_t, timeout),
       &ngx_http_exchange_access_ldap_timeout_post },
 
+    { ngx_string("ldap_refresh_timeout"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      0,
+      offsetof(ngx_http_exchange_access_ldap_conf_t, refresh_timeout),
+      &ngx_http_exchange_access_ldap_timeout_post },
+
       ngx_null_command
 };
 
@@ -192,6 +199,7 @@ ngx_http_exchange_access_ldap_create_conf(ngx_conf_t *cf)
     lcf->verify = NGX_CONF_UNSET;
     lcf->nested = NGX_CONF_UNSET_UINT;
     lcf->timeout = NGX_CONF_UNSET_MSEC;
+    lcf->refresh_timeout = NGX_CONF_UNSET_MSEC;
 
     return lcf;
 }
@@ -440,6 +448,7 @@ ngx_http_exchange_access_ldap_init_conf(ngx_conf_t *cf,
     ngx_conf_init_uint_value(lcf->nested,
                              NGX_EXA_LDAP_NESTED_CHAIN);
     ngx_conf_init_msec_value(lcf->timeout, 10000);
+    ngx_conf_init_msec_value(lcf->refresh_timeout, 120000);
 
     if (lcf->attrs == NULL) {
         lcf->attrs = ngx_array_create(cf->pool, 3, sizeof(char *));
@@ -612,6 +621,15 @@ ngx_http_exchange_access_ldap_lr_conf(ngx_conf_t *cf,
     lr->bind_dn = lcf->bind_dn.len ? (const char *) lcf->bind_dn.data : "";
     lr->password = (const char *) lcf->password.data;
     lr->password_len = lcf->password.len;
+
+    /* Active Directory's logon names are kept with their domain */
+    lr->domains = 1;
+
+    /* a call of the refresh's logic keeps the event loop 2 ms at most */
+    lr->step_usec = 2000;
+
+    /* a message of AD is a page of 1,000 entries, or 1,500 values */
+    lr->message_max = 32 * 1024 * 1024;
 
     return NGX_OK;
 }

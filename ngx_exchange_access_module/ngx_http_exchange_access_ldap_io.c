@@ -74,18 +74,29 @@ ngx_http_exchange_access_sb_remove(Sockbuf_IO_Desc *sbiod)
 }
 
 
+/*
+ * Is there more to read: in OpenSSL's buffers, or on the socket?  libldap
+ * asks before it polls, and the refresh asks after libldap returned
+ * nothing, so that a message behind one libldap threw away is read now.
+ */
+
 static int
 ngx_http_exchange_access_sb_ctrl(Sockbuf_IO_Desc *sbiod, int opt, void *arg)
 {
-#if (NGX_SSL)
+    u_char             b;
     ngx_connection_t  *c = sbiod->sbiod_pvt;
 
-    if (opt == LBER_SB_OPT_DATA_READY) {
-        return c->ssl && SSL_has_pending(c->ssl->connection);
+    if (opt != LBER_SB_OPT_DATA_READY) {
+        return 0;
+    }
+
+#if (NGX_SSL)
+    if (c->ssl && SSL_has_pending(c->ssl->connection)) {
+        return 1;
     }
 #endif
 
-    return 0;
+    return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
 

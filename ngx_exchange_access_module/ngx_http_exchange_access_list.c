@@ -443,6 +443,8 @@ ngx_http_exchange_access_list_timer(ngx_event_t *ev)
 
     ngx_add_timer(ev, 1000);
 
+    ngx_http_exchange_access_list_stale(list, ev->log);
+
     if (list->running) {
         return;
     }

@@ -67,8 +67,13 @@ typedef struct {
     ngx_uint_t                        failures;
     ngx_uint_t                        failing;    /* unsigned:1 */
     ngx_uint_t                        stale;      /* unsigned:1 */
+    time_t                            created;    /* the zone */
+    ngx_uint_t                        refused;    /* values, last refresh */
     time_t                            version;    /* of the source's data */
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
+
+    /* why the last write of the state file failed; empty: it worked */
+    u_char                      state_error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_shctx_t;
 
 
@@ -124,6 +129,7 @@ struct ngx_http_exchange_access_list_s {
     /* the list installed when the zone is created, if it has none */
     ngx_array_t                      *keys;       /* of ngx_exa_str_t */
     ngx_uint_t                        keys_from_state;  /* unsigned:1 */
+    ngx_str_t                         state_error;  /* why it was not read */
     time_t                            version;    /* of the source's data */
 
     /* per worker */
@@ -226,6 +232,8 @@ void ngx_http_exchange_access_list_reap_locked(
     ngx_http_exchange_access_list_t *list);
 void ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, const char *error, ngx_log_t *log);
+void ngx_http_exchange_access_list_stale(ngx_http_exchange_access_list_t *list,
+    ngx_log_t *log);
 
 /* ngx_http_exchange_access_state.c: the state file */
 

@@ -61,6 +61,7 @@ ngx_http_exchange_access_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         }
 
         list->shpool->data = list->sh;
+        list->sh->created = ngx_time();
 
         len = sizeof(" in exchange_access zone \"\"") + shm_zone->shm.name.len;
 
@@ -74,6 +75,12 @@ ngx_http_exchange_access_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         /* running out of room is reported by the module itself */
         list->shpool->log_nomem = 0;
+    }
+
+    if (list->state_error.len) {
+        ngx_log_error(NGX_LOG_WARN, shm_zone->shm.log, 0,
+                      "exchange_access_list \"%V\": %V", &list->name,
+                      &list->state_error);
     }
 
     if (list->keys == NULL) {
@@ -273,16 +280,17 @@ ngx_http_exchange_access_list_lookup(ngx_http_exchange_access_list_t *list,
 /*
  * The end of a refresh: the lease goes, the result is installed (or the
  * last good table stays), and the error log hears of changes of state
- * only: the first failure, and the recovery.
+ * only: the first failure, and the recovery.  That the list is stale is
+ * the timer's to tell (ngx_http_exchange_access_list_stale()).
  */
 
 void
 ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, const char *error, ngx_log_t *log)
 {
-    time_t                             now, next, retry, age;
+    time_t                             now, next, retry;
     ngx_int_t                          rc;
-    ngx_uint_t                         was_failing, generation, stale;
+    ngx_uint_t                         was_failing, generation;
     ngx_http_exchange_access_shctx_t  *sh;
 
     sh = list->sh;
@@ -302,7 +310,8 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
 
         } else if (list->state_file.len
                    && (generation != sh->generation
-                       || sh->last_success == 0))
+                       || sh->last_success == 0
+                       || sh->state_error[0]))
         {
             ngx_http_exchange_access_state_write(list, keys, log);
         }
@@ -316,8 +325,6 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     ngx_shmtx_lock(&list->shpool->mutex);
 
     was_failing = sh->failing;
-    stale = 0;
-    age = 0;
 
     sh->lease_pid = 0;
     sh->lease_until = 0;
@@ -328,15 +335,6 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
         sh->failures++;
         sh->next_refresh = now + retry;
         ngx_cpystrn(sh->error, (u_char *) error, sizeof(sh->error));
-
-        /* stale: no refresh has worked for three intervals */
-
-        age = now - sh->last_success;
-
-        if (sh->last_success && !sh->stale && age > 3 * list->refresh) {
-            sh->stale = 1;
-            stale = 1;
-        }
 
     } else {
         sh->failing = 0;
@@ -357,11 +355,6 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
                                   "outside are denied",
                       error);
 
-    } else if (stale) {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "exchange_access_list \"%V\": stale, no refresh has "
-                      "worked for %T seconds: %s", &list->name, age, error);
-
     } else if (error) {
         ngx_log_error(NGX_LOG_INFO, log, 0,
                       "exchange_access_list \"%V\": refresh failed "
@@ -372,4 +365,46 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
                       "exchange_access_list \"%V\": refresh works again, "
                       "%ui names", &list->name, sh->nelts);
     }
+}
+
+
+/*
+ * A list is stale when no refresh has worked for three intervals, whether
+ * they failed or never ended: told once, by the first worker to see it.
+ */
+
+void
+ngx_http_exchange_access_list_stale(ngx_http_exchange_access_list_t *list,
+    ngx_log_t *log)
+{
+    time_t                             now, age;
+    ngx_uint_t                         failing;
+    ngx_http_exchange_access_shctx_t  *sh;
+    u_char                             error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
+
+    sh = list->sh;
+    now = ngx_time();
+
+    ngx_shmtx_lock(&list->shpool->mutex);
+
+    age = now - (sh->last_success ? sh->last_success : sh->created);
+
+    if (sh->table == NULL || sh->stale || age <= 3 * list->refresh) {
+        ngx_shmtx_unlock(&list->shpool->mutex);
+        return;
+    }
+
+    sh->stale = 1;
+    failing = sh->failing;
+    ngx_memcpy(error, sh->error, sizeof(error));
+
+    ngx_shmtx_unlock(&list->shpool->mutex);
+
+    error[sizeof(error) - 1] = '\0';
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "exchange_access_list \"%V\": stale, no refresh has "
+                  "worked for %T seconds: %s", &list->name, age,
+                  failing ? (char *) error
+                          : "the refresh under way has not ended");
 }

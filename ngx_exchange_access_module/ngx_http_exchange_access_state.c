@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_exchange_access_module.h"
+#include "ngx_exa_state.h"
 
 
 /*
@@ -17,22 +18,27 @@
  */
 
 
-static ngx_int_t ngx_http_exchange_access_state_parse(u_char *p, size_t size,
-    ngx_pool_t *pool, ngx_array_t *keys);
+static int ngx_http_exchange_access_state_key(void *data, const u_char *key,
+    size_t len);
+static void ngx_http_exchange_access_state_error(
+    ngx_http_exchange_access_list_t *list, const char *call, u_char *file,
+    ngx_err_t err);
 
 
 /*
  * The last good list, written after each refresh that changed it, is read
  * at start: it is used when the zone holds no table yet.  A state file
- * that is missing is not an error; one that cannot be read is logged and
- * ignored.
+ * that is missing is not an error; one that cannot be read, is truncated
+ * or is corrupted is logged and ignored as a whole: never a part of it.
  */
 
 ngx_int_t
 ngx_http_exchange_access_state_read(ngx_conf_t *cf,
     ngx_http_exchange_access_list_t *list)
 {
-    u_char           *buf;
+    int               rc;
+    u_char           *buf, *p, *last;
+    size_t            line;
     ssize_t           n;
     ngx_fd_t          fd;
     ngx_file_info_t   fi;
@@ -52,6 +58,7 @@ ngx_http_exchange_access_state_read(ngx_conf_t *cf,
     }
 
     buf = NULL;
+    keys = NULL;
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
         || ngx_file_size(&fi) > 256 * 1024 * 1024)
@@ -75,17 +82,55 @@ ngx_http_exchange_access_state_read(ngx_conf_t *cf,
         goto failed;
     }
 
-    if (ngx_http_exchange_access_state_parse(buf, n, cf->pool, keys)
-        != NGX_OK)
-    {
-        goto failed;
-    }
-
-    list->keys = keys;
-    list->keys_from_state = 1;
+    rc = ngx_exa_state_parse(buf, n, ngx_http_exchange_access_state_key,
+                             keys, &line);
 
     ngx_free(buf);
     ngx_close_file(fd);
+
+    if (rc == NGX_EXA_STATE_OK
+        && ngx_exa_table_tags(keys->elts, keys->nelts) > NGX_EXA_TAGS_MAX)
+    {
+        rc = NGX_EXA_STATE_BAD_LINE;
+        line = 0;
+    }
+
+    if (rc == NGX_EXA_STATE_OK) {
+        list->keys = keys;
+        list->keys_from_state = 1;
+        return NGX_OK;
+    }
+
+    /*
+     * said now (nginx -t), and again in the error log when the zone is
+     * set up (ngx_http_exchange_access_init_zone())
+     */
+
+    p = ngx_pnalloc(cf->pool, NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN
+                              + list->state_file.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_EXA_STATE_TRUNCATED) {
+        last = ngx_sprintf(p, "state file \"%V\" is truncated, ignored",
+                           &list->state_file);
+
+    } else if (rc == NGX_EXA_STATE_BAD_LINE) {
+        last = ngx_sprintf(p, "state file \"%V\" is corrupted (line %uz is "
+                           "not a name of the list), ignored",
+                           &list->state_file, line);
+
+    } else {
+        last = ngx_sprintf(p, "state file \"%V\" is corrupted (%s), "
+                           "ignored", &list->state_file,
+                           ngx_exa_state_strerror(rc));
+    }
+
+    list->state_error.data = p;
+    list->state_error.len = last - p;
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "%V", &list->state_error);
 
     return NGX_OK;
 
@@ -105,39 +150,52 @@ failed:
 }
 
 
+/* a key of the state file, kept with the configuration */
+
+static int
+ngx_http_exchange_access_state_key(void *data, const u_char *key, size_t len)
+{
+    ngx_array_t  *keys = data;
+
+    u_char         *k;
+    ngx_exa_str_t  *s;
+
+    k = ngx_pnalloc(keys->pool, len);
+    s = ngx_array_push(keys);
+
+    if (k == NULL || s == NULL) {
+        return -1;
+    }
+
+    ngx_memcpy(k, key, len);
+    s->data = k;
+    s->len = len;
+
+    return 0;
+}
+
+
 /* the last good list, one name a line, replaced with one rename */
 
 void
 ngx_http_exchange_access_state_write(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, ngx_log_t *log)
 {
-    u_char         *buf, *p;
-    size_t          size;
-    ngx_fd_t        fd;
-    ngx_uint_t      i;
-    ngx_exa_str_t  *k;
-    u_char          tmp[NGX_MAX_PATH];
+    u_char     *buf, *p;
+    size_t      size;
+    ngx_fd_t    fd;
+    ngx_err_t   err;
+    u_char      tmp[NGX_MAX_PATH];
 
-    k = keys->elts;
-    size = sizeof("# exchange_access_list  state, one name a line\n")
-           + list->name.len;
-
-    for (i = 0; i < keys->nelts; i++) {
-        size += k[i].len + 1;
-    }
+    size = ngx_exa_state_size(list->name.len, keys->elts, keys->nelts);
 
     buf = ngx_alloc(size, log);
     if (buf == NULL) {
         return;
     }
 
-    p = ngx_sprintf(buf, "# exchange_access_list %V state, one name a line\n",
-                    &list->name);
-
-    for (i = 0; i < keys->nelts; i++) {
-        p = ngx_cpymem(p, k[i].data, k[i].len);
-        *p++ = '\n';
-    }
+    p = ngx_exa_state_write(buf, list->name.data, list->name.len,
+                            keys->elts, keys->nelts);
 
     if (list->state_file.len + 32 > sizeof(tmp)) {
         ngx_free(buf);
@@ -150,16 +208,20 @@ ngx_http_exchange_access_state_write(ngx_http_exchange_access_list_t *list,
                        NGX_FILE_DEFAULT_ACCESS);
 
     if (fd == NGX_INVALID_FILE) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+        err = ngx_errno;
+        ngx_log_error(NGX_LOG_ERR, log, err,
                       ngx_open_file_n " \"%s\" failed (state_file of "
                       "exchange_access_list \"%V\")", tmp, &list->name);
+        ngx_http_exchange_access_state_error(list, ngx_open_file_n, tmp, err);
         ngx_free(buf);
         return;
     }
 
     if (ngx_write_fd(fd, buf, p - buf) != p - buf) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+        err = ngx_errno;
+        ngx_log_error(NGX_LOG_ERR, log, err,
                       ngx_write_fd_n " \"%s\" failed", tmp);
+        ngx_http_exchange_access_state_error(list, ngx_write_fd_n, tmp, err);
         ngx_close_file(fd);
         ngx_delete_file(tmp);
         ngx_free(buf);
@@ -170,57 +232,41 @@ ngx_http_exchange_access_state_write(ngx_http_exchange_access_list_t *list,
     ngx_free(buf);
 
     if (ngx_rename_file(tmp, list->state_file.data) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+        err = ngx_errno;
+        ngx_log_error(NGX_LOG_ERR, log, err,
                       ngx_rename_file_n " \"%s\" to \"%V\" failed",
                       tmp, &list->state_file);
+        ngx_http_exchange_access_state_error(list, ngx_rename_file_n, tmp,
+                                             err);
         ngx_delete_file(tmp);
+        return;
     }
+
+    ngx_http_exchange_access_state_error(list, NULL, NULL, 0);
 }
 
 
-/*
- * one name a line, "domain\\user" keeping its NetBIOS tag; blank lines
- * and lines starting with "#" are skipped
- */
+/* what the status page says of the state file: the last failure, or "" */
 
-static ngx_int_t
-ngx_http_exchange_access_state_parse(u_char *p, size_t size, ngx_pool_t *pool,
-    ngx_array_t *keys)
+static void
+ngx_http_exchange_access_state_error(ngx_http_exchange_access_list_t *list,
+    const char *call, u_char *file, ngx_err_t err)
 {
-    u_char         *last, *eol, *k;
-    size_t          klen;
-    ngx_exa_str_t  *key;
-    u_char          buf[NGX_EXA_KEY_MAX];
+    u_char  *p, *last;
+    u_char   buf[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 
-    last = p + size;
+    p = buf;
+    last = buf + sizeof(buf) - 1;
 
-    for ( /* void */ ; p < last; p = eol + 1) {
-
-        eol = ngx_strlchr(p, last, '\n');
-        if (eol == NULL) {
-            eol = last;
-        }
-
-        if (p == eol || *p == '#') {
-            continue;
-        }
-
-        if (ngx_exa_name_entry(p, eol - p, buf, &klen) != NGX_EXA_NAME_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        k = ngx_pnalloc(pool, klen);
-        key = ngx_array_push(keys);
-
-        if (k == NULL || key == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(k, buf, klen);
-        key->data = k;
-        key->len = klen;
+    if (call) {
+        p = ngx_slprintf(p, last, "%s \"%s\" failed (%d: ", call, file, err);
+        p = ngx_strerror(err, p, last - p);
+        p = ngx_slprintf(p, last, ")");
     }
 
-    return NGX_OK;
+    *p = '\0';
+
+    ngx_shmtx_lock(&list->shpool->mutex);
+    ngx_memcpy(list->sh->state_error, buf, p - buf + 1);
+    ngx_shmtx_unlock(&list->shpool->mutex);
 }

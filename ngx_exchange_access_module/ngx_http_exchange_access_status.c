@@ -30,11 +30,14 @@ typedef struct {
     ngx_uint_t                        generation;
     ngx_uint_t                        attempts;
     ngx_uint_t                        failures;
+    ngx_uint_t                        refused;
     ngx_uint_t                        failing;
     ngx_uint_t                        loaded;    /* a table is in place */
     ngx_uint_t                        up;        /* the last refresh worked */
+    ngx_uint_t                        state_file; /* one is configured */
     ngx_pid_t                         refreshing;
     time_t                            last_success;
+    time_t                            created;
     time_t                            last_attempt;
     time_t                            next_refresh;
     time_t                            refresh;
@@ -43,6 +46,7 @@ typedef struct {
     ngx_uint_t                        zone_bytes;
     ngx_uint_t                        zone_free;
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
+    u_char                      state_error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_snapshot_t;
 
 
@@ -138,6 +142,9 @@ static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
     ngx_http_exchange_access_metric("exchange_access_list_zone_free_bytes",
         "Bytes of the zone in free pages: room for the next table.",
         0, UINT, zone_free),
+    ngx_http_exchange_access_metric("exchange_access_list_refused_values",
+        "Directory values the last refresh refused: not what their "
+        "attribute holds.", 0, UINT, refused),
 
     /* sessions ended because their user left a list */
     ngx_http_exchange_access_counter("exchange_access_sessions_ended_total",
@@ -301,7 +308,8 @@ ngx_http_exchange_access_status_handler(ngx_http_request_t *r)
 
     for (i = 0; i < n; i++) {
         ngx_http_exchange_access_snapshot(lists[i], &snap[i]);
-        size += 2048 + 6 * snap[i].name.len;
+        size += 2048 + 6 * (snap[i].name.len
+                            + 2 * NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN);
     }
 
     b = ngx_create_temp_buf(r->pool, size);
@@ -355,6 +363,7 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->configured = list->source->name;
     s->refresh = list->refresh;
     ngx_memcpy(s->loaded_from, "none", sizeof("none"));
+    s->state_file = list->state_file.len ? 1 : 0;
 
     sh = list->sh;
 
@@ -372,16 +381,19 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->generation = sh->generation;
     s->attempts = sh->attempts;
     s->failures = sh->failures;
+    s->refused = sh->refused;
     s->failing = sh->failing;
     s->up = !sh->failing;
     s->loaded = sh->table != NULL;
     s->last_success = sh->last_success;
+    s->created = sh->created;
     s->last_attempt = sh->last_attempt;
     s->next_refresh = sh->next_refresh;
     s->last_duration = sh->last_duration;
     s->refreshing = (sh->lease_pid && ngx_time() < sh->lease_until)
                     ? sh->lease_pid : 0;
     ngx_memcpy(s->error, sh->error, sizeof(s->error));
+    ngx_memcpy(s->state_error, sh->state_error, sizeof(s->state_error));
 
     s->table_bytes = sh->table ? sh->table->size : 0;
     s->zone_bytes = list->shpool->end - (u_char *) list->shpool;
@@ -391,26 +403,55 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
 
     s->error[sizeof(s->error) - 1] = '\0';
     s->loaded_from[sizeof(s->loaded_from) - 1] = '\0';
+    s->state_error[sizeof(s->state_error) - 1] = '\0';
 }
 
+
+/*
+ * A string for JSON (and a Prometheus label): quotes, backslashes and
+ * control characters escaped, UTF-8 kept, and a byte that does not start
+ * a whole UTF-8 sequence escaped as \u00XX, so that the page stays valid
+ * whatever a name or an error holds.
+ */
 
 static u_char *
 ngx_http_exchange_access_escape(u_char *p, u_char *last, u_char *s,
     size_t len)
 {
-    size_t  i;
+    size_t  i, n, k;
 
     for (i = 0; i < len && last - p > 6; i++) {
         if (s[i] == '"' || s[i] == '\\') {
             *p++ = '\\';
             *p++ = s[i];
-
-        } else if (s[i] < 0x20 || s[i] == 0x7f) {
-            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
-
-        } else {
-            *p++ = s[i];
+            continue;
         }
+
+        if (s[i] < 0x20 || s[i] == 0x7f) {
+            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
+            continue;
+        }
+
+        if (s[i] < 0x80) {
+            *p++ = s[i];
+            continue;
+        }
+
+        n = (s[i] >= 0xc2 && s[i] <= 0xdf) ? 1
+            : (s[i] >= 0xe0 && s[i] <= 0xef) ? 2
+            : (s[i] >= 0xf0 && s[i] <= 0xf4) ? 3 : 0;
+
+        for (k = 1; k <= n && i + k < len && (s[i + k] & 0xc0) == 0x80; k++) {
+            /* void */
+        }
+
+        if (n == 0 || k <= n || last - p < (ssize_t) n + 7) {
+            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) s[i]);
+            continue;
+        }
+
+        p = ngx_cpymem(p, &s[i], n + 1);
+        i += n;
     }
 
     return p;
@@ -419,20 +460,24 @@ ngx_http_exchange_access_escape(u_char *p, u_char *last, u_char *s,
 
 /*
  * The state of a list: "ok", "failing" (the last refresh failed, the last
- * good table stays), "stale" (no refresh has worked for three intervals),
- * "unavailable" (no table: restricted requests from outside are denied).
+ * good table stays), "stale" (no refresh has worked for three intervals:
+ * they failed, or one has not ended; a list from the state file counts
+ * from the start), "unavailable" (no table: restricted requests from
+ * outside are denied).
  */
 
 static const char *
 ngx_http_exchange_access_state(ngx_http_exchange_access_snapshot_t *s)
 {
+    time_t  since;
+
     if (!s->loaded) {
         return "unavailable";
     }
 
-    if (s->failing && s->last_success
-        && ngx_time() - s->last_success > 3 * s->refresh)
-    {
+    since = s->last_success ? s->last_success : s->created;
+
+    if (ngx_time() - since > 3 * s->refresh) {
         return "stale";
     }
 
@@ -462,7 +507,8 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          "\":{\"source\":\"%V\",\"loaded_from\":\"%s\","
                          "\"state\":\"%s\",\"entries\":%ui,"
                          "\"generation\":%ui,\"refreshes\":%ui,"
-                         "\"failures\":%ui,\"last_success\":%T,"
+                         "\"failures\":%ui,\"refused\":%ui,"
+                         "\"last_success\":%T,"
                          "\"last_attempt\":%T,\"last_duration_ms\":%M,"
                          "\"next_refresh\":%T,\"refresh_interval\":%T,"
                          "\"refreshing\":%P,\"table_bytes\":%ui,"
@@ -471,6 +517,7 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s),
                          s->nelts, s->generation, s->attempts, s->failures,
+                         s->refused,
                          s->last_success, s->last_attempt, s->last_duration,
                          s->next_refresh, s->refresh, s->refreshing,
                          s->table_bytes, s->zone_bytes, s->zone_free);
@@ -479,6 +526,18 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
             p = ngx_slprintf(p, last, "\"");
             p = ngx_http_exchange_access_escape(p, last, s->error,
                                                 ngx_strlen(s->error));
+            p = ngx_slprintf(p, last, "\"");
+
+        } else {
+            p = ngx_slprintf(p, last, "null");
+        }
+
+        p = ngx_slprintf(p, last, ",\"state_file_error\":");
+
+        if (s->state_error[0]) {
+            p = ngx_slprintf(p, last, "\"");
+            p = ngx_http_exchange_access_escape(p, last, s->state_error,
+                                                ngx_strlen(s->state_error));
             p = ngx_slprintf(p, last, "\"}");
 
         } else {
@@ -607,6 +666,24 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
                          "state=\"%s\"} 1\n",
                          &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s));
+    }
+
+    p = ngx_slprintf(p, last,
+                     "# HELP exchange_access_list_state_file_ok 1 if the "
+                     "last write of the list's state file worked.\n"
+                     "# TYPE exchange_access_list_state_file_ok gauge\n");
+
+    for (i = 0; i < n; i++) {
+        s = &snap[i];
+
+        if (!s->state_file) {
+            continue;
+        }
+
+        p = ngx_slprintf(p, last, "exchange_access_list_state_file_ok{list=\"");
+        p = ngx_http_exchange_access_escape(p, last, s->name.data,
+                                            s->name.len);
+        p = ngx_slprintf(p, last, "\"} %d\n", s->state_error[0] ? 0 : 1);
     }
 
     p = ngx_slprintf(p, last,

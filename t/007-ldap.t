@@ -501,7 +501,7 @@ Invalid credentials
 --- request eval
 ['GET /status', 'GET /status?format=prometheus']
 --- response_body_like eval
-[qr/"remote":\{"source":"ldap","loaded_from":"none","state":"unavailable","entries":0,"generation":0,"refreshes":\d+,"failures":[1-9]\d*,.*"last_error":"ldap:\/\/127\.0\.0\.1:\d+: bind as \\"uid=svc-nginx,ou=service,dc=example,dc=com\\" failed \(49: Invalid credentials\)"\}/,
+[qr/"remote":\{"source":"ldap","loaded_from":"none","state":"unavailable","entries":0,"generation":0,"refreshes":\d+,"failures":[1-9]\d*,.*"last_error":"ldap:\/\/127\.0\.0\.1:\d+: bind as \\"uid=svc-nginx,ou=service,dc=example,dc=com\\" failed \(49: Invalid credentials\)","state_file_error":null\}/,
  qr/exchange_access_list_loaded\{list="remote"\} 0\n.*exchange_access_list_up\{list="remote"\} 0\n|exchange_access_list_up\{list="remote"\} 0\n.*exchange_access_list_loaded\{list="remote"\} 0\n/s]
 --- response_body_unlike eval
 [qr/Wr0ng/, qr/Wr0ng/]
@@ -549,13 +549,13 @@ another worker loaded the new list
 
 
 === TEST 27: a state file with NetBIOS domains: read back with them, each name only for its domain
-(what the state file writer writes for a list of tagged names: directory
-entries carry no domain yet, so the file is written by hand here)
+(what the state file writer writes for a list of tagged names: OpenLDAP's
+entries carry no domain, so the file is written by hand here)
 --- init
 $main::Slapd->stop;
 open my $fh, '>', "$ENV{TEST_NGINX_STATE_DIR}/tags.list" or die;
-print $fh "# exchange_access_list remote state, one name a line\n"
-        . "alice\nchild\\bob\nexample\\carol\nerin\@child.example.com\n";
+print $fh state_file('remote', 'alice', 'child\\bob', 'example\\carol',
+                    'erin@child.example.com');
 close $fh;
 --- http_config eval
 main::list('        ldap_nested walk;

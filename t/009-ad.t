@@ -35,7 +35,7 @@ add_block_preprocessor(sub {
     my $block = shift;
 
     $block->set_value('user_files', ">>> ldap.secret\nPassw0rd!\n");
-    $block->set_value('config', <<'CONF');
+    $block->set_value('config', <<'CONF') unless defined $block->config;
     location / {
         exchange_access on;
         exchange_access_domain EXAMPLE example.test;
@@ -164,3 +164,25 @@ main::basic_auth('alice')
 --- error_code: 403
 --- error_log
 exchange access denied user "alice" (not_member)
+
+
+
+=== TEST 9: a sAMAccountName is its domain's: with EXAMPLE the second domain, EXAMPLE\alice gets in and CHILD\alice does not
+--- http_config eval
+main::list('        ldap_nested chain;')
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_domain CHILD child.example.test EXAMPLE example.test;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- request eval
+[('POST /mapi/emsmdb/') x 4]
+--- more_headers eval
+[main::basic_auth('EXAMPLE\alice'), main::basic_auth('CHILD\alice'),
+ main::basic_auth('alice'), main::basic_auth('alice@example.test')]
+--- error_code eval
+[200, 403, 403, 200]

@@ -61,7 +61,7 @@ cat $TEST_NGINX_HTML_DIR/st.json
 perl -MJSON::PP -e 'local $/; decode_json(<STDIN>); print "valid JSON\n"' < $TEST_NGINX_HTML_DIR/st.json
 }
 --- exec_stdout_like eval
-qr/\{"time":\d+,"lists":\{"remote":\{"source":"file","loaded_from":"file","state":"ok","entries":2,"generation":1,"refreshes":\d+,"failures":0,"last_success":\d+,"last_attempt":\d+,"last_duration_ms":\d+,"next_refresh":\d+,"refresh_interval":60,"refreshing":0,"table_bytes":[1-9]\d*,"zone_bytes":1048576,"zone_free_bytes":[1-9]\d*,"last_error":null\}\},"requests":\{"other":\{"pass":0,"allow":0,"deny":0,"audit":0\},"mapi":\{"pass":0,"allow":3,"deny":3,"audit":0\},"rpc":\{"pass":0,"allow":1,"deny":1,"audit":0\},"ews":\{"pass":0,"allow":0,"deny":0,"audit":0\},"eas":\{"pass":0,"allow":0,"deny":0,"audit":0\},"owa":\{"pass":2,"allow":0,"deny":0,"audit":0\},.*\},"sessions_ended":\{"requests":0,"connections":0\}\}\n.*^valid JSON$/ms
+qr/\{"time":\d+,"lists":\{"remote":\{"source":"file","loaded_from":"file","state":"ok","entries":2,"generation":1,"refreshes":\d+,"failures":0,"refused":0,"last_success":\d+,"last_attempt":\d+,"last_duration_ms":\d+,"next_refresh":\d+,"refresh_interval":60,"refreshing":0,"table_bytes":[1-9]\d*,"zone_bytes":1048576,"zone_free_bytes":[1-9]\d*,"last_error":null,"state_file_error":null\}\},"requests":\{"other":\{"pass":0,"allow":0,"deny":0,"audit":0\},"mapi":\{"pass":0,"allow":3,"deny":3,"audit":0\},"rpc":\{"pass":0,"allow":1,"deny":1,"audit":0\},"ews":\{"pass":0,"allow":0,"deny":0,"audit":0\},"eas":\{"pass":0,"allow":0,"deny":0,"audit":0\},"owa":\{"pass":2,"allow":0,"deny":0,"audit":0\},.*\},"sessions_ended":\{"requests":0,"connections":0\}\}\n.*^valid JSON$/ms
 --- access_log eval
 [qr/"GET \/status HTTP\/1.1" 200 /]
 

@@ -248,10 +248,225 @@ test_ranges(void)
 }
 
 
+/*
+ * chain: the first range of member is enough, and a group's token counts
+ * once whatever the ranges or attributes repeat; a token that is not a
+ * number is refused (it would go into the users' filter)
+ */
+
+static void
+test_tokens(void)
+{
+    run_t        t;
+    const char  *g[] = { "member;range=0-1", U("a"), U("b"), NULL,
+                         "primaryGroupToken", "1105", NULL,
+                         "primaryGroupToken", "1106", NULL, NULL };
+    const char  *bad[] = { "member", U("a"), NULL,
+                           "primaryGroupToken", "1)(cn=*", NULL, NULL };
+    const char  *a[] = { "sAMAccountName", "a", NULL, NULL };
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, g);
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 3, U("a"), a);
+    wire_page_done(&t.w, 3, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE && nkeys(&t) == 1,
+          "one range in chain: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, bad);
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 3, U("a"), a);
+    wire_page_done(&t.w, 3, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE
+          && ngx_exa_lr_stats(t.r)->refused == 1,
+          "a token that is no number: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+}
+
+
+/* a value is exactly what its attribute holds, never a credential */
+
+static void
+test_values(void)
+{
+    run_t        t;
+    const char  *u[] = { "sAMAccountName", "EVIL\\admin", "a@b", "ok", NULL,
+                         "userPrincipalName", "root", "DOM\\boss",
+                         "u@example.com", "x@y@z", NULL,
+                         "description", "whatever", NULL, NULL };
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { "member", U("a"), NULL, NULL });
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 3, U("a"), u);
+    wire_page_done(&t.w, 3, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE && nkeys(&t) == 2
+          && has_key(&t, "ok") && has_key(&t, "u@example.com")
+          && ngx_exa_lr_stats(t.r)->refused == 5,
+          "values: %d %s %zu keys, %zu refused", t.rc, ngx_exa_lr_error(t.r),
+          nkeys(&t), ngx_exa_lr_stats(t.r)->refused);
+
+    run_free(&t);
+}
+
+
+/* Active Directory: logon names are kept with their domain's NetBIOS name */
+
+static void
+test_domains(void)
+{
+    run_t        t;
+    const char  *rootdse[] = { "configurationNamingContext",
+                               "CN=Configuration,DC=example,DC=com", NULL,
+                               NULL };
+    const char  *ex[] = { "nETBIOSName", "EXAMPLE", NULL,
+                          "nCName", "DC=example,DC=com", NULL, NULL };
+    const char  *ch[] = { "nETBIOSName", "CHILD", NULL,
+                          "nCName", "DC=child, DC=example,DC=com", NULL, NULL };
+    const char  *bad[] = { "nETBIOSName", "NOT A NAME", NULL,
+                           "nCName", "DC=other", NULL, NULL };
+    const char  *alice[] = { "sAMAccountName", "alice", NULL,
+                             "userPrincipalName", "alice@example.com", NULL,
+                             NULL };
+    const char  *bob[] = { "sAMAccountName", "Bob", NULL, NULL };
+    const char  *x[] = { "sAMAccountName", "x", NULL, NULL };
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    t.conf.domains = 1;
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, "", rootdse);
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 3, "CN=EXAMPLE,CN=Partitions,CN=Configuration,DC=e", ex);
+    wire_entry(&t.w, 3, "CN=CHILD,CN=Partitions,CN=Configuration,DC=e", ch);
+    wire_entry(&t.w, 3, "CN=BAD,CN=Partitions,CN=Configuration,DC=e", bad);
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 4, G1, (const char *[]) { "member", U("a"), NULL, NULL });
+    wire_result(&t.w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 5, "CN=Alice,CN=Users,DC=example,DC=com", alice);
+    wire_entry(&t.w, 5, "CN=Bob,OU=x,DC=Child,DC=Example,DC=Com", bob);
+    wire_entry(&t.w, 5, "CN=x,DC=other", x);
+    wire_page_done(&t.w, 5, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE && nkeys(&t) == 3
+          && has_key(&t, "example\\alice") && has_key(&t, "child\\bob")
+          && has_key(&t, "alice@example.com")
+          && ngx_exa_lr_stats(t.r)->refused == 2,
+          "domains: %d %s %zu keys %zu refused", t.rc, ngx_exa_lr_error(t.r),
+          nkeys(&t), ngx_exa_lr_stats(t.r)->refused);
+
+    run_free(&t);
+
+    /* a directory that is no Active Directory: names stay bare */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    t.conf.domains = 1;
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, "", (const char *[]) { NULL });
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 3, G1, (const char *[]) { "member", U("a"), NULL, NULL });
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 4, U("alice"), alice);
+    wire_page_done(&t.w, 4, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_DONE && has_key(&t, "alice"),
+          "no domains: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+}
+
+
+/* ranges start where they were asked to; only answers are progress */
+
+static void
+test_forward(void)
+{
+    run_t        t;
+    const char  *r1[] = { "member;range=0-1", U("a"), U("b"), NULL, NULL };
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { NULL });
+    wire_page_done(&t.w, 2, "");
+    wire_entry(&t.w, 3, G1, r1);
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 4, G1, r1);
+    wire_result(&t.w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r)
+          && strstr(ngx_exa_lr_error(t.r), "answered member;range=0-1 when "
+                    "asked for member;range=2-*"),
+          "a range back: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* answers behind messages libldap throws away: read in one call */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    wire_result(&t.w, 999, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_result(&t.w, -5, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 0, G1, (const char *[]) { NULL });
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+
+    t.ld = wire_ldap(&t.w);
+    t.r = ngx_exa_lr_create(&t.conf, t.ld);
+
+    CHECK(ngx_exa_lr_bind(t.r) == NGX_EXA_LR_AGAIN
+          && ngx_exa_lr_step(t.r) == NGX_EXA_LR_AGAIN
+          && ngx_exa_lr_state(t.r) == NGX_EXA_LR_READ_GROUPS,
+          "stray messages: %s", ngx_exa_lr_state_name(ngx_exa_lr_state(t.r)));
+
+    run_free(&t);
+
+    /* a continuation reference, and nothing else: no progress */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+
+    t.ld = wire_ldap(&t.w);
+    t.r = ngx_exa_lr_create(&t.conf, t.ld);
+
+    CHECK(ngx_exa_lr_bind(t.r) == NGX_EXA_LR_AGAIN
+          && ngx_exa_lr_step(t.r) == NGX_EXA_LR_AGAIN
+          && ngx_exa_lr_progress(t.r) == 1
+          && ngx_exa_lr_progress(t.r) == 0, "the bind is progress");
+
+    wire_reference(&t.w, 2, "ldap://elsewhere/");
+    wire_reference(&t.w, 99, "ldap://elsewhere/");
+
+    CHECK(ngx_exa_lr_step(t.r) == NGX_EXA_LR_AGAIN
+          && ngx_exa_lr_progress(t.r) == 0, "a reference is no progress");
+
+    wire_entry(&t.w, 2, G1, (const char *[]) { NULL });
+
+    CHECK(ngx_exa_lr_step(t.r) == NGX_EXA_LR_AGAIN
+          && ngx_exa_lr_progress(t.r) == 1, "an entry is progress");
+
+    run_free(&t);
+}
+
+
 static void
 test_failures(void)
 {
+    int    i;
     run_t  t;
+    char   name[32];
 
     /* a refused bind: another server may take it */
 
@@ -276,7 +491,8 @@ test_failures(void)
           && strstr(ngx_exa_lr_error(t.r), "reading group \"" G1 "\" failed "
                     "(32: No such object)"),
           "no group: %d %s", t.rc, ngx_exa_lr_error(t.r));
-    CHECK(ngx_exa_lr_state(t.r) == NGX_EXA_LR_FAILED, "no group: state");
+    CHECK(ngx_exa_lr_state(t.r) == NGX_EXA_LR_FAILED && !ngx_exa_lr_retry(t.r),
+          "no group: the configuration's");
 
     run_free(&t);
 
@@ -291,6 +507,132 @@ test_failures(void)
     CHECK(run(&t) == NGX_EXA_LR_ERROR
           && strstr(ngx_exa_lr_error(t.r), "found nobody"),
           "in-chain nobody: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* an entry that has member twice (and 30,000 times) */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { NULL });
+    wire_page_done(&t.w, 2, "");
+    wire_entry(&t.w, 3, G1, (const char *[]) { "member", U("a"), NULL,
+                                               "member", NULL, NULL });
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r)
+          && strstr(ngx_exa_lr_error(t.r), "more than one member attribute"),
+          "member twice: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* more names than the zone can hold: as soon as it is known */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    t.conf.zone_size = 32768;
+    t.conf.table_max = 400;
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { "member", U("a"), NULL, NULL });
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    for (i = 0; i < 100; i++) {
+        snprintf(name, sizeof(name), "user%d", i);
+        wire_entry(&t.w, 3, U("x"), (const char *[]) { "sAMAccountName",
+                                                        name, NULL, NULL });
+    }
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && !ngx_exa_lr_retry(t.r)
+          && strstr(ngx_exa_lr_error(t.r), "more names than the zone of "
+                    "32768 bytes can hold (") && t.w.pos < t.w.len,
+          "too many names: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* a message that announces 1 GiB: refused at its first bytes */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    t.conf.message_max = 1 << 20;
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    memcpy(t.w.in + t.w.len, "\x30\x84\x40\x00\x00\x00\x02\x01\x02", 9);
+    t.w.len += 9;
+    memset(t.w.in + t.w.len, 0, 1000);
+    t.w.len += 1000;
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r)
+          && strcmp(ngx_exa_lr_error(t.r), "a message of 1073741830 bytes, "
+                    "more than 1 MB") == 0
+          && ngx_exa_lr_stats(t.r)->memory < 1 << 20,
+          "1 GiB: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* an operation longer than its message */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    t.conf.message_max = 1 << 20;
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    memcpy(t.w.in + t.w.len, "\x30\x0a\x02\x01\x02\x65\x25\x0a\x01\x00"
+                             "\x04\x00", 12);
+    t.w.len += 12;
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR
+          && strstr(ngx_exa_lr_error(t.r), "not an LDAP answer"),
+          "lengths: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* a message that ends before its operation's length */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    memcpy(t.w.in + t.w.len, "\x30\x04\x02\x01\x01\x61", 6);
+    t.w.len += 6;
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR
+          && strstr(ngx_exa_lr_error(t.r), "not an LDAP answer"),
+          "short header: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* a group read that succeeds without the group */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_page_done(&t.w, 2, "");
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR
+          && strstr(ngx_exa_lr_error(t.r), "group \"" G1 "\" was not "
+                    "returned by its base read"),
+          "no group entry: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* busy in the middle of the users: another server may do better */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t.w, 2, G1, (const char *[]) { "member", U("a"), NULL, NULL });
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 3, U("a"), (const char *[]) { "sAMAccountName", "a",
+                                                    NULL, NULL });
+    wire_page_done(&t.w, 3, "page2");
+    wire_result(&t.w, 4, LDAP_RES_SEARCH_RESULT, 51, "busy");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r)
+          && strstr(ngx_exa_lr_error(t.r), "search failed (51: Server is busy"),
+          "busy: %d %s", t.rc, ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+
+    /* an unsolicited notification (ID 0, extended): the server ends it */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+    wire_result(&t.w, 0, LDAP_RES_EXTENDED, 52, "going away");
+
+    CHECK(run(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r)
+          && strstr(ngx_exa_lr_error(t.r), "unsolicited notification"),
+          "unsolicited: %d %s", t.rc, ngx_exa_lr_error(t.r));
 
     run_free(&t);
 
@@ -375,6 +717,10 @@ main(void)
     test_chain();
     test_walk();
     test_ranges();
+    test_tokens();
+    test_forward();
+    test_values();
+    test_domains();
     test_failures();
     test_slices();
     test_escape();

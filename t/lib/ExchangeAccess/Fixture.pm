@@ -21,12 +21,14 @@ use MIME::Base64 qw(encode_base64);
 use Test::Nginx::Socket ();
 
 use Exporter 'import';
-our @EXPORT = qw(basic_auth ntlm_type2 spnego_type2 backend_config);
+our @EXPORT = qw(basic_auth ntlm_type2 spnego_type2 backend_config
+                 state_file);
 
 my $root = cwd();
 
 $ENV{TEST_NGINX_BACKEND_PORT} ||= 1985;
-$ENV{TEST_NGINX_LOAD_MODULES} ||=
+# (empty: nginx has the module compiled in, as the sanitizer build)
+$ENV{TEST_NGINX_LOAD_MODULES} //=
     "$root/build/nginx/objs/ngx_http_exchange_access_module.so";
 $ENV{TEST_NGINX_ROOT} = $root;
 
@@ -34,6 +36,28 @@ sub basic_auth {
     my ($user, $password) = @_;
     return 'Authorization: Basic '
            . encode_base64("$user:" . ($password // 'Passw0rd!'), '');
+}
+
+# a state file as the module writes it (ngx_exa_state.h): one key a line,
+# "%" escapes, an end line with the count and the FNV-1a checksum
+sub state_file {
+    my ($list, @keys) = @_;
+    my $body = '';
+
+    for my $k (@keys) {
+        (my $e = $k) =~ s/([%\x00-\x20\x7f])/sprintf('%%%02x', ord $1)/ge;
+        $e =~ s/^#/%23/;
+        $body .= "$e\n";
+    }
+
+    my $h = 2166136261;
+
+    for my $c (unpack 'C*', $body) {
+        $h = (($h ^ $c) * 16777619) & 0xffffffff;
+    }
+
+    return "# exchange_access_list \"$list\" state, version 2\n$body"
+           . sprintf("# end, %d names, checksum %08x\n", scalar @keys, $h);
 }
 
 sub av_pair {

@@ -6,6 +6,7 @@ package ExchangeAccess::Slapd;
 # 127.0.0.2 only.  Nothing under /etc/ldap or /var/lib/ldap is touched.
 #
 #   my $d = ExchangeAccess::Slapd->start(base => 1);
+#   ... start(acl => 'to dn.exact="..." by users search')   one more rule
 #   $d->modify($ldif);            # ldapmodify as the admin
 #   $d->stop;
 #
@@ -57,7 +58,11 @@ sub new_tls {
 }
 
 sub config_ldif {
-    my ($d) = @_;
+    my ($d, $acl) = @_;
+
+    # an access rule of the test's before the one that lets users read
+    my $access = $acl ? "olcAccess: {1}$acl\nolcAccess: {2}"
+                      : "olcAccess: {1}";
 
     return <<"LDIF";
 dn: cn=config
@@ -114,7 +119,7 @@ olcDbIndex: member,memberOf eq
 olcSizeLimit: unlimited
 olcLimits: * size=unlimited time=unlimited
 olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
-olcAccess: {1}to * by users read by * none
+${access}to * by users read by * none
 
 dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
@@ -196,7 +201,8 @@ sub base_ldif {
 sub start {
     my ($class, %o) = @_;
 
-    my $d = $o{dir} || cwd() . '/t/servroot-slapd';
+    my $d = $o{dir}
+            || ($ENV{TEST_NGINX_SCRATCH} || cwd() . '/t') . '/servroot-slapd';
     my $port = $ENV{TEST_NGINX_LDAP_PORT} ||= 19389;
     my $sport = $ENV{TEST_NGINX_LDAPS_PORT} ||= 19636;
 
@@ -208,7 +214,7 @@ sub start {
 
     new_tls($d);
     write_file("$d/adlite.ldif", $adlite);
-    write_file("$d/config.ldif", config_ldif($d));
+    write_file("$d/config.ldif", config_ldif($d, $o{acl}));
     run("slapadd -n0 -F $d/config -l $d/config.ldif");
 
     if ($o{ldif}) {

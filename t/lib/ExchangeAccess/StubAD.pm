@@ -126,6 +126,13 @@ sub serve {
 
         my $attrs = join ' ', @{ $s->{attributes} || [] };
 
+        if ($s->{scope} == 0 && $s->{baseObject} eq '') {
+            # the root DSE: no configuration naming context here
+            entry($c, $id, '');
+            done($c, $id, 0, '');
+            next;
+        }
+
         if ($s->{scope} == 0 && lc $s->{baseObject} eq lc $Group) {
 
             # MaxValRange: 1500 values at a time, whatever was asked
