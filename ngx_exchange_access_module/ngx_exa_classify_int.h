@@ -72,6 +72,10 @@ typedef struct {
 
 #define ngx_exa_vd(s, p)  { s, sizeof(s) - 1, p }
 
+/* an ASCII letter in lower case (a macro: it runs once a byte) */
+#define ngx_exa_fold(c)  (unsigned char)                                     \
+    (((c) >= 'A' && (c) <= 'Z') ? ((c) | 0x20) : (c))
+
 
 /* ngx_exa_path.c */
 size_t ngx_exa_decode(unsigned char *dst, const unsigned char *src,
@@ -83,7 +87,6 @@ const unsigned char *ngx_exa_segment(const unsigned char *p,
 int ngx_exa_caseeq(const unsigned char *p, const char *s, size_t len);
 const unsigned char *ngx_exa_casefind(const unsigned char *h, size_t hlen,
     const unsigned char *n, size_t nlen);
-unsigned char ngx_exa_fold(unsigned char c);
 int ngx_exa_path_plain(const unsigned char *p, size_t len, size_t *first);
 int ngx_exa_vdir_plain(const unsigned char *s, size_t len);
 

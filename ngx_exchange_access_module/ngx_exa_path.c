@@ -412,13 +412,6 @@ ngx_exa_casefind(const unsigned char *h, size_t hlen, const unsigned char *n,
 }
 
 
-unsigned char
-ngx_exa_fold(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
-}
-
-
 /*
  * The fast path of plain requests (ngx_exa_classify_fast()).  A byte of a
  * plain path is one of: 1, a letter, digit, "-" or "_" (what a virtual
