@@ -16,6 +16,7 @@ static int ngx_exa_credential(const ngx_exa_cred_conf_t *conf,
     size_t worklen, ngx_exa_cred_t *cred, int fast);
 static int ngx_exa_ntlm_fast(const unsigned char *tok, size_t len,
     unsigned char *work, ngx_exa_cred_t *cred);
+static int ngx_exa_printable(const unsigned char *p, size_t n);
 static int ngx_exa_basic(const unsigned char *tok, size_t len,
     unsigned char *work, size_t worklen, ngx_exa_cred_t *cred);
 static int ngx_exa_ntlm_string(const unsigned char *msg, size_t len,
@@ -183,7 +184,6 @@ ngx_exa_basic(const unsigned char *tok, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred)
 {
     size_t          n;
-    unsigned        other;
     unsigned char  *colon;
 
     (void) worklen;
@@ -194,15 +194,9 @@ ngx_exa_basic(const unsigned char *tok, size_t len, unsigned char *work,
         return ngx_exa_unidentified(cred, "bad base64");
     }
 
-    /* up to the colon; printable ASCII needs no other UTF-8 check */
+    colon = memchr(work, ':', n);
 
-    other = 0;
-
-    for (colon = work; colon < work + n && *colon != ':'; colon++) {
-        other |= (unsigned) (*colon - 0x20) >= 0x5f;
-    }
-
-    if (colon == work + n) {
+    if (colon == NULL) {
         return ngx_exa_unidentified(cred, "no colon in basic credential");
     }
 
@@ -216,7 +210,9 @@ ngx_exa_basic(const unsigned char *tok, size_t len, unsigned char *work,
         return ngx_exa_unidentified(cred, "user name too long");
     }
 
-    if (other && !ngx_exa_utf8_valid(work, n)) {
+    /* printable ASCII needs no other UTF-8 check */
+
+    if (!ngx_exa_printable(work, n) && !ngx_exa_utf8_valid(work, n)) {
         return ngx_exa_unidentified(cred, "user name is not valid UTF-8");
     }
 
@@ -228,6 +224,36 @@ ngx_exa_basic(const unsigned char *tok, size_t len, unsigned char *work,
     return NGX_EXA_CRED_USER;
 }
 
+
+/*
+ * Whether bytes are printable ASCII (0x20 to 0x7e), eight at a time: a
+ * byte below 0x20 borrows into its top bit, one above 0x7e has it set
+ * once 1 is added.  A borrow or a carry into the next byte comes from a
+ * byte that is not printable, so it changes nothing.
+ */
+
+static int
+ngx_exa_printable(const unsigned char *p, size_t n)
+{
+    uint64_t  w, bad;
+
+    bad = 0;
+
+    for ( /* void */ ; n >= 8; p += 8, n -= 8) {
+        memcpy(&w, p, 8);
+        bad |= ((w - 0x2020202020202020ULL) & ~w)
+               | (w + 0x0101010101010101ULL) | w;
+    }
+
+    if (n) {
+        w = 0x4141414141414141ULL;          /* "A", printable */
+        memcpy(&w, p, n);
+        bad |= ((w - 0x2020202020202020ULL) & ~w)
+               | (w + 0x0101010101010101ULL) | w;
+    }
+
+    return (bad & 0x8080808080808080ULL) == 0;
+}
 
 
 /*

@@ -7,6 +7,7 @@
 
 #include "unit.h"
 #include "ngx_exa_credential.h"
+#include "ngx_exa_name.h"
 
 
 static unsigned char  work[NGX_EXA_TOKEN_MAX];
@@ -267,6 +268,95 @@ scheme_differential(void)
 }
 
 
+/*
+ * Basic against a reference written out: the user up to the first
+ * colon, not empty, not too long, printable ASCII or valid UTF-8; user
+ * names of every length up to past the limit, of bytes of every kind
+ */
+
+static void
+basic_differential(void)
+{
+    int             i, want;
+    size_t          n, k, len, colon;
+    unsigned int    seed;
+    ngx_exa_cred_t  c;
+    unsigned char   raw[300], ref;
+    char            hdr[8 + 400 + 1];
+    static const char  abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const unsigned char  kinds[] = {
+        'a', 'Z', '0', ' ', '~', '@', '\\', 0x00, 0x1f, 0x7f, 0x80, 0xc3,
+        0xa9, 0xe2, 0x82, 0xac, 0xff, 0xf0, 0x9f, ':'
+    };
+
+    seed = 11;
+
+    for (i = 0; i < 100000; i++) {
+        seed = seed * 1103515245 + 12345;
+        len = (seed >> 16) % 270;
+        k = (seed >> 8) % 4;
+
+        for (n = 0; n < len; n++) {
+            seed = seed * 1103515245 + 12345;
+            raw[n] = (k == 0) ? kinds[(seed >> 16) % sizeof(kinds)]
+                   : (k == 1) ? (unsigned char) (0x20 + (seed >> 16) % 0x5f)
+                   : (k == 2) ? kinds[(seed >> 16) % 7]
+                   : (unsigned char) (seed >> 16);
+        }
+
+        if (len && (seed >> 24) % 3) {
+            raw[(seed >> 12) % len] = ':';
+        }
+
+        /* the reference */
+
+        for (colon = 0; colon < len && raw[colon] != ':'; colon++) {
+            /* void */
+        }
+
+        ref = 1;
+
+        for (n = 0; n < colon; n++) {
+            ref &= raw[n] >= 0x20 && raw[n] <= 0x7e;
+        }
+
+        want = colon < len && colon > 0 && colon <= NGX_EXA_NAME_MAX
+               && (ref || ngx_exa_utf8_valid(raw, colon));
+
+        /* base64 of the bytes, as a header */
+
+        memcpy(hdr, "Basic ", 6);
+        k = 6;
+
+        for (n = 0; n < len; n += 3) {
+            uint32_t  v;
+
+            v = (uint32_t) raw[n] << 16
+                | (n + 1 < len ? (uint32_t) raw[n + 1] << 8 : 0)
+                | (n + 2 < len ? raw[n + 2] : 0);
+
+            hdr[k++] = abc[v >> 18 & 63];
+            hdr[k++] = abc[v >> 12 & 63];
+            hdr[k++] = n + 1 < len ? abc[v >> 6 & 63] : '=';
+            hdr[k++] = n + 2 < len ? abc[v & 63] : '=';
+        }
+
+        hdr[k] = '\0';
+
+        if (len == 0) {
+            continue;
+        }
+
+        CHECK((parse(hdr, &c) == NGX_EXA_CRED_USER) == want
+              && (!want || (c.user_len == colon
+                            && memcmp(c.user, raw, colon) == 0)),
+              "basic of %zu bytes, colon at %zu: %d, reference %d",
+              len, colon, c.status == NGX_EXA_CRED_USER, want);
+    }
+}
+
+
 int
 main(void)
 {
@@ -300,6 +390,7 @@ main(void)
 
     base64_differential();
     scheme_differential();
+    basic_differential();
 
     /* the scheme: its name in any case, nothing more */
     CHECK(ngx_exa_scheme_of((const unsigned char *) "nTlM x", 6)
