@@ -241,7 +241,7 @@ run_slapd() {
 }
 
 samba_change() {
-    samba-tool group removemembers "Big Group 1" bulk00010 \
+    samba-tool group removemembers "Big Group 1" bulk00001 \
         -s "$B/samba/etc/smb.conf" > /dev/null
 }
 
