@@ -43,6 +43,19 @@
  * Any state may end in "failed".  ngx_exa_lr_step() reads what the
  * connection has and returns when it must wait for more, when it has
  * worked for step_usec, or at the end.
+ *
+ * A watch (conf->watch) binds the same way, then looks for changes
+ * instead of reading the list (ngx_exa_ldap_watch.c):
+ *
+ *   bind --> watch_detect (the root DSE: highestCommittedUSN? then the
+ *                 |         base entry: contextCSN? else modifyTimestamp)
+ *                 v
+ *   +------> watch_idle --(ngx_exa_lr_poll() after the interval)--+
+ *   |             ^                                               |
+ *   |             +------- nothing changed (NGX_EXA_LR_IDLE) ------+
+ *   |                                                             v
+ *   +-- changed (NGX_EXA_LR_CHANGED) <-- [watch_mark] <---- watch_poll
+ *                                   (AD: highestCommittedUSN again)
  */
 
 
@@ -63,6 +76,14 @@
 #define NGX_EXA_LR_TLS              2    /* StartTLS accepted: handshake */
 #define NGX_EXA_LR_DONE             3    /* the list is read */
 #define NGX_EXA_LR_ERROR            4    /* failed: ngx_exa_lr_error() */
+#define NGX_EXA_LR_IDLE             5    /* watch: nothing changed */
+#define NGX_EXA_LR_CHANGED          6    /* watch: something changed */
+
+/* how a watch sees changes */
+#define NGX_EXA_LW_NONE             0    /* not known yet */
+#define NGX_EXA_LW_USN              1    /* uSNChanged (Active Directory) */
+#define NGX_EXA_LW_CSN              2    /* contextCSN of the base entry */
+#define NGX_EXA_LW_MODIFIED         3    /* modifyTimestamp of entries */
 
 
 typedef enum {
@@ -76,6 +97,10 @@ typedef enum {
     NGX_EXA_LR_SEARCH_USERS,
     NGX_EXA_LR_DONE_STATE,
     NGX_EXA_LR_FAILED,
+    NGX_EXA_LR_WATCH_DETECT,
+    NGX_EXA_LR_WATCH_IDLE,
+    NGX_EXA_LR_WATCH_POLL,
+    NGX_EXA_LR_WATCH_MARK,
     NGX_EXA_LR_NSTATES
 } ngx_exa_lr_state_e;
 
@@ -100,6 +125,7 @@ typedef struct {
     size_t                     memory_max;   /* bytes of working memory */
     size_t                     message_max;  /* bytes of one message */
     unsigned                   step_usec;    /* work of one call */
+    int                        watch;        /* watch, do not read */
 
     ngx_exa_lr_note_pt         note;         /* things worth a log line */
     void                      *data;
@@ -132,6 +158,12 @@ const char *ngx_exa_lr_error(ngx_exa_lr_t *r);
 int ngx_exa_lr_retry(ngx_exa_lr_t *r);
 const ngx_exa_str_t *ngx_exa_lr_keys(ngx_exa_lr_t *r, size_t *n);
 const ngx_exa_lr_stats_t *ngx_exa_lr_stats(ngx_exa_lr_t *r);
+
+int ngx_exa_lr_poll(ngx_exa_lr_t *r);
+int ngx_exa_lr_watch_kind(ngx_exa_lr_t *r);
+const char *ngx_exa_lr_watch_name(int kind);
+long long ngx_exa_lr_changed_at(ngx_exa_lr_t *r);
+long long ngx_exa_lr_gentime(const char *s, size_t len);
 
 size_t ngx_exa_lr_escape(char *out, size_t size, const char *s, size_t len);
 

@@ -52,6 +52,13 @@ static ngx_conf_enum_t  ngx_http_exchange_access_ldap_nested[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_exchange_access_ldap_watch_modes[] = {
+    { ngx_string("off"), NGX_HTTP_EXCHANGE_ACCESS_WATCH_OFF },
+    { ngx_string("poll"), NGX_HTTP_EXCHANGE_ACCESS_WATCH_POLL },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_http_exchange_access_path_post_t
     ngx_http_exchange_access_ldap_password_post =
     { ngx_http_exchange_access_conf_full_name, 1 };
@@ -156,6 +163,20 @@ static ngx_command_t  ngx_http_exchange_access_ldap_commands[] = {
       offsetof(ngx_http_exchange_access_ldap_conf_t, refresh_timeout),
       &ngx_http_exchange_access_ldap_timeout_post },
 
+    { ngx_string("ldap_watch"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      0,
+      offsetof(ngx_http_exchange_access_ldap_conf_t, watch),
+      &ngx_http_exchange_access_ldap_watch_modes },
+
+    { ngx_string("ldap_watch_interval"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      0,
+      offsetof(ngx_http_exchange_access_ldap_conf_t, watch_interval),
+      &ngx_http_exchange_access_ldap_timeout_post },
+
       ngx_null_command
 };
 
@@ -167,6 +188,7 @@ ngx_http_exchange_access_source_t  ngx_http_exchange_access_ldap_source = {
     ngx_http_exchange_access_ldap_init_conf,
     ngx_http_exchange_access_ldap_refresh,
     ngx_http_exchange_access_ldap_lease,
+    ngx_http_exchange_access_ldap_watch,
     1
 };
 
@@ -200,6 +222,8 @@ ngx_http_exchange_access_ldap_create_conf(ngx_conf_t *cf)
     lcf->nested = NGX_CONF_UNSET_UINT;
     lcf->timeout = NGX_CONF_UNSET_MSEC;
     lcf->refresh_timeout = NGX_CONF_UNSET_MSEC;
+    lcf->watch = NGX_CONF_UNSET_UINT;
+    lcf->watch_interval = NGX_CONF_UNSET_MSEC;
 
     return lcf;
 }
@@ -449,6 +473,15 @@ ngx_http_exchange_access_ldap_init_conf(ngx_conf_t *cf,
                              NGX_EXA_LDAP_NESTED_CHAIN);
     ngx_conf_init_msec_value(lcf->timeout, 10000);
     ngx_conf_init_msec_value(lcf->refresh_timeout, 120000);
+    ngx_conf_init_uint_value(lcf->watch, NGX_HTTP_EXCHANGE_ACCESS_WATCH_POLL);
+    ngx_conf_init_msec_value(lcf->watch_interval, 2000);
+
+    if (lcf->watch == NGX_HTTP_EXCHANGE_ACCESS_WATCH_POLL) {
+        ngx_str_set(&list->watch_mode, "poll");
+
+    } else {
+        ngx_str_set(&list->watch_mode, "off");
+    }
 
     if (lcf->attrs == NULL) {
         lcf->attrs = ngx_array_create(cf->pool, 3, sizeof(char *));
