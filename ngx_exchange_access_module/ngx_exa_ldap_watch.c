@@ -126,8 +126,7 @@ ngx_exa_lr_poll(ngx_exa_lr_t *r)
     }
 
     if (r->state != NGX_EXA_LR_WATCH_IDLE) {
-        return ngx_exa_lr_fail(r, 0, "a poll in state %s",
-                               ngx_exa_lr_state_name(r->state));
+        return ngx_exa_lr_fail(r, 0, "a poll while the watch is not idle");
     }
 
     r->state = NGX_EXA_LR_WATCH_POLL;

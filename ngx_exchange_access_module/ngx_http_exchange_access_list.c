@@ -505,8 +505,9 @@ ngx_http_exchange_access_list_take(ngx_http_exchange_access_list_t *list,
 
 /*
  * The watch saw a change (at: the directory's time of it, microseconds,
- * or 0; -1: no change seen, but some may have been missed): a refresh now, here if nobody refreshes, else right after the
- * one under way, which may have read the directory before the change.
+ * or 0; -1: none seen, but some may have been missed): a refresh now,
+ * here if nobody refreshes, else right after the one under way, which
+ * may have read the directory before the change.
  */
 
 void

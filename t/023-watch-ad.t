@@ -1,0 +1,125 @@
+# ldap_watch against a real Samba Active Directory domain controller: the
+# USN poll sees a member added or removed, a member of a nested group, an
+# account disabled (ldap_filter) and a rename, each within 5 s although
+# "refresh" is an hour.  The delays measured (from samba-tool's return to
+# the first request decided the new way) are printed at the end.
+
+use lib 't/lib';
+use Test::Nginx::Socket;
+use Test::More;
+use ExchangeAccess::Fixture;
+use ExchangeAccess::Samba;
+
+repeat_each(1);
+
+our $DC = ExchangeAccess::Samba->start();
+
+$ENV{TEST_NGINX_AD_CONF} = $DC->{conf};
+mkdir "$DC->{dir}/../servroot-watch";
+$ENV{TEST_NGINX_DELAYS} = "$DC->{dir}/../servroot-watch/delays-ad";
+unlink $ENV{TEST_NGINX_DELAYS};
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('user_files', ">>> ldap.secret\nPassw0rd!\n");
+    $block->set_value('http_config', <<'CONF');
+    exchange_access_list remote {
+        zone 1m;
+        ldap_url ldap://$TEST_NGINX_AD_IP;
+        ldap_bind_dn "CN=svc-nginx,CN=Users,DC=example,DC=test";
+        ldap_bind_password_file $TEST_NGINX_HTML_DIR/ldap.secret;
+        ldap_base "DC=example,DC=test";
+        ldap_group "CN=Outlook Remote,CN=Users,DC=example,DC=test";
+        ldap_nested chain;
+        ldap_filter "(!(userAccountControl:1.2.840.113556.1.4.803:=2))";
+        ldap_timeout 20s;
+        refresh 1h;
+    }
+CONF
+    $block->set_value('config', <<'CONF');
+    location / {
+        exchange_access on;
+        exchange_access_domain EXAMPLE example.test;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+
+    location = /status {
+        exchange_access_status;
+    }
+CONF
+});
+
+run_tests();
+
+if (open my $fh, '<', $ENV{TEST_NGINX_DELAYS}) {
+    diag("ldap_watch, Samba AD: from samba-tool's return to the first "
+         . "request decided the new way (refresh 1h)");
+    diag("  $_") while <$fh>;
+}
+
+__DATA__
+
+=== TEST 1: the USN poll: every kind of change within 5 s
+--- wait_for
+exchange_access_list "remote": 4 names loaded
+--- exec
+tool() { samba-tool "$@" -s $TEST_NGINX_AD_CONF >/dev/null 2>&1; }
+code() { curl -s -o /dev/null -w "%{http_code}" -u "$1:pw" \
+         http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/; }
+measure() {
+    t0=$(date +%s.%N)
+    while :; do
+        c=$(code $2)
+        t1=$(date +%s.%N)
+        [ "$c" = "$3" ] && break
+        [ $(echo "$t1 - $t0 > 10" | bc) = 1 ] && break
+        sleep 0.05
+    done
+    d=$(echo "$t1 - $t0" | bc)
+    echo "usn $1 $d" >> $TEST_NGINX_DELAYS
+    if [ "$c" = "$3" ] && [ $(echo "$d <= 5" | bc) = 1 ]; then
+        echo "$1 ok"
+    else
+        echo "$1 slow: $d s, $2 $c"
+    fi
+}
+for i in $(seq 100); do
+    curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status | grep -q '"up":1,' && break
+    sleep 0.1
+done
+code bob; echo " bob"
+tool group addmembers "Outlook Remote" bob
+measure "add a member" bob 200
+tool group removemembers "Outlook Remote" bob
+measure "remove a member" bob 403
+tool group addmembers "Outlook Nested" dave
+measure "add to a nested group" dave 200
+tool group removemembers "Outlook Nested" dave
+measure "remove from a nested group" dave 403
+tool user disable alice
+measure "disable a user (ldap_filter)" alice 403
+tool user enable alice
+measure "enable the user again" alice 200
+tool user rename carol --samaccountname=carola
+measure "rename a user" carola 200
+code carol; echo " carol"
+tool user rename carola --samaccountname=carol
+measure "rename back" carol 200
+curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status | grep -o '"watch":{"mode":"poll","method":"usn","up":1'
+--- exec_stdout
+403 bob
+add a member ok
+remove a member ok
+add to a nested group ok
+remove from a nested group ok
+disable a user (ldap_filter) ok
+enable the user again ok
+rename a user ok
+403 carol
+rename back ok
+"watch":{"mode":"poll","method":"usn","up":1
+--- no_error_log
+[error]
+--- timeout: 240
