@@ -17,26 +17,12 @@ our $DC = ExchangeAccess::Samba->start();
 $ENV{TEST_NGINX_AD_CONF} = $DC->{conf};
 mkdir "$DC->{dir}/../servroot-watch";
 $ENV{TEST_NGINX_DELAYS} = "$DC->{dir}/../servroot-watch/delays-ad";
-unlink $ENV{TEST_NGINX_DELAYS};
+unlink $ENV{TEST_NGINX_DELAYS}, "$ENV{TEST_NGINX_DELAYS}.idle";
 
 add_block_preprocessor(sub {
     my $block = shift;
 
     $block->set_value('user_files', ">>> ldap.secret\nPassw0rd!\n");
-    $block->set_value('http_config', <<'CONF');
-    exchange_access_list remote {
-        zone 1m;
-        ldap_url ldap://$TEST_NGINX_AD_IP;
-        ldap_bind_dn "CN=svc-nginx,CN=Users,DC=example,DC=test";
-        ldap_bind_password_file $TEST_NGINX_HTML_DIR/ldap.secret;
-        ldap_base "DC=example,DC=test";
-        ldap_group "CN=Outlook Remote,CN=Users,DC=example,DC=test";
-        ldap_nested chain;
-        ldap_filter "(!(userAccountControl:1.2.840.113556.1.4.803:=2))";
-        ldap_timeout 20s;
-        refresh 1h;
-    }
-CONF
     $block->set_value('config', <<'CONF');
     location / {
         exchange_access on;
@@ -51,6 +37,21 @@ CONF
 CONF
 });
 
+our $List = <<'CONF';
+    exchange_access_list remote {
+        zone 1m;
+        ldap_url ldap://$TEST_NGINX_AD_IP;
+        ldap_bind_dn "CN=svc-nginx,CN=Users,DC=example,DC=test";
+        ldap_bind_password_file $TEST_NGINX_HTML_DIR/ldap.secret;
+        ldap_base "DC=example,DC=test";
+        ldap_group "CN=Outlook Remote,CN=Users,DC=example,DC=test";
+        ldap_nested chain;
+        ldap_filter "(!(userAccountControl:1.2.840.113556.1.4.803:=2))";
+        ldap_timeout 20s;
+        refresh 1h;
+    }
+CONF
+
 run_tests();
 
 if (open my $fh, '<', $ENV{TEST_NGINX_DELAYS}) {
@@ -59,9 +60,15 @@ if (open my $fh, '<', $ENV{TEST_NGINX_DELAYS}) {
     diag("  $_") while <$fh>;
 }
 
+if (open my $fh, '<', "$ENV{TEST_NGINX_DELAYS}.idle") {
+    diag("  $_") while <$fh>;
+}
+
 __DATA__
 
 === TEST 1: the USN poll: every kind of change within 5 s
+--- http_config eval
+$main::List
 --- wait_for
 exchange_access_list "remote": 4 names loaded
 --- exec
@@ -123,3 +130,26 @@ rename back ok
 --- no_error_log
 [error]
 --- timeout: 240
+
+
+
+=== TEST 2: idle: no refresh, a few hundred bytes from the DC per poll
+--- http_config eval
+$main::List
+--- wait_for
+exchange_access_list "remote": 4 names loaded
+--- exec
+st() { curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status; }
+# the bytes on the watch's connection, the one established to port 389
+b() { ss -tinH state established "( dport = :389 )" | grep -o "$1:[0-9]*" | cut -d: -f2 | paste -sd+ | bc; }
+sleep 4
+r0=$(b bytes_received); s0=$(b bytes_acked); f0=$(st | grep -o '"refreshes":[0-9]*' | head -1)
+sleep 20
+r1=$(b bytes_received); s1=$(b bytes_acked); f1=$(st | grep -o '"refreshes":[0-9]*' | head -1)
+echo "samba, usn, idle 20 s: $((r1 - r0)) bytes from the DC, $((s1 - s0)) bytes to it, refreshes ${f0#*:} then ${f1#*:}" >> $TEST_NGINX_DELAYS.idle
+[ "$f0" = "$f1" ] && echo "no refresh while idle"
+[ $((r1 - r0)) -gt 0 ] && [ $((r1 - r0)) -lt 8000 ] && echo "some bytes, under 8000, from the DC"
+--- exec_stdout
+no refresh while idle
+some bytes, under 8000, from the DC
+--- timeout: 60
