@@ -60,7 +60,8 @@ static const char  *ngx_exa_lr_states[] = {
     "watch_detect",
     "watch_idle",
     "watch_poll",
-    "watch_mark"
+    "watch_mark",
+    "watch_persist"
 };
 
 NGX_EXA_ASSERT(lr_states, NGX_EXA_NELTS(ngx_exa_lr_states)
@@ -491,6 +492,7 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
     case NGX_EXA_LR_WATCH_DETECT:
     case NGX_EXA_LR_WATCH_POLL:
     case NGX_EXA_LR_WATCH_MARK:
+    case NGX_EXA_LR_WATCH_PERSIST:
         return ngx_exa_lw_message(r, type);
 
     default:

@@ -56,6 +56,15 @@
  *   |                                                             v
  *   +-- changed (NGX_EXA_LR_CHANGED) <-- [watch_mark] <---- watch_poll
  *                                   (AD: highestCommittedUSN again)
+ *
+ * or, asked to (conf->watch), one search that stays open and answers an
+ * entry for every change (NGX_EXA_LR_CHANGED each time):
+ *
+ *   bind --> watch_persist (AD's notification control)
+ *   bind --> watch_detect (contextCSN) --> watch_persist (RFC 4533
+ *            refreshAndPersist from that CSN)
+ *
+ * and when the server refuses it, the polls above.
  */
 
 
@@ -84,6 +93,15 @@
 #define NGX_EXA_LW_USN              1    /* uSNChanged (Active Directory) */
 #define NGX_EXA_LW_CSN              2    /* contextCSN of the base entry */
 #define NGX_EXA_LW_MODIFIED         3    /* modifyTimestamp of entries */
+#define NGX_EXA_LW_NOTIFY           4    /* AD's change notifications */
+#define NGX_EXA_LW_SYNC             5    /* RFC 4533 refreshAndPersist */
+
+/* what a watch is asked to do (conf->watch) */
+#define NGX_EXA_LW_MODE_POLL        1
+#define NGX_EXA_LW_MODE_NOTIFY      2
+#define NGX_EXA_LW_MODE_SYNC        3
+
+#define NGX_EXA_LW_NOTIFY_OID       "1.2.840.113556.1.4.528"
 
 
 typedef enum {
@@ -101,6 +119,7 @@ typedef enum {
     NGX_EXA_LR_WATCH_IDLE,
     NGX_EXA_LR_WATCH_POLL,
     NGX_EXA_LR_WATCH_MARK,
+    NGX_EXA_LR_WATCH_PERSIST,
     NGX_EXA_LR_NSTATES
 } ngx_exa_lr_state_e;
 
@@ -125,7 +144,7 @@ typedef struct {
     size_t                     memory_max;   /* bytes of working memory */
     size_t                     message_max;  /* bytes of one message */
     unsigned                   step_usec;    /* work of one call */
-    int                        watch;        /* watch, do not read */
+    int                        watch;        /* NGX_EXA_LW_MODE_*, or 0 */
 
     ngx_exa_lr_note_pt         note;         /* things worth a log line */
     void                      *data;
@@ -160,6 +179,7 @@ const ngx_exa_str_t *ngx_exa_lr_keys(ngx_exa_lr_t *r, size_t *n);
 const ngx_exa_lr_stats_t *ngx_exa_lr_stats(ngx_exa_lr_t *r);
 
 int ngx_exa_lr_poll(ngx_exa_lr_t *r);
+int ngx_exa_lr_persistent(ngx_exa_lr_t *r);
 int ngx_exa_lr_watch_kind(ngx_exa_lr_t *r);
 const char *ngx_exa_lr_watch_name(int kind);
 long long ngx_exa_lr_changed_at(ngx_exa_lr_t *r);

@@ -32,6 +32,12 @@
  *   newest.  The first poll, from ten minutes ago by the local clock, is
  *   the baseline.
  *
+ * Asked to, the watch keeps one search open instead, answered by an entry
+ * at every change: Active Directory's change notification control
+ * (1.2.840.113556.1.4.528), or RFC 4533 refreshAndPersist from the
+ * base's contextCSN (OpenLDAP's syncprov).  A server that refuses it is
+ * polled.
+ *
  * Every value is the server's, hence hostile: numbers and times are read
  * strictly, and a poll that returns more entries than it may is cut.
  */
@@ -55,13 +61,20 @@ static int ngx_exa_lw_polled(ngx_exa_lr_t *r);
 static int ngx_exa_lw_idle(ngx_exa_lr_t *r);
 static int ngx_exa_lw_number(struct berval *v, unsigned long long *n);
 static void ngx_exa_lw_clear(ngx_exa_lr_t *r);
+static int ngx_exa_lw_detect(ngx_exa_lr_t *r);
+static int ngx_exa_lw_persist(ngx_exa_lr_t *r);
+static int ngx_exa_lw_persisted(ngx_exa_lr_t *r, int type);
+static long long ngx_exa_lw_time(ngx_exa_lr_t *r, const char *name);
+static int ngx_exa_lw_present(ngx_exa_lr_t *r);
 
 
 static const char  *ngx_exa_lw_names[] = {
     "none",
     "usn",
     "contextCSN",
-    "modifyTimestamp"
+    "modifyTimestamp",
+    "notify",
+    "syncrepl"
 };
 
 
@@ -75,7 +88,7 @@ ngx_exa_lr_watch_kind(ngx_exa_lr_t *r)
 const char *
 ngx_exa_lr_watch_name(int kind)
 {
-    if (kind < 0 || kind > NGX_EXA_LW_MODIFIED) {
+    if (kind < 0 || kind > NGX_EXA_LW_SYNC) {
         return "?";
     }
 
@@ -97,6 +110,36 @@ ngx_exa_lr_changed_at(ngx_exa_lr_t *r)
 int
 ngx_exa_lw_start(ngx_exa_lr_t *r)
 {
+    static const char  *csn[] = { "contextCSN", NULL };
+
+    r->w_kind = NGX_EXA_LW_NONE;
+
+    switch (r->conf->watch) {
+
+    case NGX_EXA_LW_MODE_NOTIFY:
+        return ngx_exa_lw_persist(r);
+
+    case NGX_EXA_LW_MODE_SYNC:
+
+        /* the base's contextCSN first: the changes after it */
+
+        r->state = NGX_EXA_LR_WATCH_DETECT;
+        r->w_base = 2;
+
+        return ngx_exa_lw_search(r, r->conf->base, LDAP_SCOPE_BASE,
+                                 "(objectClass=*)", csn, 0);
+
+    default:
+        return ngx_exa_lw_detect(r);
+    }
+}
+
+
+/* polls: which way of seeing changes the server allows */
+
+static int
+ngx_exa_lw_detect(ngx_exa_lr_t *r)
+{
     static const char  *attrs[] = { "highestCommittedUSN", NULL };
 
     r->state = NGX_EXA_LR_WATCH_DETECT;
@@ -105,6 +148,89 @@ ngx_exa_lw_start(ngx_exa_lr_t *r)
 
     return ngx_exa_lw_search(r, "", LDAP_SCOPE_BASE, "(objectClass=*)",
                              attrs, 0);
+}
+
+
+/* one search that stays open: notifications, or refreshAndPersist */
+
+static int
+ngx_exa_lw_persist(ngx_exa_lr_t *r)
+{
+    int                 rc;
+    char                cookie[96];
+    BerElement         *ber;
+    LDAPControl        *ctrl, *ctrls[2];
+    struct berval       value;
+    static const char  *notify[] = { "whenChanged", NULL };
+    static const char  *sync[] = { "modifyTimestamp", NULL };
+
+    ctrl = NULL;
+    ber = NULL;
+    value.bv_val = NULL;
+    value.bv_len = 0;
+
+    if (r->conf->watch == NGX_EXA_LW_MODE_NOTIFY) {
+        r->w_kind = NGX_EXA_LW_NOTIFY;
+
+        rc = ldap_control_create(NGX_EXA_LW_NOTIFY_OID, 1, NULL, 0, &ctrl);
+
+    } else {
+        r->w_kind = NGX_EXA_LW_SYNC;
+
+        snprintf(cookie, sizeof(cookie), "rid=000,csn=%s", r->w_csn);
+
+        ber = ber_alloc_t(LBER_USE_DER);
+
+        if (ber == NULL
+            || ber_printf(ber, "{es}", LDAP_SYNC_REFRESH_AND_PERSIST, cookie)
+               == -1
+            || ber_flatten2(ber, &value, 0) == -1)
+        {
+            rc = LDAP_NO_MEMORY;
+
+        } else {
+            rc = ldap_control_create(LDAP_CONTROL_SYNC, 1, &value, 1, &ctrl);
+        }
+    }
+
+    if (ber) {
+        ber_free(ber, 1);
+    }
+
+    if (rc != LDAP_SUCCESS) {
+        return ngx_exa_lr_fail(r, 0, "ldap_control_create() failed (%d: %s)",
+                               rc, ldap_err2string(rc));
+    }
+
+    ctrls[0] = ctrl;
+    ctrls[1] = NULL;
+
+    ngx_exa_lw_clear(r);
+
+    rc = ldap_search_ext(r->ld, r->conf->base, LDAP_SCOPE_SUBTREE,
+                         "(objectClass=*)",
+                         (char **) (r->w_kind == NGX_EXA_LW_NOTIFY ? notify
+                                                                   : sync),
+                         0, ctrls, NULL, NULL, 0, &r->msgid);
+
+    ldap_control_free(ctrl);
+
+    if (rc != LDAP_SUCCESS) {
+        r->msgid = -1;
+        return ngx_exa_lr_fail(r, 1, "search request failed (%d: %s)",
+                               rc, ldap_err2string(rc));
+    }
+
+    r->state = NGX_EXA_LR_WATCH_PERSIST;
+
+    return NGX_EXA_LR_IDLE;
+}
+
+
+int
+ngx_exa_lr_persistent(ngx_exa_lr_t *r)
+{
+    return r->state == NGX_EXA_LR_WATCH_PERSIST;
 }
 
 
@@ -215,6 +341,10 @@ ngx_exa_lw_message(ngx_exa_lr_t *r, int type)
     if (ldap_msgid(r->msg) != r->msgid) {
         r->stats.ignored++;
         return NGX_EXA_LR_NEXT;
+    }
+
+    if (r->state == NGX_EXA_LR_WATCH_PERSIST) {
+        return ngx_exa_lw_persisted(r, type);
     }
 
     if (type == LDAP_RES_SEARCH_ENTRY) {
@@ -409,7 +539,17 @@ ngx_exa_lw_result(ngx_exa_lr_t *r)
             r->w_kind = NGX_EXA_LW_CSN;
             memcpy(r->w_csn, r->w_csn_seen, sizeof(r->w_csn));
             r->w_base = 0;
+
+            if (r->conf->watch == NGX_EXA_LW_MODE_SYNC) {
+                return ngx_exa_lw_persist(r);
+            }
+
             return ngx_exa_lw_idle(r);
+        }
+
+        if (r->conf->watch == NGX_EXA_LW_MODE_SYNC && r->conf->note) {
+            r->conf->note(r->conf->data, "the base entry has no contextCSN "
+                          "(is syncprov loaded?): the watch polls");
         }
 
         /* neither: modifyTimestamp, with a first poll for a baseline */
@@ -641,4 +781,132 @@ ngx_exa_lr_gentime(const char *s, size_t len)
 
     return ((days * 24 + v[3]) * 60 + v[4]) * 60 * 1000000LL
            + v[5] * 1000000LL + usec;
+}
+
+
+/*
+ * What comes on the search that stays open: an entry is a change; the
+ * search's end is a refusal (the server does not offer it, or not to this
+ * account: the watch polls instead) or the server going away.
+ */
+
+static int
+ngx_exa_lw_persisted(ngx_exa_lr_t *r, int type)
+{
+    int    rc, code;
+    char  *text, note[200];
+
+    if (type == LDAP_RES_SEARCH_ENTRY) {
+        r->progress = 1;
+
+        if (r->w_kind == NGX_EXA_LW_SYNC) {
+            if (ngx_exa_lw_present(r)) {
+                return NGX_EXA_LR_NEXT;
+            }
+
+            r->w_at = ngx_exa_lw_time(r, "modifyTimestamp");
+
+        } else {
+            r->w_at = ngx_exa_lw_time(r, "whenChanged");
+        }
+
+        return NGX_EXA_LR_CHANGED;
+    }
+
+    if (type != LDAP_RES_SEARCH_RESULT) {
+        r->stats.ignored++;       /* syncInfo messages, references */
+        return NGX_EXA_LR_NEXT;
+    }
+
+    r->msgid = -1;
+    r->progress = 1;
+    text = NULL;
+
+    rc = ldap_parse_result(r->ld, r->msg, &code, NULL, &text, NULL, NULL, 0);
+
+    if (rc != LDAP_SUCCESS) {
+        code = rc;
+    }
+
+    if (text) {
+        ldap_memfree(text);
+    }
+
+    if (code == LDAP_BUSY || code == LDAP_UNAVAILABLE || code == LDAP_OTHER
+        || code == LDAP_SUCCESS)
+    {
+        return ngx_exa_lr_fail(r, 1, "the %s search ended (%d: %s)",
+                               ngx_exa_lr_watch_name(r->w_kind), code,
+                               ldap_err2string(code));
+    }
+
+    if (r->conf->note) {
+        snprintf(note, sizeof(note), "the server refused the %s search "
+                 "(%d: %s): the watch polls", ngx_exa_lr_watch_name(r->w_kind),
+                 code, ldap_err2string(code));
+        r->conf->note(r->conf->data, note);
+    }
+
+    return ngx_exa_lw_detect(r);
+}
+
+
+/* RFC 4533: an entry that is only present, not changed */
+
+static int
+ngx_exa_lw_present(ngx_exa_lr_t *r)
+{
+    int           present;
+    ber_int_t     state;
+    BerElement   *ber;
+    LDAPControl **ctrls, *ctrl;
+
+    ctrls = NULL;
+    present = 0;
+
+    if (ldap_get_entry_controls(r->ld, r->msg, &ctrls) != LDAP_SUCCESS) {
+        return 0;
+    }
+
+    ctrl = ldap_control_find(LDAP_CONTROL_SYNC_STATE, ctrls, NULL);
+
+    if (ctrl && ctrl->ldctl_value.bv_val && ctrl->ldctl_value.bv_len) {
+        ber = ber_init(&ctrl->ldctl_value);
+
+        if (ber) {
+            if (ber_scanf(ber, "{e", &state) != LBER_ERROR
+                && state == LDAP_SYNC_PRESENT)
+            {
+                present = 1;
+            }
+
+            ber_free(ber, 1);
+        }
+    }
+
+    ldap_controls_free(ctrls);
+
+    return present;
+}
+
+
+/* the time an attribute of the entry at hand holds, or 0 */
+
+static long long
+ngx_exa_lw_time(ngx_exa_lr_t *r, const char *name)
+{
+    long long        t;
+    struct berval  **vals;
+
+    vals = ldap_get_values_len(r->ld, r->msg, name);
+
+    if (vals == NULL) {
+        return 0;
+    }
+
+    t = vals[0] ? ngx_exa_lr_gentime(vals[0]->bv_val, vals[0]->bv_len) : 0;
+
+    ldap_value_free_len(vals);
+
+    return t > 0 ? t : 0;
 }

@@ -241,7 +241,7 @@ ngx_http_exchange_access_ldap_watch(ngx_http_exchange_access_list_t *list,
     }
 
     ctx->watch = 1;
-    ctx->lrcf.watch = 1;
+    ctx->lrcf.watch = lcf->watch;
 
     ctx->tick.handler = ngx_http_exchange_access_ldap_tick;
     ctx->tick.data = ctx;
@@ -865,7 +865,9 @@ ngx_http_exchange_access_ldap_run(ngx_http_exchange_access_ldap_ctx_t *ctx)
     case NGX_EXA_LR_AGAIN:
         ngx_http_exchange_access_ldap_progress(ctx);
 
-        if (ngx_exa_lr_state(ctx->lr) == NGX_EXA_LR_WATCH_IDLE) {
+        if (ngx_exa_lr_state(ctx->lr) == NGX_EXA_LR_WATCH_IDLE
+            || ngx_exa_lr_persistent(ctx->lr))
+        {
 
             /* between polls: no answer is awaited, a close is read */
 
@@ -1058,6 +1060,10 @@ ngx_http_exchange_access_ldap_polled(ngx_http_exchange_access_ldap_ctx_t *ctx,
         ctx->ready = 1;
         kind = ngx_exa_lr_watch_kind(ctx->lr);
 
+        if (ngx_exa_lr_persistent(ctx->lr)) {
+            ngx_http_exchange_access_ldap_keepalive(ctx->peer.connection);
+        }
+
         ngx_shmtx_lock(&list->shpool->mutex);
 
         ngx_cpystrn(sh->watch_kind, (u_char *) ngx_exa_lr_watch_name(kind),
@@ -1082,7 +1088,19 @@ ngx_http_exchange_access_ldap_polled(ngx_http_exchange_access_ldap_ctx_t *ctx,
         list->watch_backoff = 0;
     }
 
-    ngx_add_timer(&ctx->tick, ctx->lcf->watch_interval);
+    if (!ngx_exa_lr_persistent(ctx->lr)) {
+        ngx_add_timer(&ctx->tick, ctx->lcf->watch_interval);
+
+    } else if (changed) {
+
+        /* more changes may wait in libldap's buffer: read on, soon */
+
+#if (nginx_version >= 1017005)
+        ngx_post_event(&ctx->resume, &ngx_posted_next_events);
+#else
+        ngx_add_timer(&ctx->resume, 1);
+#endif
+    }
 
     if (ngx_handle_read_event(rev, 0) != NGX_OK) {
         ngx_http_exchange_access_ldap_next(ctx, "read event failed");

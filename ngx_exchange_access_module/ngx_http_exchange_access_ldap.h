@@ -28,8 +28,8 @@
 #include "ngx_exa_ldap_refresh.h"
 
 
+/* ldap_watch: off, or what the watch is asked to do (NGX_EXA_LW_MODE_*) */
 #define NGX_HTTP_EXCHANGE_ACCESS_WATCH_OFF   0
-#define NGX_HTTP_EXCHANGE_ACCESS_WATCH_POLL  1
 
 
 typedef struct {
@@ -56,7 +56,7 @@ typedef struct {
     ngx_array_t                      *attrs;      /* of char *, with NUL */
     ngx_msec_t                        timeout;
     ngx_msec_t                        refresh_timeout;
-    ngx_uint_t                        watch;      /* WATCH_* */
+    ngx_uint_t                        watch;      /* WATCH_OFF, LW_MODE_* */
     ngx_msec_t                        watch_interval;
 
     /* for the refresh's logic, made from the above */
@@ -76,6 +76,7 @@ void ngx_http_exchange_access_ldap_watch(
 
 /* ngx_http_exchange_access_ldap_io.c */
 int ngx_http_exchange_access_ldap_io(LDAP *ld, ngx_connection_t *c);
+void ngx_http_exchange_access_ldap_keepalive(ngx_connection_t *c);
 
 
 #endif /* _NGX_HTTP_EXCHANGE_ACCESS_LDAP_H_INCLUDED_ */

@@ -54,7 +54,9 @@ static ngx_conf_enum_t  ngx_http_exchange_access_ldap_nested[] = {
 
 static ngx_conf_enum_t  ngx_http_exchange_access_ldap_watch_modes[] = {
     { ngx_string("off"), NGX_HTTP_EXCHANGE_ACCESS_WATCH_OFF },
-    { ngx_string("poll"), NGX_HTTP_EXCHANGE_ACCESS_WATCH_POLL },
+    { ngx_string("poll"), NGX_EXA_LW_MODE_POLL },
+    { ngx_string("notify"), NGX_EXA_LW_MODE_NOTIFY },
+    { ngx_string("syncrepl"), NGX_EXA_LW_MODE_SYNC },
     { ngx_null_string, 0 }
 };
 
@@ -448,6 +450,7 @@ ngx_http_exchange_access_ldap_init_conf(ngx_conf_t *cf,
     char                                 **a;
     ngx_uint_t                             i, tls;
     ngx_str_t                             *g;
+    ngx_conf_enum_t                       *m;
     ngx_http_exchange_access_ldap_url_t   *url;
     ngx_http_exchange_access_ldap_conf_t  *lcf;
 
@@ -473,14 +476,13 @@ ngx_http_exchange_access_ldap_init_conf(ngx_conf_t *cf,
                              NGX_EXA_LDAP_NESTED_CHAIN);
     ngx_conf_init_msec_value(lcf->timeout, 10000);
     ngx_conf_init_msec_value(lcf->refresh_timeout, 120000);
-    ngx_conf_init_uint_value(lcf->watch, NGX_HTTP_EXCHANGE_ACCESS_WATCH_POLL);
+    ngx_conf_init_uint_value(lcf->watch, NGX_EXA_LW_MODE_POLL);
     ngx_conf_init_msec_value(lcf->watch_interval, 2000);
 
-    if (lcf->watch == NGX_HTTP_EXCHANGE_ACCESS_WATCH_POLL) {
-        ngx_str_set(&list->watch_mode, "poll");
-
-    } else {
-        ngx_str_set(&list->watch_mode, "off");
+    for (m = ngx_http_exchange_access_ldap_watch_modes; m->name.len; m++) {
+        if (m->value == lcf->watch) {
+            list->watch_mode = m->name;
+        }
     }
 
     if (lcf->attrs == NULL) {

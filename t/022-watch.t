@@ -1,7 +1,9 @@
 # ldap_watch against a real OpenLDAP slapd: a change in the directory
 # reaches the list within seconds although "refresh" is an hour, through
-# modifyTimestamp (no syncprov) and contextCSN (syncprov); the directory's
-# load when nothing changes; the watch's connection lost and found again.
+# modifyTimestamp (no syncprov), contextCSN (syncprov) and RFC 4533
+# refreshAndPersist (ldap_watch syncrepl, within a second); the
+# directory's load when nothing changes; the watch's connection lost and
+# found again.
 # The delays measured (from ldapmodify's return to the first request
 # decided the new way) are printed at the end.
 
@@ -62,7 +64,8 @@ CONF
 
 # the shell functions of the measuring blocks: each change made with
 # ldapmodify, then requests every 50 ms until one is decided the new way;
-# "KIND ok" if that took 5 seconds at most, and the delay to the file
+# "KIND ok" if that took LIMIT (5) seconds at most, and the delay to the
+# file
 our $Measure = <<'SH';
 mod() { ldapmodify -x -H ldap://127.0.0.1:$TEST_NGINX_LDAP_PORT \
         -D cn=admin,dc=example,dc=com -w secret >/dev/null; }
@@ -80,7 +83,7 @@ measure() {
     done
     d=$(echo "$t1 - $t0" | bc)
     echo "$1 $2 $d" >> $TEST_NGINX_DELAYS
-    if [ "$c" = "$4" ] && [ $(echo "$d <= 5" | bc) = 1 ]; then
+    if [ "$c" = "$4" ] && [ $(echo "$d <= ${LIMIT:-5}" | bc) = 1 ]; then
         echo "$2 ok"
     else
         echo "$2 slow: $d s, $3 $c"
@@ -284,3 +287,25 @@ echo "slapd, contextCSN, idle 20 s: $srch searches ($base base reads), $entries 
 --- exec_stdout
 between 5 and 15 base reads in 20 s, nothing else
 --- timeout: 40
+
+
+
+=== TEST 7: ldap_watch syncrepl: refreshAndPersist, every kind of change within 1 s, nothing sent while idle
+--- http_config eval
+main::list('        ldap_watch syncrepl;')
+--- wait_for
+exchange_access_list "remote": 4 names loaded
+--- exec eval
+"MODE=syncrepl\nLIMIT=1\n$main::Measure$main::Changes
+curl -s http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/status | grep -o '\"watch\":{\"mode\":\"syncrepl\",\"method\":\"syncrepl\",\"up\":1'
+log=\$TEST_NGINX_LDAP_DIR/slapd.log
+a=\$(wc -l < \$log)
+sleep 10
+tail -n +\$((a + 1)) \$log > \$log.idle
+echo \"slapd, syncrepl, idle 10 s: \$(grep -c ' SRCH base=' \$log.idle) searches\" >> \$TEST_NGINX_DELAYS.idle
+echo \"searches while idle: \$(grep -c ' SRCH base=' \$log.idle)\""
+--- exec_stdout eval
+$main::Expected . '"watch":{"mode":"syncrepl","method":"syncrepl","up":1' . "\nsearches while idle: 0\n"
+--- no_error_log
+[error]
+--- timeout: 120

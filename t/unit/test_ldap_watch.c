@@ -304,6 +304,95 @@ test_modified(void)
 }
 
 
+/* AD's notifications: an entry per change; refused: polls */
+
+static void
+test_notify(void)
+{
+    run_t  t;
+
+    run_init(&t);
+    t.conf.watch = NGX_EXA_LW_MODE_NOTIFY;
+
+    wire_entry(&t.w, 2, "cn=g," BASE, (const char *[]) {
+               "whenChanged", "20261128201500.0Z", NULL, NULL });
+    wire_entry(&t.w, 2, "cn=h," BASE, (const char *[]) { NULL });
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT,
+                LDAP_UNAVAILABLE_CRITICAL_EXTENSION, "");
+    wire_entry(&t.w, 3, "", (const char *[]) {
+               "highestCommittedUSN", "9", NULL, NULL });
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    t.ld = wire_ldap(&t.w);
+    t.r = ngx_exa_lr_create(&t.conf, t.ld);
+
+    CHECK(ngx_exa_lr_bind(t.r) == NGX_EXA_LR_AGAIN, "notify: bind");
+    CHECK(ngx_exa_lr_step(t.r) == NGX_EXA_LR_IDLE
+          && ngx_exa_lr_persistent(t.r)
+          && ngx_exa_lr_watch_kind(t.r) == NGX_EXA_LW_NOTIFY,
+          "notify: open: %s", ngx_exa_lr_error(t.r));
+    CHECK(step(&t) == NGX_EXA_LR_CHANGED
+          && ngx_exa_lr_changed_at(t.r) == 1795896900LL * 1000000,
+          "notify: a change at %lld", ngx_exa_lr_changed_at(t.r));
+    CHECK(step(&t) == NGX_EXA_LR_CHANGED
+          && ngx_exa_lr_changed_at(t.r) == 0, "notify: one without time");
+    CHECK(step(&t) == NGX_EXA_LR_IDLE && !ngx_exa_lr_persistent(t.r)
+          && ngx_exa_lr_watch_kind(t.r) == NGX_EXA_LW_USN,
+          "notify: refused, polls: %s", ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+}
+
+
+/* RFC 4533 from the base's contextCSN; "present" entries are no change */
+
+static void
+test_sync(void)
+{
+    run_t           t;
+    BerElement     *ber, *val;
+    struct berval  *bv;
+
+    run_init(&t);
+    t.conf.watch = NGX_EXA_LW_MODE_SYNC;
+
+    wire_entry(&t.w, 2, BASE, (const char *[]) {
+               "contextCSN", "20261128201500.000001Z#000000#000#000000",
+               NULL, NULL });
+    wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    /* an entry with a Sync State control "present", then "modify" */
+
+    val = ber_alloc_t(LBER_USE_DER);
+    ber_printf(val, "{eo}", LDAP_SYNC_PRESENT, "0123456789abcdef",
+               (ber_len_t) 16);
+    ber_flatten(val, &bv);
+    ber_free(val, 1);
+
+    ber = ber_alloc_t(LBER_USE_DER);
+    ber_printf(ber, "{it{s{}}t{{sO}}}", 3,
+               (ber_tag_t) LDAP_RES_SEARCH_ENTRY, "cn=p," BASE,
+               (ber_tag_t) LDAP_TAG_CONTROLS, LDAP_CONTROL_SYNC_STATE, bv);
+    ber_bvfree(bv);
+    wire_add(&t.w, ber);
+    wire_entry(&t.w, 3, "cn=m," BASE, (const char *[]) {
+               "modifyTimestamp", "20261128201501Z", NULL, NULL });
+    wire_result(&t.w, 3, LDAP_RES_SEARCH_RESULT, LDAP_UNAVAILABLE, "");
+
+    CHECK(start(&t) == NGX_EXA_LR_IDLE && ngx_exa_lr_persistent(t.r)
+          && ngx_exa_lr_watch_kind(t.r) == NGX_EXA_LW_SYNC,
+          "sync: open: %s", ngx_exa_lr_error(t.r));
+    CHECK(step(&t) == NGX_EXA_LR_CHANGED
+          && ngx_exa_lr_changed_at(t.r) == 1795896901LL * 1000000,
+          "sync: the modified one, not the present one: %lld",
+          ngx_exa_lr_changed_at(t.r));
+    CHECK(step(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r),
+          "sync: the server goes: %s", ngx_exa_lr_error(t.r));
+
+    run_free(&t);
+}
+
+
 static void
 test_gentime(void)
 {
@@ -338,6 +427,8 @@ main(void)
     test_usn();
     test_csn();
     test_modified();
+    test_notify();
+    test_sync();
     test_gentime();
 
     UNIT_DONE("test_ldap_watch");
