@@ -111,6 +111,8 @@ static ngx_http_exchange_access_ldap_ctx_t *
 static void ngx_http_exchange_access_ldap_tick(ngx_event_t *ev);
 static void ngx_http_exchange_access_ldap_watch_end(
     ngx_http_exchange_access_ldap_ctx_t *ctx, const char *error);
+static void ngx_http_exchange_access_ldap_watch_stop(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_polled(
     ngx_http_exchange_access_ldap_ctx_t *ctx, ngx_int_t changed);
 
@@ -807,6 +809,12 @@ ngx_http_exchange_access_ldap_read(ngx_event_t *rev)
     c = rev->data;
     ctx = c->data;
 
+    if (c->close) {
+        /* the worker shuts down: the watch's connection is an idle one */
+        ngx_http_exchange_access_ldap_watch_stop(ctx);
+        return;
+    }
+
     if (rev->timedout) {
         ngx_http_exchange_access_ldap_next(ctx, "timed out (%s)",
                                    ngx_http_exchange_access_ldap_state(ctx));
@@ -1064,6 +1072,9 @@ ngx_http_exchange_access_ldap_polled(ngx_http_exchange_access_ldap_ctx_t *ctx,
             ngx_http_exchange_access_ldap_keepalive(ctx->peer.connection);
         }
 
+        /* closed, not waited for, when the worker shuts down */
+        ctx->peer.connection->idle = 1;
+
         ngx_shmtx_lock(&list->shpool->mutex);
 
         ngx_cpystrn(sh->watch_kind, (u_char *) ngx_exa_lr_watch_name(kind),
@@ -1138,42 +1149,36 @@ ngx_http_exchange_access_ldap_tick(ngx_event_t *ev)
 }
 
 
-/* the watch ends: stopped (error is NULL), or failed: a back-off */
+/* the watch ends: stopped (error is NULL), or failed */
 
 static void
 ngx_http_exchange_access_ldap_watch_end(
     ngx_http_exchange_access_ldap_ctx_t *ctx, const char *error)
 {
-    ngx_http_exchange_access_list_t   *list;
-    ngx_http_exchange_access_shctx_t  *sh;
+    ctx->list->watching = NULL;
+
+    ngx_http_exchange_access_list_watch_failed(ctx->list, error, ctx->log);
+}
+
+
+/* the worker shuts down: the watch ends and its lease goes at once */
+
+static void
+ngx_http_exchange_access_ldap_watch_stop(
+    ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    ngx_http_exchange_access_list_t  *list;
 
     list = ctx->list;
-    sh = list->sh;
-
-    list->watching = NULL;
 
     ngx_shmtx_lock(&list->shpool->mutex);
-    sh->watch_up = 0;
+
+    if (list->sh->watch_pid == ngx_pid) {
+        list->sh->watch_pid = 0;
+        list->sh->watch_until = 0;
+    }
+
     ngx_shmtx_unlock(&list->shpool->mutex);
 
-    if (error == NULL) {
-        return;
-    }
-
-    list->watch_backoff = ngx_min(30, ngx_max(1, 2 * list->watch_backoff));
-    list->watch_retry = ngx_time() + list->watch_backoff;
-
-    if (!list->watch_failing) {
-        ngx_log_error(NGX_LOG_ERR, ctx->log, 0,
-                      "exchange_access_list \"%V\": the watch failed, the "
-                      "list stays as it is until the watch reconnects or "
-                      "the next refresh: %s", &list->name, error);
-
-    } else {
-        ngx_log_error(NGX_LOG_INFO, ctx->log, 0,
-                      "exchange_access_list \"%V\": the watch failed "
-                      "again: %s", &list->name, error);
-    }
-
-    list->watch_failing = 1;
+    ngx_http_exchange_access_ldap_end(ctx, NULL);
 }

@@ -538,3 +538,39 @@ ngx_http_exchange_access_list_changed(ngx_http_exchange_access_list_t *list,
 
     ngx_http_exchange_access_list_take(list, log);
 }
+
+
+/*
+ * The source's watch ended: stopped (error is NULL), or failed: the next
+ * one after a back-off of 1, 2, 4 ... 30 seconds, said once.
+ */
+
+void
+ngx_http_exchange_access_list_watch_failed(
+    ngx_http_exchange_access_list_t *list, const char *error, ngx_log_t *log)
+{
+    ngx_shmtx_lock(&list->shpool->mutex);
+    list->sh->watch_up = 0;
+    ngx_shmtx_unlock(&list->shpool->mutex);
+
+    if (error == NULL) {
+        return;
+    }
+
+    list->watch_backoff = ngx_min(30, ngx_max(1, 2 * list->watch_backoff));
+    list->watch_retry = ngx_time() + list->watch_backoff;
+
+    if (!list->watch_failing) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "exchange_access_list \"%V\": the watch failed, the "
+                      "list stays as it is until the watch reconnects or "
+                      "the next refresh: %s", &list->name, error);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "exchange_access_list \"%V\": the watch failed "
+                      "again: %s", &list->name, error);
+    }
+
+    list->watch_failing = 1;
+}

@@ -236,6 +236,8 @@ ngx_int_t ngx_http_exchange_access_list_check(ngx_conf_t *cf);
 ngx_int_t ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle);
 void ngx_http_exchange_access_list_changed(
     ngx_http_exchange_access_list_t *list, int64_t at, ngx_log_t *log);
+void ngx_http_exchange_access_list_watch_failed(
+    ngx_http_exchange_access_list_t *list, const char *error, ngx_log_t *log);
 
 /* ngx_http_exchange_access_conf.c: directives read as nginx reads them */
 

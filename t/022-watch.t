@@ -309,3 +309,35 @@ $main::Expected . '"watch":{"mode":"syncrepl","method":"syncrepl","up":1' . "\ns
 --- no_error_log
 [error]
 --- timeout: 120
+
+
+
+=== TEST 8: a reload: the old worker closes its watch at once, the new one takes over within seconds and sees changes
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 4 names loaded
+--- exec eval
+"MODE=poll-after-reload\n$main::Measure" . q{
+wait_up
+old=$(curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status | grep -c '"up":1,')
+kill -HUP $(cat $TEST_NGINX_LOG_DIR/nginx.pid)
+sleep 1
+for i in $(seq 100); do
+    grep -q 'gracefully shutting down' $TEST_NGINX_LOG_DIR/error.log && break; sleep 0.1
+done
+wait_up
+change cn=outlook-remote,$G "add: member\nmember: uid=bob,$P"
+measure $MODE "add a member" bob 200
+change cn=outlook-remote,$G "delete: member\nmember: uid=bob,$P"
+measure $MODE "remove a member" bob 403
+sleep 1
+echo "open sockets left: $(grep -c 'open socket' $TEST_NGINX_LOG_DIR/error.log)"
+}
+--- exec_stdout
+add a member ok
+remove a member ok
+open sockets left: 0
+--- no_error_log
+[alert]
+--- timeout: 60
