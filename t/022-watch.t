@@ -341,3 +341,39 @@ open sockets left: 0
 --- no_error_log
 [alert]
 --- timeout: 60
+
+
+
+=== TEST 9: the watch's connection killed: the list stays, the watch reconnects, said once each way; its counters on the Prometheus page
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 4 names loaded
+--- exec eval
+"MODE=poll-after-kill\n$main::Measure" . q{
+wait_up
+# the one connection to the directory that stays open is the watch's
+ss -K dst 127.0.0.1 dport = :$TEST_NGINX_LDAP_PORT >/dev/null
+for i in $(seq 100); do grep -q 'the watch works again' $TEST_NGINX_LOG_DIR/error.log && break; sleep 0.1; done
+code alice; echo " alice"
+echo "failed: $(grep -c 'the watch failed, the list stays' $TEST_NGINX_LOG_DIR/error.log)"
+echo "again: $(grep -c 'the watch works again' $TEST_NGINX_LOG_DIR/error.log)"
+wait_up
+change cn=outlook-remote,$G "add: member\nmember: uid=bob,$P"
+measure $MODE "add a member" bob 200
+change cn=outlook-remote,$G "delete: member\nmember: uid=bob,$P"
+measure $MODE "remove a member" bob 403
+curl -s "http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status?format=prometheus" | grep -E '^exchange_access_list_watch_(up|changes_total|refreshes_total|reconnects_total)|watch_method' | sed 's/ [1-9][0-9]*$/ N/'
+}
+--- exec_stdout
+200 alice
+failed: 1
+again: 1
+add a member ok
+remove a member ok
+exchange_access_list_watch_up{list="remote"} N
+exchange_access_list_watch_changes_total{list="remote"} N
+exchange_access_list_watch_refreshes_total{list="remote"} N
+exchange_access_list_watch_reconnects_total{list="remote"} N
+exchange_access_list_info{list="remote",source="ldap",loaded_from="ldap",state="ok",watch="poll",watch_method="contextCSN"} N
+--- timeout: 60
