@@ -524,6 +524,7 @@ ngx_exa_spnego_inner(const unsigned char *tok, size_t len,
     p = s;
     last = s + slen;
     mech = NULL;
+    olen = 0;
     last_tag = 0;
 
     while (p < last) {

@@ -72,6 +72,9 @@ typedef struct {
     time_t                            version;    /* of the source's data */
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 
+    /* why the last write of the state file failed; empty: it worked */
+    u_char                      state_error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
+
     /* the watch: one worker at a time, under a lease of its own */
     ngx_pid_t                         watch_pid;
     time_t                            watch_until;

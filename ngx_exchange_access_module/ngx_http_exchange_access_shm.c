@@ -312,7 +312,8 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
 
         } else if (list->state_file.len
                    && (generation != sh->generation
-                       || sh->last_success == 0))
+                       || sh->last_success == 0
+                       || sh->state_error[0]))
         {
             ngx_http_exchange_access_state_write(list, keys, log);
         }

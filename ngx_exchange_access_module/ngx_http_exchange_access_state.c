@@ -20,6 +20,9 @@
 
 static int ngx_http_exchange_access_state_key(void *data, const u_char *key,
     size_t len);
+static void ngx_http_exchange_access_state_error(
+    ngx_http_exchange_access_list_t *list, const char *call, u_char *file,
+    ngx_err_t err);
 
 
 /*
@@ -178,10 +181,11 @@ void
 ngx_http_exchange_access_state_write(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, ngx_log_t *log)
 {
-    u_char    *buf, *p;
-    size_t     size;
-    ngx_fd_t   fd;
-    u_char     tmp[NGX_MAX_PATH];
+    u_char     *buf, *p;
+    size_t      size;
+    ngx_fd_t    fd;
+    ngx_err_t   err;
+    u_char      tmp[NGX_MAX_PATH];
 
     size = ngx_exa_state_size(list->name.len, keys->elts, keys->nelts);
 
@@ -204,16 +208,20 @@ ngx_http_exchange_access_state_write(ngx_http_exchange_access_list_t *list,
                        NGX_FILE_DEFAULT_ACCESS);
 
     if (fd == NGX_INVALID_FILE) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+        err = ngx_errno;
+        ngx_log_error(NGX_LOG_ERR, log, err,
                       ngx_open_file_n " \"%s\" failed (state_file of "
                       "exchange_access_list \"%V\")", tmp, &list->name);
+        ngx_http_exchange_access_state_error(list, ngx_open_file_n, tmp, err);
         ngx_free(buf);
         return;
     }
 
     if (ngx_write_fd(fd, buf, p - buf) != p - buf) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+        err = ngx_errno;
+        ngx_log_error(NGX_LOG_ERR, log, err,
                       ngx_write_fd_n " \"%s\" failed", tmp);
+        ngx_http_exchange_access_state_error(list, ngx_write_fd_n, tmp, err);
         ngx_close_file(fd);
         ngx_delete_file(tmp);
         ngx_free(buf);
@@ -224,9 +232,41 @@ ngx_http_exchange_access_state_write(ngx_http_exchange_access_list_t *list,
     ngx_free(buf);
 
     if (ngx_rename_file(tmp, list->state_file.data) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+        err = ngx_errno;
+        ngx_log_error(NGX_LOG_ERR, log, err,
                       ngx_rename_file_n " \"%s\" to \"%V\" failed",
                       tmp, &list->state_file);
+        ngx_http_exchange_access_state_error(list, ngx_rename_file_n, tmp,
+                                             err);
         ngx_delete_file(tmp);
+        return;
     }
+
+    ngx_http_exchange_access_state_error(list, NULL, NULL, 0);
+}
+
+
+/* what the status page says of the state file: the last failure, or "" */
+
+static void
+ngx_http_exchange_access_state_error(ngx_http_exchange_access_list_t *list,
+    const char *call, u_char *file, ngx_err_t err)
+{
+    u_char  *p, *last;
+    u_char   buf[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
+
+    p = buf;
+    last = buf + sizeof(buf) - 1;
+
+    if (call) {
+        p = ngx_slprintf(p, last, "%s \"%s\" failed (%d: ", call, file, err);
+        p = ngx_strerror(err, p, last - p);
+        p = ngx_slprintf(p, last, ")");
+    }
+
+    *p = '\0';
+
+    ngx_shmtx_lock(&list->shpool->mutex);
+    ngx_memcpy(list->sh->state_error, buf, p - buf + 1);
+    ngx_shmtx_unlock(&list->shpool->mutex);
 }

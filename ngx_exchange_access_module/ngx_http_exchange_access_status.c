@@ -34,6 +34,7 @@ typedef struct {
     ngx_uint_t                        failing;
     ngx_uint_t                        loaded;    /* a table is in place */
     ngx_uint_t                        up;        /* the last refresh worked */
+    ngx_uint_t                        state_file; /* one is configured */
     ngx_pid_t                         refreshing;
     time_t                            last_success;
     time_t                            created;
@@ -50,6 +51,7 @@ typedef struct {
     time_t                            watch_last;
     ngx_msec_t                        watch_delay;
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
+    u_char                      state_error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_snapshot_t;
 
 
@@ -325,7 +327,8 @@ ngx_http_exchange_access_status_handler(ngx_http_request_t *r)
 
     for (i = 0; i < n; i++) {
         ngx_http_exchange_access_snapshot(lists[i], &snap[i]);
-        size += 2048 + 6 * snap[i].name.len;
+        size += 2048 + 6 * (snap[i].name.len
+                            + 2 * NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN);
     }
 
     b = ngx_create_temp_buf(r->pool, size);
@@ -379,6 +382,7 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->configured = list->source->name;
     s->refresh = list->refresh;
     ngx_memcpy(s->loaded_from, "none", sizeof("none"));
+    s->state_file = list->state_file.len ? 1 : 0;
     s->watch = list->watch_mode;
 
     if (s->watch.len == 0) {
@@ -413,6 +417,7 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->refreshing = (sh->lease_pid && ngx_time() < sh->lease_until)
                     ? sh->lease_pid : 0;
     ngx_memcpy(s->error, sh->error, sizeof(s->error));
+    ngx_memcpy(s->state_error, sh->state_error, sizeof(s->state_error));
 
     ngx_memcpy(s->watch_kind, sh->watch_kind, sizeof(s->watch_kind));
     s->watch_up = sh->watch_up && ngx_time() < sh->watch_until;
@@ -428,6 +433,7 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
 
     s->error[sizeof(s->error) - 1] = '\0';
     s->loaded_from[sizeof(s->loaded_from) - 1] = '\0';
+    s->state_error[sizeof(s->state_error) - 1] = '\0';
 }
 
 
@@ -559,6 +565,18 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
             p = ngx_slprintf(p, last, "\"");
             p = ngx_http_exchange_access_escape(p, last, s->error,
                                                 ngx_strlen(s->error));
+            p = ngx_slprintf(p, last, "\"");
+
+        } else {
+            p = ngx_slprintf(p, last, "null");
+        }
+
+        p = ngx_slprintf(p, last, ",\"state_file_error\":");
+
+        if (s->state_error[0]) {
+            p = ngx_slprintf(p, last, "\"");
+            p = ngx_http_exchange_access_escape(p, last, s->state_error,
+                                                ngx_strlen(s->state_error));
             p = ngx_slprintf(p, last, "\"}");
 
         } else {
@@ -689,6 +707,24 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
                          &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s), &s->watch,
                          s->watch_kind[0] ? (char *) s->watch_kind : "none");
+    }
+
+    p = ngx_slprintf(p, last,
+                     "# HELP exchange_access_list_state_file_ok 1 if the "
+                     "last write of the list's state file worked.\n"
+                     "# TYPE exchange_access_list_state_file_ok gauge\n");
+
+    for (i = 0; i < n; i++) {
+        s = &snap[i];
+
+        if (!s->state_file) {
+            continue;
+        }
+
+        p = ngx_slprintf(p, last, "exchange_access_list_state_file_ok{list=\"");
+        p = ngx_http_exchange_access_escape(p, last, s->name.data,
+                                            s->name.len);
+        p = ngx_slprintf(p, last, "\"} %d\n", s->state_error[0] ? 0 : 1);
     }
 
     p = ngx_slprintf(p, last,

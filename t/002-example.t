@@ -11,8 +11,8 @@ use ExchangeAccess::Fixture ();
 use Time::HiRes qw(sleep);
 
 my $nginx = $ENV{TEST_NGINX_BINARY} || 'nginx';
-my $so = $ENV{TEST_NGINX_LOAD_MODULES};
-my $p = "$ENV{PWD}/t/servroot-example";
+my $so = $ENV{TEST_NGINX_LOAD_MODULES} || '-';    # -: compiled in
+my $p = ($ENV{TEST_NGINX_SCRATCH} || "$ENV{PWD}/t") . '/servroot-example';
 my $port = $ENV{TEST_NGINX_SERVER_PORT} || 1984;
 my ($https, $http, $backend) = ($port + 10, $port + 11, $port + 12);
 
@@ -54,12 +54,32 @@ open $fh, '>', "$p/conf/nginx.conf" or die;
 print $fh $conf;
 close $fh;
 
-my $out = `$nginx -p $p -c $p/conf/nginx.conf -t 2>&1`;
-is($?, 0, 'example-nginx.conf passes nginx -t') or diag($out);
+# in the sanitizer mode (TEST_NGINX_USE_ASAN) reports go to a folder of
+# their own, checked after nginx stopped
+Test::Nginx::Socket::sanitizer_begin('example');
+
+# output into a file, not a pipe that a process nginx starts could hold
+sub nginx {
+    my $args = shift;
+
+    # sanitized: leaks are looked for in the server, not in "nginx -t";
+    # a full unwind names the upstream TLS session nginx keeps at exit
+    # (t/sanitizer/lsan.supp)
+    local $ENV{ASAN_OPTIONS} = Test::Nginx::Socket::sanitizer_options(1)
+                               . ':fast_unwind_on_malloc=0'
+        if $ENV{TEST_NGINX_USE_ASAN} && $args eq '';
+
+    system("$nginx -p $p -c $p/conf/nginx.conf $args > $p/logs/out 2>&1");
+    my $rc = $?;
+    return ($rc, scalar `cat $p/logs/out`);
+}
+
+my ($rc, $out) = nginx('-t');
+is($rc, 0, 'example-nginx.conf passes nginx -t') or diag($out);
 like($out, qr/syntax is ok/, 'nginx says the syntax is ok');
 
-$out = `$nginx -p $p -c $p/conf/nginx.conf 2>&1`;
-is($?, 0, 'nginx starts with example-nginx.conf') or diag($out);
+($rc, $out) = nginx('');
+is($rc, 0, 'nginx starts with example-nginx.conf') or diag($out);
 
 for (1 .. 50) {
     last if `curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$http/` eq '301';
@@ -104,7 +124,16 @@ like($log, qr/protocol=mapi user=bob access=deny reason=not_member/,
 
 my $pid = `cat $p/logs/nginx.pid`;
 chomp $pid;
-kill 'QUIT', $pid if $pid;
-sleep 0.5;
+if ($pid) {
+    kill 'QUIT', $pid;
+    for (1 .. 100) {
+        last unless kill 0, $pid;
+        last if `cat /proc/$pid/stat 2>/dev/null` =~ /^\d+ \(.*\) [ZX] /s;
+        sleep 0.05;
+    }
+}
+
+Test::Nginx::Socket::sanitizer_check('example-nginx.conf')
+    if $ENV{TEST_NGINX_USE_ASAN};
 
 done_testing();

@@ -501,7 +501,7 @@ Invalid credentials
 --- request eval
 ['GET /status', 'GET /status?format=prometheus']
 --- response_body_like eval
-[qr/"remote":\{"source":"ldap","loaded_from":"none","state":"unavailable","entries":0,"generation":0,"refreshes":\d+,"failures":[1-9]\d*,.*"last_error":"ldap:\/\/127\.0\.0\.1:\d+: bind as \\"uid=svc-nginx,ou=service,dc=example,dc=com\\" failed \(49: Invalid credentials\)"\}/,
+[qr/"remote":\{"source":"ldap","loaded_from":"none","state":"unavailable","entries":0,"generation":0,"refreshes":\d+,"failures":[1-9]\d*,.*"last_error":"ldap:\/\/127\.0\.0\.1:\d+: bind as \\"uid=svc-nginx,ou=service,dc=example,dc=com\\" failed \(49: Invalid credentials\)","state_file_error":null\}/,
  qr/exchange_access_list_loaded\{list="remote"\} 0\n.*exchange_access_list_up\{list="remote"\} 0\n|exchange_access_list_up\{list="remote"\} 0\n.*exchange_access_list_loaded\{list="remote"\} 0\n/s]
 --- response_body_unlike eval
 [qr/Wr0ng/, qr/Wr0ng/]

@@ -37,7 +37,7 @@ sub big_ldif {
 }
 
 our $Slapd = ExchangeAccess::Slapd->start(
-    dir => "$ENV{PWD}/t/servroot-slapd-big",
+    dir => ($ENV{TEST_NGINX_SCRATCH} || "$ENV{PWD}/t") . '/servroot-slapd-big',
     ldif => big_ldif(100000, 50000));
 $Slapd->{owner} = $$;
 

@@ -54,7 +54,7 @@ like($out, qr{load_module modules/ngx_http_exchange_access_module\.so;},
      'nginx -T shows the module loaded');
 
 # a configuration that uses it, with the system's modules-enabled
-my $dir = "$ENV{PWD}/t/servroot-deb";
+my $dir = ($ENV{TEST_NGINX_SCRATCH} || "$ENV{PWD}/t") . '/servroot-deb';
 system("rm -rf $dir; mkdir -p $dir/logs");
 open my $fh, '>', "$dir/nginx.conf" or die;
 print $fh <<"CONF";

@@ -5,7 +5,11 @@
 # port 80, slapd on 389) are not needed: they are kept from starting while
 # packages are installed, and the tests never use their ports.
 #
-# usage: util/deps.sh [build|demo|test]
+# For "test" it also fetches Debian's nginx source package into
+# build/debian-src (util/nginx-source.sh), which the sanitizer build needs.
+#
+# usage: util/deps.sh [build|demo|test|fresh]
+#   fresh: what util/fresh-check.sh needs (mmdebstrap)
 
 set -euo pipefail
 
@@ -18,11 +22,13 @@ case "$what" in
     test)
         pkgs="$pkgs slapd ldap-utils libauthen-ntlm-perl libnet-ldap-perl
               libnet-ldap-server-perl gss-ntlmssp samba samba-dsdb-modules
-              samba-vfs-modules samba-ad-provision ldb-tools clang libclang-rt-14-dev llvm-14
-              valgrind dpkg-dev debhelper
+              samba-vfs-modules samba-ad-provision ldb-tools
               apache2 apache2-bin libapache2-mod-auth-gssapi python3-impacket
-              iproute2 nghttp2-client" ;;
-    *) echo "usage: $0 [build|demo|test]" >&2; exit 2 ;;
+              iproute2 nghttp2-client
+              clang libclang-rt-14-dev llvm-14 valgrind
+              dpkg-dev debhelper build-essential" ;;
+    fresh) pkgs="mmdebstrap" ;;
+    *) echo "usage: $0 [build|demo|test|fresh]" >&2; exit 2 ;;
 esac
 
 missing=
@@ -34,7 +40,16 @@ for p in $pkgs; do
     fi
 done
 
-[ -z "$missing" ] && exit 0
+fetch_source() {
+    if [ "$what" = test ]; then
+        bash "$(dirname "$0")/nginx-source.sh"
+    fi
+}
+
+if [ -z "$missing" ]; then
+    fetch_source
+    exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
     echo "$0: these packages are missing:$missing" >&2
@@ -56,3 +71,5 @@ trap '[ $own_policy = yes ] && rm -f "$policy"' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -q --no-install-recommends $missing
+
+fetch_source

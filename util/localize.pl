@@ -4,6 +4,7 @@
 # the demo and the test of the example both run what this prints.
 #
 # usage: localize.pl PREFIX MODULE_SO HTTPS_PORT HTTP_PORT BACKEND_PORT
+#        (MODULE_SO "-": the module is compiled into nginx)
 #        < example-nginx.conf > PREFIX/conf/nginx.conf
 
 use strict;
@@ -17,8 +18,9 @@ local $/;
 my $c = <STDIN>;
 
 my @subst = (
-    [qr{load_module modules/ngx_http_exchange_access_module\.so;},
-     "load_module $so;"],
+    # MODULE_SO "-": nginx has the module compiled in
+    [qr{load_module modules/ngx_http_exchange_access_module\.so;\n?},
+     $so eq '-' ? '' : "load_module $so;\n"],
     [qr{^user [^;]+;\n}m, ''],
     [qr{/run/nginx\.pid}, "$p/logs/nginx.pid"],
     [qr{error_log /var/log/nginx/error\.log;}, "error_log $p/logs/error.log info;"],

@@ -27,7 +27,8 @@ our @EXPORT = qw(basic_auth ntlm_type2 spnego_type2 backend_config
 my $root = cwd();
 
 $ENV{TEST_NGINX_BACKEND_PORT} ||= 1985;
-$ENV{TEST_NGINX_LOAD_MODULES} ||=
+# (empty: nginx has the module compiled in, as the sanitizer build)
+$ENV{TEST_NGINX_LOAD_MODULES} //=
     "$root/build/nginx/objs/ngx_http_exchange_access_module.so";
 $ENV{TEST_NGINX_ROOT} = $root;
 

@@ -32,7 +32,8 @@ our @Users = map { "EXAMPLE\\$_" } qw(alice bob carol dave);
 sub start {
     my ($class, %o) = @_;
 
-    my $d = cwd() . '/t/servroot-' . ($o{name} || 'ntlm');
+    my $d = ($ENV{TEST_NGINX_SCRATCH} || cwd() . '/t') . '/servroot-'
+            . ($o{name} || 'ntlm');
     my $port = $o{port} || 23800;
 
     my $self = bless { dir => $d, port => $port, owner => $$ }, $class;

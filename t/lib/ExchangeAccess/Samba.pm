@@ -62,7 +62,8 @@ sub start {
     my ($class, %o) = @_;
 
     my $ip = $o{ip} || '127.0.0.1';
-    my $d = $o{dir} || cwd() . '/t/servroot-samba';
+    my $d = $o{dir}
+            || ($ENV{TEST_NGINX_SCRATCH} || cwd() . '/t') . '/servroot-samba';
     my $self = bless { dir => $d, ip => $ip, single => $o{single} }, $class;
 
     $self->stop;

@@ -212,7 +212,8 @@ sub base_ldif {
 sub start {
     my ($class, %o) = @_;
 
-    my $d = $o{dir} || cwd() . '/t/servroot-slapd';
+    my $d = $o{dir}
+            || ($ENV{TEST_NGINX_SCRATCH} || cwd() . '/t') . '/servroot-slapd';
     my $port = $ENV{TEST_NGINX_LDAP_PORT} ||= 19389;
     my $sport = $ENV{TEST_NGINX_LDAPS_PORT} ||= 19636;
 

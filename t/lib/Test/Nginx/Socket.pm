@@ -21,6 +21,9 @@ package Test::Nginx::Socket;
 #   --- exec            a shell command run while nginx is up; its stdout
 #                       is checked by --- exec_stdout / --- exec_stdout_like
 #                       and its exit status by --- exec_exit (default 0)
+#   --- worker_exit_signal
+#                       a signal number: workers that exit on it (the block
+#                       kills one) are no failure; any other signal is
 #
 # A section written "--- name eval" holds Perl code whose value is used;
 # "--- name chomp" drops the final newline.  $TEST_NGINX_* environment
@@ -28,8 +31,13 @@ package Test::Nginx::Socket;
 #
 # Environment: TEST_NGINX_BINARY (nginx), TEST_NGINX_LOAD_MODULES (.so
 # files to load), TEST_NGINX_SERVER_PORT (1984), TEST_NGINX_SERVROOT
-# (t/servroot), TEST_NGINX_USE_HUP (reload instead of restart between
-# blocks), TEST_NGINX_USE_VALGRIND (run nginx under valgrind memcheck).
+# (TEST_NGINX_SCRATCH/servroot; TEST_NGINX_SCRATCH, where every suite and
+# fixture works, is t/ unless util/test.sh moves it), TEST_NGINX_USE_HUP (reload instead of restart between
+# blocks), TEST_NGINX_USE_VALGRIND (run nginx under valgrind memcheck),
+# TEST_NGINX_USE_ASAN (nginx was built with AddressSanitizer and
+# UndefinedBehaviorSanitizer: their reports go to a folder per block under
+# t/servroot-sanitizer, and a block fails when any nginx process reported
+# an error there).
 
 use strict;
 use warnings;
@@ -47,6 +55,7 @@ our @EXPORT = qw(
     log_level add_block_preprocessor no_long_string no_root_location
     plan is isnt ok like unlike is_deeply diag note done_testing
     server_port servroot nginx_send http_request
+    sanitizer_begin sanitizer_check sanitizer_options
 );
 
 use Exporter ();
@@ -61,7 +70,7 @@ my $Planned      = 0;
 
 our $ServerPort = $ENV{TEST_NGINX_SERVER_PORT} ||= 1984;
 our $ServRoot   = $ENV{TEST_NGINX_SERVROOT}
-                  ||= cwd() . '/t/servroot';
+                  ||= ($ENV{TEST_NGINX_SCRATCH} || cwd() . '/t') . '/servroot';
 our $Binary     = $ENV{TEST_NGINX_BINARY} || 'nginx';
 
 $ENV{TEST_NGINX_HTML_DIR} = "$ServRoot/html";
@@ -210,6 +219,140 @@ sub read_file {
     return defined $s ? $s : '';
 }
 
+# ---------------------------------------------------------------- sanitizers
+
+# With TEST_NGINX_USE_ASAN, every process started from here on (nginx, its
+# workers, "nginx -t", exec sections) writes its AddressSanitizer, LeakSanitizer
+# and UndefinedBehaviorSanitizer reports into a folder of the block,
+# t/servroot-sanitizer/<file>/<block>/san.<pid>; the options may be extended
+# with ASAN_OPTIONS, LSAN_OPTIONS and UBSAN_OPTIONS.  t/sanitizer/ holds
+# the few reports that nginx itself causes, each with the reason.
+#
+# Leaks are looked for in the server: the master, its workers, and the
+# process that started them, which all exit through nginx's own exit
+# paths that free the configuration.  One-shot commands ("nginx -t",
+# "nginx -s reload", a start that must fail) end by returning from main()
+# with their configuration still allocated, by nginx's design, so they run
+# without leak detection (every other check stays on).
+
+our $SanRoot = ($ENV{TEST_NGINX_SERVROOT} =~ s{/+$}{}r) . '-sanitizer';
+my %SanSeen;         # report file => bytes already checked
+my $SanStarted = 0;
+my $SanUserAsan = $ENV{ASAN_OPTIONS} // '';
+my $SanUserUbsan = $ENV{UBSAN_OPTIONS} // '';
+my $SanUserLsan = $ENV{LSAN_OPTIONS} // '';
+my $SanAsan = '';
+
+sub sanitizer_begin {
+    my $tag = shift;
+
+    return unless $ENV{TEST_NGINX_USE_ASAN};
+
+    my $file = $0 =~ s{.*/}{}r =~ s{\.t$}{}r;
+    $tag =~ s/^TEST (\d+):.*/$1/s;
+    $tag =~ s/[^\w.-]+/_/g;
+
+    # the first block of a file: old reports of this file go, and those
+    # of other files are not this file's failures
+    if (!$SanStarted++) {
+        remove_tree("$SanRoot/$file");
+        sanitizer_reports();
+    }
+
+    # the workers (nobody, when the tests run as root) write here too
+    my $dir = "$SanRoot/$file/$tag";
+    remove_tree($dir);
+    make_path($dir);
+    chmod 01777, $SanRoot, "$SanRoot/$file", $dir;
+
+    my $supp = cwd() . '/t/sanitizer';
+    my $common = "log_path=$dir/san:log_exe_name=0:print_summary=1";
+
+    # llvm-14 installs its symbolizer under its versioned name only
+    for my $d (split /:/, $ENV{PATH}) {
+        for my $n ('llvm-symbolizer', 'llvm-symbolizer-14') {
+            next unless -x "$d/$n";
+            $common .= ":external_symbolizer_path=$d/$n";
+            last;
+        }
+        last if $common =~ /external_symbolizer_path/;
+    }
+
+    $SanAsan = "$common:detect_stack_use_after_return=1";
+    $ENV{ASAN_OPTIONS} = sanitizer_options(0);
+    $ENV{LSAN_OPTIONS} = join ':', grep { length }
+        "suppressions=$supp/lsan.supp", 'print_suppressions=0',
+        $SanUserLsan;
+    $ENV{UBSAN_OPTIONS} = join ':', grep { length }
+        $common, 'print_stacktrace=1', 'report_error_type=1',
+        $SanUserUbsan;
+}
+
+# ASAN_OPTIONS for a server (1) or a one-shot command (0)
+sub sanitizer_options {
+    my $leaks = shift;
+    return join ':', grep { length } $SanAsan, "detect_leaks=$leaks",
+                                      $SanUserAsan;
+}
+
+# whether a block's server proxies to an upstream over TLS
+sub upstream_tls {
+    my $block = shift;
+    my $conf = join "\n", grep { defined } $block->config,
+                                            $block->http_config,
+                                            $block->main_config;
+    return $conf =~ /\bproxy_pass\s+https:|\bproxy_ssl_/;
+}
+
+# the reports written since the last check, from any process of any block
+sub sanitizer_reports {
+    my @files;
+    my $find;
+
+    $find = sub {
+        my $d = shift;
+        opendir my $dh, $d or return;
+        for my $e (sort readdir $dh) {
+            next if $e eq '.' || $e eq '..';
+            if (-d "$d/$e") {
+                $find->("$d/$e");
+            } elsif ($e =~ /^san\.\d+$/) {
+                push @files, "$d/$e";
+            }
+        }
+    };
+
+    $find->($SanRoot);
+
+    my $text = '';
+
+    for my $f (@files) {
+        my $new = read_file($f, $SanSeen{$f} // 0);
+        next unless length $new;
+        $SanSeen{$f} = ($SanSeen{$f} // 0) + length $new;
+        $text .= "---- $f\n$new\n";
+    }
+
+    return $text;
+}
+
+sub sanitizer_check {
+    my $name = shift;
+
+    return 1 unless $ENV{TEST_NGINX_USE_ASAN};
+
+    my $text = sanitizer_reports();
+
+    if ($text =~ /ERROR: (?:Address|Leak)Sanitizer|runtime error:/) {
+        $text = substr($text, 0, 20000) . "\n...\n" if length $text > 20000;
+        fail("$name - no sanitizer reports");
+        diag($text);
+        return 0;
+    }
+
+    return ok(1, "$name - no sanitizer reports");
+}
+
 sub nginx_conf {
     my $block = shift;
 
@@ -338,8 +481,9 @@ sub start_nginx {
     my $conf = "$ServRoot/conf/nginx.conf";
 
     if ($ENV{TEST_NGINX_USE_HUP} && $Running && master_pid()) {
-        my $out = `$Binary -p $ServRoot/ -c conf/nginx.conf -t 2>&1`;
-        return (0, $out) if $?;
+        my $outfile = "$ServRoot/logs/startup.out";
+        system("$Binary -p $ServRoot/ -c conf/nginx.conf -t > $outfile 2>&1");
+        return (0, read_file($outfile)) if $?;
 
         my $log = "$ServRoot/logs/error.log";
         my $before = -s $log || 0;
@@ -384,9 +528,20 @@ sub start_nginx {
         return (1, '');
     }
 
-    $out = `$Binary -p $ServRoot/ -c conf/nginx.conf 2>&1`;
+    # the output goes to a file, not a pipe: a process that nginx starts
+    # before it forks (a sanitizer's symbolizer) would keep a pipe open
+    my $outfile = "$ServRoot/logs/startup.out";
+    # a server that proxies over TLS keeps the upstream's last TLS session
+    # at exit (t/sanitizer/lsan.supp): a full unwind names it, since
+    # OpenSSL has no frame pointers
+    local $ENV{ASAN_OPTIONS} = sanitizer_options(1)
+        . (upstream_tls($block) ? ':fast_unwind_on_malloc=0' : '')
+        if $ENV{TEST_NGINX_USE_ASAN} && !$block->has('must_die');
+    system("$Binary -p $ServRoot/ -c conf/nginx.conf > $outfile 2>&1");
+    my $rc = $?;
+    $out = read_file($outfile);
 
-    if ($? != 0) {
+    if ($rc != 0) {
         return (0, $out);
     }
 
@@ -643,6 +798,8 @@ sub run_exec {
     my $status = $? >> 8;
     my $ok = 1;
 
+    note("exec output of $name:\n$out");
+
     my $want_exit = $block->exec_exit // 0;
     chomp $want_exit;
     $ok &= is($status, $want_exit, "$name - exec exit status")
@@ -673,6 +830,8 @@ sub run_block {
 
     write_file("$ServRoot/conf/nginx.conf", nginx_conf($block));
 
+    sanitizer_begin($name);
+
     if (defined(my $init = $block->init)) {
         eval "package main; $init";
         die "init of '$name' failed: $@" if $@;
@@ -687,12 +846,14 @@ sub run_block {
                          $block->no_error_log, $name);
         report_failure($block, $out) unless $ok;
         $Running = 0 if $hup;
+        sanitizer_check($name);
         return;
     }
 
     if (!$started) {
         fail("$name - nginx started");
         report_failure($block, $out);
+        sanitizer_check($name);
         return;
     }
 
@@ -780,8 +941,13 @@ sub run_block {
                          $block->no_access_log, $name);
     }
 
-    # a worker that crashed is always a failure
-    if ($errlog =~ /(worker process \d+ exited on signal \d+[^\n]*)/) {
+    # a worker that crashed is always a failure, unless the block itself
+    # killed it with the signal its worker_exit_signal section names
+    my $killed = $block->worker_exit_signal;
+    chomp $killed if defined $killed;
+
+    while ($errlog =~ /(worker process \d+ exited on signal (\d+)[^\n]*)/g) {
+        next if defined $killed && $2 == $killed;
         $ok &= fail("$name - $1");
     }
 
@@ -795,10 +961,17 @@ sub run_block {
            "$name - valgrind found no memory errors")
             or diag($v);
     }
+
+    sanitizer_check($name);
 }
 
 sub run_tests {
     my @blocks = blocks();
+
+    # a master that an interrupted run left behind would hold the ports
+    if (my $pid = master_pid()) {
+        stop_nginx() if read_file("/proc/$pid/cmdline") =~ /nginx/;
+    }
 
     for my $b (@blocks) {
         $_->($b) for @Preprocessors;
@@ -821,7 +994,10 @@ sub run_tests {
         run_block($b);
     }
 
-    stop_nginx();
+    if ($Running) {
+        stop_nginx();
+        sanitizer_check('after the last block');
+    }
 
     done_testing() if $Planned <= 0;
 }
