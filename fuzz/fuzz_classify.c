@@ -3,7 +3,9 @@
  * newlines (path, query, cookie, X-OWA-ExplicitLogonUser value); the first
  * byte's low bit says "form", its next bit a backend routing header.  The
  * cookie field holds several Cookie headers separated by NUL bytes.  The
- * header kind and Content-Type helpers run on the fields too.
+ * header kind and Content-Type helpers run on the fields too.  Wherever
+ * the fast path answers, it must answer as the full path does, with
+ * nginx's path the same as the raw one or not.
  */
 
 #include <stdint.h>
@@ -21,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t              flen[4];
     unsigned char      *work;
     ngx_exa_str_t       cookies[8], logon;
-    ngx_exa_class_t     cls;
+    ngx_exa_class_t     cls, fast;
     ngx_exa_request_t   req;
     int                 i;
 
@@ -93,6 +95,37 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     n = (size_t) cls.protocol;
     if (n >= NGX_EXA_PROTO_N || (cls.flags && cls.why == NULL)) {
         abort();
+    }
+
+    /* the fast path, where it answers, answers as the full path */
+
+    if (ngx_exa_classify_fast(&req, &fast)
+        && (fast.protocol != cls.protocol || fast.path != cls.path
+            || fast.flags != cls.flags
+            || (cls.flags && strcmp(fast.why, cls.why) != 0)))
+    {
+        abort();
+    }
+
+    /* and with nginx's path another one than the raw path */
+
+    if (flen[0] > 1) {
+        req.uri = f[0] + 1;
+        req.uri_len = flen[0] - 1;
+
+        if (ngx_exa_classify_fast(&req, &fast)) {
+            ngx_exa_classify(&req, work, worklen, &cls);
+
+            if (fast.protocol != cls.protocol || fast.path != cls.path
+                || fast.flags != cls.flags
+                || (cls.flags && strcmp(fast.why, cls.why) != 0))
+            {
+                abort();
+            }
+        }
+
+        req.uri = f[0];
+        req.uri_len = flen[0];
     }
 
     /* one byte short must never overrun either */

@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness for name normalisation: the first byte splits the
  * input into a domain and a user; the whole input is also read as a line
- * of a list.
+ * of a list.  The fast path of ngx_exa_name_resolve() must answer as
+ * ngx_exa_name_resolve_full() does.
  */
 
 #include <stdint.h>
@@ -9,6 +10,27 @@
 #include <string.h>
 
 #include "ngx_exa_name.h"
+
+
+static void
+differ(const ngx_exa_name_conf_t *nc, const unsigned char *buf, size_t split,
+    size_t ulen)
+{
+    int            rc, rc2;
+    size_t         klen, klen2, group, group2;
+    unsigned char  key[NGX_EXA_KEY_MAX], key2[NGX_EXA_KEY_MAX];
+
+    rc = ngx_exa_name_resolve(nc, buf, split, buf + split, ulen, key, &klen,
+                              &group);
+    rc2 = ngx_exa_name_resolve_full(nc, buf, split, buf + split, ulen, key2,
+                                    &klen2, &group2);
+
+    if (rc != rc2 || klen != klen2 || group != group2
+        || memcmp(key, key2, klen) != 0)
+    {
+        abort();
+    }
+}
 
 
 int
@@ -70,6 +92,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     {
         abort();
     }
+
+    /* the fast path answers as the full one, with every configuration */
+
+    differ(NULL, buf, split, size - 1 - split);
+    differ(&nc, buf, split, size - 1 - split);
+    differ(&nc2, buf, split, size - 1 - split);
 
     /* a list line: a key with at most a NetBIOS tag before "\\" */
 

@@ -5,33 +5,95 @@
 
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "ngx_exa_credential.h"
 
 
-#define NGX_EXA_B64_BAD  0xff
+#define NGX_EXA_B64_BAD       0xff
+#define NGX_EXA_B64_QUAD_BAD  0x80000000u
 
+
+static size_t ngx_exa_base64_length(const unsigned char *src, size_t len,
+    int url, size_t *chars);
+static int ngx_exa_base64_tail(unsigned char *dst, const unsigned char *src,
+    size_t n, const unsigned char *t);
+
+
+/*
+ * The standard alphabet: f(value) for every byte, X for a byte that is
+ * not in it.
+ */
+
+#define X NGX_EXA_B64_BAD
+#define ngx_exa_b64_alphabet(f)                                              \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(62), f(X), f(X), f(X), f(63),                        \
+    f(52), f(53), f(54), f(55), f(56), f(57), f(58), f(59),                  \
+    f(60), f(61), f(X), f(X), f(X), f(X), f(X), f(X),                        \
+    f(X), f(0), f(1), f(2), f(3), f(4), f(5), f(6),                          \
+    f(7), f(8), f(9), f(10), f(11), f(12), f(13), f(14),                     \
+    f(15), f(16), f(17), f(18), f(19), f(20), f(21), f(22),                  \
+    f(23), f(24), f(25), f(X), f(X), f(X), f(X), f(X),                       \
+    f(X), f(26), f(27), f(28), f(29), f(30), f(31), f(32),                   \
+    f(33), f(34), f(35), f(36), f(37), f(38), f(39), f(40),                  \
+    f(41), f(42), f(43), f(44), f(45), f(46), f(47), f(48),                  \
+    f(49), f(50), f(51), f(X), f(X), f(X), f(X), f(X),                       \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X),                          \
+    f(X), f(X), f(X), f(X), f(X), f(X), f(X), f(X)
+
+
+#define ngx_exa_b64_value(v)  (v)
 
 static const unsigned char  ngx_exa_b64[256] = {
-#define X NGX_EXA_B64_BAD
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, 62, X, X, X, 63,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,
-    X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, X,
-    X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X
-#undef X
+    ngx_exa_b64_alphabet(ngx_exa_b64_value)
 };
+
+
+/*
+ * The value of a character put in place for the k-th character of a
+ * quad: the four of a quad OR to the three bytes they decode to, and a
+ * character outside the alphabet sets NGX_EXA_B64_QUAD_BAD.
+ */
+
+#define ngx_exa_b64_placed(v, k)                                             \
+    ((v) == X ? NGX_EXA_B64_QUAD_BAD : (uint32_t) (v) << (18 - 6 * (k)))
+#define ngx_exa_b64_p0(v)  ngx_exa_b64_placed(v, 0)
+#define ngx_exa_b64_p1(v)  ngx_exa_b64_placed(v, 1)
+#define ngx_exa_b64_p2(v)  ngx_exa_b64_placed(v, 2)
+#define ngx_exa_b64_p3(v)  ngx_exa_b64_placed(v, 3)
+
+static const uint32_t  ngx_exa_b64_quads[4][256] = {
+    { ngx_exa_b64_alphabet(ngx_exa_b64_p0) },
+    { ngx_exa_b64_alphabet(ngx_exa_b64_p1) },
+    { ngx_exa_b64_alphabet(ngx_exa_b64_p2) },
+    { ngx_exa_b64_alphabet(ngx_exa_b64_p3) }
+};
+
+#undef X
+
+#define ngx_exa_b64_quad(s)                                                  \
+    (ngx_exa_b64_quads[0][(s)[0]] | ngx_exa_b64_quads[1][(s)[1]]             \
+     | ngx_exa_b64_quads[2][(s)[2]] | ngx_exa_b64_quads[3][(s)[3]])
 
 
 static const unsigned char  ngx_exa_b64url[256] = {
@@ -57,23 +119,19 @@ static const unsigned char  ngx_exa_b64url[256] = {
 
 
 /*
- * Strict base64 (RFC 4648): the standard alphabet with "=" padding to a
- * multiple of four, or, with url set, the URL alphabet without padding.
- * Non-zero bits in the last character, whitespace and misplaced padding
- * are errors.  dst must hold len / 4 * 3 + 3 bytes.  Returns the decoded
- * length, or (size_t) -1 on error.
+ * The decoded length of a token, and where its characters end: the
+ * standard alphabet with "=" padding to a multiple of four, or, with url
+ * set, the URL alphabet without padding.  (size_t) -1 when the length or
+ * the padding cannot be right; the characters are not looked at.
  */
 
-size_t
-ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
-    size_t len, int url)
+static size_t
+ngx_exa_base64_length(const unsigned char *src, size_t len, int url,
+    size_t *chars)
 {
-    size_t                i, n, pad;
-    uint32_t              v0, v1, v2, v3;
-    const unsigned char  *t;
+    size_t  pad;
 
     pad = 0;
-    t = url ? ngx_exa_b64url : ngx_exa_b64;
 
     if (url) {
         if (len % 4 == 1) {
@@ -96,59 +154,243 @@ ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
         len -= pad;
     }
 
-    n = 0;
+    *chars = len;
 
-    /* four characters, three bytes at a time; a bad character has 0x80 */
+    return len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+}
 
-    for (i = 0; i + 4 <= len; i += 4) {
-        v0 = t[src[i]];
-        v1 = t[src[i + 1]];
-        v2 = t[src[i + 2]];
-        v3 = t[src[i + 3]];
 
-        if ((v0 | v1 | v2 | v3) & 0x80) {
-            return (size_t) -1;
-        }
+/*
+ * The last one to three characters of a token: the bytes they hold, into
+ * dst, or -1 for a bad character or bits left over in the last one.
+ */
 
-        dst[n++] = (unsigned char) (v0 << 2 | v1 >> 4);
-        dst[n++] = (unsigned char) (v1 << 4 | v2 >> 2);
-        dst[n++] = (unsigned char) (v2 << 6 | v3);
-    }
+static int
+ngx_exa_base64_tail(unsigned char *dst, const unsigned char *src, size_t n,
+    const unsigned char *t)
+{
+    uint32_t  v0, v1, v2;
 
-    switch (len - i) {
+    switch (n) {
 
     case 0:
-        break;
+        return 0;
 
     case 2:
-        v0 = t[src[i]];
-        v1 = t[src[i + 1]];
+        v0 = t[src[0]];
+        v1 = t[src[1]];
 
         /* no bad character, and no bits left over in the last one */
 
         if (((v0 | v1) & 0x80) || (v1 & 0x0f)) {
-            return (size_t) -1;
+            return -1;
         }
 
-        dst[n++] = (unsigned char) (v0 << 2 | v1 >> 4);
-        break;
+        dst[0] = (unsigned char) (v0 << 2 | v1 >> 4);
+        return 0;
 
     case 3:
-        v0 = t[src[i]];
-        v1 = t[src[i + 1]];
-        v2 = t[src[i + 2]];
+        v0 = t[src[0]];
+        v1 = t[src[1]];
+        v2 = t[src[2]];
 
         if (((v0 | v1 | v2) & 0x80) || (v2 & 0x03)) {
-            return (size_t) -1;
+            return -1;
         }
 
-        dst[n++] = (unsigned char) (v0 << 2 | v1 >> 4);
-        dst[n++] = (unsigned char) (v1 << 4 | v2 >> 2);
-        break;
+        dst[0] = (unsigned char) (v0 << 2 | v1 >> 4);
+        dst[1] = (unsigned char) (v1 << 4 | v2 >> 2);
+        return 0;
 
     default:
+        return -1;
+    }
+}
+
+
+/*
+ * Strict base64 (RFC 4648): the standard alphabet with "=" padding to a
+ * multiple of four, or, with url set, the URL alphabet without padding.
+ * Non-zero bits in the last character, whitespace and misplaced padding
+ * are errors.  dst must hold len / 4 * 3 + 3 bytes.  Returns the decoded
+ * length, or (size_t) -1 on error.
+ */
+
+size_t
+ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
+    size_t len, int url)
+{
+    size_t                n, chars;
+    uint32_t              v, v0, v1, v2, v3;
+    const unsigned char  *t, *last;
+
+    n = ngx_exa_base64_length(src, len, url, &chars);
+
+    if (n == (size_t) -1) {
+        return n;
+    }
+
+    t = url ? ngx_exa_b64url : ngx_exa_b64;
+    last = src + chars / 4 * 4;
+
+    /* four characters, three bytes at a time */
+
+    if (url) {
+        for ( /* void */ ; src < last; src += 4) {
+            v0 = t[src[0]];
+            v1 = t[src[1]];
+            v2 = t[src[2]];
+            v3 = t[src[3]];
+
+            if ((v0 | v1 | v2 | v3) & 0x80) {
+                return (size_t) -1;
+            }
+
+            v = v0 << 18 | v1 << 12 | v2 << 6 | v3;
+
+            dst[0] = (unsigned char) (v >> 16);
+            dst[1] = (unsigned char) (v >> 8);
+            dst[2] = (unsigned char) v;
+            dst += 3;
+        }
+
+    } else {
+        for ( /* void */ ; src < last; src += 4) {
+            v = ngx_exa_b64_quad(src);
+
+            if (v & NGX_EXA_B64_QUAD_BAD) {
+                return (size_t) -1;
+            }
+
+            dst[0] = (unsigned char) (v >> 16);
+            dst[1] = (unsigned char) (v >> 8);
+            dst[2] = (unsigned char) v;
+            dst += 3;
+        }
+    }
+
+    if (ngx_exa_base64_tail(dst, src, chars % 4, t) != 0) {
         return (size_t) -1;
     }
 
     return n;
+}
+
+
+/*
+ * Whether ngx_exa_base64_decode() (standard alphabet) would decode a
+ * token, without decoding it: the decoded length, or (size_t) -1; *chars
+ * is the number of characters before the padding.  Sixteen characters at
+ * a time where the compiler has vectors for it: a letter in either case,
+ * "/" or a digit, "+".
+ */
+
+#if (defined __GNUC__ && (defined __SSE2__ || defined __ARM_NEON))
+#define NGX_EXA_B64_VECTORS  1
+typedef unsigned char  ngx_exa_v16_t __attribute__((vector_size(16)));
+typedef signed char    ngx_exa_m16_t __attribute__((vector_size(16)));
+#endif
+
+size_t
+ngx_exa_base64_check(const unsigned char *src, size_t len, size_t *chars)
+{
+    size_t                i, n, c;
+    unsigned              bad;
+    unsigned char         tail[2];
+    const unsigned char  *t;
+#if (NGX_EXA_B64_VECTORS)
+    uint64_t              all[2];
+    ngx_exa_v16_t         v;
+    ngx_exa_m16_t         ok;
+#endif
+
+    n = ngx_exa_base64_length(src, len, 0, &c);
+
+    if (n == (size_t) -1) {
+        return n;
+    }
+
+    *chars = c;
+    t = ngx_exa_b64;
+    bad = 0;
+    i = 0;
+
+#if (NGX_EXA_B64_VECTORS)
+
+    ok = (ngx_exa_m16_t) { 0 } - 1;
+
+    for ( /* void */ ; i + 16 <= c; i += 16) {
+        memcpy(&v, src + i, 16);
+
+        ok &= (ngx_exa_m16_t) ((ngx_exa_v16_t) ((v | 0x20) - 'a') < 26)
+              | (ngx_exa_m16_t) ((ngx_exa_v16_t) (v - '/') < 11)
+              | (ngx_exa_m16_t) (v == '+');
+    }
+
+    memcpy(all, &ok, 16);
+
+    if ((all[0] & all[1]) != (uint64_t) -1) {
+        return (size_t) -1;
+    }
+
+#endif
+
+    for ( /* void */ ; i + 8 <= c; i += 8) {
+        bad |= t[src[i]] | t[src[i + 1]] | t[src[i + 2]] | t[src[i + 3]]
+               | t[src[i + 4]] | t[src[i + 5]] | t[src[i + 6]]
+               | t[src[i + 7]];
+    }
+
+    for ( /* void */ ; i + 4 <= c; i += 4) {
+        bad |= t[src[i]] | t[src[i + 1]] | t[src[i + 2]] | t[src[i + 3]];
+    }
+
+    if ((bad & 0x80) || ngx_exa_base64_tail(tail, src + i, c - i, t) != 0) {
+        return (size_t) -1;
+    }
+
+    return n;
+}
+
+
+/*
+ * Decodes the bytes from "from" to "to" of a token that
+ * ngx_exa_base64_check() took, with chars characters before its padding,
+ * to the same places in dst; the quads around them are decoded whole, and
+ * nothing is written past the decoded length.
+ */
+
+void
+ngx_exa_base64_range(unsigned char *dst, const unsigned char *src,
+    size_t chars, size_t from, size_t to)
+{
+    uint32_t              v;
+    unsigned char        *d;
+    const unsigned char  *p, *last, *end;
+
+    if (from >= to) {
+        return;
+    }
+
+    p = src + from / 3 * 4;
+    last = src + (to + 2) / 3 * 4;
+    end = src + chars / 4 * 4;
+    d = dst + from / 3 * 3;
+
+    if (last > end) {
+        last = end;
+    }
+
+    for ( /* void */ ; p < last; p += 4) {
+        v = ngx_exa_b64_quad(p);
+
+        d[0] = (unsigned char) (v >> 16);
+        d[1] = (unsigned char) (v >> 8);
+        d[2] = (unsigned char) v;
+        d += 3;
+    }
+
+    if (p == end && (to + 2) / 3 * 4 > chars / 4 * 4) {
+        (void) ngx_exa_base64_tail(d, p, chars % 4, ngx_exa_b64);
+    }
 }

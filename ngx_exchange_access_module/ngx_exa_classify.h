@@ -86,6 +86,7 @@ typedef struct {
 size_t ngx_exa_classify_work(const ngx_exa_request_t *req);
 void ngx_exa_classify(const ngx_exa_request_t *req, unsigned char *work,
     size_t worklen, ngx_exa_class_t *cls);
+int ngx_exa_classify_fast(const ngx_exa_request_t *req, ngx_exa_class_t *cls);
 int ngx_exa_classify_path(const unsigned char *path, size_t len,
     unsigned *folded);
 int ngx_exa_header_kind(const unsigned char *name, size_t len);

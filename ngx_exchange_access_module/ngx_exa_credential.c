@@ -11,6 +11,12 @@
 #include "ngx_exa_assert.h"
 
 
+static int ngx_exa_credential(const ngx_exa_cred_conf_t *conf,
+    const unsigned char *value, size_t len, unsigned char *work,
+    size_t worklen, ngx_exa_cred_t *cred, int fast);
+static int ngx_exa_ntlm_fast(const unsigned char *tok, size_t len,
+    unsigned char *work, ngx_exa_cred_t *cred);
+static int ngx_exa_printable(const unsigned char *p, size_t n);
 static int ngx_exa_basic(const unsigned char *tok, size_t len,
     unsigned char *work, size_t worklen, ngx_exa_cred_t *cred);
 static int ngx_exa_ntlm_string(const unsigned char *msg, size_t len,
@@ -20,6 +26,33 @@ static int ngx_exa_der(const unsigned char **p, const unsigned char *last,
     unsigned *tag, const unsigned char **v, size_t *vlen);
 static int ngx_exa_spnego_inner(const unsigned char *tok, size_t len,
     ngx_exa_cred_t *cred);
+
+
+/*
+ * The schemes, one entry per ngx_exa_auth_scheme_e: the name as the
+ * Authorization header spells it (any case) and as logs show it, and what
+ * the scheme is.
+ */
+
+typedef struct {
+    const char            *name;
+    size_t                 len;
+    unsigned               flags;
+} ngx_exa_scheme_t;
+
+
+#define ngx_exa_scheme(name, flags)  { name, sizeof(name) - 1, flags }
+
+static const ngx_exa_scheme_t  ngx_exa_schemes[] = {
+    ngx_exa_scheme("none", 0),
+    ngx_exa_scheme("basic", NGX_EXA_SCHEME_SECRET),
+    ngx_exa_scheme("ntlm", NGX_EXA_SCHEME_CONNECTION),
+    ngx_exa_scheme("negotiate", NGX_EXA_SCHEME_CONNECTION),
+    ngx_exa_scheme("bearer", 0),
+    ngx_exa_scheme("other", 0)
+};
+
+NGX_EXA_ASSERT(schemes, NGX_EXA_NELTS(ngx_exa_schemes) == NGX_EXA_AUTH_N);
 
 
 static int
@@ -44,20 +77,39 @@ ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred)
 {
+    return ngx_exa_credential(conf, value, len, work, worklen, cred, 1);
+}
+
+
+/* the same, with every token decoded whole: for the tests */
+
+int
+ngx_exa_credential_parse_full(const ngx_exa_cred_conf_t *conf,
+    const unsigned char *value, size_t len, unsigned char *work,
+    size_t worklen, ngx_exa_cred_t *cred)
+{
+    return ngx_exa_credential(conf, value, len, work, worklen, cred, 0);
+}
+
+
+static int
+ngx_exa_credential(const ngx_exa_cred_conf_t *conf,
+    const unsigned char *value, size_t len, unsigned char *work,
+    size_t worklen, ngx_exa_cred_t *cred, int fast)
+{
+    int                   rc;
     size_t                i, s, n;
     const unsigned char  *tok;
 
     memset(cred, 0, offsetof(ngx_exa_cred_t, domain));
-
-    for (s = 0; s < len && value[s] != ' ' && value[s] != '\t'; s++) {
-        /* void */
-    }
 
     cred->scheme = ngx_exa_scheme_of(value, len);
 
     if (cred->scheme == NGX_EXA_AUTH_OTHER) {
         return ngx_exa_unidentified(cred, "unknown scheme");
     }
+
+    s = ngx_exa_schemes[cred->scheme].len;
 
     for (i = s; i < len && (value[i] == ' ' || value[i] == '\t'); i++) {
         /* void */
@@ -97,6 +149,14 @@ ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
 
     if (cred->scheme == NGX_EXA_AUTH_BEARER) {
         return ngx_exa_jwt_parse(conf, tok, len, work, worklen, cred);
+    }
+
+    if (fast) {
+        rc = ngx_exa_ntlm_fast(tok, len, work, cred);
+
+        if (rc >= 0) {
+            return rc;
+        }
     }
 
     n = ngx_exa_base64_decode(work, tok, len, 0);
@@ -150,7 +210,9 @@ ngx_exa_basic(const unsigned char *tok, size_t len, unsigned char *work,
         return ngx_exa_unidentified(cred, "user name too long");
     }
 
-    if (!ngx_exa_utf8_valid(work, n)) {
+    /* printable ASCII needs no other UTF-8 check */
+
+    if (!ngx_exa_printable(work, n) && !ngx_exa_utf8_valid(work, n)) {
         return ngx_exa_unidentified(cred, "user name is not valid UTF-8");
     }
 
@@ -162,6 +224,36 @@ ngx_exa_basic(const unsigned char *tok, size_t len, unsigned char *work,
     return NGX_EXA_CRED_USER;
 }
 
+
+/*
+ * Whether bytes are printable ASCII (0x20 to 0x7e), eight at a time: a
+ * byte below 0x20 borrows into its top bit, one above 0x7e has it set
+ * once 1 is added.  A borrow or a carry into the next byte comes from a
+ * byte that is not printable, so it changes nothing.
+ */
+
+static int
+ngx_exa_printable(const unsigned char *p, size_t n)
+{
+    uint64_t  w, bad;
+
+    bad = 0;
+
+    for ( /* void */ ; n >= 8; p += 8, n -= 8) {
+        memcpy(&w, p, 8);
+        bad |= ((w - 0x2020202020202020ULL) & ~w)
+               | (w + 0x0101010101010101ULL) | w;
+    }
+
+    if (n) {
+        w = 0x4141414141414141ULL;          /* "A", printable */
+        memcpy(&w, p, n);
+        bad |= ((w - 0x2020202020202020ULL) & ~w)
+               | (w + 0x0101010101010101ULL) | w;
+    }
+
+    return (bad & 0x8080808080808080ULL) == 0;
+}
 
 
 /*
@@ -234,6 +326,53 @@ ngx_exa_ntlm_parse(const unsigned char *msg, size_t len, ngx_exa_cred_t *cred)
 
 
 /*
+ * The fast path of an NTLM AUTHENTICATE_MESSAGE in a token (NTLM, or
+ * Negotiate carrying raw NTLMSSP): the token is checked whole, as
+ * ngx_exa_base64_decode() would, but only the bytes ngx_exa_ntlm_parse()
+ * reads are decoded, to their places in work: the signature and type, the
+ * domain and user security buffers, the flags, and the two strings they
+ * point to.  Returns ngx_exa_ntlm_parse()'s answer, which is what the
+ * whole message gives, or -1: anything else is read the full way.
+ */
+
+static int
+ngx_exa_ntlm_fast(const unsigned char *tok, size_t len, unsigned char *work,
+    ngx_exa_cred_t *cred)
+{
+    size_t    n, i, field, slen, chars;
+    uint64_t  off;
+
+    n = ngx_exa_base64_check(tok, len, &chars);
+
+    if (n == (size_t) -1 || n < 64 || n > NGX_EXA_NTLM_MAX) {
+        return -1;
+    }
+
+    ngx_exa_base64_range(work, tok, chars, 0, 12);
+
+    if (memcmp(work, "NTLMSSP\0", 8) != 0 || ngx_exa_le32(work + 8) != 3) {
+        return -1;
+    }
+
+    ngx_exa_base64_range(work, tok, chars, 28, 44);
+    ngx_exa_base64_range(work, tok, chars, 60, 64);
+
+    for (i = 0; i < 2; i++) {
+        field = i ? 36 : 28;
+        slen = ngx_exa_le16(work + field);
+        off = ngx_exa_le32(work + field + 4);
+
+        if (slen && off >= 64 && off + slen <= n) {
+            ngx_exa_base64_range(work, tok, chars, (size_t) off,
+                                 (size_t) off + slen);
+        }
+    }
+
+    return ngx_exa_ntlm_parse(work, n, cred);
+}
+
+
+/*
  * Reads the string a security buffer at msg + field points to: UTF-16LE
  * to UTF-8 with NEGOTIATE_UNICODE, else printable ASCII only (the OEM code
  * page of the client is unknown).  Returns 0, or -1 for anything hostile.
@@ -287,7 +426,19 @@ ngx_exa_ntlm_string(const unsigned char *msg, size_t len, size_t field,
         return -1;
     }
 
+    /* ASCII, the common case, as the loop below would read it */
+
     for (i = 0; i < slen; i += 2) {
+        if (p[i + 1] != 0 || p[i] == 0 || p[i] >= 0x80
+            || n + 4 > NGX_EXA_NAME_MAX)
+        {
+            break;
+        }
+
+        out[n++] = p[i];
+    }
+
+    for ( /* void */ ; i < slen; i += 2) {
         c = ngx_exa_le16(p + i);
 
         if (c >= 0xd800 && c <= 0xdbff) {
@@ -599,50 +750,48 @@ ngx_exa_spnego_inner(const unsigned char *tok, size_t len,
 
 
 /*
- * The schemes, one entry per ngx_exa_auth_scheme_e: the name as the
- * Authorization header spells it (any case) and as logs show it, and what
- * the scheme is.
+ * The scheme of an Authorization header value: its first token, up to a
+ * blank or the end, is one of the names of the table, letters in any
+ * case.  A name is compared where a blank or the end follows it, four
+ * letters at a time, then one by one.
  */
-
-typedef struct {
-    const char            *name;
-    unsigned               flags;
-} ngx_exa_scheme_t;
-
-
-static const ngx_exa_scheme_t  ngx_exa_schemes[] = {
-    { "none", 0 },
-    { "basic", NGX_EXA_SCHEME_SECRET },
-    { "ntlm", NGX_EXA_SCHEME_CONNECTION },
-    { "negotiate", NGX_EXA_SCHEME_CONNECTION },
-    { "bearer", 0 },
-    { "other", 0 }
-};
-
-NGX_EXA_ASSERT(schemes, NGX_EXA_NELTS(ngx_exa_schemes) == NGX_EXA_AUTH_N);
-
-
-/* the scheme of an Authorization header value: its first token */
 
 int
 ngx_exa_scheme_of(const unsigned char *value, size_t len)
 {
     int          scheme;
-    size_t       i;
+    size_t       i, n;
+    uint32_t     w, v;
     const char  *name;
 
     for (scheme = NGX_EXA_AUTH_BASIC; scheme < NGX_EXA_AUTH_OTHER; scheme++) {
+
+        n = ngx_exa_schemes[scheme].len;
+
+        if (len < n || (len > n && value[n] != ' ' && value[n] != '\t')) {
+            continue;
+        }
+
         name = ngx_exa_schemes[scheme].name;
 
-        for (i = 0; i < len && value[i] != ' ' && value[i] != '\t'; i++) {
-            if (name[i] == '\0' || (value[i] | 0x20) != name[i]) {
+        for (i = 0; i + 4 <= n; i += 4) {
+            memcpy(&w, value + i, 4);
+            memcpy(&v, name + i, 4);
+
+            if ((w | 0x20202020) != v) {
                 break;
             }
         }
 
-        if (name[i] == '\0'
-            && (i == len || value[i] == ' ' || value[i] == '\t'))
-        {
+        if (i + 4 <= n) {
+            continue;
+        }
+
+        while (i < n && (value[i] | 0x20) == (unsigned char) name[i]) {
+            i++;
+        }
+
+        if (i == n) {
             return scheme;
         }
     }

@@ -70,7 +70,14 @@ typedef struct {
 
 size_t ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
     size_t len, int url);
+size_t ngx_exa_base64_check(const unsigned char *src, size_t len,
+    size_t *chars);
+void ngx_exa_base64_range(unsigned char *dst, const unsigned char *src,
+    size_t chars, size_t from, size_t to);
 int ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
+    const unsigned char *value, size_t len, unsigned char *work,
+    size_t worklen, ngx_exa_cred_t *cred);
+int ngx_exa_credential_parse_full(const ngx_exa_cred_conf_t *conf,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred);
 int ngx_exa_ntlm_parse(const unsigned char *msg, size_t len,

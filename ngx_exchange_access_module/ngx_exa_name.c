@@ -27,7 +27,11 @@ ngx_exa_utf8_valid(const unsigned char *p, size_t len)
     size_t    i, n;
     uint32_t  c, min;
 
-    i = 0;
+    /* printable ASCII, the common case, first */
+
+    for (i = 0; i < len && p[i] >= 0x20 && p[i] < 0x7f; i++) {
+        /* void */
+    }
 
     while (i < len) {
         c = p[i];
@@ -164,6 +168,178 @@ ngx_exa_name_key(const ngx_exa_name_conf_t *nc, const unsigned char *domain,
 
 
 /*
+ * What an ASCII byte is to a name: one a logon name never has (a control,
+ * or one of the sAMAccountName rules' characters), "@", "\\"; and a
+ * non-ASCII byte, which only ngx_exa_name_resolve_full() reads.
+ */
+
+#define NGX_EXA_NC_BAD   0x01
+#define NGX_EXA_NC_AT    0x02
+#define NGX_EXA_NC_BS    0x04
+#define NGX_EXA_NC_HIGH  0x08
+
+static const unsigned char  ngx_exa_name_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+ /*    !  "  #  $  %  &  '  (  )  *  +  ,  -  .  / */
+    1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1,
+ /* 0  1  2  3  4  5  6  7  8  9  :  ;  <  =  >  ? */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1,
+ /* @  A  ...                                      */
+    2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+ /* P  ...                     Z  [  \  ]  ^  _    */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+ /* p  ...                     z  {  |  }  ~  DEL  */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8
+};
+
+
+/* ASCII letters lowered, every other byte as it is */
+
+static const unsigned char  ngx_exa_name_lower[256] = {
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+    0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+    0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+    0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27,
+    0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f,
+    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37,
+    0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
+    0x40, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67,
+    0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77,
+    0x78, 0x79, 0x7a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+    0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67,
+    0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77,
+    0x78, 0x79, 0x7a, 0x7b, 0x7c, 0x7d, 0x7e, 0x7f,
+    0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87,
+    0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f,
+    0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97,
+    0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f,
+    0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+    0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+    0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
+    0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf,
+    0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7,
+    0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf,
+    0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7,
+    0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf,
+    0xe0, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7,
+    0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee, 0xef,
+    0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7,
+    0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff
+};
+
+
+/*
+ * The key of a credential's name, and the group of exchange_access_domain
+ * it is from: ngx_exa_name_resolve_full()'s answer, read in one pass over
+ * an ASCII name without "\\" (the names most credentials carry): the
+ * validity of every part, the "@" of a UPN and the lower case at once.
+ * Anything else goes to ngx_exa_name_resolve_full().
+ */
+
+int
+ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
+    const unsigned char *domain, size_t dlen, const unsigned char *user,
+    size_t ulen, unsigned char *key, size_t *klen, size_t *group)
+{
+    size_t                i, d, at;
+    unsigned              f, fd;
+    const unsigned char  *first;
+
+    if (ulen == 0 || ulen > NGX_EXA_KEY_MAX) {
+        goto full;
+    }
+
+    /* what the bytes are, and the key as it will be if the name is good */
+
+    f = 0;
+
+    for (i = 0; i < ulen; i++) {
+        f |= ngx_exa_name_class[user[i]];
+        key[i] = ngx_exa_name_lower[user[i]];
+    }
+
+    fd = 0;
+
+    for (i = 0; i < dlen; i++) {
+        fd |= ngx_exa_name_class[domain[i]];
+    }
+
+    if ((f | fd) & (NGX_EXA_NC_BS|NGX_EXA_NC_HIGH)) {
+        goto full;
+    }
+
+    *klen = 0;
+    *group = NGX_EXA_NAME_ANY_DOMAIN;
+
+    if (f & NGX_EXA_NC_AT) {
+
+        /* "user@suffix": one "@", inside, no domain besides */
+
+        first = memchr(user, '@', ulen);
+        at = first - user;
+
+        if ((f & NGX_EXA_NC_BAD) || dlen != 0 || at == 0 || at == ulen - 1
+            || memchr(first + 1, '@', ulen - at - 1) != NULL)
+        {
+            return NGX_EXA_NAME_INVALID;
+        }
+
+        if (ngx_exa_name_ours(nc, user + at + 1, ulen - at - 1)
+            == (size_t) -2)
+        {
+            return NGX_EXA_NAME_FOREIGN;
+        }
+
+    } else {
+        if (f & NGX_EXA_NC_BAD) {
+            return NGX_EXA_NAME_INVALID;
+        }
+
+        if (dlen != 0) {
+            if (fd & (NGX_EXA_NC_BAD|NGX_EXA_NC_AT)) {
+                return NGX_EXA_NAME_INVALID;
+            }
+
+            d = ngx_exa_name_ours(nc, domain, dlen);
+
+            if (d == (size_t) -2) {
+                return NGX_EXA_NAME_FOREIGN;
+            }
+
+        } else {
+            d = (nc && nc->ndomains) ? 0 : NGX_EXA_NAME_ANY_DOMAIN;
+        }
+
+        if (d != NGX_EXA_NAME_ANY_DOMAIN) {
+            *group = nc->groups ? nc->groups[d] : 0;
+        }
+    }
+
+    *klen = ulen;
+
+    return NGX_EXA_NAME_OK;
+
+full:
+
+    return ngx_exa_name_resolve_full(nc, domain, dlen, user, ulen, key, klen,
+                                     group);
+}
+
+
+/*
  * The key of a credential's name, and the group of exchange_access_domain
  * it is from (the index of the group's NetBIOS name in nc->domains), or
  * NGX_EXA_NAME_ANY_DOMAIN for a whole UPN and when no domains are
@@ -171,7 +347,7 @@ ngx_exa_name_key(const ngx_exa_name_conf_t *nc, const unsigned char *domain,
  */
 
 int
-ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
+ngx_exa_name_resolve_full(const ngx_exa_name_conf_t *nc,
     const unsigned char *domain, size_t dlen, const unsigned char *user,
     size_t ulen, unsigned char *key, size_t *klen, size_t *group)
 {
@@ -313,6 +489,7 @@ ngx_exa_name_entry(const unsigned char *line, size_t len,
     int                   rc;
     size_t                i, dlen, ulen;
     const unsigned char  *bs;
+    unsigned char         user[NGX_EXA_KEY_MAX];
 
     *klen = 0;
 
@@ -338,11 +515,13 @@ ngx_exa_name_entry(const unsigned char *line, size_t len,
         return NGX_EXA_NAME_INVALID;
     }
 
-    rc = ngx_exa_name_key(NULL, NULL, 0, line, len, key + dlen + 1, klen);
+    rc = ngx_exa_name_key(NULL, NULL, 0, line, len, user, klen);
 
     if (rc != NGX_EXA_NAME_OK) {
         return rc;
     }
+
+    memcpy(key + dlen + 1, user, *klen);
 
     for (i = 0; i < dlen; i++) {
         key[i] = (line[i] >= 'A' && line[i] <= 'Z') ? (line[i] | 0x20)

@@ -23,7 +23,8 @@
  *   user               "user"              (the first domain's)
  *   user@suffix        "user@suffix"
  *
- * ASCII letters are lowered; other UTF-8 is kept byte for byte.
+ * ASCII letters are lowered; other UTF-8 is kept byte for byte.  A key
+ * buffer holds NGX_EXA_KEY_MAX bytes, all of which may be written.
  */
 
 
@@ -63,6 +64,9 @@ int ngx_exa_name_key(const ngx_exa_name_conf_t *nc,
     const unsigned char *domain, size_t dlen, const unsigned char *user,
     size_t ulen, unsigned char *key, size_t *klen);
 int ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
+    const unsigned char *domain, size_t dlen, const unsigned char *user,
+    size_t ulen, unsigned char *key, size_t *klen, size_t *group);
+int ngx_exa_name_resolve_full(const ngx_exa_name_conf_t *nc,
     const unsigned char *domain, size_t dlen, const unsigned char *user,
     size_t ulen, unsigned char *key, size_t *klen, size_t *group);
 int ngx_exa_name_entry(const unsigned char *line, size_t len,

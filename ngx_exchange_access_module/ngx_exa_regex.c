@@ -386,12 +386,23 @@ int
 ngx_exa_literals_may_match(const ngx_exa_literals_t *lit,
     const unsigned char *s, size_t len)
 {
-    if (lit->prefix_len
-        && (len < lit->prefix_len
-            || !ngx_exa_literal_eq(s, lit->prefix, lit->prefix_len,
-                                   lit->caseless)))
-    {
-        return 0;
+    unsigned char  c;
+
+    /* most subjects differ from the prefix at once: no call for them */
+
+    if (lit->prefix_len) {
+        if (len < lit->prefix_len) {
+            return 0;
+        }
+
+        c = lit->caseless ? ngx_exa_lower(s[0]) : s[0];
+
+        if (c != lit->prefix[0]
+            || !ngx_exa_literal_eq(s + 1, lit->prefix + 1,
+                                   lit->prefix_len - 1, lit->caseless))
+        {
+            return 0;
+        }
     }
 
     if (lit->suffix_len) {

@@ -13,6 +13,8 @@
                                          + sizeof(ngx_exa_table_t)))
 
 
+static int ngx_exa_table_same(const unsigned char *a, const unsigned char *b,
+    size_t len);
 static uint32_t ngx_exa_table_nslots(size_t nkeys);
 static int ngx_exa_table_split(const ngx_exa_str_t *key, ngx_exa_str_t *tag,
     ngx_exa_str_t *name);
@@ -24,22 +26,63 @@ static uint32_t ngx_exa_table_pair(uint32_t h, size_t len,
     const ngx_exa_str_t *tag);
 
 
-/* FNV-1a, 32 bits: keys come from the directory, not from clients */
+/*
+ * Eight bytes at a time, mixed by multiplication: the keys of a table come
+ * from the directory, not from clients, and a table lives in one host's
+ * memory, so the byte order it reads words in does not matter.
+ */
 
 uint32_t
 ngx_exa_hash(const unsigned char *p, size_t len)
 {
     size_t    i;
-    uint32_t  h;
+    uint64_t  h, w;
 
-    h = 2166136261u;
+    h = 0x9e3779b97f4a7c15ULL ^ len;
 
-    for (i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 16777619u;
+    for ( /* void */ ; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
     }
 
-    return h;
+    w = 0;
+
+    for (i = 0; i < len; i++) {
+        w |= (uint64_t) p[i] << (8 * i);
+    }
+
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdULL;
+
+    return (uint32_t) (h >> 32);
+}
+
+
+/* whether two keys of the same length are the same, no call for short ones */
+
+static int
+ngx_exa_table_same(const unsigned char *a, const unsigned char *b, size_t len)
+{
+    uint64_t  x, y;
+
+    for ( /* void */ ; len >= 8; a += 8, b += 8, len -= 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+
+        if (x != y) {
+            return 0;
+        }
+    }
+
+    for ( /* void */ ; len; len--) {
+        if (*a++ != *b++) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -326,8 +369,8 @@ ngx_exa_table_find(const ngx_exa_table_t *t, const unsigned char *key,
             memcpy(&elen, e + sizeof(uint32_t), sizeof(uint16_t));
 
             if (elen == len
-                && memcmp(e + sizeof(uint32_t) + sizeof(uint16_t), key, len)
-                   == 0)
+                && ngx_exa_table_same(e + sizeof(uint32_t) + sizeof(uint16_t),
+                                      key, len))
             {
                 return e;
             }

@@ -24,6 +24,8 @@ static ngx_int_t ngx_http_exchange_access_classify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls);
 static void ngx_http_exchange_access_classify_headers(ngx_http_request_t *r,
     ngx_exa_request_t *req, ngx_exa_str_t *logons);
+static void ngx_http_exchange_access_path_len(ngx_http_request_t *r,
+    ngx_exa_request_t *req);
 #if (NGX_PCRE)
 static ngx_int_t ngx_http_exchange_access_site_rules(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls);
@@ -309,7 +311,7 @@ static ngx_int_t
 ngx_http_exchange_access_classify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls)
 {
-    u_char              *work, *q;
+    u_char              *work;
     size_t               worklen;
     ngx_uint_t           n;
     ngx_table_elt_t     *h;
@@ -330,11 +332,19 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     req.args_len = r->args.len;
 
     if (r->valid_unparsed_uri) {
+
+        /*
+         * where nginx saw no arguments, the path is all of it, unless it
+         * has a "?" all the same: then the fast path declines, and the
+         * path is cut at it below
+         */
+
         req.path = r->unparsed_uri.data;
-        q = ngx_strlchr(r->unparsed_uri.data,
-                        r->unparsed_uri.data + r->unparsed_uri.len, '?');
-        req.path_len = (q ? q : r->unparsed_uri.data + r->unparsed_uri.len)
-                       - r->unparsed_uri.data;
+        req.path_len = r->unparsed_uri.len;
+
+        if (r->args.len) {
+            ngx_http_exchange_access_path_len(r, &req);
+        }
 
     } else {
         req.path = r->uri.data;
@@ -370,6 +380,14 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
 
     ngx_http_exchange_access_classify_headers(r, &req, logons);
 
+    if (ngx_exa_classify_fast(&req, cls)) {
+        goto rules;
+    }
+
+    if (r->valid_unparsed_uri && r->args.len == 0) {
+        ngx_http_exchange_access_path_len(r, &req);
+    }
+
     worklen = ngx_exa_classify_work(&req);
 
     if (worklen <= sizeof(stack)) {
@@ -391,6 +409,8 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
         ngx_pfree(r->pool, work);
     }
 
+rules:
+
 #if (NGX_PCRE)
     if (eacf->classify) {
         return ngx_http_exchange_access_site_rules(r, eacf, cls);
@@ -398,6 +418,22 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
 #endif
 
     return NGX_OK;
+}
+
+
+/* the path as it goes to Exchange: the client's bytes up to a "?" */
+
+static void
+ngx_http_exchange_access_path_len(ngx_http_request_t *r,
+    ngx_exa_request_t *req)
+{
+    u_char  *q;
+
+    q = ngx_strlchr(r->unparsed_uri.data,
+                    r->unparsed_uri.data + r->unparsed_uri.len, '?');
+
+    req->path_len = (q ? q : r->unparsed_uri.data + r->unparsed_uri.len)
+                    - r->unparsed_uri.data;
 }
 
 

@@ -38,7 +38,7 @@ static ngx_uint_t ngx_http_exchange_access_conn_bound(ngx_http_request_t *r);
 static void ngx_http_exchange_access_conn_cleanup(void *data);
 static void ngx_http_exchange_access_cleanup(void *data);
 static void *ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
-    ngx_pool_cleanup_pt handler, size_t size, ngx_uint_t create);
+    ngx_pool_cleanup_pt handler, size_t size, size_t zero);
 
 
 /*
@@ -679,9 +679,9 @@ ngx_http_exchange_access_connection(ngx_http_request_t *r, ngx_uint_t create)
     }
 
     return ngx_http_exchange_access_pool_data(r->connection->pool,
-                                  ngx_http_exchange_access_conn_cleanup,
-                                  sizeof(ngx_http_exchange_access_conn_t),
-                                  create);
+                   ngx_http_exchange_access_conn_cleanup,
+                   create ? sizeof(ngx_http_exchange_access_conn_t) : 0,
+                   sizeof(ngx_http_exchange_access_conn_t));
 }
 
 
@@ -706,12 +706,16 @@ ngx_http_exchange_access_get_ctx(ngx_http_request_t *r)
         return ctx;
     }
 
-    /* the module context is wiped by internal redirects: find it again */
+    /*
+     * the module context is wiped by internal redirects: find it again.
+     * The key of a new one is not zeroed: it is read only through
+     * ctx->user, after ngx_http_exchange_access_user() wrote it.
+     */
 
     ctx = ngx_http_exchange_access_pool_data(r->pool,
-                                       ngx_http_exchange_access_cleanup,
-                                       sizeof(ngx_http_exchange_access_ctx_t),
-                                       1);
+                            ngx_http_exchange_access_cleanup,
+                            sizeof(ngx_http_exchange_access_ctx_t),
+                            offsetof(ngx_http_exchange_access_ctx_t, key));
     if (ctx) {
         ngx_http_set_ctx(r, ctx, ngx_http_exchange_access_module);
     }
@@ -722,12 +726,13 @@ ngx_http_exchange_access_get_ctx(ngx_http_request_t *r)
 
 /*
  * Data kept with a pool (the request's, or the connection's), found again
- * by the cleanup handler that marks it; created zeroed if asked.
+ * by the cleanup handler that marks it; created if size is not 0, its
+ * first "zero" bytes zeroed.
  */
 
 static void *
 ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
-    ngx_pool_cleanup_pt handler, size_t size, ngx_uint_t create)
+    ngx_pool_cleanup_pt handler, size_t size, size_t zero)
 {
     ngx_pool_cleanup_t  *cln;
 
@@ -737,7 +742,7 @@ ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
         }
     }
 
-    if (!create) {
+    if (size == 0) {
         return NULL;
     }
 
@@ -746,7 +751,7 @@ ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
         return NULL;
     }
 
-    ngx_memzero(cln->data, size);
+    ngx_memzero(cln->data, zero);
     cln->handler = handler;
 
     return cln->data;

@@ -50,6 +50,9 @@ typedef struct {
     ngx_uint_t                        watch_reconnects;
     time_t                            watch_last;
     ngx_msec_t                        watch_delay;
+    ngx_uint_t                        table_bytes;
+    ngx_uint_t                        zone_bytes;
+    ngx_uint_t                        zone_free;
     u_char                            error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
     u_char                      state_error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_snapshot_t;
@@ -139,6 +142,14 @@ static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
     ngx_http_exchange_access_metric(
         "exchange_access_list_refresh_failures_total",
         "Refreshes that failed.", 1, UINT, failures),
+    ngx_http_exchange_access_metric("exchange_access_list_table_bytes",
+        "Bytes of the table in use, its names included.", 0, UINT,
+        table_bytes),
+    ngx_http_exchange_access_metric("exchange_access_list_zone_bytes",
+        "Bytes of the list's zone.", 0, UINT, zone_bytes),
+    ngx_http_exchange_access_metric("exchange_access_list_zone_free_bytes",
+        "Bytes of the zone in free pages: room for the next table.",
+        0, UINT, zone_free),
     ngx_http_exchange_access_metric("exchange_access_list_refused_values",
         "Directory values the last refresh refused: not what their "
         "attribute holds.", 0, UINT, refused),
@@ -427,6 +438,10 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->watch_last = sh->watch_last;
     s->watch_delay = (ngx_msec_t) sh->watch_delay;
 
+    s->table_bytes = sh->table ? sh->table->size : 0;
+    s->zone_bytes = list->shpool->end - (u_char *) list->shpool;
+    s->zone_free = list->shpool->pfree << ngx_pagesize_shift;
+
     ngx_shmtx_unlock(&list->shpool->mutex);
 
     s->watch_kind[sizeof(s->watch_kind) - 1] = '\0';
@@ -541,13 +556,15 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          "\"last_success\":%T,"
                          "\"last_attempt\":%T,\"last_duration_ms\":%M,"
                          "\"next_refresh\":%T,\"refresh_interval\":%T,"
-                         "\"refreshing\":%P,",
+                         "\"refreshing\":%P,\"table_bytes\":%ui,"
+                         "\"zone_bytes\":%ui,\"zone_free_bytes\":%ui,",
                          &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s),
                          s->nelts, s->generation, s->attempts, s->failures,
                          s->refused,
                          s->last_success, s->last_attempt, s->last_duration,
-                         s->next_refresh, s->refresh, s->refreshing);
+                         s->next_refresh, s->refresh, s->refreshing,
+                         s->table_bytes, s->zone_bytes, s->zone_free);
 
         p = ngx_slprintf(p, last,
                          "\"watch\":{\"mode\":\"%V\",\"method\":\"%s\","

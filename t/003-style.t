@@ -32,8 +32,6 @@ for my $f (@files) {
 
 my %longer = (
     'ngx_exa_classify' => 1,
-    'ngx_exa_classify.c' => 1,               # the ASP.NET readers go to
-                                             # a file of their own
 );
 
 for my $f (@files) {

@@ -200,6 +200,39 @@ nginx_uri(const char *target, char *out)
 }
 
 
+static int  fast_taken;
+
+
+/* the fast path, where it answers, answers as the full path did */
+
+static void
+differ(const ngx_exa_request_t *req, const ngx_exa_class_t *full,
+    const char *what)
+{
+    ngx_exa_class_t  fast;
+
+    memset(&fast, 0x5a, sizeof(fast));
+
+    if (!ngx_exa_classify_fast(req, &fast)) {
+        return;
+    }
+
+    fast_taken++;
+
+    CHECK(fast.protocol == full->protocol && fast.path == full->path
+          && fast.flags == full->flags
+          && (fast.why == full->why
+              || (fast.why && full->why && strcmp(fast.why, full->why) == 0)),
+          "%s: fast path %s/%s/%u/%s, full path %s/%s/%u/%s", what,
+          ngx_exa_protocol_name(fast.protocol),
+          ngx_exa_protocol_name(fast.path), fast.flags,
+          fast.flags ? fast.why : "-",
+          ngx_exa_protocol_name(full->protocol),
+          ngx_exa_protocol_name(full->path), full->flags,
+          full->flags ? full->why : "-");
+}
+
+
 static void
 classify_full(const char *target, const char *cookie, const char *logon,
     unsigned routing, int form, ngx_exa_class_t *cls)
@@ -247,6 +280,8 @@ classify_full(const char *target, const char *cookie, const char *logon,
           target);
 
     ngx_exa_classify(&req, work, sizeof(work), cls);
+
+    differ(&req, cls, target);
 }
 
 
@@ -728,6 +763,119 @@ linear(void)
 }
 
 
+/*
+ * Requests made of the pieces the fast path must tell apart, the raw
+ * path and nginx's the same or not: wherever the fast path answers, the
+ * full path answers the same; and the common requests take it.
+ */
+
+static const char  *fast_pieces[] = {
+    "/", "/", "/", "mapi", "MAPI", "emsmdb", "ews", "Exchange.asmx",
+    "autodiscover", "powershell", "PowerShell", "microsoft-server-activesync",
+    "proxy", "owa", "rpc", "ecp", "oab", ".", "..", "%2f", "%2e", "%40",
+    "%", "\\", "@", ";", "+", "~", "x", "-", "_", ":", "=", "&", "?",
+    " ", "\xc4\xb1", "\xe2\x84\xaa", "api", "a.b", ".", "/."
+};
+
+static const char  *fast_queries[] = {
+    "", "MailboxId=416c6368@contoso.com", "Cmd=Sync&User=alice&DeviceId=A1",
+    "email=a@b", "Email=a@b", "x-beresource=b", "X-AnonResource=true",
+    "x%2dberesource=1", "e+mail=1", "a=1&&b", "=", "&", "x-rps-cat=",
+    "emai=1", "emails=1", "MailboxId=x&Email=autodiscover/x@y",
+    "x-owa-explicitlogonuser=a@b", "%20email=1", "a=%40&b=c"
+};
+
+static void
+fast_differential(void)
+{
+    int                 i, j, k, m, taken;
+    char                target[512], uri[512];
+    const char         *p;
+    size_t              n;
+    unsigned int        seed;
+    ngx_exa_class_t     cls;
+    ngx_exa_request_t   req;
+    static unsigned char  work[65536];
+    static const char  *common[] = {
+        "/mapi/emsmdb/",
+        "/mapi/emsmdb/?MailboxId=416c6368-656d-794a-6f45@contoso.com",
+        "/mapi/nspi/?MailboxId=416c6368-656d-794a-6f45@contoso.com",
+        "/rpc/rpcproxy.dll?mail.contoso.com:6001",
+        "/EWS/Exchange.asmx",
+        "/Microsoft-Server-ActiveSync?Cmd=Sync&User=alice&DeviceId=A1"
+        "&DeviceType=iPhone",
+        "/Microsoft-Server-ActiveSync/Proxy",
+        "/owa/", "/ecp/", "/OAB/f4d2b3a1/oab.xml",
+        "/Autodiscover/Autodiscover.xml", "/autodiscover/powershell",
+        "/PowerShell/", "/", "/favicon.ico",
+        NULL
+    };
+
+    for (i = 0; common[i]; i++) {
+        taken = fast_taken;
+        classify(common[i], NULL, 0, &cls);
+        CHECK(fast_taken == taken + 1, "%s takes the fast path", common[i]);
+    }
+
+    seed = 7;
+    taken = fast_taken;
+
+    for (i = 0; i < 200000; i++) {
+        target[0] = '\0';
+        n = 0;
+        m = 1 + (int) ((seed = seed * 1103515245 + 12345) >> 16) % 6;
+
+        for (j = 0; j < m; j++) {
+            k = (int) ((seed = seed * 1103515245 + 12345) >> 16)
+                % (int) (sizeof(fast_pieces) / sizeof(fast_pieces[0]));
+            p = fast_pieces[k];
+            n += snprintf(target + n, sizeof(target) - n, "%s%s",
+                          j ? "" : "/", p);
+        }
+
+        k = (int) ((seed = seed * 1103515245 + 12345) >> 16)
+            % (int) (sizeof(fast_queries) / sizeof(fast_queries[0]));
+
+        if (fast_queries[k][0]) {
+            snprintf(target + n, sizeof(target) - n, "?%s", fast_queries[k]);
+        }
+
+        /* the raw path against nginx's, or against another path */
+
+        memset(&req, 0, sizeof(req));
+        req.path = (const unsigned char *) target;
+        p = strchr(target, '?');
+        req.path_len = p ? (size_t) (p - target) : strlen(target);
+
+        if (p) {
+            req.args = (const unsigned char *) p + 1;
+            req.args_len = strlen(p + 1);
+        }
+
+        if (i % 5 == 4) {
+            k = (int) ((seed = seed * 1103515245 + 12345) >> 16)
+                % (int) (sizeof(fast_pieces) / sizeof(fast_pieces[0]));
+            n = snprintf(uri, sizeof(uri), "/%s/x", fast_pieces[k]);
+
+        } else {
+            n = nginx_uri(target, uri);
+        }
+
+        req.uri = (const unsigned char *) uri;
+        req.uri_len = n;
+        req.form = i % 7 == 3;
+
+        ngx_exa_classify(&req, work, sizeof(work), &cls);
+        differ(&req, &cls, target);
+    }
+
+    printf("test_classify: fast path taken by %d of 200000 generated "
+           "requests\n", fast_taken - taken);
+
+    CHECK(fast_taken - taken > 10000, "fast path taken often enough");
+}
+
+
 int
 main(void)
 {
@@ -791,6 +939,7 @@ main(void)
     email_names();
     routing_and_logon();
     linear();
+    fast_differential();
 
     printf("test_classify: %d table entries\n", n);
 

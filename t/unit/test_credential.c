@@ -2,8 +2,12 @@
  * Credential decoding: base64 and Basic.
  */
 
+#include <stdint.h>
+#include <sys/types.h>
+
 #include "unit.h"
 #include "ngx_exa_credential.h"
+#include "ngx_exa_name.h"
 
 
 static unsigned char  work[NGX_EXA_TOKEN_MAX];
@@ -41,6 +45,318 @@ b64(const char *in, int url, char *out)
 }
 
 
+/* RFC 4648 strictly, one character at a time: the reference */
+
+static int
+ref_value(unsigned char c, int url)
+{
+    const char  *a, *p;
+
+    a = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+            : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    p = c ? strchr(a, c) : NULL;
+
+    return p ? (int) (p - a) : -1;
+}
+
+
+static size_t
+ref_decode(const unsigned char *src, size_t len, int url, unsigned char *dst)
+{
+    int       v;
+    size_t    i, n, bits, pad;
+    uint32_t  acc;
+
+    pad = 0;
+
+    if (!url) {
+        if (len % 4) {
+            return (size_t) -1;
+        }
+
+        while (pad < 2 && len > pad && src[len - 1 - pad] == '=') {
+            pad++;
+        }
+
+    } else if (len % 4 == 1) {
+        return (size_t) -1;
+    }
+
+    acc = 0;
+    bits = 0;
+    n = 0;
+
+    for (i = 0; i < len - pad; i++) {
+        v = ref_value(src[i], url);
+
+        if (v < 0) {
+            return (size_t) -1;
+        }
+
+        acc = (acc << 6) | (uint32_t) v;
+        bits += 6;
+
+        if (bits >= 8) {
+            bits -= 8;
+            dst[n++] = (unsigned char) (acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+
+    /* the bits left over are zero, and "=" pads only what is missing */
+
+    if (acc != 0 || (!url && pad != (3 - n % 3) % 3)) {
+        return (size_t) -1;
+    }
+
+    return n;
+}
+
+
+/*
+ * Random tokens, valid or one character off: the decoder, the check and
+ * the decoding of a range answer as the reference does.
+ */
+
+static void
+base64_differential(void)
+{
+    int            i, k, url;
+    size_t         len, n, m, c, from, to, nchars;
+    unsigned int   seed;
+    unsigned char  src[200], a[200], b[200], r[200];
+    static const char  chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_= "
+        "\x80\xff\x00";
+
+    seed = 5;
+
+#define RND(n)  ((size_t) ((seed = seed * 1103515245 + 12345) >> 16) % (n))
+
+    for (i = 0; i < 200000; i++) {
+        url = (int) RND(4) == 0;
+        len = RND(8) ? RND(40) : RND(190);
+
+        /* clean tokens, or with a few characters from outside */
+
+        c = RND(3) ? 0 : 1 + RND(4);
+
+        for (k = 0; k < (int) len; k++) {
+            src[k] = (unsigned char) chars[RND(64)];
+        }
+
+        for (k = 0; k < (int) c && len; k++) {
+            m = RND(len);
+            src[m] = (unsigned char) chars[RND(sizeof(chars) - 1)];
+        }
+
+        if (!url && len >= 4 && RND(2)) {
+            src[len - 1] = '=';
+
+            if (RND(2)) {
+                src[len - 2] = '=';
+            }
+        }
+
+        n = ngx_exa_base64_decode(a, src, len, url);
+        m = ref_decode(src, len, url, r);
+
+        CHECK(n == m && (n == (size_t) -1 || memcmp(a, r, n) == 0),
+              "base64 \"%.*s\" (url %d): %zd, reference %zd", (int) len,
+              (const char *) src, url, (ssize_t) n, (ssize_t) m);
+
+        if (url) {
+            continue;
+        }
+
+        c = ngx_exa_base64_check(src, len, &nchars);
+
+        CHECK(c == m, "check \"%.*s\": %zd, reference %zd", (int) len,
+              (const char *) src, (ssize_t) c, (ssize_t) m);
+
+        if (m == (size_t) -1 || m == 0) {
+            continue;
+        }
+
+        from = RND(m);
+        to = from + 1 + RND(m - from);
+        memset(b, 0xa5, sizeof(b));
+        ngx_exa_base64_range(b, src, nchars, from, to);
+
+        CHECK(memcmp(b + from, r + from, to - from) == 0,
+              "range %zu-%zu of \"%.*s\"", from, to, (int) len,
+              (const char *) src);
+
+        for (k = 0; k < (int) sizeof(b); k++) {
+            if (b[k] != 0xa5 && (size_t) k >= m) {
+                CHECK(0, "range %zu-%zu of \"%.*s\" wrote byte %d", from,
+                      to, (int) len, (const char *) src, k);
+                break;
+            }
+        }
+    }
+
+#undef RND
+}
+
+
+/* the scheme the old way: every name compared with the first token */
+
+static int
+ref_scheme(const unsigned char *v, size_t len)
+{
+    int          k;
+    size_t       i;
+    static const char  *names[] = {
+        "none", "basic", "ntlm", "negotiate", "bearer"
+    };
+
+    for (k = NGX_EXA_AUTH_BASIC; k < NGX_EXA_AUTH_OTHER; k++) {
+        for (i = 0; i < len && v[i] != ' ' && v[i] != '\t'; i++) {
+            if (names[k][i] == '\0' || (v[i] | 0x20) != names[k][i]) {
+                break;
+            }
+        }
+
+        if (names[k][i] == '\0' && (i == len || v[i] == ' ' || v[i] == '\t'))
+        {
+            return k;
+        }
+    }
+
+    return NGX_EXA_AUTH_OTHER;
+}
+
+
+static void
+scheme_differential(void)
+{
+    int            i, k, m;
+    size_t         len;
+    unsigned int   seed;
+    unsigned char  v[16];
+    static const char  *pieces[] = {
+        "Basic", "NTLM", "negotiate", "BEARER", "b", "n", "a", "t", " ",
+        "\t", "x", "B", "N", "e", "\x82", "\xce", "basi", "NTL", "Negotiat"
+    };
+
+    seed = 9;
+
+    for (i = 0; i < 200000; i++) {
+        len = 0;
+        m = (int) ((seed = seed * 1103515245 + 12345) >> 16) % 4;
+
+        for (k = 0; k < m; k++) {
+            const char  *p;
+
+            p = pieces[((seed = seed * 1103515245 + 12345) >> 16)
+                       % (sizeof(pieces) / sizeof(pieces[0]))];
+
+            if (len + strlen(p) > sizeof(v)) {
+                break;
+            }
+
+            memcpy(v + len, p, strlen(p));
+            len += strlen(p);
+        }
+
+        CHECK(ngx_exa_scheme_of(v, len) == ref_scheme(v, len),
+              "scheme of \"%.*s\": %d, reference %d", (int) len, v,
+              ngx_exa_scheme_of(v, len), ref_scheme(v, len));
+    }
+}
+
+
+/*
+ * Basic against a reference written out: the user up to the first
+ * colon, not empty, not too long, printable ASCII or valid UTF-8; user
+ * names of every length up to past the limit, of bytes of every kind
+ */
+
+static void
+basic_differential(void)
+{
+    int             i, want;
+    size_t          n, k, len, colon;
+    unsigned int    seed;
+    ngx_exa_cred_t  c;
+    unsigned char   raw[300], ref;
+    char            hdr[8 + 400 + 1];
+    static const char  abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const unsigned char  kinds[] = {
+        'a', 'Z', '0', ' ', '~', '@', '\\', 0x00, 0x1f, 0x7f, 0x80, 0xc3,
+        0xa9, 0xe2, 0x82, 0xac, 0xff, 0xf0, 0x9f, ':'
+    };
+
+    seed = 11;
+
+    for (i = 0; i < 100000; i++) {
+        seed = seed * 1103515245 + 12345;
+        len = (seed >> 16) % 270;
+        k = (seed >> 8) % 4;
+
+        for (n = 0; n < len; n++) {
+            seed = seed * 1103515245 + 12345;
+            raw[n] = (k == 0) ? kinds[(seed >> 16) % sizeof(kinds)]
+                   : (k == 1) ? (unsigned char) (0x20 + (seed >> 16) % 0x5f)
+                   : (k == 2) ? kinds[(seed >> 16) % 7]
+                   : (unsigned char) (seed >> 16);
+        }
+
+        if (len && (seed >> 24) % 3) {
+            raw[(seed >> 12) % len] = ':';
+        }
+
+        /* the reference */
+
+        for (colon = 0; colon < len && raw[colon] != ':'; colon++) {
+            /* void */
+        }
+
+        ref = 1;
+
+        for (n = 0; n < colon; n++) {
+            ref &= raw[n] >= 0x20 && raw[n] <= 0x7e;
+        }
+
+        want = colon < len && colon > 0 && colon <= NGX_EXA_NAME_MAX
+               && (ref || ngx_exa_utf8_valid(raw, colon));
+
+        /* base64 of the bytes, as a header */
+
+        memcpy(hdr, "Basic ", 6);
+        k = 6;
+
+        for (n = 0; n < len; n += 3) {
+            uint32_t  v;
+
+            v = (uint32_t) raw[n] << 16
+                | (n + 1 < len ? (uint32_t) raw[n + 1] << 8 : 0)
+                | (n + 2 < len ? raw[n + 2] : 0);
+
+            hdr[k++] = abc[v >> 18 & 63];
+            hdr[k++] = abc[v >> 12 & 63];
+            hdr[k++] = n + 1 < len ? abc[v >> 6 & 63] : '=';
+            hdr[k++] = n + 2 < len ? abc[v & 63] : '=';
+        }
+
+        hdr[k] = '\0';
+
+        if (len == 0) {
+            continue;
+        }
+
+        CHECK((parse(hdr, &c) == NGX_EXA_CRED_USER) == want
+              && (!want || (c.user_len == colon
+                            && memcmp(c.user, raw, colon) == 0)),
+              "basic of %zu bytes, colon at %zu: %d, reference %d",
+              len, colon, c.status == NGX_EXA_CRED_USER, want);
+    }
+}
+
+
 int
 main(void)
 {
@@ -72,6 +388,28 @@ main(void)
     CHECK(b64("====", 0, out) == (size_t) -1, "only padding");
     CHECK(b64("Z\x80==", 0, out) == (size_t) -1, "high bit");
 
+    base64_differential();
+    scheme_differential();
+    basic_differential();
+
+    /* the scheme: its name in any case, nothing more */
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "nTlM x", 6)
+          == NGX_EXA_AUTH_NTLM, "ntlm in any case");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "Negotiate\tx", 11)
+          == NGX_EXA_AUTH_NEGOTIATE, "negotiate, tab");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "Bearer", 6)
+          == NGX_EXA_AUTH_BEARER, "bearer alone");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "BasicX y", 8)
+          == NGX_EXA_AUTH_OTHER, "basic and more");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "Basi y", 6)
+          == NGX_EXA_AUTH_OTHER, "basic cut");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "NTL\xcd x", 6)
+          == NGX_EXA_AUTH_OTHER, "a byte that folds to no letter");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) " Basic x", 8)
+          == NGX_EXA_AUTH_OTHER, "a blank first");
+    CHECK(ngx_exa_scheme_of((const unsigned char *) "", 0)
+          == NGX_EXA_AUTH_OTHER, "empty");
+
     /* Basic: forms */
     CHECK(parse("Basic YWxpY2U6c2VjcmV0", &c) == NGX_EXA_CRED_USER
           && user_is(&c, "alice") && c.scheme == NGX_EXA_AUTH_BASIC,
@@ -94,6 +432,12 @@ main(void)
           "latin-1 user");
     CHECK(parse("Basic YQBiOng=", &c) == NGX_EXA_CRED_UNIDENTIFIED,
           "NUL in the user");
+    CHECK(parse("Basic YX86eA==", &c) == NGX_EXA_CRED_UNIDENTIFIED,
+          "DEL in the user");
+    CHECK(parse("Basic YQliOng=", &c) == NGX_EXA_CRED_UNIDENTIFIED,
+          "tab in the user");
+    CHECK(parse("Basic fm9rOng=", &c) == NGX_EXA_CRED_USER && user_is(&c, "~ok"),
+          "the last printable byte");
     CHECK(parse("Basicx YWxpY2U6eA==", &c) == NGX_EXA_CRED_UNIDENTIFIED
           && c.scheme == NGX_EXA_AUTH_OTHER, "scheme prefix");
     CHECK(parse("Digest username=\"a\"", &c) == NGX_EXA_CRED_UNIDENTIFIED

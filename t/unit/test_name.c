@@ -42,6 +42,83 @@ key(const ngx_exa_name_conf_t *nc, const char *d, const char *u, char *out)
     } while (0)
 
 
+/*
+ * Names made of the pieces the fast path must tell apart, with and
+ * without a domain, under three configurations: where the fast path of
+ * ngx_exa_name_resolve() answers, ngx_exa_name_resolve_full() answers the
+ * same.
+ */
+
+static const char  *name_pieces[] = {
+    "alice", "BOB", "a", "Z", "0", "@", "@", "\\", ".", "-", "_", " ", "\"",
+    "/", "[", ":", ";", "|", "=", ",", "+", "*", "?", "<", ">", "\x7f",
+    "\x01", "\xc3\xa9", "\xef\xbc\xa0", "\xc0\xaf", "example",
+    "EXAMPLE.COM", "child", "{", "~", "!", "#", "`", "'"
+};
+
+static void
+name_differential(void)
+{
+    int                  i, j, m, k, c, rc, rc2;
+    char                 d[64], u[300];
+    size_t               dn, un, klen, klen2, group, group2;
+    unsigned int         seed;
+    unsigned char        key1[NGX_EXA_KEY_MAX], key2[NGX_EXA_KEY_MAX];
+    ngx_exa_str_t        two[] = {
+        { 7, (const unsigned char *) "example" },
+        { 11, (const unsigned char *) "example.com" },
+        { 5, (const unsigned char *) "child" },
+        { 17, (const unsigned char *) "child.example.com" }
+    };
+    size_t               groups[] = { 0, 0, 2, 2 };
+    ngx_exa_name_conf_t  confs[3] = {
+        { NULL, 0, NULL }, { ours, 3, NULL }, { two, 4, groups }
+    };
+
+    seed = 11;
+
+    for (i = 0; i < 300000; i++) {
+        dn = 0;
+        un = 0;
+        m = (int) ((seed = seed * 1103515245 + 12345) >> 16) % 3;
+
+        for (j = 0; j < m; j++) {
+            k = (int) ((seed = seed * 1103515245 + 12345) >> 16)
+                % (int) (sizeof(name_pieces) / sizeof(name_pieces[0]));
+            dn += snprintf(d + dn, sizeof(d) - dn, "%s", name_pieces[k]);
+        }
+
+        m = (int) ((seed = seed * 1103515245 + 12345) >> 16) % 5;
+
+        for (j = 0; j < m; j++) {
+            k = (int) ((seed = seed * 1103515245 + 12345) >> 16)
+                % (int) (sizeof(name_pieces) / sizeof(name_pieces[0]));
+            un += snprintf(u + un, sizeof(u) - un, "%s", name_pieces[k]);
+        }
+
+        if (i % 1000 == 999) {
+            memset(u, 'a', 257);
+            un = 256 + i % 2;
+        }
+
+        c = i % 3;
+
+        rc = ngx_exa_name_resolve(&confs[c], (unsigned char *) d, dn,
+                                  (unsigned char *) u, un, key1, &klen,
+                                  &group);
+        rc2 = ngx_exa_name_resolve_full(&confs[c], (unsigned char *) d, dn,
+                                        (unsigned char *) u, un, key2,
+                                        &klen2, &group2);
+
+        CHECK(rc == rc2 && klen == klen2 && group == group2
+              && memcmp(key1, key2, klen) == 0,
+              "%.*s|%.*s (conf %d): fast %d %zu %zd, full %d %zu %zd",
+              (int) dn, d, (int) un, u, c, rc, klen, (ssize_t) group, rc2,
+              klen2, (ssize_t) group2);
+    }
+}
+
+
 int
 main(void)
 {
@@ -247,6 +324,8 @@ main(void)
         CHECK(ngx_exa_log_escape(NULL, (const unsigned char *) "alice", 5)
               == 5, "a plain name stays as it is");
     }
+
+    name_differential();
 
     UNIT_DONE("test_name");
 }

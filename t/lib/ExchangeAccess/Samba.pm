@@ -10,7 +10,9 @@ package ExchangeAccess::Samba;
 #
 # Users alice bob carol dave erin (erin disabled), groups Outlook Remote >
 # Outlook Nested > alice, Outlook Remote > carol and erin, Denied > bob, and
-# with bulk => N a group "Big Group" of N users bulk00001...
+# with bulk => N a group "Big Group" of N users bulk00001...; with nest => K
+# as well, the users are members of K groups "Big Group 1"... that are
+# members of "Big Group".
 
 use strict;
 use warnings;
@@ -104,7 +106,7 @@ sub start {
     $self->{conf} = $conf;
 
     if ($o{bulk}) {
-        $self->bulk($o{bulk});
+        $self->bulk($o{bulk}, $o{nest});
     }
 
     $self->launch;
@@ -118,9 +120,10 @@ sub start {
 
 # many users at once, offline: ldbadd into the database before samba runs
 sub bulk {
-    my ($self, $n) = @_;
+    my ($self, $n, $nest) = @_;
     my $d = $self->{dir};
     my $l = '';
+    my @top;
 
     for my $i (1 .. $n) {
         my $u = sprintf('bulk%05d', $i);
@@ -128,10 +131,26 @@ sub bulk {
             . "sAMAccountName: $u\nuserPrincipalName: $u\@example.test\n\n";
     }
 
+    my @users = map { sprintf("CN=bulk%05d,CN=Users,$Base", $_) } 1 .. $n;
+
+    if ($nest) {
+        for my $g (1 .. $nest) {
+            my $cn = "Big Group $g";
+            $l .= "dn: CN=$cn,CN=Users,$Base\nobjectClass: group\n"
+                . "sAMAccountName: $cn\n"
+                . join('', map { "member: $users[$_]\n" }
+                           grep { $_ % $nest == $g - 1 } 0 .. $#users)
+                . "\n";
+            push @top, "CN=$cn,CN=Users,$Base";
+        }
+
+    } else {
+        @top = @users;
+    }
+
     $l .= "dn: CN=Big Group,CN=Users,$Base\nobjectClass: group\n"
         . "sAMAccountName: Big Group\n"
-        . join('', map { sprintf("member: CN=bulk%05d,CN=Users,$Base\n", $_) }
-                   1 .. $n)
+        . join('', map { "member: $_\n" } @top)
         . "\n";
 
     open my $fh, '>', "$d/bulk.ldif" or die;

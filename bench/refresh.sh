@@ -1,0 +1,287 @@
+#!/bin/bash
+# The refresh of a large LDAP list, measured from outside.  A group of
+# 100,000 members (ten nested groups of 10,000), each member with two names
+# (sAMAccountName and userPrincipalName), read by nginx's only worker:
+#
+#   slapd   OpenLDAP, "ldap_nested walk" (paged searches of the groups and
+#           of the entries, the member attribute of every group)
+#   samba   Samba AD, "ldap_nested chain" (one paged in-chain search)
+#
+# For each: the first load and one refresh that changes the list (a member
+# leaves between the two, so a new table is installed), and
+#
+#   wall     the refresh's own time (the status page's last_duration_ms)
+#   cpu      the worker's CPU time over the refresh (/proc/PID/schedstat),
+#            less what the probe's requests cost it in the same time
+#            without a refresh
+#   stall    the worst answer of a client that asks for a small page every
+#            millisecond (bench/probe.pl) during the refresh, against the
+#            same client when no refresh runs
+#
+# usage: bench/refresh.sh [slapd] [samba]      (default: both)
+# environment: REFRESH_MEMBERS (default 100000), REFRESH_QUIET (seconds of
+# the probe without a refresh, default 5), REFRESH_DIR (bench/out-refresh),
+# REFRESH_PORT (18600)
+#
+# The servers listen on 127.0.0.1 (Samba's LDAP on port 389): run it in a
+# network namespace of its own if another one may be there.
+
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+root=$PWD
+N=${REFRESH_MEMBERS:-100000}
+QUIET=${REFRESH_QUIET:-5}
+B=${REFRESH_DIR:-$root/bench/out-refresh}
+PORT=${REFRESH_PORT:-18600}
+SO=${BENCH_SO:-$root/build/nginx/objs/ngx_http_exchange_access_module.so}
+INTERVAL=40
+which=${*:-slapd samba}
+
+bash util/deps.sh build
+make -s module
+
+mkdir -p "$B"
+
+status() {
+    curl -s "http://127.0.0.1:$PORT/status"
+}
+
+# a field of the list "big" on the status page
+field() {
+    status | perl -MJSON::PP -e 'local $/; my $s = decode_json(<STDIN>);
+                                 print $s->{lists}{big}{$ARGV[0]} // ""' "$1"
+}
+
+cpu_ns() {
+    awk '{ print $1 }' "/proc/$1/schedstat"
+}
+
+now_ms() {
+    date +%s%3N
+}
+
+# nginx with the list: $1 the source's directives
+start_nginx() {
+    local dir=$B/nginx
+    rm -rf "$dir"
+    mkdir -p "$dir/logs" "$dir/tmp"
+    cat > "$dir/nginx.conf" <<CONF
+load_module $SO;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log info;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    exchange_access_list big {
+        zone 96m;
+        $1
+        ldap_timeout 60s;
+        refresh ${INTERVAL}s;
+    }
+    server {
+        listen 127.0.0.1:$PORT;
+        keepalive_requests 1000000;
+        location = /probe { return 200 "ok\n"; }
+        location = /status { exchange_access_status; }
+    }
+}
+CONF
+    nginx -p "$dir" -c "$dir/nginx.conf"
+    sleep 0.5
+    master=$(cat "$dir/nginx.pid")
+    worker=$(ps -o pid= --ppid "$master" | head -1 | tr -d ' ')
+}
+
+stop_nginx() {
+    kill -QUIT "$master" 2>/dev/null || true
+    sleep 0.5
+}
+
+# waits up to $2 seconds for the generation to pass $1 and the lease to end
+wait_generation() {
+    local g=$1 limit=$2 i
+    for i in $(seq $((limit * 5))); do
+        if [ "$(field generation)" -gt "$g" ] 2>/dev/null \
+           && [ "$(field refreshing)" = 0 ]
+        then
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "no new table within $limit s: $(field last_error)" >&2
+    return 1
+}
+
+# one measurement: the first load, the quiet probe, the refresh
+measure() {
+    local name=$1 change=$2
+    local g c0 c1 t0 t1 quiet_cpu next wait_s out_quiet out_refresh
+    local wall cpu win
+
+    echo "== $name: first load"
+    t0=$(now_ms)
+    c0=$(cpu_ns "$worker")
+    wait_generation 0 900
+    t1=$(now_ms)
+    c1=$(cpu_ns "$worker")
+    printf "%-6s first load: %s names, %s ms (status), worker CPU %d ms\n" \
+           "$name" "$(field entries)" "$(field last_duration_ms)" \
+           $(( (c1 - c0) / 1000000 ))
+
+    # the probe alone: what its requests cost the worker
+    g=$(field generation)
+    c0=$(cpu_ns "$worker")
+    t0=$(now_ms)
+    out_quiet=$(perl bench/probe.pl "$PORT" "$QUIET")
+    t1=$(now_ms)
+    c1=$(cpu_ns "$worker")
+    [ "$(field generation)" = "$g" ] || { echo "a refresh ran in the quiet probe" >&2; exit 1; }
+    quiet_cpu=$(( (c1 - c0) / (t1 - t0) ))     # ns per ms
+
+    # a member leaves; the probe runs from a second before the refresh to
+    # a second after the new table is in
+    $change
+    next=$(field next_refresh)
+    wait_s=$(( next - $(date +%s) - 1 ))
+    [ "$wait_s" -gt 0 ] && sleep "$wait_s"
+
+    rm -f "$B/stop"
+    perl bench/probe.pl "$PORT" 900 "$B/stop" > "$B/probe.out" 2> "$B/probe.late" &
+    local probe=$!
+    c0=$(cpu_ns "$worker")
+    t0=$(now_ms)
+    wait_generation "$g" 900
+    sleep 1
+    touch "$B/stop"
+    wait "$probe"
+    t1=$(now_ms)
+    c1=$(cpu_ns "$worker")
+    out_refresh=$(cat "$B/probe.out")
+
+    win=$(( t1 - t0 ))
+    wall=$(field last_duration_ms)
+    cpu=$(( (c1 - c0 - quiet_cpu * win) / 1000000 ))
+
+    printf "%-6s refresh: %s names, wall %s ms, worker CPU %d ms (%d ms in %d ms, %d ms of them the probe's)\n" \
+           "$name" "$(field entries)" "$wall" "$cpu" \
+           $(( (c1 - c0) / 1000000 )) "$win" $(( quiet_cpu * win / 1000000 ))
+    printf "%-6s probe without refresh: %s\n" "$name" "$out_quiet"
+    printf "%-6s probe during refresh:  %s\n" "$name" "$out_refresh"
+    echo "$name $wall $cpu $(echo "$out_quiet" | awk '{ print $8 }') $(echo "$out_refresh" | awk '{ print $8 }')" >> "$B/summary"
+}
+
+# OpenLDAP: N users, ten groups of N/10 in "big-group"
+slapd_ldif() {
+    perl -e '
+        my ($n) = @ARGV;
+        my $b = "dc=example,dc=com";
+        print "dn: $b\nobjectClass: dcObject\nobjectClass: organization\n",
+              "dc: example\no: Example\n\n",
+              map({ "dn: ou=$_,$b\nobjectClass: organizationalUnit\nou: $_\n\n" }
+                  qw(people groups service)),
+              "dn: uid=svc-nginx,ou=service,$b\nobjectClass: account\n",
+              "objectClass: simpleSecurityObject\nuid: svc-nginx\n",
+              "userPassword: Svc-Passw0rd\n\n";
+        for my $i (1 .. $n) {
+            my $u = sprintf("user%06d", $i);
+            print "dn: uid=$u,ou=people,$b\nobjectClass: inetOrgPerson\n",
+                  "objectClass: adUser\nuid: $u\ncn: $u\nsn: $u\n",
+                  "sAMAccountName: $u\nuserPrincipalName: $u\@EXAMPLE.TEST\n\n";
+        }
+        for my $g (0 .. 9) {
+            print "dn: cn=big-$g,ou=groups,$b\nobjectClass: groupOfNames\n",
+                  "cn: big-$g\n",
+                  map({ sprintf("member: uid=user%06d,ou=people,$b\n", $_) }
+                      grep { $_ % 10 == $g } 1 .. $n), "\n";
+        }
+        print "dn: cn=big-group,ou=groups,$b\nobjectClass: groupOfNames\n",
+              "cn: big-group\n",
+              map({ "member: cn=big-$_,ou=groups,$b\n" } 0 .. 9), "\n";
+    ' "$N"
+}
+
+slapd_change() {
+    ldapmodify -x -H "ldap://127.0.0.1:$LDAP_PORT" \
+        -D "cn=admin,dc=example,dc=com" -w secret > /dev/null <<LDIF
+dn: cn=big-0,ou=groups,dc=example,dc=com
+changetype: modify
+delete: member
+member: uid=user000010,ou=people,dc=example,dc=com
+LDIF
+}
+
+run_slapd() {
+    export TEST_NGINX_LDAP_PORT=${LDAP_PORT:=18689}
+    export TEST_NGINX_LDAPS_PORT=$((LDAP_PORT + 1))
+    slapd_ldif > "$B/slapd.ldif"
+    echo "== slapd: loading $N users"
+    perl -It/lib -MExchangeAccess::Slapd -e '
+        local $/; open my $f, "<", $ARGV[1] or die; my $l = <$f>;
+        ExchangeAccess::Slapd->start(dir => $ARGV[0], ldif => $l);
+    ' "$B/slapd" "$B/slapd.ldif"
+    echo Svc-Passw0rd > "$B/slapd.secret"
+
+    start_nginx "ldap_url ldap://127.0.0.1:$LDAP_PORT;
+        ldap_bind_dn \"uid=svc-nginx,ou=service,dc=example,dc=com\";
+        ldap_bind_password_file $B/slapd.secret;
+        ldap_base \"dc=example,dc=com\";
+        ldap_group \"cn=big-group,ou=groups,dc=example,dc=com\";
+        ldap_nested walk;"
+    measure slapd slapd_change || true
+    stop_nginx
+    kill "$(cat "$B/slapd/slapd.pid")"
+}
+
+samba_change() {
+    samba-tool group removemembers "Big Group 1" bulk00010 \
+        -s "$B/samba/etc/smb.conf" > /dev/null
+}
+
+run_samba() {
+    echo "== samba: provisioning, $N users"
+    samba_pid=$(perl -It/lib -MExchangeAccess::Samba -e '
+        my $dc = ExchangeAccess::Samba->start(dir => $ARGV[0], bulk => $ARGV[1],
+                                              nest => 10);
+        $dc->{owner} = 0;
+        print $dc->{pid};
+    ' "$B/samba" "$N")
+    echo 'Passw0rd!' > "$B/samba.secret"
+
+    start_nginx "ldap_url ldap://127.0.0.1;
+        ldap_bind_dn \"CN=svc-nginx,CN=Users,DC=example,DC=test\";
+        ldap_bind_password_file $B/samba.secret;
+        ldap_base \"DC=example,DC=test\";
+        ldap_group \"CN=Big Group,CN=Users,DC=example,DC=test\";
+        ldap_nested chain;"
+    measure samba samba_change || true
+    stop_nginx
+    kill -TERM "$samba_pid" 2>/dev/null || true
+    sleep 2
+    kill -KILL -- "-$samba_pid" 2>/dev/null || true
+}
+
+rm -f "$B/summary"
+
+for w in $which; do
+    case $w in
+        slapd) run_slapd ;;
+        samba) run_samba ;;
+        *) echo "unknown: $w" >&2; exit 1 ;;
+    esac
+done
+
+echo
+echo "target: installed in < 1 s of the worker's CPU, no request waits more than 2 ms"
+printf "%-8s %10s %10s %14s %14s\n" source "wall ms" "CPU ms" "stall quiet" "stall refresh"
+while read -r s w c q r; do
+    printf "%-8s %10s %10s %14s %14s  %s\n" "$s" "$w" "$c" "$q" "$r" \
+        "$(awk -v c="$c" -v r="$r" 'BEGIN { print (c < 1000 && r <= 2) ? "ok" : "MISSED" }')"
+done < "$B/summary"
