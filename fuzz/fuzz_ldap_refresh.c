@@ -54,6 +54,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     conf.message_max = 1 << 20;
     conf.step_usec = (data[0] & 0x20) ? 1 : 0;
 
+    /* the nested mode that does not exist: a watch, polling again and again */
+    conf.watch = (data[0] & 0x03) == 3;
+
     memset(&w, 0, sizeof(wire_t));
 
     w.in = (unsigned char *) data + 1;
@@ -77,6 +80,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (rc == NGX_EXA_LR_TLS) {
             rc = ngx_exa_lr_bind(r);
+            continue;
+        }
+
+        if (rc == NGX_EXA_LR_IDLE || rc == NGX_EXA_LR_CHANGED) {
+            if (!conf.watch) {
+                abort();
+            }
+
+            rc = ngx_exa_lr_poll(r);
             continue;
         }
 

@@ -115,6 +115,46 @@ main(int argc, char **argv)
     wire_page_done(&w, 5, "");
     save(argv[1], "domains", 0x04, &w);
 
+    /* watches (3): the USN, a change, its mark; contextCSN; timestamps */
+
+    wire_result(&w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&w, 2, "", (const char *[]) { "highestCommittedUSN", "100",
+                                             NULL, NULL });
+    wire_result(&w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_result(&w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&w, 4, G1, (const char *[]) { "uSNChanged", "105", NULL,
+                                             "whenChanged",
+                                             "20261128201500.0Z", NULL,
+                                             NULL });
+    wire_result(&w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&w, 5, "", (const char *[]) { "highestCommittedUSN", "106",
+                                             NULL, NULL });
+    wire_result(&w, 5, LDAP_RES_SEARCH_RESULT, 0, "");
+    save(argv[1], "watch_usn", 0x03, &w);
+
+    wire_result(&w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&w, 2, "", (const char *[]) { NULL });
+    wire_result(&w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&w, 3, "dc=example,dc=com", (const char *[]) {
+               "contextCSN", "20261128201500.000001Z#000000#000#000000",
+               NULL, NULL });
+    wire_result(&w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&w, 4, "dc=example,dc=com", (const char *[]) {
+               "contextCSN", "20261128201501.000001Z#000000#000#000000",
+               NULL, NULL });
+    wire_result(&w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+    save(argv[1], "watch_csn", 0x03, &w);
+
+    wire_result(&w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&w, 2, "", (const char *[]) { NULL });
+    wire_result(&w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_result(&w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&w, 4, G1, (const char *[]) { "modifyTimestamp",
+                                             "20261128201500Z", NULL, NULL });
+    wire_result(&w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_result(&w, 5, LDAP_RES_SEARCH_RESULT, 4, "");
+    save(argv[1], "watch_modified", 0x03, &w);
+
     /* failures: a refused bind, a missing group */
 
     wire_result(&w, 1, LDAP_RES_BIND, 49, "80090308: LdapErr");

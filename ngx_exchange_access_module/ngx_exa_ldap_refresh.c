@@ -56,7 +56,12 @@ static const char  *ngx_exa_lr_states[] = {
     "read_groups",
     "search_users",
     "done",
-    "failed"
+    "failed",
+    "watch_detect",
+    "watch_idle",
+    "watch_poll",
+    "watch_mark",
+    "watch_persist"
 };
 
 NGX_EXA_ASSERT(lr_states, NGX_EXA_NELTS(ngx_exa_lr_states)
@@ -484,6 +489,12 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
 
         return ngx_exa_lr_search_done(r);
 
+    case NGX_EXA_LR_WATCH_DETECT:
+    case NGX_EXA_LR_WATCH_POLL:
+    case NGX_EXA_LR_WATCH_MARK:
+    case NGX_EXA_LR_WATCH_PERSIST:
+        return ngx_exa_lw_message(r, type);
+
     default:
         r->stats.ignored++;
         return NGX_EXA_LR_NEXT;
@@ -653,6 +664,10 @@ ngx_exa_lr_result(ngx_exa_lr_t *r, int *code, char *text, size_t size,
 static int
 ngx_exa_lr_bound(ngx_exa_lr_t *r)
 {
+    if (r->conf->watch) {
+        return ngx_exa_lw_start(r);
+    }
+
     return r->conf->domains ? ngx_exa_lr_domains_start(r)
                             : ngx_exa_lr_groups(r);
 }

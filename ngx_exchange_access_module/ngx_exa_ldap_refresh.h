@@ -43,6 +43,28 @@
  * Any state may end in "failed".  ngx_exa_lr_step() reads what the
  * connection has and returns when it must wait for more, when it has
  * worked for step_usec, or at the end.
+ *
+ * A watch (conf->watch) binds the same way, then looks for changes
+ * instead of reading the list (ngx_exa_ldap_watch.c):
+ *
+ *   bind --> watch_detect (the root DSE: highestCommittedUSN? then the
+ *                 |         base entry: contextCSN? else modifyTimestamp)
+ *                 v
+ *   +------> watch_idle --(ngx_exa_lr_poll() after the interval)--+
+ *   |             ^                                               |
+ *   |             +------- nothing changed (NGX_EXA_LR_IDLE) ------+
+ *   |                                                             v
+ *   +-- changed (NGX_EXA_LR_CHANGED) <-- [watch_mark] <---- watch_poll
+ *                                   (AD: highestCommittedUSN again)
+ *
+ * or, asked to (conf->watch), one search that stays open and answers an
+ * entry for every change (NGX_EXA_LR_CHANGED each time):
+ *
+ *   bind --> watch_persist (AD's notification control)
+ *   bind --> watch_detect (contextCSN) --> watch_persist (RFC 4533
+ *            refreshAndPersist from that CSN)
+ *
+ * and when the server refuses it, the polls above.
  */
 
 
@@ -63,6 +85,23 @@
 #define NGX_EXA_LR_TLS              2    /* StartTLS accepted: handshake */
 #define NGX_EXA_LR_DONE             3    /* the list is read */
 #define NGX_EXA_LR_ERROR            4    /* failed: ngx_exa_lr_error() */
+#define NGX_EXA_LR_IDLE             5    /* watch: nothing changed */
+#define NGX_EXA_LR_CHANGED          6    /* watch: something changed */
+
+/* how a watch sees changes */
+#define NGX_EXA_LW_NONE             0    /* not known yet */
+#define NGX_EXA_LW_USN              1    /* uSNChanged (Active Directory) */
+#define NGX_EXA_LW_CSN              2    /* contextCSN of the base entry */
+#define NGX_EXA_LW_MODIFIED         3    /* modifyTimestamp of entries */
+#define NGX_EXA_LW_NOTIFY           4    /* AD's change notifications */
+#define NGX_EXA_LW_SYNC             5    /* RFC 4533 refreshAndPersist */
+
+/* what a watch is asked to do (conf->watch) */
+#define NGX_EXA_LW_MODE_POLL        1
+#define NGX_EXA_LW_MODE_NOTIFY      2
+#define NGX_EXA_LW_MODE_SYNC        3
+
+#define NGX_EXA_LW_NOTIFY_OID       "1.2.840.113556.1.4.528"
 
 
 typedef enum {
@@ -76,6 +115,11 @@ typedef enum {
     NGX_EXA_LR_SEARCH_USERS,
     NGX_EXA_LR_DONE_STATE,
     NGX_EXA_LR_FAILED,
+    NGX_EXA_LR_WATCH_DETECT,
+    NGX_EXA_LR_WATCH_IDLE,
+    NGX_EXA_LR_WATCH_POLL,
+    NGX_EXA_LR_WATCH_MARK,
+    NGX_EXA_LR_WATCH_PERSIST,
     NGX_EXA_LR_NSTATES
 } ngx_exa_lr_state_e;
 
@@ -100,6 +144,7 @@ typedef struct {
     size_t                     memory_max;   /* bytes of working memory */
     size_t                     message_max;  /* bytes of one message */
     unsigned                   step_usec;    /* work of one call */
+    int                        watch;        /* NGX_EXA_LW_MODE_*, or 0 */
 
     ngx_exa_lr_note_pt         note;         /* things worth a log line */
     void                      *data;
@@ -132,6 +177,13 @@ const char *ngx_exa_lr_error(ngx_exa_lr_t *r);
 int ngx_exa_lr_retry(ngx_exa_lr_t *r);
 const ngx_exa_str_t *ngx_exa_lr_keys(ngx_exa_lr_t *r, size_t *n);
 const ngx_exa_lr_stats_t *ngx_exa_lr_stats(ngx_exa_lr_t *r);
+
+int ngx_exa_lr_poll(ngx_exa_lr_t *r);
+int ngx_exa_lr_persistent(ngx_exa_lr_t *r);
+int ngx_exa_lr_watch_kind(ngx_exa_lr_t *r);
+const char *ngx_exa_lr_watch_name(int kind);
+long long ngx_exa_lr_changed_at(ngx_exa_lr_t *r);
+long long ngx_exa_lr_gentime(const char *s, size_t len);
 
 size_t ngx_exa_lr_escape(char *out, size_t size, const char *s, size_t len);
 

@@ -140,6 +140,22 @@ struct ngx_exa_lr_s {
     size_t                     keys_size;
     size_t                     keybytes;
 
+    /* a watch (ngx_exa_ldap_watch.c) */
+    int                        w_kind;    /* NGX_EXA_LW_* */
+    int                        w_base;    /* the first poll: a baseline */
+    int                        w_cut;     /* a poll's result was cut */
+    unsigned                   w_entries;  /* of the poll at hand */
+    unsigned long long         w_usn;     /* AD: the highest USN seen */
+    unsigned long long         w_usn_seen;
+    char                       w_csn[72];  /* the base's contextCSN */
+    char                       w_csn_seen[72];
+    long long                  w_mod;     /* modifyTimestamp: newest, usec */
+    unsigned                   w_mod_n;   /* entries with it */
+    long long                  w_mod_seen;
+    unsigned                   w_mod_seen_n;
+    long long                  w_at;      /* the change's time, usec */
+    long long                  w_at_seen;
+
     ngx_exa_lr_stats_t         stats;
     char                       error[256];
 };
@@ -160,6 +176,8 @@ int ngx_exa_lr_domains_entry(ngx_exa_lr_t *r);
 const char *ngx_exa_lr_domain_of(ngx_exa_lr_t *r, const unsigned char *dn,
     size_t len);
 void ngx_exa_lr_frame_del(ngx_exa_lr_t *r);
+int ngx_exa_lw_start(ngx_exa_lr_t *r);
+int ngx_exa_lw_message(ngx_exa_lr_t *r, int type);
 int ngx_exa_lr_queue(ngx_exa_lr_t *r, const unsigned char *dn, size_t len,
     unsigned depth, unsigned configured, size_t range);
 

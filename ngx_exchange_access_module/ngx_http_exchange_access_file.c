@@ -65,6 +65,7 @@ ngx_http_exchange_access_source_t  ngx_http_exchange_access_file_source = {
     ngx_http_exchange_access_file_init_conf,
     ngx_http_exchange_access_file_refresh,
     ngx_http_exchange_access_file_lease,
+    NULL,
     0
 };
 

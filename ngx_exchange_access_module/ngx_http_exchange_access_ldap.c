@@ -29,6 +29,13 @@
  * function (_start, _verify, _wait, _progress, _renew, _limits, _state,
  * _u) never ends anything: it reports with its return value, and its
  * caller decides.
+ *
+ * The watch (ldap_watch) is the same context with watch set: the same
+ * connection, TLS and bind, then the watch's states of the refresh's
+ * logic instead of a read of the list, one poll every ldap_watch_interval
+ * and the connection kept between polls.  _end() of a watch frees its
+ * context too, and the list's timer starts another one after a back-off;
+ * _watch() is that timer's part.
  */
 
 
@@ -48,7 +55,11 @@ typedef struct {
     ngx_uint_t                            state;      /* before lr exists */
     ngx_event_t                           resume;     /* after a yield */
     ngx_event_t                           deadline;
+    ngx_event_t                           tick;       /* the next poll */
     time_t                                renewed;    /* the lease, last */
+    ngx_uint_t                            watch;      /* unsigned:1 */
+    ngx_uint_t                            ready;      /* unsigned:1 */
+    ngx_uint_t                            lost;       /* unsigned:1 */
 
     u_char                    error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_ldap_ctx_t;
@@ -94,6 +105,16 @@ static const char *ngx_http_exchange_access_ldap_state(
 static void ngx_http_exchange_access_ldap_note(void *data, const char *text);
 static void ngx_http_exchange_access_ldap_limits(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
+static ngx_http_exchange_access_ldap_ctx_t *
+    ngx_http_exchange_access_ldap_create(ngx_http_exchange_access_list_t *list,
+    ngx_log_t *log);
+static void ngx_http_exchange_access_ldap_tick(ngx_event_t *ev);
+static void ngx_http_exchange_access_ldap_watch_end(
+    ngx_http_exchange_access_ldap_ctx_t *ctx, const char *error);
+static void ngx_http_exchange_access_ldap_watch_stop(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
+static void ngx_http_exchange_access_ldap_polled(
+    ngx_http_exchange_access_ldap_ctx_t *ctx, ngx_int_t changed);
 
 
 /* a refresh: from the first address of the first URL */
@@ -102,20 +123,45 @@ void
 ngx_http_exchange_access_ldap_refresh(ngx_http_exchange_access_list_t *list,
     ngx_log_t *log)
 {
+    ngx_http_exchange_access_ldap_ctx_t  *ctx;
+
+    ctx = ngx_http_exchange_access_ldap_create(list, log);
+    if (ctx == NULL) {
+        ngx_http_exchange_access_list_done(list, NULL, "out of memory", log);
+        return;
+    }
+
+    /* however the servers answer, a refresh ends by this time */
+
+    ctx->deadline.handler = ngx_http_exchange_access_ldap_deadline;
+    ctx->deadline.data = ctx;
+    ctx->deadline.log = log;
+    ctx->deadline.cancelable = 1;
+
+    ngx_add_timer(&ctx->deadline, ctx->lcf->refresh_timeout);
+
+    list->running = ctx;
+
+    ngx_http_exchange_access_ldap_try(ctx);
+}
+
+
+static ngx_http_exchange_access_ldap_ctx_t *
+ngx_http_exchange_access_ldap_create(ngx_http_exchange_access_list_t *list,
+    ngx_log_t *log)
+{
     ngx_pool_t                           *pool;
     ngx_http_exchange_access_ldap_ctx_t  *ctx;
 
     pool = ngx_create_pool(4096, log);
     if (pool == NULL) {
-        ngx_http_exchange_access_list_done(list, NULL, "out of memory", log);
-        return;
+        return NULL;
     }
 
     ctx = ngx_pcalloc(pool, sizeof(ngx_http_exchange_access_ldap_ctx_t));
     if (ctx == NULL) {
         ngx_destroy_pool(pool);
-        ngx_http_exchange_access_list_done(list, NULL, "out of memory", log);
-        return;
+        return NULL;
     }
 
     ctx->list = list;
@@ -133,16 +179,78 @@ ngx_http_exchange_access_ldap_refresh(ngx_http_exchange_access_list_t *list,
     ctx->resume.data = ctx;
     ctx->resume.log = log;
 
-    /* however the servers answer, a refresh ends by this time */
+    return ctx;
+}
 
-    ctx->deadline.handler = ngx_http_exchange_access_ldap_deadline;
-    ctx->deadline.data = ctx;
-    ctx->deadline.log = log;
-    ctx->deadline.cancelable = 1;
 
-    ngx_add_timer(&ctx->deadline, ctx->lcf->refresh_timeout);
+/*
+ * The watch's part of the list's timer, every second in every worker: the
+ * worker that holds the watch's lease keeps it and watches; when nobody
+ * holds it, the first worker to look takes it.  After a failure the next
+ * watch starts after a back-off (1, 2, 4 ... 30 seconds).
+ */
 
-    list->running = ctx;
+void
+ngx_http_exchange_access_ldap_watch(ngx_http_exchange_access_list_t *list,
+    ngx_log_t *log)
+{
+    time_t                                now;
+    ngx_uint_t                            ours;
+    ngx_http_exchange_access_shctx_t     *sh;
+    ngx_http_exchange_access_ldap_ctx_t  *ctx;
+    ngx_http_exchange_access_ldap_conf_t *lcf;
+
+    lcf = list->source_conf;
+
+    if (lcf->watch == NGX_HTTP_EXCHANGE_ACCESS_WATCH_OFF) {
+        return;
+    }
+
+    sh = list->sh;
+    now = ngx_time();
+    ours = 0;
+
+    ngx_shmtx_lock(&list->shpool->mutex);
+
+    if (sh->watch_pid == ngx_pid || sh->watch_pid == 0
+        || now >= sh->watch_until)
+    {
+        ours = 1;
+        sh->watch_pid = ngx_pid;
+        sh->watch_until = now + 5;
+    }
+
+    ngx_shmtx_unlock(&list->shpool->mutex);
+
+    ctx = list->watching;
+
+    if (!ours) {
+        if (ctx) {
+            /* another worker took over: this one stops */
+            ngx_http_exchange_access_ldap_end(ctx, NULL);
+        }
+
+        return;
+    }
+
+    if (ctx || now < list->watch_retry) {
+        return;
+    }
+
+    ctx = ngx_http_exchange_access_ldap_create(list, log);
+    if (ctx == NULL) {
+        return;
+    }
+
+    ctx->watch = 1;
+    ctx->lrcf.watch = lcf->watch;
+
+    ctx->tick.handler = ngx_http_exchange_access_ldap_tick;
+    ctx->tick.data = ctx;
+    ctx->tick.log = log;
+    ctx->tick.cancelable = 1;
+
+    list->watching = ctx;
 
     ngx_http_exchange_access_ldap_try(ctx);
 }
@@ -264,6 +372,13 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
     pool = ctx->pool;
     kp = NULL;
 
+    if (ctx->watch) {
+        ngx_http_exchange_access_ldap_watch_end(ctx, error);
+        ngx_http_exchange_access_ldap_close(ctx);
+        ngx_destroy_pool(pool);
+        return;
+    }
+
     if (error == NULL && ctx->lr) {
         st = ngx_exa_lr_stats(ctx->lr);
 
@@ -315,6 +430,15 @@ ngx_http_exchange_access_ldap_close(ngx_http_exchange_access_ldap_ctx_t *ctx)
 
     if (ctx->resume.posted) {
         ngx_delete_posted_event(&ctx->resume);
+    }
+
+    if (ctx->tick.timer_set) {
+        ngx_del_timer(&ctx->tick);
+    }
+
+    if (ctx->ready) {
+        ctx->lost = 1;
+        ctx->ready = 0;
     }
 
     if (ctx->lr) {
@@ -685,6 +809,12 @@ ngx_http_exchange_access_ldap_read(ngx_event_t *rev)
     c = rev->data;
     ctx = c->data;
 
+    if (c->close) {
+        /* the worker shuts down: the watch's connection is an idle one */
+        ngx_http_exchange_access_ldap_watch_stop(ctx);
+        return;
+    }
+
     if (rev->timedout) {
         ngx_http_exchange_access_ldap_next(ctx, "timed out (%s)",
                                    ngx_http_exchange_access_ldap_state(ctx));
@@ -727,12 +857,36 @@ ngx_http_exchange_access_ldap_deadline(ngx_event_t *ev)
 static void
 ngx_http_exchange_access_ldap_run(ngx_http_exchange_access_ldap_ctx_t *ctx)
 {
-    u_char  *p;
+    u_char     *p;
+    ngx_int_t  rc;
 
-    switch (ngx_exa_lr_step(ctx->lr)) {
+    rc = ngx_exa_lr_step(ctx->lr);
+
+    switch (rc) {
+
+    case NGX_EXA_LR_IDLE:
+    case NGX_EXA_LR_CHANGED:
+        ngx_http_exchange_access_ldap_progress(ctx);
+        ngx_http_exchange_access_ldap_polled(ctx, rc == NGX_EXA_LR_CHANGED);
+        return;
 
     case NGX_EXA_LR_AGAIN:
         ngx_http_exchange_access_ldap_progress(ctx);
+
+        if (ngx_exa_lr_state(ctx->lr) == NGX_EXA_LR_WATCH_IDLE
+            || ngx_exa_lr_persistent(ctx->lr))
+        {
+
+            /* between polls: no answer is awaited, a close is read */
+
+            if (ngx_handle_read_event(ctx->peer.connection->read, 0)
+                != NGX_OK)
+            {
+                ngx_http_exchange_access_ldap_next(ctx, "read event failed");
+            }
+
+            return;
+        }
 
         if (ngx_http_exchange_access_ldap_wait(ctx) != NGX_OK) {
             ngx_http_exchange_access_ldap_next(ctx, "read event failed");
@@ -819,7 +973,7 @@ ngx_http_exchange_access_ldap_renew(ngx_http_exchange_access_ldap_ctx_t *ctx)
 {
     ngx_http_exchange_access_list_t  *list;
 
-    if (ngx_time() == ctx->renewed) {
+    if (ctx->watch || ngx_time() == ctx->renewed) {
         return;
     }
 
@@ -877,4 +1031,154 @@ ngx_http_exchange_access_ldap_limits(ngx_http_exchange_access_ldap_ctx_t *ctx)
     ctx->lrcf.zone_size = list->size;
     ctx->lrcf.table_max = list->size > used ? list->size - used : 1;
     ctx->lrcf.memory_max = 8 * list->size + 32 * 1024 * 1024;
+}
+
+
+/*
+ * A poll answered, or the watch's first look done: the next poll after
+ * the interval.  A change starts a refresh, and so does the first look.
+ */
+
+static void
+ngx_http_exchange_access_ldap_polled(ngx_http_exchange_access_ldap_ctx_t *ctx,
+    ngx_int_t changed)
+{
+    int                                kind;
+    ngx_event_t                       *rev;
+    ngx_uint_t                         again;
+    ngx_http_exchange_access_list_t   *list;
+    ngx_http_exchange_access_shctx_t  *sh;
+
+    list = ctx->list;
+    sh = list->sh;
+    rev = ctx->peer.connection->read;
+
+    /*
+     * the first look: a refresh, since what changed before it, after the
+     * last refresh read the directory, is not seen by the polls
+     */
+
+    again = !ctx->ready;
+
+    if (rev->timer_set) {
+        ngx_del_timer(rev);
+    }
+
+    if (!ctx->ready) {
+        ctx->ready = 1;
+        kind = ngx_exa_lr_watch_kind(ctx->lr);
+
+        if (ngx_exa_lr_persistent(ctx->lr)) {
+            ngx_http_exchange_access_ldap_keepalive(ctx->peer.connection);
+        }
+
+        /* closed, not waited for, when the worker shuts down */
+        ctx->peer.connection->idle = 1;
+
+        ngx_shmtx_lock(&list->shpool->mutex);
+
+        ngx_cpystrn(sh->watch_kind, (u_char *) ngx_exa_lr_watch_name(kind),
+                    sizeof(sh->watch_kind));
+        sh->watch_up = 1;
+
+        if (list->watch_failing || ctx->lost) {
+            sh->watch_reconnects++;
+        }
+
+        ngx_shmtx_unlock(&list->shpool->mutex);
+
+        if (list->watch_failing || ctx->lost) {
+            ngx_log_error(NGX_LOG_NOTICE, ctx->log, 0,
+                          "exchange_access_list \"%V\": the watch works "
+                          "again (%V, %s)", &list->name,
+                          &ngx_http_exchange_access_ldap_u(ctx)->url,
+                          ngx_exa_lr_watch_name(kind));
+        }
+
+        list->watch_failing = 0;
+        list->watch_backoff = 0;
+    }
+
+    if (!ngx_exa_lr_persistent(ctx->lr)) {
+        ngx_add_timer(&ctx->tick, ctx->lcf->watch_interval);
+
+    } else if (changed) {
+
+        /* more changes may wait in libldap's buffer: read on, soon */
+
+#if (nginx_version >= 1017005)
+        ngx_post_event(&ctx->resume, &ngx_posted_next_events);
+#else
+        ngx_add_timer(&ctx->resume, 1);
+#endif
+    }
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_exchange_access_ldap_next(ctx, "read event failed");
+        return;
+    }
+
+    /* last: a refresh may start here, with a context of its own */
+
+    if (changed) {
+        ngx_http_exchange_access_list_changed(list,
+                                  ngx_exa_lr_changed_at(ctx->lr), ctx->log);
+
+    } else if (again) {
+        ngx_http_exchange_access_list_changed(list, -1, ctx->log);
+    }
+}
+
+
+static void
+ngx_http_exchange_access_ldap_tick(ngx_event_t *ev)
+{
+    ngx_http_exchange_access_ldap_ctx_t  *ctx;
+
+    ctx = ev->data;
+
+    if (ngx_exa_lr_poll(ctx->lr) != NGX_EXA_LR_AGAIN) {
+        ngx_http_exchange_access_ldap_next(ctx, "%s",
+                                           ngx_exa_lr_error(ctx->lr));
+        return;
+    }
+
+    if (ngx_http_exchange_access_ldap_wait(ctx) != NGX_OK) {
+        ngx_http_exchange_access_ldap_next(ctx, "read event failed");
+    }
+}
+
+
+/* the watch ends: stopped (error is NULL), or failed */
+
+static void
+ngx_http_exchange_access_ldap_watch_end(
+    ngx_http_exchange_access_ldap_ctx_t *ctx, const char *error)
+{
+    ctx->list->watching = NULL;
+
+    ngx_http_exchange_access_list_watch_failed(ctx->list, error, ctx->log);
+}
+
+
+/* the worker shuts down: the watch ends and its lease goes at once */
+
+static void
+ngx_http_exchange_access_ldap_watch_stop(
+    ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    ngx_http_exchange_access_list_t  *list;
+
+    list = ctx->list;
+
+    ngx_shmtx_lock(&list->shpool->mutex);
+
+    if (list->sh->watch_pid == ngx_pid) {
+        list->sh->watch_pid = 0;
+        list->sh->watch_until = 0;
+    }
+
+    ngx_shmtx_unlock(&list->shpool->mutex);
+
+    ngx_http_exchange_access_ldap_end(ctx, NULL);
 }

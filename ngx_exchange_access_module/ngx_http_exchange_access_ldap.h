@@ -28,6 +28,10 @@
 #include "ngx_exa_ldap_refresh.h"
 
 
+/* ldap_watch: off, or what the watch is asked to do (NGX_EXA_LW_MODE_*) */
+#define NGX_HTTP_EXCHANGE_ACCESS_WATCH_OFF   0
+
+
 typedef struct {
     ngx_str_t                         url;
     ngx_str_t                         host;       /* for SNI and the check */
@@ -52,6 +56,8 @@ typedef struct {
     ngx_array_t                      *attrs;      /* of char *, with NUL */
     ngx_msec_t                        timeout;
     ngx_msec_t                        refresh_timeout;
+    ngx_uint_t                        watch;      /* WATCH_OFF, LW_MODE_* */
+    ngx_msec_t                        watch_interval;
 
     /* for the refresh's logic, made from the above */
     ngx_exa_lr_conf_t                 lr;
@@ -65,8 +71,12 @@ typedef struct {
 void ngx_http_exchange_access_ldap_refresh(
     ngx_http_exchange_access_list_t *list, ngx_log_t *log);
 
+void ngx_http_exchange_access_ldap_watch(
+    ngx_http_exchange_access_list_t *list, ngx_log_t *log);
+
 /* ngx_http_exchange_access_ldap_io.c */
 int ngx_http_exchange_access_ldap_io(LDAP *ld, ngx_connection_t *c);
+void ngx_http_exchange_access_ldap_keepalive(ngx_connection_t *c);
 
 
 #endif /* _NGX_HTTP_EXCHANGE_ACCESS_LDAP_H_INCLUDED_ */

@@ -52,6 +52,15 @@ static ngx_conf_enum_t  ngx_http_exchange_access_ldap_nested[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_exchange_access_ldap_watch_modes[] = {
+    { ngx_string("off"), NGX_HTTP_EXCHANGE_ACCESS_WATCH_OFF },
+    { ngx_string("poll"), NGX_EXA_LW_MODE_POLL },
+    { ngx_string("notify"), NGX_EXA_LW_MODE_NOTIFY },
+    { ngx_string("syncrepl"), NGX_EXA_LW_MODE_SYNC },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_http_exchange_access_path_post_t
     ngx_http_exchange_access_ldap_password_post =
     { ngx_http_exchange_access_conf_full_name, 1 };
@@ -156,6 +165,20 @@ static ngx_command_t  ngx_http_exchange_access_ldap_commands[] = {
       offsetof(ngx_http_exchange_access_ldap_conf_t, refresh_timeout),
       &ngx_http_exchange_access_ldap_timeout_post },
 
+    { ngx_string("ldap_watch"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      0,
+      offsetof(ngx_http_exchange_access_ldap_conf_t, watch),
+      &ngx_http_exchange_access_ldap_watch_modes },
+
+    { ngx_string("ldap_watch_interval"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      0,
+      offsetof(ngx_http_exchange_access_ldap_conf_t, watch_interval),
+      &ngx_http_exchange_access_ldap_timeout_post },
+
       ngx_null_command
 };
 
@@ -167,6 +190,7 @@ ngx_http_exchange_access_source_t  ngx_http_exchange_access_ldap_source = {
     ngx_http_exchange_access_ldap_init_conf,
     ngx_http_exchange_access_ldap_refresh,
     ngx_http_exchange_access_ldap_lease,
+    ngx_http_exchange_access_ldap_watch,
     1
 };
 
@@ -200,6 +224,8 @@ ngx_http_exchange_access_ldap_create_conf(ngx_conf_t *cf)
     lcf->nested = NGX_CONF_UNSET_UINT;
     lcf->timeout = NGX_CONF_UNSET_MSEC;
     lcf->refresh_timeout = NGX_CONF_UNSET_MSEC;
+    lcf->watch = NGX_CONF_UNSET_UINT;
+    lcf->watch_interval = NGX_CONF_UNSET_MSEC;
 
     return lcf;
 }
@@ -424,6 +450,7 @@ ngx_http_exchange_access_ldap_init_conf(ngx_conf_t *cf,
     char                                 **a;
     ngx_uint_t                             i, tls;
     ngx_str_t                             *g;
+    ngx_conf_enum_t                       *m;
     ngx_http_exchange_access_ldap_url_t   *url;
     ngx_http_exchange_access_ldap_conf_t  *lcf;
 
@@ -449,6 +476,14 @@ ngx_http_exchange_access_ldap_init_conf(ngx_conf_t *cf,
                              NGX_EXA_LDAP_NESTED_CHAIN);
     ngx_conf_init_msec_value(lcf->timeout, 10000);
     ngx_conf_init_msec_value(lcf->refresh_timeout, 120000);
+    ngx_conf_init_uint_value(lcf->watch, NGX_EXA_LW_MODE_POLL);
+    ngx_conf_init_msec_value(lcf->watch_interval, 2000);
+
+    for (m = ngx_http_exchange_access_ldap_watch_modes; m->name.len; m++) {
+        if (m->value == lcf->watch) {
+            list->watch_mode = m->name;
+        }
+    }
 
     if (lcf->attrs == NULL) {
         lcf->attrs = ngx_array_create(cf->pool, 3, sizeof(char *));

@@ -145,3 +145,32 @@ ngx_http_exchange_access_sb_close(Sockbuf_IO_Desc *sbiod)
     /* nginx closes the connection */
     return 0;
 }
+
+
+/*
+ * A search that stays open may see nothing for hours: TCP keepalives
+ * tell a server that went away (30 s idle, then 3 probes 10 s apart).
+ */
+
+void
+ngx_http_exchange_access_ldap_keepalive(ngx_connection_t *c)
+{
+    int  on;
+
+    on = 1;
+
+    (void) setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, (const void *) &on,
+                      sizeof(int));
+
+#if (NGX_HAVE_KEEPALIVE_TUNABLE)
+    on = 30;
+    (void) setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, (const void *) &on,
+                      sizeof(int));
+    on = 10;
+    (void) setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, (const void *) &on,
+                      sizeof(int));
+    on = 3;
+    (void) setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPCNT, (const void *) &on,
+                      sizeof(int));
+#endif
+}

@@ -36,6 +36,8 @@ static char *ngx_http_exchange_access_list_init(ngx_conf_t *cf,
 static char *ngx_http_exchange_access_zone_size(ngx_conf_t *cf, void *post,
     void *data);
 static void ngx_http_exchange_access_list_timer(ngx_event_t *ev);
+static void ngx_http_exchange_access_list_take(
+    ngx_http_exchange_access_list_t *list, ngx_log_t *log);
 
 
 static ngx_http_exchange_access_source_t  *ngx_http_exchange_access_sources[]
@@ -429,13 +431,9 @@ ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle)
 static void
 ngx_http_exchange_access_list_timer(ngx_event_t *ev)
 {
-    time_t                             now;
-    ngx_uint_t                         take;
-    ngx_http_exchange_access_list_t   *list;
-    ngx_http_exchange_access_shctx_t  *sh;
+    ngx_http_exchange_access_list_t  *list;
 
     list = ev->data;
-    sh = list->sh;
 
     if (ngx_exiting || ngx_terminate || ngx_quit) {
         return;
@@ -445,10 +443,29 @@ ngx_http_exchange_access_list_timer(ngx_event_t *ev)
 
     ngx_http_exchange_access_list_stale(list, ev->log);
 
+    if (list->source->watch) {
+        list->source->watch(list, ev->log);
+    }
+
+    ngx_http_exchange_access_list_take(list, ev->log);
+}
+
+
+/* a refresh, if one is due, nobody holds the lease and none runs here */
+
+static void
+ngx_http_exchange_access_list_take(ngx_http_exchange_access_list_t *list,
+    ngx_log_t *log)
+{
+    time_t                             now;
+    ngx_uint_t                         take;
+    ngx_http_exchange_access_shctx_t  *sh;
+
     if (list->running) {
         return;
     }
 
+    sh = list->sh;
     now = ngx_time();
     take = 0;
 
@@ -464,6 +481,14 @@ ngx_http_exchange_access_list_timer(ngx_event_t *ev)
         sh->lease_until = now + list->source->lease(list);
         sh->last_attempt = now;
         sh->attempts++;
+
+        /* the changes the watch saw so far: this refresh has them */
+
+        list->changes = sh->watch_seq;
+
+        if (sh->watch_seq != sh->watch_done) {
+            sh->watch_refreshes++;
+        }
     }
 
     ngx_shmtx_unlock(&list->shpool->mutex);
@@ -474,5 +499,78 @@ ngx_http_exchange_access_list_timer(ngx_event_t *ev)
 
     list->started = ngx_current_msec;
 
-    list->source->refresh(list, ev->log);
+    list->source->refresh(list, log);
+}
+
+
+/*
+ * The watch saw a change (at: the directory's time of it, microseconds,
+ * or 0; -1: none seen, but some may have been missed): a refresh now,
+ * here if nobody refreshes, else right after the one under way, which
+ * may have read the directory before the change.
+ */
+
+void
+ngx_http_exchange_access_list_changed(ngx_http_exchange_access_list_t *list,
+    int64_t at, ngx_log_t *log)
+{
+    ngx_http_exchange_access_shctx_t  *sh;
+
+    sh = list->sh;
+
+    ngx_shmtx_lock(&list->shpool->mutex);
+
+    sh->watch_seq++;
+
+    if (at >= 0) {
+        sh->watch_changes++;
+        sh->watch_last = ngx_time();
+        sh->watch_at = at;
+        sh->watch_at_seq = sh->watch_seq;
+    }
+    sh->next_refresh = 0;
+
+    ngx_shmtx_unlock(&list->shpool->mutex);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "exchange_access_list \"%V\": the directory changed",
+                   &list->name);
+
+    ngx_http_exchange_access_list_take(list, log);
+}
+
+
+/*
+ * The source's watch ended: stopped (error is NULL), or failed: the next
+ * one after a back-off of 1, 2, 4 ... 30 seconds, said once.
+ */
+
+void
+ngx_http_exchange_access_list_watch_failed(
+    ngx_http_exchange_access_list_t *list, const char *error, ngx_log_t *log)
+{
+    ngx_shmtx_lock(&list->shpool->mutex);
+    list->sh->watch_up = 0;
+    ngx_shmtx_unlock(&list->shpool->mutex);
+
+    if (error == NULL) {
+        return;
+    }
+
+    list->watch_backoff = ngx_min(30, ngx_max(1, 2 * list->watch_backoff));
+    list->watch_retry = ngx_time() + list->watch_backoff;
+
+    if (!list->watch_failing) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "exchange_access_list \"%V\": the watch failed, the "
+                      "list stays as it is until the watch reconnects or "
+                      "the next refresh: %s", &list->name, error);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "exchange_access_list \"%V\": the watch failed "
+                      "again: %s", &list->name, error);
+    }
+
+    list->watch_failing = 1;
 }

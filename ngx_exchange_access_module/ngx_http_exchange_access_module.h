@@ -74,6 +74,21 @@ typedef struct {
 
     /* why the last write of the state file failed; empty: it worked */
     u_char                      state_error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
+
+    /* the watch: one worker at a time, under a lease of its own */
+    ngx_pid_t                         watch_pid;
+    time_t                            watch_until;
+    u_char                            watch_kind[16];  /* how it sees */
+    ngx_uint_t                        watch_up;   /* unsigned:1 */
+    ngx_uint_t                        watch_changes;   /* seen */
+    ngx_uint_t                        watch_seq;  /* refreshes asked for */
+    ngx_uint_t                        watch_done;  /* of them, in the list */
+    ngx_uint_t                        watch_at_seq;  /* the last change */
+    ngx_uint_t                        watch_refreshes;  /* started for it */
+    ngx_uint_t                        watch_reconnects;
+    time_t                            watch_last;  /* a change seen, then */
+    int64_t                           watch_at;   /* its time, usec, or 0 */
+    int64_t                           watch_delay;  /* to the list, msec */
 } ngx_http_exchange_access_shctx_t;
 
 
@@ -94,6 +109,11 @@ typedef struct {
  *                exactly once, now or from a later event, and never block
  *   lease        how long a refresh may hold the lease, in seconds: a
  *                worker that dies while refreshing loses it then
+ *   watch        NULL, or called every second in every worker: looks for
+ *                changes of the source between refreshes, in one worker
+ *                at a time under a lease of its own (watch_pid), and
+ *                calls ngx_http_exchange_access_list_changed() when it
+ *                sees one; never blocks
  *   state_file   1 if "state_file" may stand in for the source at start
  */
 
@@ -112,6 +132,7 @@ struct ngx_http_exchange_access_source_s {
     ngx_http_exchange_access_init_pt      init_conf;
     ngx_http_exchange_access_refresh_pt   refresh;
     ngx_http_exchange_access_lease_pt     lease;
+    ngx_http_exchange_access_refresh_pt   watch;
     ngx_uint_t                            state_file;
 };
 
@@ -136,6 +157,12 @@ struct ngx_http_exchange_access_list_s {
     ngx_event_t                       timer;
     ngx_msec_t                        started;    /* the refresh under way */
     void                             *running;    /* a refresh under way */
+    ngx_uint_t                        changes;    /* the refresh covers */
+    void                             *watching;   /* the watch, here */
+    time_t                            watch_retry;  /* after a failure */
+    time_t                            watch_backoff;
+    ngx_uint_t                        watch_failing;  /* unsigned:1 */
+    ngx_str_t                         watch_mode;  /* as configured */
 
     ngx_shm_zone_t                   *shm_zone;
     ngx_slab_pool_t                  *shpool;
@@ -210,6 +237,10 @@ char *ngx_http_exchange_access_list_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_exchange_access_list_check(ngx_conf_t *cf);
 ngx_int_t ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle);
+void ngx_http_exchange_access_list_changed(
+    ngx_http_exchange_access_list_t *list, int64_t at, ngx_log_t *log);
+void ngx_http_exchange_access_list_watch_failed(
+    ngx_http_exchange_access_list_t *list, const char *error, ngx_log_t *log);
 
 /* ngx_http_exchange_access_conf.c: directives read as nginx reads them */
 

@@ -289,8 +289,10 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, const char *error, ngx_log_t *log)
 {
     time_t                             now, next, retry;
+    int64_t                            ms;
     ngx_int_t                          rc;
     ngx_uint_t                         was_failing, generation;
+    ngx_time_t                        *tp;
     ngx_http_exchange_access_shctx_t  *sh;
 
     sh = list->sh;
@@ -342,6 +344,28 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
         sh->next_refresh = now + next;
 
         sh->last_success = now;
+
+        if (sh->watch_at_seq > sh->watch_done
+            && list->changes >= sh->watch_at_seq)
+        {
+            /* the list has the last change the watch saw: how long it took */
+
+            tp = ngx_timeofday();
+            ms = (int64_t) tp->sec * 1000 + tp->msec;
+
+            sh->watch_delay = (sh->watch_at && ms > sh->watch_at / 1000)
+                              ? ms - sh->watch_at / 1000 : 0;
+        }
+
+        if (list->changes > sh->watch_done) {
+            sh->watch_done = list->changes;
+        }
+
+        /* a change seen while the refresh ran: another one, now */
+
+        if (sh->watch_seq != list->changes) {
+            sh->next_refresh = 0;
+        }
     }
 
     ngx_shmtx_unlock(&list->shpool->mutex);

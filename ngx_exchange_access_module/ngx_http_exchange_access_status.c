@@ -42,6 +42,14 @@ typedef struct {
     time_t                            next_refresh;
     time_t                            refresh;
     ngx_msec_t                        last_duration;
+    ngx_str_t                         watch;     /* as configured */
+    u_char                            watch_kind[16];
+    ngx_uint_t                        watch_up;
+    ngx_uint_t                        watch_changes;
+    ngx_uint_t                        watch_refreshes;
+    ngx_uint_t                        watch_reconnects;
+    time_t                            watch_last;
+    ngx_msec_t                        watch_delay;
     ngx_uint_t                        table_bytes;
     ngx_uint_t                        zone_bytes;
     ngx_uint_t                        zone_free;
@@ -145,6 +153,28 @@ static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
     ngx_http_exchange_access_metric("exchange_access_list_refused_values",
         "Directory values the last refresh refused: not what their "
         "attribute holds.", 0, UINT, refused),
+    ngx_http_exchange_access_metric("exchange_access_list_watch_up",
+        "1 if the watch of the directory is connected and polling.",
+        0, UINT, watch_up),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_watch_last_change_timestamp_seconds",
+        "When the watch last saw a change in the directory.", 0, TIME,
+        watch_last),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_watch_delay_seconds",
+        "From the directory's change to the list installed, the last time "
+        "(0 if the directory gave no time).", 0, MSEC, watch_delay),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_watch_changes_total",
+        "Changes the watch saw in the directory.", 1, UINT, watch_changes),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_watch_refreshes_total",
+        "Refreshes started for changes the watch saw.", 1, UINT,
+        watch_refreshes),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_watch_reconnects_total",
+        "Times the watch connected again after losing its server.", 1, UINT,
+        watch_reconnects),
 
     /* sessions ended because their user left a list */
     ngx_http_exchange_access_counter("exchange_access_sessions_ended_total",
@@ -304,7 +334,7 @@ ngx_http_exchange_access_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    size = 4096 + NGX_EXA_PROTO_N * 4 * 128;
+    size = 8192 + NGX_EXA_PROTO_N * 4 * 128;
 
     for (i = 0; i < n; i++) {
         ngx_http_exchange_access_snapshot(lists[i], &snap[i]);
@@ -364,6 +394,11 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->refresh = list->refresh;
     ngx_memcpy(s->loaded_from, "none", sizeof("none"));
     s->state_file = list->state_file.len ? 1 : 0;
+    s->watch = list->watch_mode;
+
+    if (s->watch.len == 0) {
+        ngx_str_set(&s->watch, "off");
+    }
 
     sh = list->sh;
 
@@ -395,11 +430,21 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     ngx_memcpy(s->error, sh->error, sizeof(s->error));
     ngx_memcpy(s->state_error, sh->state_error, sizeof(s->state_error));
 
+    ngx_memcpy(s->watch_kind, sh->watch_kind, sizeof(s->watch_kind));
+    s->watch_up = sh->watch_up && ngx_time() < sh->watch_until;
+    s->watch_changes = sh->watch_changes;
+    s->watch_refreshes = sh->watch_refreshes;
+    s->watch_reconnects = sh->watch_reconnects;
+    s->watch_last = sh->watch_last;
+    s->watch_delay = (ngx_msec_t) sh->watch_delay;
+
     s->table_bytes = sh->table ? sh->table->size : 0;
     s->zone_bytes = list->shpool->end - (u_char *) list->shpool;
     s->zone_free = list->shpool->pfree << ngx_pagesize_shift;
 
     ngx_shmtx_unlock(&list->shpool->mutex);
+
+    s->watch_kind[sizeof(s->watch_kind) - 1] = '\0';
 
     s->error[sizeof(s->error) - 1] = '\0';
     s->loaded_from[sizeof(s->loaded_from) - 1] = '\0';
@@ -512,8 +557,7 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          "\"last_attempt\":%T,\"last_duration_ms\":%M,"
                          "\"next_refresh\":%T,\"refresh_interval\":%T,"
                          "\"refreshing\":%P,\"table_bytes\":%ui,"
-                         "\"zone_bytes\":%ui,\"zone_free_bytes\":%ui,"
-                         "\"last_error\":",
+                         "\"zone_bytes\":%ui,\"zone_free_bytes\":%ui,",
                          &s->configured, s->loaded_from,
                          ngx_http_exchange_access_state(s),
                          s->nelts, s->generation, s->attempts, s->failures,
@@ -521,6 +565,18 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          s->last_success, s->last_attempt, s->last_duration,
                          s->next_refresh, s->refresh, s->refreshing,
                          s->table_bytes, s->zone_bytes, s->zone_free);
+
+        p = ngx_slprintf(p, last,
+                         "\"watch\":{\"mode\":\"%V\",\"method\":\"%s\","
+                         "\"up\":%ui,\"last_change\":%T,"
+                         "\"delay_ms\":%M,\"changes\":%ui,"
+                         "\"refreshes\":%ui,\"reconnects\":%ui},"
+                         "\"last_error\":",
+                         &s->watch,
+                         s->watch_kind[0] ? (char *) s->watch_kind : "none",
+                         s->watch_up, s->watch_last, s->watch_delay,
+                         s->watch_changes, s->watch_refreshes,
+                         s->watch_reconnects);
 
         if (s->error[0] && s->failing) {
             p = ngx_slprintf(p, last, "\"");
@@ -663,9 +719,11 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
         p = ngx_http_exchange_access_escape(p, last, s->name.data,
                                             s->name.len);
         p = ngx_slprintf(p, last, "\",source=\"%V\",loaded_from=\"%s\","
-                         "state=\"%s\"} 1\n",
+                         "state=\"%s\",watch=\"%V\",watch_method=\"%s\"} "
+                         "1\n",
                          &s->configured, s->loaded_from,
-                         ngx_http_exchange_access_state(s));
+                         ngx_http_exchange_access_state(s), &s->watch,
+                         s->watch_kind[0] ? (char *) s->watch_kind : "none");
     }
 
     p = ngx_slprintf(p, last,

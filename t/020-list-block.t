@@ -222,3 +222,56 @@ unknown directive "ldap_url"
 [main::basic_auth('alice'), main::basic_auth('bob')]
 --- error_code eval
 [200, 403]
+
+
+
+=== TEST 16: ldap_watch takes poll, notify, syncrepl or off
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        ldap_url ldap://127.0.0.1:1;
+        ldap_watch often;
+    }
+--- must_die
+--- error_log
+invalid value "often"
+
+
+
+=== TEST 17: ldap_watch twice
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        ldap_url ldap://127.0.0.1:1;
+        ldap_watch poll;
+        ldap_watch off;
+    }
+--- must_die
+--- error_log
+"ldap_watch" directive is duplicate
+
+
+
+=== TEST 18: an ldap_watch_interval of zero, or not a time
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        ldap_url ldap://127.0.0.1:1;
+        ldap_watch_interval 0;
+    }
+--- must_die
+--- error_log
+"ldap_watch_interval" directive invalid value
+
+
+
+=== TEST 19: ldap_watch in a file list is an error
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+        ldap_watch poll;
+    }
+--- must_die
+--- error_log
+exchange_access_list "remote" has more than one source

@@ -462,17 +462,23 @@ refresh failed
 
 
 === TEST 18: class 11: several slow servers: one refresh at a time
+(the watch, which keeps a connection of its own, is off: only refreshes
+connect here)
 --- workers: 2
 --- init
 $main::H2->mode('good');
 unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
 unlink "$ENV{TEST_NGINX_HOSTILE_DIR}/s/log";
 --- http_config eval
-main::list('', timeout => '1500ms', url => join ' ', (map { 'ldap://127.0.0.1:' . ($ENV{TEST_NGINX_SILENT_PORT} + $_) } 0 .. 3), 'ldap://127.0.0.1:$TEST_NGINX_HOSTILE2_PORT')
+main::list('        ldap_watch off;', timeout => '1500ms', url => join ' ', (map { 'ldap://127.0.0.1:' . ($ENV{TEST_NGINX_SILENT_PORT} + $_) } 0 .. 3), 'ldap://127.0.0.1:$TEST_NGINX_HOSTILE2_PORT')
 --- exec
 sleep 20
-# refreshes that overlap: a connection opened while another is open
-perl -e 'my @l = sort { $a->[-1] <=> $b->[-1] } map { [split] } <>;
+# refreshes that overlap: a connection opened while another is open (a
+# server logs a close a little after nginx made it, and a refresh opens
+# its next connection at once: a close counts 100 ms early)
+perl -e 'my @l = sort { $a->[-1] <=> $b->[-1] }
+                map { $_->[-1] -= 0.1 if $_->[0] eq "close"; $_ }
+                map { [split] } <>;
          for (@l) { $n++ if $_->[0] eq "open"; $n-- if $_->[0] eq "close";
                     $max = $n if $n > $max }
          print "at most ", $max + 0, " at once\n"' $TEST_NGINX_HOSTILE_DIR/s/log

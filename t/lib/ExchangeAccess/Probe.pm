@@ -14,7 +14,8 @@ package ExchangeAccess::Probe;
 # TEST_HOSTILE_REPORT appends "tag<TAB>peak RSS MB<TAB>longest request
 # ms<TAB>seconds to the line" to that file.  A worker that grows past
 # 1,500 MB is killed, so that a test cannot take the machine down.  Under
-# TEST_NGINX_USE_VALGRIND the limits of latency and memory are wider.
+# TEST_NGINX_USE_VALGRIND or TEST_NGINX_USE_ASAN the limits of latency
+# and memory are wider.
 
 use strict;
 use warnings;
@@ -87,6 +88,13 @@ sub run {
     if ($ENV{TEST_NGINX_USE_VALGRIND}) {
         $latency *= 20;
         $rss = 2 * $rss + 256;
+    }
+
+    # AddressSanitizer holds up to 256 MB of freed memory in its
+    # quarantine before it reuses any, and runs some three times slower
+    if ($ENV{TEST_NGINX_USE_ASAN}) {
+        $latency *= 4;
+        $rss += 256;
     }
     my $until = $o{until};
 

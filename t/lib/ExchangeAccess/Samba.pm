@@ -5,6 +5,8 @@ package ExchangeAccess::Samba;
 # LDAP on one loopback address only (ports 389 and 636 are fixed there).
 #
 #   my $dc = ExchangeAccess::Samba->start(bulk => 1200);
+#   ... start(single => 1)     one process (samba -M single): every LDAP
+#                              connection sees every write through LDAP
 #
 # Users alice bob carol dave erin (erin disabled), groups Outlook Remote >
 # Outlook Nested > alice, Outlook Remote > carol and erin, Denied > bob, and
@@ -64,7 +66,7 @@ sub start {
     my $ip = $o{ip} || '127.0.0.1';
     my $d = $o{dir}
             || ($ENV{TEST_NGINX_SCRATCH} || cwd() . '/t') . '/servroot-samba';
-    my $self = bless { dir => $d, ip => $ip }, $class;
+    my $self = bless { dir => $d, ip => $ip, single => $o{single} }, $class;
 
     $self->stop;
 
@@ -170,7 +172,9 @@ sub launch {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', "$d/samba.out";
         open STDERR, '>&', \*STDOUT;
-        { exec "samba", "-i", "-s", $self->{conf}, "--debug-stdout", "-d1" };
+        my @model = $self->{single} ? ('-M', 'single') : ();
+        { exec "samba", "-i", @model, "-s", $self->{conf}, "--debug-stdout",
+               "-d1" };
         POSIX::_exit(127);
     }
 

@@ -7,6 +7,8 @@ package ExchangeAccess::Slapd;
 #
 #   my $d = ExchangeAccess::Slapd->start(base => 1);
 #   ... start(acl => 'to dn.exact="..." by users search')   one more rule
+#   ... start(syncprov => 1)     the syncprov overlay (contextCSN)
+#   ... start(log => 1)          loglevel stats into $d->{dir}/slapd.log
 #   $d->modify($ldif);            # ldapmodify as the admin
 #   $d->stop;
 #
@@ -58,11 +60,19 @@ sub new_tls {
 }
 
 sub config_ldif {
-    my ($d, $acl) = @_;
+    my ($d, $acl, $syncprov) = @_;
 
     # an access rule of the test's before the one that lets users read
     my $access = $acl ? "olcAccess: {1}$acl\nolcAccess: {2}"
                       : "olcAccess: {1}";
+
+    # syncprov keeps contextCSN on the suffix entry
+    my $load = $syncprov ? "olcModuleLoad: syncprov\n" : '';
+    my $overlay = $syncprov
+        ? "\ndn: olcOverlay={2}syncprov,olcDatabase={1}mdb,cn=config\n"
+          . "objectClass: olcOverlayConfig\n"
+          . "objectClass: olcSyncProvConfig\nolcOverlay: {2}syncprov\n"
+        : '';
 
     return <<"LDIF";
 dn: cn=config
@@ -82,7 +92,7 @@ olcModulePath: /usr/lib/ldap
 olcModuleLoad: back_mdb
 olcModuleLoad: memberof
 olcModuleLoad: refint
-
+${load}
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
 cn: schema
@@ -136,6 +146,7 @@ objectClass: olcOverlayConfig
 objectClass: olcRefintConfig
 olcOverlay: {1}refint
 olcRefintAttribute: member
+${overlay}
 LDIF
 }
 
@@ -206,7 +217,8 @@ sub start {
     my $port = $ENV{TEST_NGINX_LDAP_PORT} ||= 19389;
     my $sport = $ENV{TEST_NGINX_LDAPS_PORT} ||= 19636;
 
-    my $self = bless { dir => $d, port => $port, sport => $sport }, $class;
+    my $self = bless { dir => $d, port => $port, sport => $sport,
+                       log => $o{log} }, $class;
 
     $self->stop_pidfile;
     remove_tree($d);
@@ -214,7 +226,7 @@ sub start {
 
     new_tls($d);
     write_file("$d/adlite.ldif", $adlite);
-    write_file("$d/config.ldif", config_ldif($d, $o{acl}));
+    write_file("$d/config.ldif", config_ldif($d, $o{acl}, $o{syncprov}));
     run("slapadd -n0 -F $d/config -l $d/config.ldif");
 
     if ($o{ldif}) {
@@ -247,8 +259,16 @@ sub launch {
     my $pid = $self->pid;
     return if $pid && kill 0, $pid;
 
-    run("slapd -F $d/config -h 'ldap://127.0.0.1:$port/ "
-        . "ldaps://127.0.0.1:$sport/ ldaps://127.0.0.2:$sport/'");
+    my $urls = "'ldap://127.0.0.1:$port/ ldaps://127.0.0.1:$sport/ "
+             . "ldaps://127.0.0.2:$sport/'";
+
+    if ($self->{log}) {
+        # in the foreground, its stats log to a file, in the background
+        system("slapd -F $d/config -h $urls -d stats "
+               . ">>$d/slapd.log 2>&1 &");
+    } else {
+        run("slapd -F $d/config -h $urls");
+    }
 
     for (1 .. 100) {
         return if system("ldapsearch -x -H ldap://127.0.0.1:$port -s base "

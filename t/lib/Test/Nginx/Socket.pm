@@ -295,6 +295,15 @@ sub sanitizer_options {
                                       $SanUserAsan;
 }
 
+# whether a block's server proxies to an upstream over TLS
+sub upstream_tls {
+    my $block = shift;
+    my $conf = join "\n", grep { defined } $block->config,
+                                            $block->http_config,
+                                            $block->main_config;
+    return $conf =~ /\bproxy_pass\s+https:|\bproxy_ssl_/;
+}
+
 # the reports written since the last check, from any process of any block
 sub sanitizer_reports {
     my @files;
@@ -522,7 +531,11 @@ sub start_nginx {
     # the output goes to a file, not a pipe: a process that nginx starts
     # before it forks (a sanitizer's symbolizer) would keep a pipe open
     my $outfile = "$ServRoot/logs/startup.out";
+    # a server that proxies over TLS keeps the upstream's last TLS session
+    # at exit (t/sanitizer/lsan.supp): a full unwind names it, since
+    # OpenSSL has no frame pointers
     local $ENV{ASAN_OPTIONS} = sanitizer_options(1)
+        . (upstream_tls($block) ? ':fast_unwind_on_malloc=0' : '')
         if $ENV{TEST_NGINX_USE_ASAN} && !$block->has('must_die');
     system("$Binary -p $ServRoot/ -c conf/nginx.conf > $outfile 2>&1");
     my $rc = $?;
