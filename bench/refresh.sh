@@ -18,6 +18,10 @@
 #            millisecond (bench/probe.pl) during the refresh, against the
 #            same client when no refresh runs
 #
+# Loading the users into Samba offline (ldbadd) is slow: about 14,000 in
+# 12 minutes on a busy 2-core machine, so REFRESH_MEMBERS=10000 for Samba
+# takes some 6 minutes where 100,000 takes more than an hour.
+#
 # usage: bench/refresh.sh [slapd] [samba]      (default: both)
 # environment: REFRESH_MEMBERS (default 100000), REFRESH_QUIET (seconds of
 # the probe without a refresh, default 5), REFRESH_DIR (bench/out-refresh),
