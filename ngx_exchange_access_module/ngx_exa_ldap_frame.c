@@ -166,6 +166,8 @@ ngx_exa_lr_frame_read(Sockbuf_IO_Desc *sbiod, void *buf, ber_len_t len)
         return n;
     }
 
+    r->received += n;
+
     p = buf;
     left = n;
 

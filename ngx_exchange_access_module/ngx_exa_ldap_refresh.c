@@ -364,11 +364,29 @@ ngx_exa_lr_step(ngx_exa_lr_t *r)
                     continue;
                 }
 
-                return idle < NGX_EXA_LR_CHECK ? NGX_EXA_LR_AGAIN
-                                               : NGX_EXA_LR_YIELD;
+                if (idle < NGX_EXA_LR_CHECK) {
+                    return NGX_EXA_LR_AGAIN;
+                }
+
+                /*
+                 * bytes wait, and libldap reads none of them, call after
+                 * call: calling again would only spin
+                 */
+
+                if (r->received != r->stalled) {
+                    r->stalled = r->received;
+                    r->stalls = 0;
+
+                } else if (++r->stalls > 2) {
+                    return ngx_exa_lr_fail(r, 1, "libldap reads nothing of "
+                                           "what the server sent");
+                }
+
+                return NGX_EXA_LR_YIELD;
             }
 
             idle = 0;
+            r->stalls = 0;
 
             if (rc == -1) {
                 r->msg = NULL;

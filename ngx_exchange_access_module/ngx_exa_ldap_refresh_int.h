@@ -82,6 +82,8 @@ struct ngx_exa_lr_s {
     int                        state;
     int                        msgid;     /* of the one request in flight */
     int                        progress;
+    int                        stalls;    /* calls that read nothing */
+    size_t                     stalled;   /* r->received at the last */
     int                        retry;
     struct timespec            started;   /* of the call under way */
     unsigned                   work;
@@ -99,6 +101,7 @@ struct ngx_exa_lr_s {
     unsigned char              frame[24];
     size_t                     frame_len;
     size_t                     frame_left;
+    size_t                     received;  /* bytes from the server */
     int                        framed;
     char                       frame_error[96];
 

@@ -16,7 +16,7 @@ use File::Path qw(make_path remove_tree);
 
 repeat_each(1);
 
-my $dir = cwd() . '/t/servroot-hostile';
+my $dir = ($ENV{TEST_NGINX_SCRATCH} || cwd() . '/t') . '/servroot-hostile';
 remove_tree($dir);
 make_path("$dir/state", "$dir/b", "$dir/s");
 chmod 0777, "$dir/state";
