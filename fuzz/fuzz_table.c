@@ -2,7 +2,11 @@
  * libFuzzer harness for the allow-list table: the input's lines are keys
  * ("name", "netbios\name", "user@suffix"); the table built from them must
  * find every name in every domain it was listed for, and the same keys in
- * reverse order must make an equal table.
+ * reverse order must make an equal table.  Built a few keys or slots at a
+ * time (ngx_exa_table_build_step()), it is the same table byte for byte;
+ * compared a slot at a time with a table of the keys less the last one,
+ * or with the last one in another domain, the answer is the one of a
+ * plain comparison of the two tables' names and domains, made here.
  */
 
 #include <stdint.h>
@@ -15,14 +19,120 @@
 #define NKEYS  64
 
 
+typedef struct {
+    const ngx_exa_table_t  *from;
+    const ngx_exa_table_t  *in;
+} pair_t;
+
+
+/* every domain the name has in "from" it has "in" */
+
+static int
+contained(void *data, const unsigned char *key, size_t len, uint32_t domains)
+{
+    uint32_t  i;
+    pair_t   *p = data;
+
+    if (!ngx_exa_table_lookup(p->in, key, len, NULL, 0, 0)) {
+        return 1;
+    }
+
+    if ((domains & NGX_EXA_TABLE_BARE)
+        && !ngx_exa_table_lookup(p->in, key, len,
+                                 (const unsigned char *) "", 0, 1))
+    {
+        return 1;
+    }
+
+    for (i = 0; i < p->from->ntags; i++) {
+        if ((domains & ((uint32_t) 1 << i))
+            && !ngx_exa_table_lookup(p->in, key, len,
+                                     p->from->tags[i] + 1,
+                                     p->from->tags[i][0], 0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+same(const ngx_exa_table_t *a, const ngx_exa_table_t *b)
+{
+    pair_t  p;
+
+    p.from = a;
+    p.in = b;
+
+    if (ngx_exa_table_walk(a, contained, &p) != 0) {
+        return 0;
+    }
+
+    p.from = b;
+    p.in = a;
+
+    return ngx_exa_table_walk(b, contained, &p) == 0;
+}
+
+
+/*
+ * The comparison, "work" slots at a time; with walk, also where the
+ * checksums differ, so that the walk is what answers
+ */
+
+static int
+equal_by(const ngx_exa_table_t *a, const ngx_exa_table_t *b, size_t work,
+    int walk)
+{
+    int                  rc;
+    ngx_exa_table_cmp_t  cmp;
+
+    ngx_exa_table_equal_start(&cmp, a, b);
+
+    if (walk && cmp.result == 0 && a->nelts == b->nelts
+        && a->ntags == b->ntags)
+    {
+        cmp.result = NGX_EXA_TABLE_AGAIN;
+    }
+
+    do {
+        rc = ngx_exa_table_equal_step(&cmp, work);
+    } while (rc == NGX_EXA_TABLE_AGAIN);
+
+    return rc;
+}
+
+
+/* the table built "work" keys or slots at a time, in its own buffer */
+
+static ngx_exa_table_t *
+build_by(void *buf, size_t size, const ngx_exa_str_t *keys, size_t n,
+    size_t work)
+{
+    int                      rc;
+    ngx_exa_table_builder_t  b;
+
+    ngx_exa_table_build_start(&b, buf, size, keys, n);
+
+    do {
+        rc = ngx_exa_table_build_step(&b, work);
+    } while (rc == NGX_EXA_TABLE_AGAIN);
+
+    return rc == 0 ? b.t : NULL;
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t            i, n, bytes, tsize;
-    void             *buf, *buf2;
+    size_t            i, n, bytes, tsize, work;
+    void             *buf, *buf2, *buf3;
     const uint8_t    *p, *last, *eol, *bs;
     ngx_exa_str_t     keys[NKEYS], rev[NKEYS];
-    ngx_exa_table_t  *t, *t2;
+    ngx_exa_table_t  *t, *t2, *t3;
+    unsigned char     other[NGX_EXA_KEY_MAX + 8];
 
     n = 0;
     bytes = 0;
@@ -39,15 +149,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = eol + 1;
     }
 
-    tsize = ngx_exa_table_size(n, bytes);
-    buf = malloc(tsize);
-    buf2 = malloc(tsize);
+    tsize = ngx_exa_table_size(n, bytes + 2);
+    buf = calloc(1, tsize);
+    buf2 = calloc(1, tsize);
+    buf3 = calloc(1, tsize);
 
-    if (buf == NULL || buf2 == NULL) {
+    if (buf == NULL || buf2 == NULL || buf3 == NULL) {
         free(buf);
         free(buf2);
+        free(buf3);
         return 0;
     }
+
+    work = size ? 1 + data[0] % 13 : 1;
 
     t = ngx_exa_table_build(buf, tsize, keys, n);
 
@@ -59,6 +173,57 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if ((t == NULL) != (t2 == NULL)) {
         abort();
+    }
+
+    /* built in steps: the same bytes */
+
+    t3 = build_by(buf3, tsize, keys, n, work);
+
+    if ((t == NULL) != (t3 == NULL)
+        || (t && memcmp(t, t3, t->size) != 0))
+    {
+        abort();
+    }
+
+    if (t) {
+        if (equal_by(t, t2, work, 0) != 1 || !same(t, t2)) {
+            abort();
+        }
+
+        /* the keys less the last one */
+
+        memset(buf3, 0, tsize);
+        t3 = n ? build_by(buf3, tsize, keys, n - 1, work) : NULL;
+
+        if (t3 && (equal_by(t, t3, work, 0) != same(t, t3)
+                   || equal_by(t3, t, work, 1) != same(t3, t)
+                   || ngx_exa_table_equal(t, t3) != same(t, t3)))
+        {
+            abort();
+        }
+
+        /* the last one in another domain, or in one where it was bare */
+
+        if (n && keys[n - 1].len < NGX_EXA_KEY_MAX) {
+            bs = memchr(keys[n - 1].data, '\\', keys[n - 1].len);
+            other[0] = 'z';
+            other[1] = '\\';
+            i = bs ? (size_t) (keys[n - 1].len - (bs + 1 - keys[n - 1].data))
+                   : keys[n - 1].len;
+            memcpy(other + 2, bs ? bs + 1 : keys[n - 1].data, i);
+            rev[0].data = other;
+            rev[0].len = i + 2;
+            memcpy(rev + 1, keys, (n - 1) * sizeof(ngx_exa_str_t));
+
+            memset(buf3, 0, tsize);
+            t3 = build_by(buf3, tsize, rev, n, work);
+
+            if (t3 && (equal_by(t, t3, work, 0) != same(t, t3)
+                       || equal_by(t3, t, work, 1) != same(t3, t)))
+            {
+                abort();
+            }
+        }
     }
 
     if (t) {
@@ -95,6 +260,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     free(buf);
     free(buf2);
+    free(buf3);
 
     return 0;
 }

@@ -225,44 +225,148 @@ ngx_exa_table_t *
 ngx_exa_table_build(void *buf, size_t size, const ngx_exa_str_t *keys,
     size_t nkeys)
 {
-    int               tag;
-    size_t            i, keybytes, need, off;
-    uint16_t          klen, elen;
-    uint32_t          h, j, nslots, *slots, bit, domains;
-    unsigned char    *base, *e;
+    int                      rc;
+    ngx_exa_table_builder_t  b;
+
+    ngx_exa_table_build_start(&b, buf, size, keys, nkeys);
+
+    do {
+        rc = ngx_exa_table_build_step(&b, (size_t) -1);
+    } while (rc == NGX_EXA_TABLE_AGAIN);
+
+    return rc == 0 ? b.t : NULL;
+}
+
+
+/*
+ * The same, a part at a time, so that a caller on an event loop can build
+ * a table of millions of names between other work: each call of _step()
+ * does at most "work" units (a key checked or placed, or 16 slots
+ * cleared), and returns NGX_EXA_TABLE_AGAIN until the table is built (0)
+ * or refused (-1, for the reasons above).  Nothing but the builder and
+ * buf is kept between calls; the keys must stay as they are.
+ */
+
+#define NGX_EXA_TB_CHECK   0
+#define NGX_EXA_TB_CLEAR   1
+#define NGX_EXA_TB_PLACE   2
+#define NGX_EXA_TB_BUILT   3
+#define NGX_EXA_TB_FAILED  4
+
+#define NGX_EXA_TB_CLEAR_UNIT  16          /* slots cleared per unit */
+
+
+void
+ngx_exa_table_build_start(ngx_exa_table_builder_t *b, void *buf, size_t size,
+    const ngx_exa_str_t *keys, size_t nkeys)
+{
+    memset(b, 0, sizeof(ngx_exa_table_builder_t));
+
+    b->buf = buf;
+    b->size = size;
+    b->keys = keys;
+    b->nkeys = nkeys;
+    b->phase = NGX_EXA_TB_CHECK;
+}
+
+
+/* every key is a name, and all of them fit in buf */
+
+static int
+ngx_exa_table_build_check(ngx_exa_table_builder_t *b, size_t work)
+{
+    size_t            need;
+    uint32_t          nslots;
     ngx_exa_str_t     tname, name;
     ngx_exa_table_t  *t;
 
-    keybytes = 0;
-
-    for (i = 0; i < nkeys; i++) {
-        if (ngx_exa_table_split(&keys[i], &tname, &name) != 0) {
-            return NULL;
+    for ( /* void */ ; work && b->next < b->nkeys; work--, b->next++) {
+        if (ngx_exa_table_split(&b->keys[b->next], &tname, &name) != 0) {
+            return -1;
         }
 
-        keybytes += keys[i].len;
+        b->keybytes += b->keys[b->next].len;
     }
 
-    need = ngx_exa_table_size(nkeys, keybytes);
-
-    if (need == 0 || need > size || need > UINT32_MAX) {
-        return NULL;
+    if (b->next < b->nkeys) {
+        return NGX_EXA_TABLE_AGAIN;
     }
 
-    base = buf;
-    t = buf;
-    nslots = ngx_exa_table_nslots(nkeys);
+    need = ngx_exa_table_size(b->nkeys, b->keybytes);
 
-    memset(base, 0, sizeof(ngx_exa_table_t) + 2 * sizeof(uint32_t) * nslots);
+    if (need == 0 || need > b->size || need > UINT32_MAX) {
+        return -1;
+    }
+
+    t = b->buf;
+    nslots = ngx_exa_table_nslots(b->nkeys);
+
+    memset(t, 0, sizeof(ngx_exa_table_t));
 
     t->magic = NGX_EXA_TABLE_MAGIC;
     t->mask = nslots - 1;
 
-    slots = ngx_exa_slots(t);
-    off = sizeof(ngx_exa_table_t) + 2 * sizeof(uint32_t) * nslots;
+    b->t = t;
+    b->off = sizeof(ngx_exa_table_t) + 2 * sizeof(uint32_t) * nslots;
+    b->next = 0;
+    b->phase = NGX_EXA_TB_CLEAR;
 
-    for (i = 0; i < nkeys; i++) {
-        (void) ngx_exa_table_split(&keys[i], &tname, &name);
+    return NGX_EXA_TABLE_AGAIN;
+}
+
+
+/* the slots, empty */
+
+static int
+ngx_exa_table_build_clear(ngx_exa_table_builder_t *b, size_t work)
+{
+    size_t     n, nslots;
+    uint32_t  *slots;
+
+    nslots = (size_t) b->t->mask + 1;
+    slots = ngx_exa_slots(b->t);
+
+    n = nslots - b->next;
+
+    if (work < n / NGX_EXA_TB_CLEAR_UNIT + 1) {
+        n = work * NGX_EXA_TB_CLEAR_UNIT;
+    }
+
+    memset(slots + 2 * b->next, 0, 2 * sizeof(uint32_t) * n);
+
+    b->next += n;
+
+    if (b->next < nslots) {
+        return NGX_EXA_TABLE_AGAIN;
+    }
+
+    b->next = 0;
+    b->phase = NGX_EXA_TB_PLACE;
+
+    return NGX_EXA_TABLE_AGAIN;
+}
+
+
+/* the keys, each in its slot and entry */
+
+static int
+ngx_exa_table_build_place(ngx_exa_table_builder_t *b, size_t work)
+{
+    int               tag;
+    size_t            off;
+    uint16_t          klen, elen;
+    uint32_t          h, j, *slots, bit, domains;
+    unsigned char    *base, *e;
+    ngx_exa_str_t     tname, name;
+    ngx_exa_table_t  *t;
+
+    t = b->t;
+    base = (unsigned char *) t;
+    slots = ngx_exa_slots(t);
+    off = b->off;
+
+    for ( /* void */ ; work && b->next < b->nkeys; work--, b->next++) {
+        (void) ngx_exa_table_split(&b->keys[b->next], &tname, &name);
 
         bit = NGX_EXA_TABLE_BARE;
 
@@ -271,7 +375,7 @@ ngx_exa_table_build(void *buf, size_t size, const ngx_exa_str_t *keys,
 
             if (tag < 0) {
                 if (t->ntags == NGX_EXA_TAGS_MAX) {
-                    return NULL;
+                    return -1;
                 }
 
                 tag = (int) t->ntags++;
@@ -335,9 +439,55 @@ ngx_exa_table_build(void *buf, size_t size, const ngx_exa_str_t *keys,
         }
     }
 
-    t->size = (uint32_t) off;
+    b->off = off;
 
-    return t;
+    if (b->next < b->nkeys) {
+        return NGX_EXA_TABLE_AGAIN;
+    }
+
+    t->size = (uint32_t) off;
+    b->phase = NGX_EXA_TB_BUILT;
+
+    return 0;
+}
+
+
+int
+ngx_exa_table_build_step(ngx_exa_table_builder_t *b, size_t work)
+{
+    int  rc;
+
+    if (work == 0) {
+        work = 1;
+    }
+
+    switch (b->phase) {
+
+    case NGX_EXA_TB_CHECK:
+        rc = ngx_exa_table_build_check(b, work);
+        break;
+
+    case NGX_EXA_TB_CLEAR:
+        rc = ngx_exa_table_build_clear(b, work);
+        break;
+
+    case NGX_EXA_TB_PLACE:
+        rc = ngx_exa_table_build_place(b, work);
+        break;
+
+    case NGX_EXA_TB_BUILT:
+        return 0;
+
+    default:
+        return -1;
+    }
+
+    if (rc == -1) {
+        b->phase = NGX_EXA_TB_FAILED;
+        b->t = NULL;
+    }
+
+    return rc;
 }
 
 
@@ -464,78 +614,126 @@ ngx_exa_table_walk(const ngx_exa_table_t *t, ngx_exa_table_walk_pt walk,
 }
 
 
-typedef struct {
-    const ngx_exa_table_t  *from;
-    const ngx_exa_table_t  *in;
-} ngx_exa_table_pair_t;
-
-
-/* every domain of the entry in "from" is a domain of the same name "in" */
-
-static int
-ngx_exa_table_contains(void *data, const unsigned char *key, size_t len,
-    uint32_t domains)
-{
-    int                    tag;
-    uint32_t               i, other;
-    const unsigned char   *e;
-    ngx_exa_table_pair_t  *p = data;
-
-    e = ngx_exa_table_find(p->in, key, len);
-
-    if (e == NULL) {
-        return 1;
-    }
-
-    memcpy(&other, e, sizeof(uint32_t));
-
-    if ((domains & NGX_EXA_TABLE_BARE) && !(other & NGX_EXA_TABLE_BARE)) {
-        return 1;
-    }
-
-    for (i = 0; i < p->from->ntags && i < NGX_EXA_TAGS_MAX; i++) {
-        if (!(domains & ((uint32_t) 1 << i))) {
-            continue;
-        }
-
-        tag = ngx_exa_table_tag(p->in, p->from->tags[i] + 1,
-                                p->from->tags[i][0]);
-
-        if (tag < 0 || !(other & ((uint32_t) 1 << tag))) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-/* same names with the same domains, whatever the order they came in */
+/*
+ * Whether two tables hold the same names with the same domains, whatever
+ * the order they came in.  Names are unique in a table, so with as many
+ * in both, it is enough that each name of a is in b with the same
+ * domains: one walk of a.  _equal_step() compares "work" slots of a and
+ * returns NGX_EXA_TABLE_AGAIN until it knows (1 equal, 0 not).
+ */
 
 int
 ngx_exa_table_equal(const ngx_exa_table_t *a, const ngx_exa_table_t *b)
 {
-    ngx_exa_table_pair_t  p;
+    int                  rc;
+    ngx_exa_table_cmp_t  cmp;
+
+    ngx_exa_table_equal_start(&cmp, a, b);
+
+    do {
+        rc = ngx_exa_table_equal_step(&cmp, (size_t) -1);
+    } while (rc == NGX_EXA_TABLE_AGAIN);
+
+    return rc;
+}
+
+
+void
+ngx_exa_table_equal_start(ngx_exa_table_cmp_t *cmp, const ngx_exa_table_t *a,
+    const ngx_exa_table_t *b)
+{
+    int       tag;
+    uint32_t  i;
+
+    memset(cmp, 0, sizeof(ngx_exa_table_cmp_t));
+
+    cmp->a = a;
+    cmp->b = b;
 
     if (a == NULL || b == NULL) {
-        return a == b;
+        cmp->result = (a == b);
+        return;
     }
 
-    if (a->nelts != b->nelts || a->checksum != b->checksum
-        || a->ntags != b->ntags)
+    if (a->nelts != b->nelts || a->ntags != b->ntags
+        || a->ntags > NGX_EXA_TAGS_MAX)
     {
-        return 0;
+        cmp->result = 0;
+        return;
     }
 
-    p.from = a;
-    p.in = b;
+    /* a's domain bits as b's; a domain b does not have maps to none */
 
-    if (ngx_exa_table_walk(a, ngx_exa_table_contains, &p) != 0) {
-        return 0;
+    for (i = 0; i < a->ntags; i++) {
+        tag = ngx_exa_table_tag(b, a->tags[i] + 1, a->tags[i][0]);
+        cmp->map[i] = (tag < 0) ? 0 : (uint32_t) 1 << tag;
     }
 
-    p.from = b;
-    p.in = a;
+    /* the keys' checksums tell most differences without a walk */
 
-    return ngx_exa_table_walk(b, ngx_exa_table_contains, &p) == 0;
+    cmp->result = (a->checksum == b->checksum) ? NGX_EXA_TABLE_AGAIN : 0;
+}
+
+
+int
+ngx_exa_table_equal_step(ngx_exa_table_cmp_t *cmp, size_t work)
+{
+    uint16_t              elen;
+    uint32_t              i, domains, want, other;
+    const uint32_t       *slots;
+    const unsigned char  *base, *e, *f;
+
+    if (cmp->result != NGX_EXA_TABLE_AGAIN) {
+        return cmp->result;
+    }
+
+    base = (const unsigned char *) cmp->a;
+    slots = (const uint32_t *) (base + sizeof(ngx_exa_table_t));
+
+    for ( /* void */ ; work && cmp->next <= cmp->a->mask;
+         work--, cmp->next++)
+    {
+        if (slots[2 * cmp->next + 1] == 0) {
+            continue;
+        }
+
+        e = base + slots[2 * cmp->next + 1];
+        memcpy(&domains, e, sizeof(uint32_t));
+        memcpy(&elen, e + sizeof(uint32_t), sizeof(uint16_t));
+
+        f = ngx_exa_table_find(cmp->b, e + sizeof(uint32_t) + sizeof(uint16_t),
+                               elen);
+        if (f == NULL) {
+            cmp->result = 0;
+            return 0;
+        }
+
+        want = domains & NGX_EXA_TABLE_BARE;
+
+        for (i = 0; i < cmp->a->ntags; i++) {
+            if (domains & ((uint32_t) 1 << i)) {
+                if (cmp->map[i] == 0) {
+                    cmp->result = 0;
+                    return 0;
+                }
+
+                want |= cmp->map[i];
+            }
+        }
+
+        memcpy(&other, f, sizeof(uint32_t));
+
+        if (other != want) {
+            cmp->result = 0;
+            return 0;
+        }
+    }
+
+    if (cmp->next <= cmp->a->mask) {
+        return NGX_EXA_TABLE_AGAIN;
+    }
+
+    cmp->result = 1;
+
+    return 1;
 }

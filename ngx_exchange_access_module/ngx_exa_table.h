@@ -53,6 +53,35 @@ typedef struct {
 } ngx_exa_table_t;
 
 
+#define NGX_EXA_TABLE_AGAIN    2
+
+
+/* a table being built, a part at a time (ngx_exa_table_build_step()) */
+
+typedef struct {
+    ngx_exa_table_t       *t;           /* once the keys are checked */
+    void                  *buf;
+    size_t                 size;
+    const ngx_exa_str_t   *keys;
+    size_t                 nkeys;
+    size_t                 next;        /* the key or slot to do next */
+    size_t                 keybytes;
+    size_t                 off;         /* where the next entry goes */
+    int                    phase;
+} ngx_exa_table_builder_t;
+
+
+/* two tables being compared, a part at a time */
+
+typedef struct {
+    const ngx_exa_table_t *a;
+    const ngx_exa_table_t *b;
+    uint32_t               next;        /* the slot of a to compare next */
+    int                    result;      /* 1, 0, or NGX_EXA_TABLE_AGAIN */
+    uint32_t               map[NGX_EXA_TAGS_MAX];  /* a's tag bits as b's */
+} ngx_exa_table_cmp_t;
+
+
 uint32_t ngx_exa_hash(const unsigned char *p, size_t len);
 size_t ngx_exa_table_size(size_t nkeys, size_t keybytes);
 size_t ngx_exa_table_tags(const ngx_exa_str_t *keys, size_t nkeys);
@@ -61,6 +90,13 @@ ngx_exa_table_t *ngx_exa_table_build(void *buf, size_t size,
 int ngx_exa_table_lookup(const ngx_exa_table_t *t, const unsigned char *key,
     size_t len, const unsigned char *tag, size_t taglen, int first);
 int ngx_exa_table_equal(const ngx_exa_table_t *a, const ngx_exa_table_t *b);
+
+void ngx_exa_table_build_start(ngx_exa_table_builder_t *b, void *buf,
+    size_t size, const ngx_exa_str_t *keys, size_t nkeys);
+int ngx_exa_table_build_step(ngx_exa_table_builder_t *b, size_t work);
+void ngx_exa_table_equal_start(ngx_exa_table_cmp_t *cmp,
+    const ngx_exa_table_t *a, const ngx_exa_table_t *b);
+int ngx_exa_table_equal_step(ngx_exa_table_cmp_t *cmp, size_t work);
 
 typedef int (*ngx_exa_table_walk_pt)(void *data, const unsigned char *key,
     size_t len, uint32_t domains);

@@ -20,10 +20,25 @@
 
 #define NGX_HTTP_EXCHANGE_ACCESS_FILE_MAX   (256 * 1024 * 1024)
 
+/* microseconds of a step of the table's build */
+#define NGX_HTTP_EXCHANGE_ACCESS_FILE_STEP  2000
+
 
 typedef struct {
     ngx_str_t                         path;
 } ngx_http_exchange_access_file_conf_t;
+
+
+/* a refresh whose new table is being built */
+
+typedef struct {
+    ngx_http_exchange_access_list_t     *list;
+    ngx_pool_t                          *pool;
+    ngx_array_t                         *keys;
+    time_t                               mtime;
+    ngx_event_t                          step;
+    ngx_http_exchange_access_install_t   install;
+} ngx_http_exchange_access_file_ctx_t;
 
 
 static void *ngx_http_exchange_access_file_create_conf(ngx_conf_t *cf);
@@ -31,6 +46,7 @@ static char *ngx_http_exchange_access_file_init_conf(ngx_conf_t *cf,
     ngx_http_exchange_access_list_t *list);
 static void ngx_http_exchange_access_file_refresh(
     ngx_http_exchange_access_list_t *list, ngx_log_t *log);
+static void ngx_http_exchange_access_file_install(ngx_event_t *ev);
 static time_t ngx_http_exchange_access_file_lease(
     ngx_http_exchange_access_list_t *list);
 static ngx_int_t ngx_http_exchange_access_list_read(
@@ -111,16 +127,21 @@ ngx_http_exchange_access_file_lease(ngx_http_exchange_access_list_t *list)
 }
 
 
-/* the file source: read the file again when it changed */
+/*
+ * The file source: read the file again when it changed, and install it a
+ * step at a time, as a refresh from a directory does.
+ */
 
 static void
 ngx_http_exchange_access_file_refresh(ngx_http_exchange_access_list_t *list,
     ngx_log_t *log)
 {
     time_t                                 mtime;
+    ngx_int_t                              rc;
     ngx_pool_t                            *pool;
     ngx_array_t                           *keys;
     ngx_file_info_t                        fi;
+    ngx_http_exchange_access_file_ctx_t   *ctx;
     ngx_http_exchange_access_file_conf_t  *fcf;
 
     fcf = list->source_conf;
@@ -143,12 +164,18 @@ ngx_http_exchange_access_file_refresh(ngx_http_exchange_access_list_t *list,
         return;
     }
 
+    ctx = ngx_pcalloc(pool, sizeof(ngx_http_exchange_access_file_ctx_t));
     keys = ngx_array_create(pool, 64, sizeof(ngx_exa_str_t));
 
-    if (keys == NULL
-        || ngx_http_exchange_access_list_read(list, &fcf->path, pool, keys,
-                                              &mtime, log)
-           != NGX_OK)
+    if (ctx == NULL || keys == NULL) {
+        ngx_http_exchange_access_list_done(list, NULL, "out of memory", log);
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    if (ngx_http_exchange_access_list_read(list, &fcf->path, pool, keys,
+                                           &mtime, log)
+        != NGX_OK)
     {
         ngx_http_exchange_access_list_done(list, NULL,
                                            "the list file is not valid",
@@ -157,11 +184,72 @@ ngx_http_exchange_access_file_refresh(ngx_http_exchange_access_list_t *list,
         return;
     }
 
-    ngx_http_exchange_access_list_done(list, keys, NULL, log);
+    ctx->list = list;
+    ctx->pool = pool;
+    ctx->keys = keys;
+    ctx->mtime = mtime;
+    ctx->step.handler = ngx_http_exchange_access_file_install;
+    ctx->step.data = ctx;
+    ctx->step.log = log;
 
-    list->sh->version = mtime;
+    rc = ngx_http_exchange_access_install_start(&ctx->install, list, keys, 0);
 
-    ngx_destroy_pool(pool);
+    if (rc != NGX_OK) {
+        ngx_http_exchange_access_list_done(list, NULL,
+                   ngx_http_exchange_access_list_installed(list, keys, rc, 0,
+                                                           log),
+                   log);
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    list->running = ctx;
+
+    ngx_http_exchange_access_file_install(&ctx->step);
+}
+
+
+/* a step of the new table's build; the pool and the keys go at the end */
+
+static void
+ngx_http_exchange_access_file_install(ngx_event_t *ev)
+{
+    ngx_int_t                             rc;
+    const char                           *error;
+    ngx_http_exchange_access_list_t      *list;
+    ngx_http_exchange_access_file_ctx_t  *ctx;
+
+    ctx = ev->data;
+    list = ctx->list;
+
+    rc = ngx_http_exchange_access_install_step(&ctx->install,
+                                         NGX_HTTP_EXCHANGE_ACCESS_FILE_STEP,
+                                         ev->log);
+
+    if (rc == NGX_AGAIN) {
+#if (nginx_version >= 1017005)
+        ngx_post_event(ev, &ngx_posted_next_events);
+#else
+        ngx_add_timer(ev, 1);
+#endif
+        return;
+    }
+
+    error = ngx_http_exchange_access_list_installed(list, ctx->keys, rc,
+                                                    ctx->install.generation,
+                                                    ev->log);
+
+    /* a list that could not be installed is read again next time */
+
+    if (error == NULL) {
+        list->sh->version = ctx->mtime;
+    }
+
+    list->running = NULL;
+
+    ngx_http_exchange_access_list_done(list, NULL, error, ev->log);
+
+    ngx_destroy_pool(ctx->pool);
 }
 
 

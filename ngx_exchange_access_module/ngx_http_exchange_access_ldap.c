@@ -60,6 +60,11 @@ typedef struct {
     ngx_uint_t                            watch;      /* unsigned:1 */
     ngx_uint_t                            ready;      /* unsigned:1 */
     ngx_uint_t                            lost;       /* unsigned:1 */
+    ngx_uint_t                            installing; /* unsigned:1 */
+    ngx_uint_t                            installed;  /* unsigned:1 */
+
+    ngx_array_t                           keys;       /* what was read */
+    ngx_http_exchange_access_install_t    install;
 
     u_char                    error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
 } ngx_http_exchange_access_ldap_ctx_t;
@@ -71,6 +76,8 @@ static void ngx_http_exchange_access_ldap_next(
     ngx_http_exchange_access_ldap_ctx_t *ctx, const char *fmt, ...);
 static void ngx_http_exchange_access_ldap_end(
     ngx_http_exchange_access_ldap_ctx_t *ctx, const char *error);
+static void ngx_http_exchange_access_ldap_install(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_close(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static ngx_http_exchange_access_ldap_url_t *ngx_http_exchange_access_ldap_u(
@@ -354,23 +361,26 @@ ngx_http_exchange_access_ldap_next(ngx_http_exchange_access_ldap_ctx_t *ctx,
 }
 
 
-/* the end of a refresh, good (error is NULL) or bad */
+/*
+ * The end of a refresh, good (error is NULL) or bad.  A good one installs
+ * what it read first, in steps (_install()), then comes back here.
+ */
 
 static void
 ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
     const char *error)
 {
     size_t                             n;
+    ngx_int_t                          rc;
     ngx_log_t                         *log;
     ngx_pool_t                        *pool;
-    ngx_array_t                        keys, *kp;
+    ngx_connection_t                  *c;
     const ngx_exa_lr_stats_t          *st;
     ngx_http_exchange_access_list_t   *list;
 
     list = ctx->list;
     log = ctx->log;
     pool = ctx->pool;
-    kp = NULL;
 
     if (ctx->watch) {
         ngx_http_exchange_access_ldap_watch_end(ctx, error);
@@ -379,7 +389,13 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
         return;
     }
 
-    if (error == NULL && ctx->lr) {
+    if (ctx->installing) {
+        /* the deadline, while the new table was being built */
+        ngx_http_exchange_access_install_abort(&ctx->install);
+        ctx->installing = 0;
+    }
+
+    if (error == NULL && ctx->lr && !ctx->installed) {
         st = ngx_exa_lr_stats(ctx->lr);
 
         if (st->refused) {
@@ -395,12 +411,31 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
 
         /* the refresh's keys, as an array, without a copy */
 
-        keys.elts = (void *) ngx_exa_lr_keys(ctx->lr, &n);
-        keys.nelts = n;
-        keys.size = sizeof(ngx_exa_str_t);
-        keys.nalloc = n;
-        keys.pool = NULL;
-        kp = &keys;
+        ctx->keys.elts = (void *) ngx_exa_lr_keys(ctx->lr, &n);
+        ctx->keys.nelts = n;
+        ctx->keys.size = sizeof(ngx_exa_str_t);
+        ctx->keys.nalloc = n;
+        ctx->keys.pool = NULL;
+
+        rc = ngx_http_exchange_access_install_start(&ctx->install, list,
+                                                    &ctx->keys, 0);
+
+        if (rc == NGX_OK) {
+            /* the server has said all: nothing of it is awaited now */
+
+            c = ctx->peer.connection;
+
+            if (c && c->read->timer_set) {
+                ngx_del_timer(c->read);
+            }
+
+            ctx->installing = 1;
+            ngx_http_exchange_access_ldap_install(ctx);
+            return;
+        }
+
+        error = ngx_http_exchange_access_list_installed(list, &ctx->keys, rc,
+                                                        0, log);
     }
 
     if (ctx->resume.posted) {
@@ -413,11 +448,42 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
 
     list->running = NULL;
 
-    ngx_http_exchange_access_list_done(list, kp, error, log);
+    ngx_http_exchange_access_list_done(list, NULL, error, log);
 
     ngx_http_exchange_access_ldap_close(ctx);
 
     ngx_destroy_pool(pool);
+}
+
+
+/* a step of the new table's build: the event loop has it back after it */
+
+static void
+ngx_http_exchange_access_ldap_install(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    ngx_int_t    rc;
+    const char  *error;
+
+    rc = ngx_http_exchange_access_install_step(&ctx->install,
+                                               ctx->lrcf.step_usec, ctx->log);
+
+    if (rc == NGX_AGAIN) {
+#if (nginx_version >= 1017005)
+        ngx_post_event(&ctx->resume, &ngx_posted_next_events);
+#else
+        ngx_add_timer(&ctx->resume, 1);
+#endif
+        return;
+    }
+
+    ctx->installing = 0;
+    ctx->installed = 1;
+
+    error = ngx_http_exchange_access_list_installed(ctx->list, &ctx->keys, rc,
+                                                    ctx->install.generation,
+                                                    ctx->log);
+
+    ngx_http_exchange_access_ldap_end(ctx, error);
 }
 
 
@@ -809,6 +875,11 @@ ngx_http_exchange_access_ldap_read(ngx_event_t *rev)
     c = rev->data;
     ctx = c->data;
 
+    if (ctx->installing) {
+        /* all is read: the build goes on from ctx->resume */
+        return;
+    }
+
     if (c->close) {
         /* the worker shuts down: the watch's connection is an idle one */
         ngx_http_exchange_access_ldap_watch_stop(ctx);
@@ -859,6 +930,11 @@ ngx_http_exchange_access_ldap_run(ngx_http_exchange_access_ldap_ctx_t *ctx)
 {
     u_char     *p;
     ngx_int_t  rc;
+
+    if (ctx->installing) {
+        ngx_http_exchange_access_ldap_install(ctx);
+        return;
+    }
 
     rc = ngx_exa_lr_step(ctx->lr);
 

@@ -428,6 +428,35 @@ ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle)
 }
 
 
+/*
+ * A worker that exits (shutdown, reload) while it builds a new table gives
+ * its room in the zone back: the refresh itself is abandoned, and the
+ * lease expires.
+ */
+
+void
+ngx_http_exchange_access_list_exit_worker(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                             i;
+    ngx_http_exchange_access_list_t      **lists;
+    ngx_http_exchange_access_main_conf_t  *eamcf;
+
+    eamcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                            ngx_http_exchange_access_module);
+    if (eamcf == NULL) {
+        return;
+    }
+
+    lists = eamcf->lists.elts;
+
+    for (i = 0; i < eamcf->lists.nelts; i++) {
+        if (lists[i]->installing) {
+            ngx_http_exchange_access_install_abort(lists[i]->installing);
+        }
+    }
+}
+
+
 static void
 ngx_http_exchange_access_list_timer(ngx_event_t *ev)
 {

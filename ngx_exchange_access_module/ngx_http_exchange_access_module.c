@@ -36,6 +36,7 @@ static char *ngx_http_exchange_access_user_map(ngx_conf_t *cf,
 static ngx_int_t ngx_http_exchange_access_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_exchange_access_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_exchange_access_init_process(ngx_cycle_t *cycle);
+static void ngx_http_exchange_access_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_num_bounds_t  ngx_http_exchange_access_deny_bounds = {
@@ -196,7 +197,7 @@ ngx_module_t  ngx_http_exchange_access_module = {
     ngx_http_exchange_access_init_process,     /* init process */
     NULL,                                      /* init thread */
     NULL,                                      /* exit thread */
-    NULL,                                      /* exit process */
+    ngx_http_exchange_access_exit_process,     /* exit process */
     NULL,                                      /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -882,4 +883,11 @@ ngx_http_exchange_access_init_process(ngx_cycle_t *cycle)
     }
 
     return ngx_http_exchange_access_session_init_worker(cycle);
+}
+
+
+static void
+ngx_http_exchange_access_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_exchange_access_list_exit_worker(cycle);
 }

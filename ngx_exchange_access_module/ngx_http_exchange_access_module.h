@@ -157,6 +157,7 @@ struct ngx_http_exchange_access_list_s {
     ngx_event_t                       timer;
     ngx_msec_t                        started;    /* the refresh under way */
     void                             *running;    /* a refresh under way */
+    void                             *installing; /* its table, being built */
     ngx_uint_t                        changes;    /* the refresh covers */
     void                             *watching;   /* the watch, here */
     time_t                            watch_retry;  /* after a failure */
@@ -237,6 +238,7 @@ char *ngx_http_exchange_access_list_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_exchange_access_list_check(ngx_conf_t *cf);
 ngx_int_t ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle);
+void ngx_http_exchange_access_list_exit_worker(ngx_cycle_t *cycle);
 void ngx_http_exchange_access_list_changed(
     ngx_http_exchange_access_list_t *list, int64_t at, ngx_log_t *log);
 void ngx_http_exchange_access_list_watch_failed(
@@ -249,6 +251,27 @@ char *ngx_http_exchange_access_conf_command(ngx_conf_t *cf,
 char *ngx_http_exchange_access_conf_full_name(ngx_conf_t *cf, void *post,
     void *data);
 
+/*
+ * A new generation of a list's table being built in its zone and compared
+ * with the one in use, a part at a time (ngx_http_exchange_access_shm.c),
+ * so that a list of a million names never holds the event loop for more
+ * than a step.  The keys must stay as they are until it ends.
+ */
+
+typedef struct {
+    ngx_http_exchange_access_list_t      *list;
+    ngx_array_t                          *keys;
+    ngx_http_exchange_access_gen_t       *gen;       /* NULL: none held */
+    ngx_http_exchange_access_gen_t       *against;   /* the one in use */
+    ngx_uint_t                            generation; /* at the start */
+    ngx_uint_t                            from_state;
+    ngx_uint_t                            phase;
+    ngx_uint_t                            steps;
+    ngx_exa_table_builder_t               build;
+    ngx_exa_table_cmp_t                   cmp;
+} ngx_http_exchange_access_install_t;
+
+
 /* ngx_http_exchange_access_shm.c: the zone, its tables, refresh results */
 
 ngx_int_t ngx_http_exchange_access_init_zone(ngx_shm_zone_t *shm_zone,
@@ -259,6 +282,17 @@ ngx_int_t ngx_http_exchange_access_list_lookup(
 ngx_int_t ngx_http_exchange_access_list_install(
     ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
     ngx_uint_t from_state, ngx_log_t *log);
+ngx_int_t ngx_http_exchange_access_install_start(
+    ngx_http_exchange_access_install_t *in,
+    ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
+    ngx_uint_t from_state);
+ngx_int_t ngx_http_exchange_access_install_step(
+    ngx_http_exchange_access_install_t *in, ngx_msec_t usec, ngx_log_t *log);
+void ngx_http_exchange_access_install_abort(
+    ngx_http_exchange_access_install_t *in);
+const char *ngx_http_exchange_access_list_installed(
+    ngx_http_exchange_access_list_t *list, ngx_array_t *keys, ngx_int_t rc,
+    ngx_uint_t generation, ngx_log_t *log);
 void ngx_http_exchange_access_list_reap_locked(
     ngx_http_exchange_access_list_t *list);
 void ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,

@@ -132,24 +132,63 @@ ngx_http_exchange_access_loaded_from(ngx_http_exchange_access_list_t *list,
 
 /*
  * Builds a new generation of the table aside in the zone and publishes it
- * with one pointer store.  Returns NGX_OK (installed or unchanged),
- * NGX_DECLINED (does not fit: the current table stays) or NGX_ERROR.
+ * with one pointer store, in one go.  Returns NGX_OK (installed or
+ * unchanged), NGX_DECLINED (does not fit: the current table stays) or
+ * NGX_ERROR.
  */
 
 ngx_int_t
 ngx_http_exchange_access_list_install(ngx_http_exchange_access_list_t *list,
     ngx_array_t *keys, ngx_uint_t from_state, ngx_log_t *log)
 {
-    size_t                             size, hdr, keybytes;
-    ngx_uint_t                         i;
-    ngx_exa_str_t                     *k;
-    ngx_exa_table_t                   *t;
-    ngx_slab_pool_t                   *shpool;
-    ngx_http_exchange_access_gen_t    *gen, *old;
-    ngx_http_exchange_access_shctx_t  *sh;
+    ngx_int_t                           rc;
+    ngx_http_exchange_access_install_t  in;
+
+    rc = ngx_http_exchange_access_install_start(&in, list, keys, from_state);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    do {
+        rc = ngx_http_exchange_access_install_step(&in, 0, log);
+    } while (rc == NGX_AGAIN);
+
+    return rc;
+}
+
+
+/*
+ * The same in steps: _start() takes the room in the zone (NGX_OK, or
+ * NGX_DECLINED when it does not fit), each _step() builds, then compares
+ * with the table in use, for about usec microseconds of work (0: to the
+ * end) and returns NGX_AGAIN until it has published the new table or
+ * found it the same as the one in use (NGX_OK), or failed (NGX_ERROR).
+ * _abort() gives the room back, at any point.
+ */
+
+#define NGX_HTTP_EXCHANGE_ACCESS_INSTALL_BUILD    0
+#define NGX_HTTP_EXCHANGE_ACCESS_INSTALL_COMPARE  1
+#define NGX_HTTP_EXCHANGE_ACCESS_INSTALL_PUBLISH  2
+
+/* units of work (keys, slots) between two reads of the clock */
+#define NGX_HTTP_EXCHANGE_ACCESS_INSTALL_WORK     1024
+
+
+ngx_int_t
+ngx_http_exchange_access_install_start(ngx_http_exchange_access_install_t *in,
+    ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
+    ngx_uint_t from_state)
+{
+    size_t                           size, hdr, keybytes;
+    ngx_uint_t                       i;
+    ngx_exa_str_t                   *k;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_exchange_access_gen_t  *gen;
+
+    ngx_memzero(in, sizeof(ngx_http_exchange_access_install_t));
 
     shpool = list->shpool;
-    sh = list->sh;
     k = keys->elts;
 
     keybytes = 0;
@@ -177,26 +216,128 @@ ngx_http_exchange_access_list_install(ngx_http_exchange_access_list_t *list,
         return NGX_DECLINED;
     }
 
+    in->list = list;
+    in->keys = keys;
+    in->gen = gen;
+    list->installing = in;
+    in->generation = list->sh->generation;
+    in->from_state = from_state;
+    in->phase = NGX_HTTP_EXCHANGE_ACCESS_INSTALL_BUILD;
+
+    ngx_exa_table_build_start(&in->build,
+                              ngx_http_exchange_access_gen_table(gen), size,
+                              k, keys->nelts);
+
+    return NGX_OK;
+}
+
+
+static ngx_msec_t
+ngx_http_exchange_access_usec(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (ngx_msec_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
+ngx_int_t
+ngx_http_exchange_access_install_step(ngx_http_exchange_access_install_t *in,
+    ngx_msec_t usec, ngx_log_t *log)
+{
+    int                                rc;
+    ngx_msec_t                         start;
+    ngx_exa_table_t                   *t;
+    ngx_slab_pool_t                   *shpool;
+    ngx_http_exchange_access_gen_t    *gen, *old;
+    ngx_http_exchange_access_list_t   *list;
+    ngx_http_exchange_access_shctx_t  *sh;
+
+    list = in->list;
+    shpool = list->shpool;
+    sh = list->sh;
+    gen = in->gen;
     t = ngx_http_exchange_access_gen_table(gen);
 
-    if (ngx_exa_table_build(t, size, k, keys->nelts) == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "exchange_access_list \"%V\": table build failed",
-                      &list->name);
-        ngx_slab_free(shpool, gen);
-        return NGX_ERROR;
+    start = usec ? ngx_http_exchange_access_usec() : 0;
+    in->steps++;
+
+    for ( ;; ) {
+
+        switch (in->phase) {
+
+        case NGX_HTTP_EXCHANGE_ACCESS_INSTALL_BUILD:
+            rc = ngx_exa_table_build_step(&in->build,
+                                     NGX_HTTP_EXCHANGE_ACCESS_INSTALL_WORK);
+            if (rc == NGX_EXA_TABLE_AGAIN) {
+                break;
+            }
+
+            if (rc != 0) {
+                ngx_log_error(NGX_LOG_ALERT, log, 0,
+                              "exchange_access_list \"%V\": table build "
+                              "failed", &list->name);
+                ngx_http_exchange_access_install_abort(in);
+                return NGX_ERROR;
+            }
+
+            /* the table in use: retired tables outlive any step by far */
+
+            in->against = sh->current;
+
+            if (in->against == NULL) {
+                in->phase = NGX_HTTP_EXCHANGE_ACCESS_INSTALL_PUBLISH;
+                break;
+            }
+
+            ngx_exa_table_equal_start(&in->cmp, sh->table, t);
+            in->phase = NGX_HTTP_EXCHANGE_ACCESS_INSTALL_COMPARE;
+            break;
+
+        case NGX_HTTP_EXCHANGE_ACCESS_INSTALL_COMPARE:
+            if (sh->current != in->against) {
+                /* another table came meanwhile: this one is new to it */
+                in->cmp.result = 0;
+                in->phase = NGX_HTTP_EXCHANGE_ACCESS_INSTALL_PUBLISH;
+                break;
+            }
+
+            if (ngx_exa_table_equal_step(&in->cmp,
+                                         NGX_HTTP_EXCHANGE_ACCESS_INSTALL_WORK)
+                != NGX_EXA_TABLE_AGAIN)
+            {
+                in->phase = NGX_HTTP_EXCHANGE_ACCESS_INSTALL_PUBLISH;
+            }
+
+            break;
+
+        default: /* NGX_HTTP_EXCHANGE_ACCESS_INSTALL_PUBLISH */
+            goto publish;
+        }
+
+        if (usec && in->phase != NGX_HTTP_EXCHANGE_ACCESS_INSTALL_PUBLISH
+            && ngx_http_exchange_access_usec() - start >= usec)
+        {
+            return NGX_AGAIN;
+        }
     }
+
+publish:
 
     ngx_shmtx_lock(&shpool->mutex);
 
     sh->loaded = ngx_time();
 
-    if (sh->table && ngx_exa_table_equal(sh->table, t)) {
-        if (!from_state) {
+    if (in->against && sh->current == in->against && in->cmp.result == 1) {
+        if (!in->from_state) {
             ngx_http_exchange_access_loaded_from(list, 0);
         }
 
         ngx_slab_free_locked(shpool, gen);
+        in->gen = NULL;
+        list->installing = NULL;
         ngx_shmtx_unlock(&shpool->mutex);
         return NGX_OK;
     }
@@ -214,7 +355,7 @@ ngx_http_exchange_access_list_install(ngx_http_exchange_access_list_t *list,
     sh->table = t;
     sh->current = gen;
     sh->nelts = t->nelts;
-    ngx_http_exchange_access_loaded_from(list, from_state);
+    ngx_http_exchange_access_loaded_from(list, in->from_state);
 
     if (old) {
         old->retired = ngx_time();
@@ -222,16 +363,37 @@ ngx_http_exchange_access_list_install(ngx_http_exchange_access_list_t *list,
         sh->retired = old;
     }
 
+    in->gen = NULL;
+    list->installing = NULL;
+
     ngx_shmtx_unlock(&shpool->mutex);
 
-    ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                  "exchange_access_list \"%V\": %uD names loaded%s, "
-                  "generation %ui", &list->name, t->nelts,
-                  from_state
-                  ? " from the state file" : "",
-                  gen->generation);
+    if (in->steps > 1) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "exchange_access_list \"%V\": %uD names loaded, "
+                      "generation %ui, built in %ui steps", &list->name,
+                      t->nelts, gen->generation, in->steps);
+
+    } else {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "exchange_access_list \"%V\": %uD names loaded%s, "
+                      "generation %ui", &list->name, t->nelts,
+                      in->from_state ? " from the state file" : "",
+                      gen->generation);
+    }
 
     return NGX_OK;
+}
+
+
+void
+ngx_http_exchange_access_install_abort(ngx_http_exchange_access_install_t *in)
+{
+    if (in->gen) {
+        ngx_slab_free(in->list->shpool, in->gen);
+        in->gen = NULL;
+        in->list->installing = NULL;
+    }
 }
 
 
@@ -278,6 +440,40 @@ ngx_http_exchange_access_list_lookup(ngx_http_exchange_access_list_t *list,
 
 
 /*
+ * What an install's result means to the refresh that asked for it, and the
+ * state file written when the list changed; generation is the zone's
+ * before the install.  Returns an error, or NULL.
+ */
+
+const char *
+ngx_http_exchange_access_list_installed(ngx_http_exchange_access_list_t *list,
+    ngx_array_t *keys, ngx_int_t rc, ngx_uint_t generation, ngx_log_t *log)
+{
+    ngx_http_exchange_access_shctx_t  *sh;
+
+    sh = list->sh;
+
+    if (rc == NGX_DECLINED) {
+        return "the new list does not fit in the zone, make \"zone\" larger";
+    }
+
+    if (rc != NGX_OK) {
+        return "the new list could not be built";
+    }
+
+    if (list->state_file.len
+        && (generation != sh->generation
+            || sh->last_success == 0
+            || sh->state_error[0]))
+    {
+        ngx_http_exchange_access_state_write(list, keys, log);
+    }
+
+    return NULL;
+}
+
+
+/*
  * The end of a refresh: the lease goes, the result is installed (or the
  * last good table stays), and the error log hears of changes of state
  * only: the first failure, and the recovery.  That the list is stale is
@@ -303,20 +499,8 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
 
         rc = ngx_http_exchange_access_list_install(list, keys, 0, log);
 
-        if (rc == NGX_DECLINED) {
-            error = "the new list does not fit in the zone, "
-                    "make \"zone\" larger";
-
-        } else if (rc != NGX_OK) {
-            error = "the new list could not be built";
-
-        } else if (list->state_file.len
-                   && (generation != sh->generation
-                       || sh->last_success == 0
-                       || sh->state_error[0]))
-        {
-            ngx_http_exchange_access_state_write(list, keys, log);
-        }
+        error = ngx_http_exchange_access_list_installed(list, keys, rc,
+                                                        generation, log);
     }
 
     /* the next refresh: the interval with 10% of jitter, sooner on error */

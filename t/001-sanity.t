@@ -589,3 +589,64 @@ invalid value "maybe" in
 [200, 200, 403]
 --- response_body_like eval
 [qr/^backend/, qr/^backend/, qr/^external Outlook is not enabled for you/]
+
+
+
+=== TEST 27: a list of 300,000 names read again is built a step at a time, and the same names in another order are no new list
+--- user_files eval
+[["remote.txt", join("", map { sprintf("user%06d\n", $_) } 1 .. 300000)]]
+--- http_config
+    exchange_access_list remote {
+        zone 64m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+        refresh 1s;
+    }
+--- config
+    location = /status {
+        exchange_access_status;
+    }
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- exec
+cd $TEST_NGINX_HTML_DIR
+log=$TEST_NGINX_LOG_DIR/error.log
+base=http://127.0.0.1:$TEST_NGINX_SERVER_PORT
+code() { curl -s -o /dev/null -w "$1 %{http_code}\n" \
+         -H "Authorization: Basic $(printf '%s:pw' "$1" | base64)" \
+         $base/mapi/emsmdb/; }
+refreshes() { curl -s $base/status | perl -ne 'print $1 if /"refreshes":(\d+)/'; }
+code zed
+echo zed >> remote.txt
+touch -d @$(( $(date +%s) + 5 )) remote.txt
+for i in $(seq 100); do
+    grep -q 'generation 2' $log && break; sleep 0.1
+done
+grep -o '300001 names loaded, generation 2, built in [0-9]* steps' $log \
+    | sed 's/[0-9]* steps/N steps/'
+code zed; code user000001; code user300000; code user300001
+tac remote.txt > remote.new && mv remote.new remote.txt
+touch -d @$(( $(date +%s) + 10 )) remote.txt
+c=$(refreshes)
+for i in $(seq 100); do
+    [ "$(refreshes)" -ge $((c + 2)) ] && break; sleep 0.1
+done
+[ "$(refreshes)" -ge $((c + 2)) ] && echo "read again"
+grep -c 'names loaded' $log
+code zed
+--- exec_stdout
+zed 403
+300001 names loaded, generation 2, built in N steps
+zed 200
+user000001 200
+user300000 200
+user300001 403
+read again
+2
+zed 200
+--- no_error_log
+[alert]
+refresh failed

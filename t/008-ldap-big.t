@@ -1,5 +1,6 @@
 # A directory of 100,000 users and a group of 50,000 of them: the list loads
-# through paged searches, every member is in, nobody else is.
+# through paged searches, every member is in, nobody else is; its table is
+# built a step at a time.
 
 use lib 't/lib';
 use Test::Nginx::Socket;
@@ -78,6 +79,8 @@ exchange_access_list "big": 100000 names loaded
  main::basic_auth('user099999')]
 --- error_code eval
 [200, 200, 200, 403, 403]
+--- error_log eval
+qr/"big": 100000 names loaded, generation 1, built in \d+ steps/
 --- no_error_log
 refresh failed
 

@@ -151,6 +151,101 @@ domains(void)
 }
 
 
+/*
+ * Built and compared a part at a time: the same table byte for byte, the
+ * same answers, whatever the size of the parts.
+ */
+
+static void
+steps(const ngx_exa_str_t *keys, size_t n)
+{
+    int                      rc;
+    size_t                   i, size, bytes, calls, works[] = { 1, 3, 1000 };
+    void                    *one, *buf;
+    ngx_exa_str_t           *other;
+    ngx_exa_table_t         *t, *t2;
+    ngx_exa_table_cmp_t      cmp;
+    ngx_exa_table_builder_t  b;
+
+    bytes = 0;
+    for (i = 0; i < n; i++) {
+        bytes += keys[i].len;
+    }
+
+    size = ngx_exa_table_size(n, bytes + 16);
+    one = calloc(1, size);
+    buf = calloc(1, size);
+    t = ngx_exa_table_build(one, size, keys, n);
+
+    for (i = 0; i < sizeof(works) / sizeof(works[0]); i++) {
+        memset(buf, 0, size);
+        ngx_exa_table_build_start(&b, buf, size, keys, n);
+        calls = 0;
+
+        do {
+            rc = ngx_exa_table_build_step(&b, works[i]);
+            calls++;
+        } while (rc == NGX_EXA_TABLE_AGAIN);
+
+        CHECK(rc == 0 && b.t != NULL && memcmp(b.t, t, t->size) == 0,
+              "built %zu at a time: the same bytes", works[i]);
+        CHECK(calls > n / works[i], "built %zu at a time: %zu calls",
+              works[i], calls);
+        CHECK(ngx_exa_table_build_step(&b, 1) == 0, "built stays built");
+
+        ngx_exa_table_equal_start(&cmp, t, b.t);
+        calls = 0;
+
+        do {
+            rc = ngx_exa_table_equal_step(&cmp, works[i]);
+            calls++;
+        } while (rc == NGX_EXA_TABLE_AGAIN);
+
+        CHECK(rc == 1 && calls > (t->mask + 1) / works[i] / 2,
+              "compared %zu at a time: equal, in %zu calls", works[i], calls);
+    }
+
+    /* one name in another domain: the checksum tells, and the walk too */
+
+    other = malloc(n * sizeof(ngx_exa_str_t));
+    memcpy(other, keys, n * sizeof(ngx_exa_str_t));
+    other[n / 2].data = (const unsigned char *) "corp\\user050000";
+    other[n / 2].len = strlen("corp\\user050000");
+
+    t2 = build(other, n);
+    CHECK(t2 != NULL && !ngx_exa_table_equal(t, t2), "another domain differs");
+
+    ngx_exa_table_equal_start(&cmp, t, t2);
+    CHECK(cmp.result == 0, "told before any walk");
+
+    cmp.result = NGX_EXA_TABLE_AGAIN;
+
+    do {
+        rc = ngx_exa_table_equal_step(&cmp, 7);
+    } while (rc == NGX_EXA_TABLE_AGAIN);
+
+    CHECK(rc == 0, "told by the walk");
+
+    /* a key that is no name: refused at the check, before any write */
+
+    other[n - 1].len = 0;
+    memset(buf, 0x5a, size);
+    ngx_exa_table_build_start(&b, buf, size, other, n);
+
+    do {
+        rc = ngx_exa_table_build_step(&b, 100);
+    } while (rc == NGX_EXA_TABLE_AGAIN);
+
+    CHECK(rc == -1 && b.t == NULL && ((unsigned char *) buf)[0] == 0x5a,
+          "an empty key refused, nothing written");
+    CHECK(ngx_exa_table_build_step(&b, 100) == -1, "refused stays refused");
+
+    free(other);
+    free(one);
+    free(buf);
+}
+
+
 int
 main(void)
 {
@@ -252,6 +347,8 @@ main(void)
 
     size = ngx_exa_table_size(n, 10 * n);
     CHECK(t->size <= size, "size bound holds: %u <= %zu", t->size, size);
+
+    steps(many, n);
 
     domains();
 
