@@ -25,7 +25,9 @@
 # usage: bench/refresh.sh [slapd] [samba]      (default: both)
 # environment: REFRESH_MEMBERS (default 100000), REFRESH_QUIET (seconds of
 # the probe without a refresh, default 5), REFRESH_DIR (bench/out-refresh),
-# REFRESH_PORT (18600)
+# REFRESH_PORT (18600), REFRESH_PERF=1 (a profile of the worker over the
+# refresh with perf, in REFRESH_DIR/perf.NAME.txt; it slows the worker, so
+# the figures of that run are not the ones to report)
 #
 # The servers listen on 127.0.0.1 (Samba's LDAP on port 389): run it in a
 # network namespace of its own if another one may be there.
@@ -87,6 +89,8 @@ http {
     exchange_access_list big {
         zone 96m;
         $1
+        # the refresh at its time, not at once when the change is seen
+        ldap_watch off;
         ldap_timeout 60s;
         refresh ${INTERVAL}s;
     }
@@ -159,13 +163,23 @@ measure() {
 
     rm -f "$B/stop"
     perl bench/probe.pl "$PORT" 900 "$B/stop" > "$B/probe.out" 2> "$B/probe.late" &
-    local probe=$!
+    local probe=$! perf=
+    if [ "${REFRESH_PERF:-0}" = 1 ]; then
+        perf record -q -g -p "$worker" -o "$B/perf.$name.data" > /dev/null 2>&1 &
+        perf=$!
+    fi
     c0=$(cpu_ns "$worker")
     t0=$(now_ms)
     wait_generation "$g" 900
     sleep 1
     touch "$B/stop"
     wait "$probe"
+    if [ -n "$perf" ]; then
+        kill -INT "$perf"
+        wait "$perf" || true
+        perf report -q --stdio --no-children -i "$B/perf.$name.data" \
+            2> /dev/null | grep -v '^$' | head -200 > "$B/perf.$name.txt"
+    fi
     t1=$(now_ms)
     c1=$(cpu_ns "$worker")
     out_refresh=$(cat "$B/probe.out")

@@ -49,6 +49,7 @@ typedef struct {
     LDAP                                 *ld;
     ngx_exa_lr_t                         *lr;
     ngx_exa_lr_conf_t                     lrcf;
+    ngx_http_exchange_access_ldap_io_t   *io;
 
     ngx_uint_t                            url;
     ngx_uint_t                            addr;
@@ -515,6 +516,7 @@ ngx_http_exchange_access_ldap_close(ngx_http_exchange_access_ldap_ctx_t *ctx)
     if (ctx->ld) {
         ldap_unbind_ext(ctx->ld, NULL, NULL);
         ctx->ld = NULL;
+        ctx->io = NULL;
     }
 
     c = ctx->peer.connection;
@@ -665,7 +667,9 @@ ngx_http_exchange_access_ldap_start(ngx_http_exchange_access_ldap_ctx_t *ctx)
         != LDAP_OPT_SUCCESS
         || ldap_set_option(ctx->ld, LDAP_OPT_REFERRALS, &off)
            != LDAP_OPT_SUCCESS
-        || ngx_http_exchange_access_ldap_io(ctx->ld, c) != 0)
+        || (ctx->io = ngx_http_exchange_access_ldap_io(ctx->ld, c,
+                                                       ctx->pool))
+           == NULL)
     {
         return "setting up libldap failed";
     }
@@ -695,6 +699,12 @@ ngx_http_exchange_access_ldap_tls(ngx_http_exchange_access_ldap_ctx_t *ctx)
     url = ngx_http_exchange_access_ldap_u(ctx);
 
     ctx->state = NGX_EXA_LR_HANDSHAKE;
+
+    if (ctx->io && ngx_http_exchange_access_ldap_io_buffered(ctx->io)) {
+        ngx_http_exchange_access_ldap_next(ctx, "the server sent more after "
+                                           "it accepted StartTLS");
+        return;
+    }
 
     if (ngx_ssl_create_connection(ctx->lcf->ssl, c, NGX_SSL_CLIENT)
         != NGX_OK)

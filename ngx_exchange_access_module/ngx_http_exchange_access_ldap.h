@@ -75,7 +75,13 @@ void ngx_http_exchange_access_ldap_watch(
     ngx_http_exchange_access_list_t *list, ngx_log_t *log);
 
 /* ngx_http_exchange_access_ldap_io.c */
-int ngx_http_exchange_access_ldap_io(LDAP *ld, ngx_connection_t *c);
+typedef struct ngx_http_exchange_access_ldap_io_s
+    ngx_http_exchange_access_ldap_io_t;
+
+ngx_http_exchange_access_ldap_io_t *ngx_http_exchange_access_ldap_io(LDAP *ld,
+    ngx_connection_t *c, ngx_pool_t *pool);
+size_t ngx_http_exchange_access_ldap_io_buffered(
+    ngx_http_exchange_access_ldap_io_t *io);
 void ngx_http_exchange_access_ldap_keepalive(ngx_connection_t *c);
 
 

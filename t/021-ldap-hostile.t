@@ -561,3 +561,25 @@ memory ok
 a paged results control without a value
 --- no_error_log
 exited on signal
+
+
+
+=== TEST 23: StartTLS accepted with a message behind it in the same packet: refused, nothing of it believed
+--- init
+$main::H->mode("starttls-inject");
+unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
+--- http_config eval
+main::list("        ldap_starttls on;\n        ldap_verify off;\n")
+--- wait_for
+refresh failed
+--- request
+POST /mapi/emsmdb/
+--- more_headers eval
+main::basic_auth('alice')
+--- error_code: 403
+--- error_log eval
+[qr/refresh failed, no list yet, .*the server sent more after it accepted StartTLS/,
+ 'exchange access denied user "alice" (list_unavailable)']
+--- no_error_log
+names loaded
+exited on signal

@@ -210,6 +210,21 @@ sub serve {
             next;
         }
 
+        # starttls-inject: StartTLS accepted, and in the same write a
+        # message that would pass for one sent through TLS
+        if ($req->{extendedReq} && $mode eq 'starttls-inject') {
+            logline($dir, "req starttls");
+            send_raw($c, pdu({ messageID => $id,
+                               protocolOp => { extendedResp => {
+                                   resultCode => 0, matchedDN => '',
+                                   errorMessage => '',
+                                   responseName => '1.3.6.1.4.1.1466.20037' } } })
+                         . result('bindResponse', $id + 1, 0));
+            my $x;
+            1 while sysread($c, $x, 4096);
+            last;
+        }
+
         my $s = $req->{searchRequest} or do {
             send_raw($c, pdu({ messageID => $id,
                                protocolOp => { extendedResp => {
