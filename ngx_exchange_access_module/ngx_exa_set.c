@@ -152,64 +152,132 @@ ngx_exa_mem_free(ngx_exa_mem_t *m, void *p, size_t nalloc, size_t size)
 }
 
 
+/* old slots moved into the new ones at each addition */
+#define NGX_EXA_SET_MOVE  16
+
+
+/* the slot of a string in slots, or NULL */
+
+static const ngx_exa_set_slot_t *
+ngx_exa_set_find(const ngx_exa_set_slot_t *slots, size_t nslots, uint32_t h,
+    const unsigned char *s, size_t len)
+{
+    size_t  j;
+
+    if (nslots == 0) {
+        return NULL;
+    }
+
+    for (j = h & (nslots - 1); slots[j].data; j = (j + 1) & (nslots - 1)) {
+        if (slots[j].hash == h && slots[j].len == len
+            && memcmp(slots[j].data, s, len) == 0)
+        {
+            return &slots[j];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* up to n old slots into the new ones; the old go when all are moved */
+
+static void
+ngx_exa_set_move(ngx_exa_set_t *set, size_t n)
+{
+    size_t  h;
+
+    for ( /* void */ ; n && set->moved < set->nold; n--, set->moved++) {
+        if (set->old[set->moved].data == NULL) {
+            continue;
+        }
+
+        h = set->old[set->moved].hash & (set->nslots - 1);
+
+        while (set->slots[h].data) {
+            h = (h + 1) & (set->nslots - 1);
+        }
+
+        set->slots[h] = set->old[set->moved];
+    }
+
+    if (set->old && set->moved == set->nold) {
+        ngx_exa_mem_free(set->arena->mem, set->old, set->nold,
+                         sizeof(ngx_exa_set_slot_t));
+        set->old = NULL;
+        set->nold = 0;
+        set->moved = 0;
+    }
+}
+
+
+/*
+ * Twice the slots, zeroed by calloc() (fresh pages from the system for a
+ * large set, touched as the set fills); the old ones are moved later.
+ */
+
+static int
+ngx_exa_set_grow(ngx_exa_set_t *set)
+{
+    size_t               n;
+    ngx_exa_set_slot_t  *slots;
+
+    /* the last growth's move is done long before the next one */
+
+    ngx_exa_set_move(set, (size_t) -1);
+
+    n = set->nslots ? set->nslots * 2 : 64;
+
+    if (n > ((size_t) -1 / 2) / sizeof(ngx_exa_set_slot_t)
+        || ngx_exa_mem_take(set->arena->mem, n * sizeof(ngx_exa_set_slot_t))
+           != 0)
+    {
+        return -1;
+    }
+
+    slots = calloc(n, sizeof(ngx_exa_set_slot_t));
+    if (slots == NULL) {
+        set->arena->mem->used -= n * sizeof(ngx_exa_set_slot_t);
+        return -1;
+    }
+
+    set->old = set->slots;
+    set->nold = set->nslots;
+    set->moved = 0;
+    set->slots = slots;
+    set->nslots = n;
+
+    if (set->old == NULL) {
+        set->nold = 0;
+    }
+
+    return 0;
+}
+
+
 /* adds a string: 1 if added, 0 if it was there, -1 without memory */
 
 int
 ngx_exa_set_add(ngx_exa_set_t *set, const unsigned char *s, size_t len)
 {
-    size_t               i, j, n;
-    uint32_t             h;
-    unsigned char       *p;
-    ngx_exa_set_slot_t  *slots;
+    size_t          j;
+    uint32_t        h;
+    unsigned char  *p;
 
-    if (set->nelts + 1 > set->nslots / 2) {
-        n = set->nslots ? set->nslots * 2 : 64;
-        slots = NULL;
-        i = 0;
+    if (set->old) {
+        ngx_exa_set_move(set, NGX_EXA_SET_MOVE);
+    }
 
-        if (ngx_exa_mem_grow(set->arena->mem, (void **) &slots, &i, n,
-                             sizeof(ngx_exa_set_slot_t))
-            != 0)
-        {
-            return -1;
-        }
-
-        memset(slots, 0, i * sizeof(ngx_exa_set_slot_t));
-
-        for (j = 0; j < set->nslots; j++) {
-            if (set->slots[j].data == NULL) {
-                continue;
-            }
-
-            h = set->slots[j].hash & (i - 1);
-
-            while (slots[h].data) {
-                h = (h + 1) & (i - 1);
-            }
-
-            slots[h] = set->slots[j];
-        }
-
-        if (set->slots) {
-            ngx_exa_mem_free(set->arena->mem, set->slots, set->nslots,
-                             sizeof(ngx_exa_set_slot_t));
-        }
-
-        set->slots = slots;
-        set->nslots = i;
+    if (set->nelts + 1 > set->nslots / 2 && ngx_exa_set_grow(set) != 0) {
+        return -1;
     }
 
     h = ngx_exa_hash(s, len);
 
-    for (j = h & (set->nslots - 1);
-         set->slots[j].data;
-         j = (j + 1) & (set->nslots - 1))
+    if (ngx_exa_set_find(set->slots, set->nslots, h, s, len)
+        || (set->old && ngx_exa_set_find(set->old, set->nold, h, s, len)))
     {
-        if (set->slots[j].hash == h && set->slots[j].len == len
-            && memcmp(set->slots[j].data, s, len) == 0)
-        {
-            return 0;
-        }
+        return 0;
     }
 
     p = ngx_exa_arena_alloc(set->arena, len ? len : 1);
@@ -218,6 +286,13 @@ ngx_exa_set_add(ngx_exa_set_t *set, const unsigned char *s, size_t len)
     }
 
     memcpy(p, s, len);
+
+    for (j = h & (set->nslots - 1);
+         set->slots[j].data;
+         j = (j + 1) & (set->nslots - 1))
+    {
+        /* void */
+    }
 
     set->slots[j].hash = h;
     set->slots[j].len = (uint32_t) len;
@@ -232,7 +307,6 @@ int
 ngx_exa_set_has(const ngx_exa_set_t *set, const unsigned char *s,
     size_t len)
 {
-    size_t    j;
     uint32_t  h;
 
     if (set->nslots == 0) {
@@ -241,18 +315,9 @@ ngx_exa_set_has(const ngx_exa_set_t *set, const unsigned char *s,
 
     h = ngx_exa_hash(s, len);
 
-    for (j = h & (set->nslots - 1);
-         set->slots[j].data;
-         j = (j + 1) & (set->nslots - 1))
-    {
-        if (set->slots[j].hash == h && set->slots[j].len == len
-            && memcmp(set->slots[j].data, s, len) == 0)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
+    return ngx_exa_set_find(set->slots, set->nslots, h, s, len) != NULL
+           || (set->old
+               && ngx_exa_set_find(set->old, set->nold, h, s, len) != NULL);
 }
 
 
@@ -264,7 +329,15 @@ ngx_exa_set_free(ngx_exa_set_t *set)
                          sizeof(ngx_exa_set_slot_t));
     }
 
+    if (set->old) {
+        ngx_exa_mem_free(set->arena->mem, set->old, set->nold,
+                         sizeof(ngx_exa_set_slot_t));
+    }
+
     set->slots = NULL;
     set->nslots = 0;
     set->nelts = 0;
+    set->old = NULL;
+    set->nold = 0;
+    set->moved = 0;
 }

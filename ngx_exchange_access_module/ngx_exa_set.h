@@ -43,11 +43,20 @@ typedef struct {
 } ngx_exa_set_slot_t;
 
 
+/*
+ * A set grows by doubling without stopping: the slots it had are moved
+ * into the new ones a few at a time, at each addition, and looked in
+ * until all are moved.
+ */
+
 typedef struct {
     ngx_exa_set_slot_t    *slots;
     size_t                 nslots;
     size_t                 nelts;
     ngx_exa_arena_t       *arena;       /* holds the strings */
+    ngx_exa_set_slot_t    *old;         /* the slots before the last growth */
+    size_t                 nold;
+    size_t                 moved;       /* old slots moved so far */
 } ngx_exa_set_t;
 
 

@@ -1,0 +1,111 @@
+/*
+ * Sets of byte strings: every string added is found, at every point of a
+ * growth (the old slots are moved a few at a time), added once, and its
+ * memory counted and given back.
+ */
+
+#include "unit.h"
+#include "ngx_exa_set.h"
+
+
+int
+main(void)
+{
+    int              rc;
+    char             s[32];
+    size_t           i, j, n, len, missing, during;
+    ngx_exa_mem_t    mem;
+    ngx_exa_set_t    set;
+    ngx_exa_arena_t  arena;
+
+    memset(&mem, 0, sizeof(mem));
+    memset(&arena, 0, sizeof(arena));
+    memset(&set, 0, sizeof(set));
+    arena.mem = &mem;
+    set.arena = &arena;
+
+    CHECK(!ngx_exa_set_has(&set, (const unsigned char *) "a", 1),
+          "empty set has nothing");
+
+    n = 200000;
+    missing = 0;
+    during = 0;
+
+    for (i = 0; i < n; i++) {
+        len = (size_t) snprintf(s, sizeof(s), "uid=user%06zu,ou=people", i);
+
+        rc = ngx_exa_set_add(&set, (const unsigned char *) s, len);
+        if (rc != 1) {
+            break;
+        }
+
+        if (set.old) {
+            during++;
+
+            /* while slots are being moved: all so far are there */
+
+            if (i % 997 == 0) {
+                for (j = 0; j <= i; j += 7) {
+                    len = (size_t) snprintf(s, sizeof(s),
+                                            "uid=user%06zu,ou=people", j);
+                    if (!ngx_exa_set_has(&set, (const unsigned char *) s,
+                                         len)
+                        || ngx_exa_set_add(&set, (const unsigned char *) s,
+                                           len) != 0)
+                    {
+                        missing++;
+                    }
+                }
+            }
+        }
+    }
+
+    CHECK(i == n && set.nelts == n, "200000 added (%zu, %zu)", i, set.nelts);
+    CHECK(during > 1000, "added while old slots were moved: %zu", during);
+    CHECK(missing == 0, "found and not added twice during moves: %zu missing",
+          missing);
+
+    for (i = 0; i < n; i++) {
+        len = (size_t) snprintf(s, sizeof(s), "uid=user%06zu,ou=people", i);
+        if (!ngx_exa_set_has(&set, (const unsigned char *) s, len)) {
+            break;
+        }
+    }
+
+    CHECK(i == n, "all found after (stopped at %zu)", i);
+
+    len = (size_t) snprintf(s, sizeof(s), "uid=user%06zu,ou=people", n);
+    CHECK(!ngx_exa_set_has(&set, (const unsigned char *) s, len),
+          "one more is not there");
+    CHECK(ngx_exa_set_add(&set, (const unsigned char *) "", 0) == 1
+          && ngx_exa_set_has(&set, (const unsigned char *) "", 0),
+          "the empty string is a string");
+
+    ngx_exa_set_free(&set);
+    ngx_exa_arena_free(&arena);
+    CHECK(mem.used == 0, "all memory given back (%zu left)", mem.used);
+
+    /* a limit: adding fails cleanly, what was added stays */
+
+    memset(&mem, 0, sizeof(mem));
+    mem.max = 1024 * 1024;
+
+    for (i = 0; i < n; i++) {
+        len = (size_t) snprintf(s, sizeof(s), "uid=user%06zu,ou=people", i);
+        if (ngx_exa_set_add(&set, (const unsigned char *) s, len) < 0) {
+            break;
+        }
+    }
+
+    CHECK(i < n && mem.over && mem.used <= mem.max,
+          "the limit holds: %zu added, %zu bytes", i, mem.used);
+    len = (size_t) snprintf(s, sizeof(s), "uid=user%06d,ou=people", 0);
+    CHECK(ngx_exa_set_has(&set, (const unsigned char *) s, len),
+          "what was added before the limit is there");
+
+    ngx_exa_set_free(&set);
+    ngx_exa_arena_free(&arena);
+    CHECK(mem.used == 0, "all memory given back (%zu left)", mem.used);
+
+    UNIT_DONE("test_set");
+}
