@@ -25,10 +25,11 @@
  * leave the server returns void, and whoever calls it returns at once,
  * without touching ctx again.  Those are _refresh(), _end(), _next() and
  * _try(), the event handlers (_connected, _tls_done, _read, _resume,
- * _deadline, _dummy) and the steps they end with (_tls, _run).  Every other
- * function (_start, _verify, _wait, _progress, _renew, _limits, _state,
- * _u) never ends anything: it reports with its return value, and its
- * caller decides.
+ * _deadline, _dummy) and the steps they end with (_tls, _run, _install).
+ * Every other function (_start here, and _verify, _wait, _progress,
+ * _renew, _limits, _state, _u and _note in
+ * ngx_http_exchange_access_ldap_ctx.c) never ends anything: it reports
+ * with its return value, and its caller decides.
  *
  * The watch (ldap_watch) is the same context with watch set: the same
  * connection, TLS and bind, then the watch's states of the refresh's
@@ -37,38 +38,6 @@
  * context too, and the list's timer starts another one after a back-off;
  * _watch() is that timer's part.
  */
-
-
-typedef struct {
-    ngx_http_exchange_access_list_t      *list;
-    ngx_http_exchange_access_ldap_conf_t *lcf;
-    ngx_pool_t                           *pool;
-    ngx_log_t                            *log;
-
-    ngx_peer_connection_t                 peer;
-    LDAP                                 *ld;
-    ngx_exa_lr_t                         *lr;
-    ngx_exa_lr_conf_t                     lrcf;
-    ngx_http_exchange_access_ldap_io_t   *io;
-
-    ngx_uint_t                            url;
-    ngx_uint_t                            addr;
-    ngx_uint_t                            state;      /* before lr exists */
-    ngx_event_t                           resume;     /* after a yield */
-    ngx_event_t                           deadline;
-    ngx_event_t                           tick;       /* the next poll */
-    time_t                                renewed;    /* the lease, last */
-    ngx_uint_t                            watch;      /* unsigned:1 */
-    ngx_uint_t                            ready;      /* unsigned:1 */
-    ngx_uint_t                            lost;       /* unsigned:1 */
-    ngx_uint_t                            installing; /* unsigned:1 */
-    ngx_uint_t                            installed;  /* unsigned:1 */
-
-    ngx_array_t                           keys;       /* what was read */
-    ngx_http_exchange_access_install_t    install;
-
-    u_char                    error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
-} ngx_http_exchange_access_ldap_ctx_t;
 
 
 static void ngx_http_exchange_access_ldap_try(
@@ -81,8 +50,6 @@ static void ngx_http_exchange_access_ldap_install(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_close(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
-static ngx_http_exchange_access_ldap_url_t *ngx_http_exchange_access_ldap_u(
-    ngx_http_exchange_access_ldap_ctx_t *ctx);
 static ngx_int_t ngx_http_exchange_access_ldap_get_peer(
     ngx_peer_connection_t *pc, void *data);
 static void ngx_http_exchange_access_ldap_connected(ngx_event_t *wev);
@@ -93,25 +60,11 @@ static const char *ngx_http_exchange_access_ldap_start(
 static void ngx_http_exchange_access_ldap_tls(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_tls_done(ngx_connection_t *c);
-static const char *ngx_http_exchange_access_ldap_verify(
-    ngx_http_exchange_access_ldap_ctx_t *ctx, ngx_connection_t *c,
-    u_char *buf, size_t size);
 #endif
-static ngx_int_t ngx_http_exchange_access_ldap_wait(
-    ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_read(ngx_event_t *rev);
 static void ngx_http_exchange_access_ldap_resume(ngx_event_t *ev);
 static void ngx_http_exchange_access_ldap_deadline(ngx_event_t *ev);
 static void ngx_http_exchange_access_ldap_run(
-    ngx_http_exchange_access_ldap_ctx_t *ctx);
-static void ngx_http_exchange_access_ldap_progress(
-    ngx_http_exchange_access_ldap_ctx_t *ctx);
-static void ngx_http_exchange_access_ldap_renew(
-    ngx_http_exchange_access_ldap_ctx_t *ctx);
-static const char *ngx_http_exchange_access_ldap_state(
-    ngx_http_exchange_access_ldap_ctx_t *ctx);
-static void ngx_http_exchange_access_ldap_note(void *data, const char *text);
-static void ngx_http_exchange_access_ldap_limits(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static ngx_http_exchange_access_ldap_ctx_t *
     ngx_http_exchange_access_ldap_create(ngx_http_exchange_access_list_t *list,
@@ -537,17 +490,6 @@ ngx_http_exchange_access_ldap_close(ngx_http_exchange_access_ldap_ctx_t *ctx)
 }
 
 
-static ngx_http_exchange_access_ldap_url_t *
-ngx_http_exchange_access_ldap_u(ngx_http_exchange_access_ldap_ctx_t *ctx)
-{
-    ngx_uint_t  i;
-
-    i = ngx_min(ctx->url, ctx->lcf->urls->nelts - 1);
-
-    return (ngx_http_exchange_access_ldap_url_t *) ctx->lcf->urls->elts + i;
-}
-
-
 static ngx_int_t
 ngx_http_exchange_access_ldap_get_peer(ngx_peer_connection_t *pc, void *data)
 {
@@ -802,78 +744,7 @@ ngx_http_exchange_access_ldap_tls_done(ngx_connection_t *c)
 }
 
 
-/* the server's certificate: NULL if it is the one wanted, or why not */
-
-static const char *
-ngx_http_exchange_access_ldap_verify(ngx_http_exchange_access_ldap_ctx_t *ctx,
-    ngx_connection_t *c, u_char *buf, size_t size)
-{
-    long                                  rc;
-    X509                                 *cert;
-    ngx_http_exchange_access_ldap_url_t  *url;
-    u_char                                name[256];
-
-    if (!ctx->lcf->verify) {
-        return NULL;
-    }
-
-    rc = SSL_get_verify_result(c->ssl->connection);
-
-    if (rc != X509_V_OK) {
-        ngx_snprintf(buf, size, "certificate verify error: (%l:%s)%Z",
-                     rc, X509_verify_cert_error_string(rc));
-        return (char *) buf;
-    }
-
-    cert = SSL_get_peer_certificate(c->ssl->connection);
-
-    if (cert == NULL) {
-        return "no server certificate";
-    }
-
-    url = ngx_http_exchange_access_ldap_u(ctx);
-
-    ngx_cpystrn(name, url->host.data, ngx_min(url->host.len + 1, sizeof(name)));
-
-    if (name[0] == '[') {
-        name[ngx_strlen(name) - 1] = '\0';
-        rc = X509_check_ip_asc(cert, (char *) name + 1, 0);
-
-    } else if (ngx_inet_addr(name, ngx_strlen(name)) != INADDR_NONE) {
-        rc = X509_check_ip_asc(cert, (char *) name, 0);
-
-    } else {
-        rc = X509_check_host(cert, (char *) name, ngx_strlen(name), 0, NULL);
-    }
-
-    X509_free(cert);
-
-    if (rc != 1) {
-        ngx_snprintf(buf, size, "certificate does not match \"%s\"%Z", name);
-        return (char *) buf;
-    }
-
-    return NULL;
-}
-
 #endif
-
-
-/* waits for the server: the next answer must come within ldap_timeout */
-
-static ngx_int_t
-ngx_http_exchange_access_ldap_wait(ngx_http_exchange_access_ldap_ctx_t *ctx)
-{
-    ngx_connection_t  *c;
-
-    c = ctx->peer.connection;
-
-    if (!c->read->timer_set) {
-        ngx_add_timer(c->read, ctx->lcf->timeout);
-    }
-
-    return ngx_handle_read_event(c->read, 0);
-}
 
 
 static void
@@ -1021,102 +892,6 @@ ngx_http_exchange_access_ldap_run(ngx_http_exchange_access_ldap_ctx_t *ctx)
         ngx_http_exchange_access_ldap_end(ctx, (char *) ctx->error);
         return;
     }
-}
-
-
-/* the server answers: the next answer has ldap_timeout again, the lease */
-
-static void
-ngx_http_exchange_access_ldap_progress(
-    ngx_http_exchange_access_ldap_ctx_t *ctx)
-{
-    ngx_event_t  *rev;
-
-    if (!ngx_exa_lr_progress(ctx->lr)) {
-        return;
-    }
-
-    rev = ctx->peer.connection->read;
-
-    if (rev->timer_set) {
-        ngx_del_timer(rev);
-    }
-
-    ngx_add_timer(rev, ctx->lcf->timeout);
-
-    ngx_http_exchange_access_ldap_renew(ctx);
-}
-
-
-/*
- * The lease lasts while the refresh goes on: it is renewed when the server
- * answers and when another server is tried, never for longer than a wait
- * (ldap_timeout) can take, so that a worker that dies or stops loses it.
- */
-
-static void
-ngx_http_exchange_access_ldap_renew(ngx_http_exchange_access_ldap_ctx_t *ctx)
-{
-    ngx_http_exchange_access_list_t  *list;
-
-    if (ctx->watch || ngx_time() == ctx->renewed) {
-        return;
-    }
-
-    ctx->renewed = ngx_time();
-    list = ctx->list;
-
-    ngx_shmtx_lock(&list->shpool->mutex);
-
-    if (list->sh->lease_pid == ngx_pid) {
-        list->sh->lease_until = ctx->renewed + list->source->lease(list);
-    }
-
-    ngx_shmtx_unlock(&list->shpool->mutex);
-}
-
-
-static const char *
-ngx_http_exchange_access_ldap_state(ngx_http_exchange_access_ldap_ctx_t *ctx)
-{
-    if (ctx->lr == NULL || ctx->state == NGX_EXA_LR_HANDSHAKE) {
-        return ngx_exa_lr_state_name(ctx->state);
-    }
-
-    return ngx_exa_lr_state_name(ngx_exa_lr_state(ctx->lr));
-}
-
-
-static void
-ngx_http_exchange_access_ldap_note(void *data, const char *text)
-{
-    ngx_http_exchange_access_ldap_ctx_t  *ctx = data;
-
-    ngx_log_error(NGX_LOG_INFO, ctx->log, 0, "exchange_access_list \"%V\": %s",
-                  &ctx->list->name, text);
-}
-
-
-/*
- * What a refresh may keep: the new table must fit in the zone beside the
- * one in use, and the working memory stays within a few times the zone.
- */
-
-static void
-ngx_http_exchange_access_ldap_limits(ngx_http_exchange_access_ldap_ctx_t *ctx)
-{
-    size_t                            used;
-    ngx_exa_table_t                  *t;
-    ngx_http_exchange_access_list_t  *list;
-
-    list = ctx->list;
-    t = list->sh->table;
-
-    used = (t ? t->size : 0) + 16 * ngx_pagesize;
-
-    ctx->lrcf.zone_size = list->size;
-    ctx->lrcf.table_max = list->size > used ? list->size - used : 1;
-    ctx->lrcf.memory_max = 8 * list->size + 32 * 1024 * 1024;
 }
 
 

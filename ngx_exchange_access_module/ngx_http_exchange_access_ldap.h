@@ -9,10 +9,11 @@
 
 
 /*
- * The LDAP source, in three files: its directives and their checks
+ * The LDAP source, in four files: its directives and their checks
  * (ngx_http_exchange_access_ldap_conf.c), the refresh on nginx's event
- * loop (ngx_http_exchange_access_ldap.c), and the Sockbuf I/O layer that
- * lets libldap read and write an nginx connection
+ * loop (ngx_http_exchange_access_ldap.c) and the parts of it that end
+ * nothing (ngx_http_exchange_access_ldap_ctx.c), and the Sockbuf I/O
+ * layer that lets libldap read and write an nginx connection
  * (ngx_http_exchange_access_ldap_io.c).
  */
 
@@ -67,6 +68,45 @@ typedef struct {
 } ngx_http_exchange_access_ldap_conf_t;
 
 
+/* ngx_http_exchange_access_ldap_io.c */
+typedef struct ngx_http_exchange_access_ldap_io_s
+    ngx_http_exchange_access_ldap_io_t;
+
+
+/* a refresh or a watch under way: ngx_http_exchange_access_ldap.c */
+
+typedef struct {
+    ngx_http_exchange_access_list_t      *list;
+    ngx_http_exchange_access_ldap_conf_t *lcf;
+    ngx_pool_t                           *pool;
+    ngx_log_t                            *log;
+
+    ngx_peer_connection_t                 peer;
+    LDAP                                 *ld;
+    ngx_exa_lr_t                         *lr;
+    ngx_exa_lr_conf_t                     lrcf;
+    ngx_http_exchange_access_ldap_io_t   *io;
+
+    ngx_uint_t                            url;
+    ngx_uint_t                            addr;
+    ngx_uint_t                            state;      /* before lr exists */
+    ngx_event_t                           resume;     /* after a yield */
+    ngx_event_t                           deadline;
+    ngx_event_t                           tick;       /* the next poll */
+    time_t                                renewed;    /* the lease, last */
+    ngx_uint_t                            watch;      /* unsigned:1 */
+    ngx_uint_t                            ready;      /* unsigned:1 */
+    ngx_uint_t                            lost;       /* unsigned:1 */
+    ngx_uint_t                            installing; /* unsigned:1 */
+    ngx_uint_t                            installed;  /* unsigned:1 */
+
+    ngx_array_t                           keys;       /* what was read */
+    ngx_http_exchange_access_install_t    install;
+
+    u_char                    error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
+} ngx_http_exchange_access_ldap_ctx_t;
+
+
 /* ngx_http_exchange_access_ldap.c */
 void ngx_http_exchange_access_ldap_refresh(
     ngx_http_exchange_access_list_t *list, ngx_log_t *log);
@@ -74,10 +114,27 @@ void ngx_http_exchange_access_ldap_refresh(
 void ngx_http_exchange_access_ldap_watch(
     ngx_http_exchange_access_list_t *list, ngx_log_t *log);
 
-/* ngx_http_exchange_access_ldap_io.c */
-typedef struct ngx_http_exchange_access_ldap_io_s
-    ngx_http_exchange_access_ldap_io_t;
+/* ngx_http_exchange_access_ldap_ctx.c */
+ngx_http_exchange_access_ldap_url_t *ngx_http_exchange_access_ldap_u(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
+#if (NGX_SSL)
+const char *ngx_http_exchange_access_ldap_verify(
+    ngx_http_exchange_access_ldap_ctx_t *ctx, ngx_connection_t *c,
+    u_char *buf, size_t size);
+#endif
+ngx_int_t ngx_http_exchange_access_ldap_wait(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
+void ngx_http_exchange_access_ldap_progress(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
+void ngx_http_exchange_access_ldap_renew(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
+const char *ngx_http_exchange_access_ldap_state(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
+void ngx_http_exchange_access_ldap_note(void *data, const char *text);
+void ngx_http_exchange_access_ldap_limits(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
 
+/* ngx_http_exchange_access_ldap_io.c */
 ngx_http_exchange_access_ldap_io_t *ngx_http_exchange_access_ldap_io(LDAP *ld,
     ngx_connection_t *c, ngx_pool_t *pool);
 size_t ngx_http_exchange_access_ldap_io_buffered(

@@ -1,0 +1,202 @@
+
+/*
+ * Copyright (C) The ngx_exchange_access_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_exchange_access_ldap.h"
+
+
+/*
+ * The parts of an LDAP refresh or watch (ngx_http_exchange_access_ldap.c)
+ * that never end it: they look at the context, the server's certificate,
+ * the lease and the limits, and report with their return value; the
+ * caller decides what follows.
+ */
+
+
+ngx_http_exchange_access_ldap_url_t *
+ngx_http_exchange_access_ldap_u(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    ngx_uint_t  i;
+
+    i = ngx_min(ctx->url, ctx->lcf->urls->nelts - 1);
+
+    return (ngx_http_exchange_access_ldap_url_t *) ctx->lcf->urls->elts + i;
+}
+
+
+#if (NGX_SSL)
+
+/* the server's certificate: NULL if it is the one wanted, or why not */
+
+const char *
+ngx_http_exchange_access_ldap_verify(ngx_http_exchange_access_ldap_ctx_t *ctx,
+    ngx_connection_t *c, u_char *buf, size_t size)
+{
+    long                                  rc;
+    X509                                 *cert;
+    ngx_http_exchange_access_ldap_url_t  *url;
+    u_char                                name[256];
+
+    if (!ctx->lcf->verify) {
+        return NULL;
+    }
+
+    rc = SSL_get_verify_result(c->ssl->connection);
+
+    if (rc != X509_V_OK) {
+        ngx_snprintf(buf, size, "certificate verify error: (%l:%s)%Z",
+                     rc, X509_verify_cert_error_string(rc));
+        return (char *) buf;
+    }
+
+    cert = SSL_get_peer_certificate(c->ssl->connection);
+
+    if (cert == NULL) {
+        return "no server certificate";
+    }
+
+    url = ngx_http_exchange_access_ldap_u(ctx);
+
+    ngx_cpystrn(name, url->host.data, ngx_min(url->host.len + 1, sizeof(name)));
+
+    if (name[0] == '[') {
+        name[ngx_strlen(name) - 1] = '\0';
+        rc = X509_check_ip_asc(cert, (char *) name + 1, 0);
+
+    } else if (ngx_inet_addr(name, ngx_strlen(name)) != INADDR_NONE) {
+        rc = X509_check_ip_asc(cert, (char *) name, 0);
+
+    } else {
+        rc = X509_check_host(cert, (char *) name, ngx_strlen(name), 0, NULL);
+    }
+
+    X509_free(cert);
+
+    if (rc != 1) {
+        ngx_snprintf(buf, size, "certificate does not match \"%s\"%Z", name);
+        return (char *) buf;
+    }
+
+    return NULL;
+}
+
+#endif
+
+
+/* waits for the server: the next answer must come within ldap_timeout */
+
+ngx_int_t
+ngx_http_exchange_access_ldap_wait(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    ngx_connection_t  *c;
+
+    c = ctx->peer.connection;
+
+    if (!c->read->timer_set) {
+        ngx_add_timer(c->read, ctx->lcf->timeout);
+    }
+
+    return ngx_handle_read_event(c->read, 0);
+}
+
+
+/* the server answers: the next answer has ldap_timeout again, the lease */
+
+void
+ngx_http_exchange_access_ldap_progress(
+    ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    ngx_event_t  *rev;
+
+    if (!ngx_exa_lr_progress(ctx->lr)) {
+        return;
+    }
+
+    rev = ctx->peer.connection->read;
+
+    if (rev->timer_set) {
+        ngx_del_timer(rev);
+    }
+
+    ngx_add_timer(rev, ctx->lcf->timeout);
+
+    ngx_http_exchange_access_ldap_renew(ctx);
+}
+
+
+/*
+ * The lease lasts while the refresh goes on: it is renewed when the server
+ * answers and when another server is tried, never for longer than a wait
+ * (ldap_timeout) can take, so that a worker that dies or stops loses it.
+ */
+
+void
+ngx_http_exchange_access_ldap_renew(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    ngx_http_exchange_access_list_t  *list;
+
+    if (ctx->watch || ngx_time() == ctx->renewed) {
+        return;
+    }
+
+    ctx->renewed = ngx_time();
+    list = ctx->list;
+
+    ngx_shmtx_lock(&list->shpool->mutex);
+
+    if (list->sh->lease_pid == ngx_pid) {
+        list->sh->lease_until = ctx->renewed + list->source->lease(list);
+    }
+
+    ngx_shmtx_unlock(&list->shpool->mutex);
+}
+
+
+const char *
+ngx_http_exchange_access_ldap_state(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    if (ctx->lr == NULL || ctx->state == NGX_EXA_LR_HANDSHAKE) {
+        return ngx_exa_lr_state_name(ctx->state);
+    }
+
+    return ngx_exa_lr_state_name(ngx_exa_lr_state(ctx->lr));
+}
+
+
+void
+ngx_http_exchange_access_ldap_note(void *data, const char *text)
+{
+    ngx_http_exchange_access_ldap_ctx_t  *ctx = data;
+
+    ngx_log_error(NGX_LOG_INFO, ctx->log, 0, "exchange_access_list \"%V\": %s",
+                  &ctx->list->name, text);
+}
+
+
+/*
+ * What a refresh may keep: the new table must fit in the zone beside the
+ * one in use, and the working memory stays within a few times the zone.
+ */
+
+void
+ngx_http_exchange_access_ldap_limits(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    size_t                            used;
+    ngx_exa_table_t                  *t;
+    ngx_http_exchange_access_list_t  *list;
+
+    list = ctx->list;
+    t = list->sh->table;
+
+    used = (t ? t->size : 0) + 16 * ngx_pagesize;
+
+    ctx->lrcf.zone_size = list->size;
+    ctx->lrcf.table_max = list->size > used ? list->size - used : 1;
+    ctx->lrcf.memory_max = 8 * list->size + 32 * 1024 * 1024;
+}
