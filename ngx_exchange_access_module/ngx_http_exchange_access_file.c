@@ -204,6 +204,7 @@ ngx_http_exchange_access_file_refresh(ngx_http_exchange_access_list_t *list,
     }
 
     list->running = ctx;
+    list->installing = &ctx->install;
 
     ngx_http_exchange_access_file_install(&ctx->step);
 }
@@ -227,11 +228,7 @@ ngx_http_exchange_access_file_install(ngx_event_t *ev)
                                          ev->log);
 
     if (rc == NGX_AGAIN) {
-#if (nginx_version >= 1017005)
-        ngx_post_event(ev, &ngx_posted_next_events);
-#else
-        ngx_add_timer(ev, 1);
-#endif
+        ngx_http_exchange_access_post_next(ev);
         return;
     }
 

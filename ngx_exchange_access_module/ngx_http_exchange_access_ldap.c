@@ -384,6 +384,7 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
             }
 
             ctx->installing = 1;
+            list->installing = &ctx->install;
             ngx_http_exchange_access_ldap_install(ctx);
             return;
         }
@@ -422,11 +423,7 @@ ngx_http_exchange_access_ldap_install(ngx_http_exchange_access_ldap_ctx_t *ctx)
                                                ctx->lrcf.step_usec, ctx->log);
 
     if (rc == NGX_AGAIN) {
-#if (nginx_version >= 1017005)
-        ngx_post_event(&ctx->resume, &ngx_posted_next_events);
-#else
-        ngx_add_timer(&ctx->resume, 1);
-#endif
+        ngx_http_exchange_access_post_next(&ctx->resume);
         return;
     }
 
@@ -856,11 +853,7 @@ ngx_http_exchange_access_ldap_run(ngx_http_exchange_access_ldap_ctx_t *ctx)
 
         /* the rest after the other events of this turn of the loop */
 
-#if (nginx_version >= 1017005)
-        ngx_post_event(&ctx->resume, &ngx_posted_next_events);
-#else
-        ngx_add_timer(&ctx->resume, 1);
-#endif
+        ngx_http_exchange_access_post_next(&ctx->resume);
         return;
 
 #if (NGX_SSL)
@@ -967,11 +960,7 @@ ngx_http_exchange_access_ldap_polled(ngx_http_exchange_access_ldap_ctx_t *ctx,
 
         /* more changes may wait in libldap's buffer: read on, soon */
 
-#if (nginx_version >= 1017005)
-        ngx_post_event(&ctx->resume, &ngx_posted_next_events);
-#else
-        ngx_add_timer(&ctx->resume, 1);
-#endif
+        ngx_http_exchange_access_post_next(&ctx->resume);
     }
 
     if (ngx_handle_read_event(rev, 0) != NGX_OK) {

@@ -260,7 +260,6 @@ char *ngx_http_exchange_access_conf_full_name(ngx_conf_t *cf, void *post,
 
 typedef struct {
     ngx_http_exchange_access_list_t      *list;
-    ngx_array_t                          *keys;
     ngx_http_exchange_access_gen_t       *gen;       /* NULL: none held */
     ngx_http_exchange_access_gen_t       *against;   /* the one in use */
     ngx_uint_t                            generation; /* at the start */
@@ -270,6 +269,19 @@ typedef struct {
     ngx_exa_table_builder_t               build;
     ngx_exa_table_cmp_t                   cmp;
 } ngx_http_exchange_access_install_t;
+
+
+/* an event's handler runs again after the other events of this turn */
+
+static ngx_inline void
+ngx_http_exchange_access_post_next(ngx_event_t *ev)
+{
+#if (nginx_version >= 1017005)
+    ngx_post_event(ev, &ngx_posted_next_events);
+#else
+    ngx_add_timer(ev, 1);
+#endif
+}
 
 
 /* ngx_http_exchange_access_shm.c: the zone, its tables, refresh results */

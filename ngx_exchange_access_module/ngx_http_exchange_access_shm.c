@@ -175,6 +175,17 @@ ngx_http_exchange_access_list_install(ngx_http_exchange_access_list_t *list,
 #define NGX_HTTP_EXCHANGE_ACCESS_INSTALL_WORK     1024
 
 
+/* a stepped install is registered by its caller, to be aborted at exit */
+
+static void
+ngx_http_exchange_access_install_forget(ngx_http_exchange_access_install_t *in)
+{
+    if (in->list->installing == in) {
+        in->list->installing = NULL;
+    }
+}
+
+
 ngx_int_t
 ngx_http_exchange_access_install_start(ngx_http_exchange_access_install_t *in,
     ngx_http_exchange_access_list_t *list, ngx_array_t *keys,
@@ -217,9 +228,7 @@ ngx_http_exchange_access_install_start(ngx_http_exchange_access_install_t *in,
     }
 
     in->list = list;
-    in->keys = keys;
     in->gen = gen;
-    list->installing = in;
     in->generation = list->sh->generation;
     in->from_state = from_state;
     in->phase = NGX_HTTP_EXCHANGE_ACCESS_INSTALL_BUILD;
@@ -337,7 +346,7 @@ publish:
 
         ngx_slab_free_locked(shpool, gen);
         in->gen = NULL;
-        list->installing = NULL;
+        ngx_http_exchange_access_install_forget(in);
         ngx_shmtx_unlock(&shpool->mutex);
         return NGX_OK;
     }
@@ -364,7 +373,7 @@ publish:
     }
 
     in->gen = NULL;
-    list->installing = NULL;
+    ngx_http_exchange_access_install_forget(in);
 
     ngx_shmtx_unlock(&shpool->mutex);
 
@@ -392,7 +401,7 @@ ngx_http_exchange_access_install_abort(ngx_http_exchange_access_install_t *in)
     if (in->gen) {
         ngx_slab_free(in->list->shpool, in->gen);
         in->gen = NULL;
-        in->list->installing = NULL;
+        ngx_http_exchange_access_install_forget(in);
     }
 }
 
