@@ -68,7 +68,8 @@ ngx_exa_lr_entry(ngx_exa_lr_t *r)
                 != LBER_OPT_SUCCESS || blen == 0)
             {
                 return r->state == NGX_EXA_LR_READ_DOMAINS
-                       ? ngx_exa_lr_domains_entry(r) : NGX_EXA_LR_NEXT;
+                       ? ngx_exa_lr_domains_entry(r)
+                       : r->user ? ngx_exa_lr_model_keys(r) : NGX_EXA_LR_NEXT;
             }
 
             if (ber_skip_tag(r->ber, &blen) == LBER_DEFAULT
@@ -137,7 +138,9 @@ ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
 
     msgid = ldap_msgid(r->msg);
 
-    if (r->state == NGX_EXA_LR_READ_GROUPS) {
+    if (r->state == NGX_EXA_LR_READ_GROUPS
+        || r->state == NGX_EXA_LR_FETCH_USERS)
+    {
         for (s = 0; s < NGX_EXA_LR_WINDOW; s++) {
             if (r->reads[s].msgid == msgid) {
                 break;
@@ -150,7 +153,9 @@ ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
         }
 
         r->reads[s].entries++;
-        r->group = r->reads[s].group;
+
+        /* a group's read: the group; a member's: the slot of its read */
+        r->group = r->state == NGX_EXA_LR_READ_GROUPS ? r->reads[s].group : s;
 
     } else if (msgid != r->msgid) {
         r->stats.ignored++;
@@ -160,6 +165,7 @@ ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
     r->stats.entries++;
     r->progress = 1;
     r->nmember = 0;
+    r->user = NULL;
 
     if (ldap_get_dn_ber(r->ld, r->msg, &r->ber, &dn) != LDAP_SUCCESS) {
         return ngx_exa_lr_fail(r, 1, "an entry that cannot be decoded");
@@ -179,6 +185,11 @@ ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
     }
 
     if (dn.bv_len >= sizeof(buf)) {
+        if (r->state == NGX_EXA_LR_FETCH_USERS) {
+            return ngx_exa_lr_fail(r, 1, "the base read of a member was "
+                                   "answered by another entry");
+        }
+
         r->stats.skipped++;
         return NGX_EXA_LR_NEXT;
     }
@@ -194,11 +205,21 @@ ngx_exa_lr_entry_start(ngx_exa_lr_t *r)
 
     r->netbios = ngx_exa_lr_domain_of(r, buf, len);
 
+    if (r->state == NGX_EXA_LR_FETCH_USERS) {
+        return ngx_exa_lr_fetch_entry(r, buf, len);
+    }
+
+    if (r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN) {
+        return NGX_EXA_LR_PARTIAL;
+    }
+
     /* walk, off: a user only if a group has it as a member */
 
-    return (r->conf->nested == NGX_EXA_LDAP_NESTED_CHAIN
-            || ngx_exa_set_has(&r->members, buf, len))
-           ? NGX_EXA_LR_PARTIAL : NGX_EXA_LR_NEXT;
+    if (!ngx_exa_set_has(&r->members, buf, len)) {
+        return NGX_EXA_LR_NEXT;
+    }
+
+    return r->model ? ngx_exa_lr_model_user(r, buf, len) : NGX_EXA_LR_PARTIAL;
 }
 
 
@@ -294,7 +315,13 @@ ngx_exa_lr_attribute(ngx_exa_lr_t *r, struct berval *type)
         return NGX_EXA_LR_NEXT;
     }
 
-    if (r->state != NGX_EXA_LR_SEARCH_USERS) {
+    if (r->state == NGX_EXA_LR_FETCH_USERS) {
+        if (strcasecmp(name, "objectClass") == 0) {
+            r->attr = NGX_EXA_LR_ATTR_CLASS;
+            return NGX_EXA_LR_NEXT;
+        }
+
+    } else if (r->state != NGX_EXA_LR_SEARCH_USERS) {
         return NGX_EXA_LR_NEXT;
     }
 
@@ -337,6 +364,9 @@ ngx_exa_lr_value(ngx_exa_lr_t *r, struct berval *v)
     case NGX_EXA_LR_ATTR_NAME:
         return ngx_exa_lr_name(r, v);
 
+    case NGX_EXA_LR_ATTR_CLASS:
+        return ngx_exa_lr_model_class(r, v);
+
     case NGX_EXA_LR_ATTR_CONFIG:
     case NGX_EXA_LR_ATTR_NETBIOS:
     case NGX_EXA_LR_ATTR_NCNAME:
@@ -372,8 +402,17 @@ ngx_exa_lr_member(ngx_exa_lr_t *r, struct berval *v)
     len = ngx_exa_ldap_dn_norm((unsigned char *) v->bv_val, v->bv_len, buf);
 
     if (!ngx_exa_set_has(&r->all_groups, buf, len)) {
-        if (ngx_exa_set_add(&r->members, buf, len) < 0) {
+        added = ngx_exa_set_add(&r->members, buf, len);
+
+        if (added < 0) {
             return ngx_exa_lr_nomem(r);
+        }
+
+        if (added && r->model) {
+            added = ngx_exa_lr_model_member(r, buf, len, v);
+            if (added != NGX_EXA_LR_NEXT) {
+                return added;
+            }
         }
 
         /* every member is a name at least */

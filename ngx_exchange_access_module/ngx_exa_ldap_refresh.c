@@ -61,7 +61,9 @@ static const char  *ngx_exa_lr_states[] = {
     "watch_idle",
     "watch_poll",
     "watch_mark",
-    "watch_persist"
+    "watch_persist",
+    "fetch_users",
+    "build_list"
 };
 
 NGX_EXA_ASSERT(lr_states, NGX_EXA_NELTS(ngx_exa_lr_states)
@@ -167,6 +169,14 @@ ngx_exa_lr_destroy(ngx_exa_lr_t *r)
     free(r->groups);
     free(r->keys);
     free(r->domains);
+    free(r->fetch);
+    free(r->changed);
+
+    for (i = 0; i < r->w_ndns; i++) {
+        free((void *) r->w_dns[i].data);
+    }
+
+    free(r->w_dns);
 
     ngx_exa_arena_free(&r->arena);
 
@@ -343,6 +353,16 @@ ngx_exa_lr_step(ngx_exa_lr_t *r)
 
     for ( ;; ) {
 
+        if (r->state == NGX_EXA_LR_BUILD_LIST) {
+            rc = ngx_exa_lr_build(r);
+
+            if (rc == NGX_EXA_LR_NEXT) {
+                rc = ngx_exa_lr_finish(r);
+            }
+
+            return rc == NGX_EXA_LR_PARTIAL ? NGX_EXA_LR_YIELD : rc;
+        }
+
         if (r->msg == NULL) {
             zero.tv_sec = 0;
             zero.tv_usec = 0;
@@ -495,6 +515,7 @@ ngx_exa_lr_message(ngx_exa_lr_t *r)
     case NGX_EXA_LR_LIST_GROUPS:
     case NGX_EXA_LR_READ_GROUPS:
     case NGX_EXA_LR_SEARCH_USERS:
+    case NGX_EXA_LR_FETCH_USERS:
 
         if (type == LDAP_RES_SEARCH_ENTRY) {
             return ngx_exa_lr_entry(r);
@@ -529,11 +550,15 @@ ngx_exa_lr_search_done(ngx_exa_lr_t *r)
     int   rc, code;
     char  text[160];
 
-    if (r->state == NGX_EXA_LR_READ_GROUPS) {
+    if (r->state == NGX_EXA_LR_READ_GROUPS
+        || r->state == NGX_EXA_LR_FETCH_USERS)
+    {
         for (rc = 0; rc < NGX_EXA_LR_WINDOW; rc++) {
             if (r->reads[rc].msgid == ldap_msgid(r->msg)) {
                 r->progress = 1;
-                return ngx_exa_lr_group_result(r, rc);
+                return r->state == NGX_EXA_LR_READ_GROUPS
+                       ? ngx_exa_lr_group_result(r, rc)
+                       : ngx_exa_lr_fetch_result(r, rc);
             }
         }
 
@@ -780,7 +805,16 @@ ngx_exa_lr_read_groups(ngx_exa_lr_t *r)
         return NGX_EXA_LR_NEXT;
     }
 
-    /* every group read: the users */
+    /* every group read: the users; a delta, only those that changed */
+
+    if (r->delta) {
+        rc = ngx_exa_lr_fetch_start(r);
+        if (rc != NGX_EXA_LR_FULL) {
+            return rc;
+        }
+
+        ngx_exa_lr_model_full(r);
+    }
 
     r->state = NGX_EXA_LR_SEARCH_USERS;
     r->pages = 0;
@@ -1000,6 +1034,11 @@ ngx_exa_lr_finish(ngx_exa_lr_t *r)
     if (ngx_exa_table_tags(r->keys, r->nkeys) > NGX_EXA_TAGS_MAX) {
         return ngx_exa_lr_fail(r, 0, "the names are in more than %d NetBIOS "
                                "domains", NGX_EXA_TAGS_MAX);
+    }
+
+    if (r->model) {
+        r->model->epoch = r->epoch;
+        r->model->members = r->members.nelts;
     }
 
     r->state = NGX_EXA_LR_DONE_STATE;

@@ -120,6 +120,8 @@ typedef enum {
     NGX_EXA_LR_WATCH_POLL,
     NGX_EXA_LR_WATCH_MARK,
     NGX_EXA_LR_WATCH_PERSIST,
+    NGX_EXA_LR_FETCH_USERS,
+    NGX_EXA_LR_BUILD_LIST,
     NGX_EXA_LR_NSTATES
 } ngx_exa_lr_state_e;
 
@@ -162,6 +164,14 @@ typedef struct {
 
 typedef struct ngx_exa_lr_s  ngx_exa_lr_t;
 
+/*
+ * What a refresh that walks the groups (walk, off) knows after it ends:
+ * every member's DN and names, kept by the worker for the next refresh,
+ * which then applies the changes a watch saw (ngx_exa_ldap_delta.c).
+ */
+
+typedef struct ngx_exa_lm_s  ngx_exa_lm_t;
+
 
 ngx_exa_lr_t *ngx_exa_lr_create(const ngx_exa_lr_conf_t *conf, LDAP *ld);
 void ngx_exa_lr_destroy(ngx_exa_lr_t *r);
@@ -186,6 +196,17 @@ long long ngx_exa_lr_changed_at(ngx_exa_lr_t *r);
 long long ngx_exa_lr_gentime(const char *s, size_t len);
 
 size_t ngx_exa_lr_escape(char *out, size_t size, const char *s, size_t len);
+
+ngx_exa_lm_t *ngx_exa_lm_create(size_t memory_max);
+void ngx_exa_lm_destroy(ngx_exa_lm_t *m);
+size_t ngx_exa_lm_members(const ngx_exa_lm_t *m);
+size_t ngx_exa_lm_memory(const ngx_exa_lm_t *m);
+void ngx_exa_lr_record(ngx_exa_lr_t *r, ngx_exa_lm_t *m);
+int ngx_exa_lr_apply(ngx_exa_lr_t *r, ngx_exa_lm_t *m,
+    const ngx_exa_str_t *dns, size_t n);
+int ngx_exa_lr_delta(ngx_exa_lr_t *r);
+int ngx_exa_lr_changes(ngx_exa_lr_t *r, const ngx_exa_str_t **dns,
+    size_t *n);
 
 
 #endif /* _NGX_EXA_LDAP_REFRESH_H_INCLUDED_ */

@@ -32,6 +32,9 @@
 
 #define NGX_EXA_LR_IN_CHAIN      "1.2.840.113556.1.4.1941"
 
+#define NGX_EXA_LR_FETCH_MAX     1000     /* members a change may add */
+#define NGX_EXA_LR_CHANGES_MAX   256      /* DNs a watch keeps */
+
 /* how the message at hand went */
 #define NGX_EXA_LR_NEXT          10       /* read the next message */
 #define NGX_EXA_LR_PARTIAL       11       /* the message is not done */
@@ -45,6 +48,10 @@
 #define NGX_EXA_LR_ATTR_CONFIG   4        /* configurationNamingContext */
 #define NGX_EXA_LR_ATTR_NETBIOS  5        /* nETBIOSName */
 #define NGX_EXA_LR_ATTR_NCNAME   6        /* nCName */
+#define NGX_EXA_LR_ATTR_CLASS    7        /* objectClass, of a member */
+
+/* a change that only a full read can apply (ngx_exa_lr_apply()) */
+#define NGX_EXA_LR_FULL          12
 
 /* what a name attribute holds */
 #define NGX_EXA_LR_NAME_LOGON    0        /* sAMAccountName, uid: "user" */
@@ -67,6 +74,42 @@ typedef struct {
     size_t                     len;
     char                       netbios[16];  /* lower case */
 } ngx_exa_lr_domain_t;
+
+
+/* a member of the model: its record is kept in front of its DN */
+
+typedef struct {
+    ngx_exa_str_t             *keys;      /* its names */
+    uint32_t                   nkeys;
+    uint32_t                   epoch;     /* of the last read it was in */
+    uint32_t                   queued;    /* the epoch it was read again */
+    uint32_t                   reserved;
+} ngx_exa_lm_user_t;
+
+#define ngx_exa_lm_user(data)                                               \
+    ((ngx_exa_lm_user_t *) (void *) ((unsigned char *) (data)                \
+                                     - sizeof(ngx_exa_lm_user_t)))
+
+
+struct ngx_exa_lm_s {
+    ngx_exa_mem_t              mem;
+    ngx_exa_arena_t            arena;
+    ngx_exa_set_t              users;     /* DNs, normalised */
+    ngx_exa_lm_user_t        **list;      /* every record, as added */
+    size_t                     nlist;
+    size_t                     list_size;
+    size_t                     members;   /* at the last read */
+    uint32_t                   epoch;     /* of the last read that ended */
+};
+
+
+/* a member to read alone: new to the groups, or changed */
+
+typedef struct {
+    ngx_exa_lm_user_t         *user;
+    const unsigned char       *dn;        /* as the server wrote it, NUL */
+    size_t                     len;
+} ngx_exa_lr_fetch_t;
 
 
 typedef struct {
@@ -159,6 +202,26 @@ struct ngx_exa_lr_s {
     long long                  w_at;      /* the change's time, usec */
     long long                  w_at_seen;
 
+    /* the model: recorded by a full read, or changed by a delta */
+    ngx_exa_lm_t              *model;
+    int                        delta;     /* applying the watch's changes */
+    uint32_t                   epoch;     /* this read's */
+    ngx_exa_lm_user_t         *user;      /* the user entry at hand */
+    size_t                     user_keys; /* r->nkeys at its start */
+    ngx_exa_str_t             *changed;   /* DNs the watch saw, raw */
+    size_t                     nchanged;
+    ngx_exa_lr_fetch_t        *fetch;
+    size_t                     nfetch;
+    size_t                     fetch_size;
+    size_t                     next_fetch;
+    size_t                     next_build;
+
+    /* the DNs of the changes a watch saw, for the caller */
+    ngx_exa_str_t             *w_dns;
+    size_t                     w_ndns;
+    size_t                     w_dns_size;
+    int                        w_dns_lost;
+
     ngx_exa_lr_stats_t         stats;
     char                       error[256];
 };
@@ -183,6 +246,20 @@ int ngx_exa_lw_start(ngx_exa_lr_t *r);
 int ngx_exa_lw_message(ngx_exa_lr_t *r, int type);
 int ngx_exa_lr_queue(ngx_exa_lr_t *r, const unsigned char *dn, size_t len,
     unsigned depth, unsigned configured, size_t range);
+int ngx_exa_lr_model_member(ngx_exa_lr_t *r, const unsigned char *dn,
+    size_t len, struct berval *raw);
+int ngx_exa_lr_model_user(ngx_exa_lr_t *r, const unsigned char *dn,
+    size_t len);
+int ngx_exa_lr_model_keys(ngx_exa_lr_t *r);
+int ngx_exa_lr_model_class(ngx_exa_lr_t *r, struct berval *v);
+int ngx_exa_lr_fetch_start(ngx_exa_lr_t *r);
+int ngx_exa_lr_fetch_send(ngx_exa_lr_t *r);
+int ngx_exa_lr_fetch_entry(ngx_exa_lr_t *r, const unsigned char *dn,
+    size_t len);
+int ngx_exa_lr_fetch_result(ngx_exa_lr_t *r, size_t slot);
+int ngx_exa_lr_build(ngx_exa_lr_t *r);
+void ngx_exa_lr_model_full(ngx_exa_lr_t *r);
+void ngx_exa_lw_dn(ngx_exa_lr_t *r);
 
 
 #endif /* _NGX_EXA_LDAP_REFRESH_INT_H_INCLUDED_ */

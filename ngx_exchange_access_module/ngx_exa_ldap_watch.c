@@ -257,6 +257,8 @@ ngx_exa_lr_poll(ngx_exa_lr_t *r)
 
     r->state = NGX_EXA_LR_WATCH_POLL;
 
+    (void) ngx_exa_lr_changes(r, NULL, NULL);
+
     switch (r->w_kind) {
 
     case NGX_EXA_LW_USN:
@@ -462,6 +464,10 @@ ngx_exa_lw_entry(ngx_exa_lr_t *r)
 
     ldap_value_free_len(vals);
 
+    if (r->state == NGX_EXA_LR_WATCH_POLL) {
+        ngx_exa_lw_dn(r);
+    }
+
     if (r->state == NGX_EXA_LR_WATCH_POLL && r->w_kind == NGX_EXA_LW_USN) {
         vals = ldap_get_values_len(r->ld, r->msg, "whenChanged");
 
@@ -598,6 +604,7 @@ ngx_exa_lw_polled(ngx_exa_lr_t *r)
         }
 
         r->w_at = r->w_at_seen;
+        r->w_dns_lost |= r->w_cut;
 
         if (r->w_usn_seen > r->w_usn) {
             r->w_usn = r->w_usn_seen;
@@ -626,6 +633,10 @@ ngx_exa_lw_polled(ngx_exa_lr_t *r)
         return NGX_EXA_LR_CHANGED;
 
     default: /* NGX_EXA_LW_MODIFIED */
+
+        /* cut, or an entry gone: not every changed entry is named */
+
+        r->w_dns_lost |= r->w_cut || r->w_entries == 0;
 
         if (r->w_cut) {
             /* more at once than asked for: go on after the newest seen */
@@ -804,9 +815,12 @@ ngx_exa_lw_persisted(ngx_exa_lr_t *r, int type)
                 return NGX_EXA_LR_NEXT;
             }
 
+            ngx_exa_lw_dn(r);
+
             r->w_at = ngx_exa_lw_time(r, "modifyTimestamp");
 
         } else {
+            ngx_exa_lw_dn(r);
             r->w_at = ngx_exa_lw_time(r, "whenChanged");
         }
 
@@ -909,4 +923,83 @@ ngx_exa_lw_time(ngx_exa_lr_t *r, const char *name)
     ldap_value_free_len(vals);
 
     return t > 0 ? t : 0;
+}
+
+
+/*
+ * The DN of a changed entry, kept for the caller (ngx_exa_lr_changes()):
+ * as many as NGX_EXA_LR_CHANGES_MAX, then "some are not named".
+ */
+
+void
+ngx_exa_lw_dn(ngx_exa_lr_t *r)
+{
+    char           *dn;
+    size_t          len;
+    unsigned char  *p;
+
+    if (r->w_dns_lost) {
+        return;
+    }
+
+    dn = ldap_get_dn(r->ld, r->msg);
+
+    if (dn == NULL) {
+        r->w_dns_lost = 1;
+        return;
+    }
+
+    len = strlen(dn);
+    p = NULL;
+
+    if (len < NGX_EXA_LR_DN_MAX && r->w_ndns < NGX_EXA_LR_CHANGES_MAX
+        && ngx_exa_mem_grow(&r->mem, (void **) &r->w_dns, &r->w_dns_size,
+                            r->w_ndns + 1, sizeof(ngx_exa_str_t))
+           == 0)
+    {
+        p = malloc(len + 1);
+    }
+
+    if (p == NULL) {
+        ldap_memfree(dn);
+        r->w_dns_lost = 1;
+        return;
+    }
+
+    memcpy(p, dn, len + 1);
+    ldap_memfree(dn);
+
+    r->w_dns[r->w_ndns].data = p;
+    r->w_dns[r->w_ndns].len = len;
+    r->w_ndns++;
+}
+
+
+/*
+ * The DNs of the entries the last changes were seen in: 0, or -1 when
+ * the watch cannot name them all (contextCSN, a cut poll, an entry gone).
+ * Without dns, forgets them.
+ */
+
+int
+ngx_exa_lr_changes(ngx_exa_lr_t *r, const ngx_exa_str_t **dns, size_t *n)
+{
+    size_t  i;
+
+    if (dns) {
+        *dns = r->w_dns;
+        *n = r->w_ndns;
+
+        return (r->w_dns_lost || r->w_kind == NGX_EXA_LW_CSN
+                || r->w_kind == NGX_EXA_LW_NONE) ? -1 : 0;
+    }
+
+    for (i = 0; i < r->w_ndns; i++) {
+        free((void *) r->w_dns[i].data);
+    }
+
+    r->w_ndns = 0;
+    r->w_dns_lost = 0;
+
+    return 0;
 }

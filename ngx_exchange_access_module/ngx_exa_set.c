@@ -260,9 +260,24 @@ ngx_exa_set_grow(ngx_exa_set_t *set)
 int
 ngx_exa_set_add(ngx_exa_set_t *set, const unsigned char *s, size_t len)
 {
-    size_t          j;
-    uint32_t        h;
-    unsigned char  *p;
+    return ngx_exa_set_put(set, s, len, 0, NULL);
+}
+
+
+/*
+ * The same, with head bytes (a multiple of 8, zeroed) kept in front of the
+ * string for the caller's record of it; *data is where the string is kept,
+ * added or found.
+ */
+
+int
+ngx_exa_set_put(ngx_exa_set_t *set, const unsigned char *s, size_t len,
+    size_t head, const unsigned char **data)
+{
+    size_t                     j;
+    uint32_t                   h;
+    unsigned char             *p;
+    const ngx_exa_set_slot_t  *found;
 
     if (set->old) {
         ngx_exa_set_move(set, NGX_EXA_SET_MOVE);
@@ -274,18 +289,32 @@ ngx_exa_set_add(ngx_exa_set_t *set, const unsigned char *s, size_t len)
 
     h = ngx_exa_hash(s, len);
 
-    if (ngx_exa_set_find(set->slots, set->nslots, h, s, len)
-        || (set->old && ngx_exa_set_find(set->old, set->nold, h, s, len)))
-    {
+    found = ngx_exa_set_find(set->slots, set->nslots, h, s, len);
+
+    if (found == NULL && set->old) {
+        found = ngx_exa_set_find(set->old, set->nold, h, s, len);
+    }
+
+    if (found) {
+        if (data) {
+            *data = found->data;
+        }
+
         return 0;
     }
 
-    p = ngx_exa_arena_alloc(set->arena, len ? len : 1);
+    p = ngx_exa_arena_alloc(set->arena, head + (len ? len : 1));
     if (p == NULL) {
         return -1;
     }
 
+    memset(p, 0, head);
+    p += head;
     memcpy(p, s, len);
+
+    if (data) {
+        *data = p;
+    }
 
     for (j = h & (set->nslots - 1);
          set->slots[j].data;
@@ -300,6 +329,30 @@ ngx_exa_set_add(ngx_exa_set_t *set, const unsigned char *s, size_t len)
     set->nelts++;
 
     return 1;
+}
+
+
+/* where a string of the set is kept, or NULL */
+
+const unsigned char *
+ngx_exa_set_get(const ngx_exa_set_t *set, const unsigned char *s, size_t len)
+{
+    uint32_t                   h;
+    const ngx_exa_set_slot_t  *found;
+
+    if (set->nslots == 0) {
+        return NULL;
+    }
+
+    h = ngx_exa_hash(s, len);
+
+    found = ngx_exa_set_find(set->slots, set->nslots, h, s, len);
+
+    if (found == NULL && set->old) {
+        found = ngx_exa_set_find(set->old, set->nold, h, s, len);
+    }
+
+    return found ? found->data : NULL;
 }
 
 

@@ -68,8 +68,12 @@ void ngx_exa_mem_free(ngx_exa_mem_t *m, void *p, size_t nalloc,
     size_t size);
 
 int ngx_exa_set_add(ngx_exa_set_t *set, const unsigned char *s, size_t len);
+int ngx_exa_set_put(ngx_exa_set_t *set, const unsigned char *s, size_t len,
+    size_t head, const unsigned char **data);
 int ngx_exa_set_has(const ngx_exa_set_t *set, const unsigned char *s,
     size_t len);
+const unsigned char *ngx_exa_set_get(const ngx_exa_set_t *set,
+    const unsigned char *s, size_t len);
 void ngx_exa_set_free(ngx_exa_set_t *set);
 
 

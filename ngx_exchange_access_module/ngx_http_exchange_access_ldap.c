@@ -46,6 +46,8 @@ static void ngx_http_exchange_access_ldap_next(
     ngx_http_exchange_access_ldap_ctx_t *ctx, const char *fmt, ...);
 static void ngx_http_exchange_access_ldap_end(
     ngx_http_exchange_access_ldap_ctx_t *ctx, const char *error);
+static void ngx_http_exchange_access_ldap_full(
+    ngx_http_exchange_access_ldap_ctx_t *ctx, const char *error);
 static void ngx_http_exchange_access_ldap_install(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_close(
@@ -102,6 +104,8 @@ ngx_http_exchange_access_ldap_refresh(ngx_http_exchange_access_list_t *list,
     ngx_add_timer(&ctx->deadline, ctx->lcf->refresh_timeout);
 
     list->running = ctx;
+
+    ngx_http_exchange_access_ldap_plan(ctx);
 
     ngx_http_exchange_access_ldap_try(ctx);
 }
@@ -363,6 +367,14 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
         list->sh->refused = st->refused;
         ngx_shmtx_unlock(&list->shpool->mutex);
 
+        if (ngx_exa_lr_delta(ctx->lr) == 1) {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "exchange_access_list \"%V\": changes applied "
+                          "from %uz entries read (%uz named by the watch), "
+                          "without a full read", &list->name, st->entries,
+                          ctx->nchanged);
+        }
+
         /* the refresh's keys, as an array, without a copy */
 
         ctx->keys.elts = (void *) ngx_exa_lr_keys(ctx->lr, &n);
@@ -393,6 +405,19 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
                                                         0, log);
     }
 
+    /* a delta that did not read all (not a table that does not fit) */
+
+    if (error && ctx->delta && ctx->deadline.timer_set
+        && (ctx->lr == NULL
+            || ngx_exa_lr_state(ctx->lr) != NGX_EXA_LR_DONE_STATE))
+    {
+        ngx_http_exchange_access_ldap_full(ctx, error);
+        return;
+    }
+
+    ngx_http_exchange_access_ldap_keep(ctx, error == NULL && ctx->lr
+                                       && ngx_exa_lr_delta(ctx->lr) >= 0);
+
     if (ctx->resume.posted) {
         ngx_delete_posted_event(&ctx->resume);
     }
@@ -408,6 +433,34 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
     ngx_http_exchange_access_ldap_close(ctx);
 
     ngx_destroy_pool(pool);
+}
+
+
+/*
+ * A delta that failed (a change it cannot apply, or the server): the
+ * refresh reads the list in full instead, from the first server.
+ */
+
+static void
+ngx_http_exchange_access_ldap_full(ngx_http_exchange_access_ldap_ctx_t *ctx,
+    const char *error)
+{
+    ngx_log_error(NGX_LOG_NOTICE, ctx->log, 0,
+                  "exchange_access_list \"%V\": the changes were not "
+                  "applied alone (%s), the list is read in full",
+                  &ctx->list->name, error);
+
+    ngx_http_exchange_access_ldap_close(ctx);
+    ngx_http_exchange_access_ldap_keep(ctx, 0);
+
+    ctx->delta = 0;
+    ctx->tries = 0;
+    ctx->url = 0;
+    ctx->addr = 0;
+    ctx->error[0] = '\0';
+    ctx->model = ngx_exa_lm_create(ctx->lrcf.memory_max);
+
+    ngx_http_exchange_access_ldap_try(ctx);
 }
 
 
@@ -616,6 +669,10 @@ ngx_http_exchange_access_ldap_start(ngx_http_exchange_access_ldap_ctx_t *ctx)
     ctx->lr = ngx_exa_lr_create(&ctx->lrcf, ctx->ld);
     if (ctx->lr == NULL) {
         return "out of memory";
+    }
+
+    if (!ctx->watch) {
+        (void) ngx_http_exchange_access_ldap_model(ctx);
     }
 
     c->read->handler = ngx_http_exchange_access_ldap_read;
@@ -971,10 +1028,12 @@ ngx_http_exchange_access_ldap_polled(ngx_http_exchange_access_ldap_ctx_t *ctx,
     /* last: a refresh may start here, with a context of its own */
 
     if (changed) {
+        ngx_http_exchange_access_ldap_seen(ctx, 1);
         ngx_http_exchange_access_list_changed(list,
                                   ngx_exa_lr_changed_at(ctx->lr), ctx->log);
 
     } else if (again) {
+        ngx_http_exchange_access_ldap_seen(ctx, 0);
         ngx_http_exchange_access_list_changed(list, -1, ctx->log);
     }
 }

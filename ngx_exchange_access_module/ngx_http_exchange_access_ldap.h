@@ -32,6 +32,9 @@
 /* ldap_watch: off, or what the watch is asked to do (NGX_EXA_LW_MODE_*) */
 #define NGX_HTTP_EXCHANGE_ACCESS_WATCH_OFF   0
 
+/* changed entries kept for the next refresh, by DN */
+#define NGX_HTTP_EXCHANGE_ACCESS_LDAP_CHANGES  256
+
 
 typedef struct {
     ngx_str_t                         url;
@@ -40,6 +43,23 @@ typedef struct {
     ngx_uint_t                        naddrs;
     ngx_uint_t                        ldaps;      /* unsigned:1 */
 } ngx_http_exchange_access_ldap_url_t;
+
+
+/*
+ * What the last refresh in this worker knew of the members, and the
+ * changes the watch saw here since: the next refresh applies them to it
+ * (ngx_exa_lr_apply()) when it has every change by its DN.
+ */
+
+typedef struct {
+    ngx_exa_lm_t                     *model;
+    ngx_uint_t                        seq;        /* the changes it has */
+    time_t                            full;       /* its last full read */
+    ngx_exa_str_t                    *dns;        /* seen since, malloc()ed */
+    size_t                            ndns;
+    ngx_uint_t                        changes;    /* seen since */
+    ngx_uint_t                        unnamed;    /* unsigned:1 */
+} ngx_http_exchange_access_ldap_known_t;
 
 
 typedef struct {
@@ -62,6 +82,9 @@ typedef struct {
 
     /* for the refresh's logic, made from the above */
     ngx_exa_lr_conf_t                 lr;
+
+    /* per worker */
+    ngx_http_exchange_access_ldap_known_t  known;
 #if (NGX_SSL)
     ngx_ssl_t                        *ssl;
 #endif
@@ -101,6 +124,14 @@ typedef struct {
     ngx_uint_t                            installed;  /* unsigned:1 */
 
     ngx_array_t                           keys;       /* what was read */
+
+    /* the model of the members: changed (a delta), or recorded */
+    ngx_exa_lm_t                         *model;
+    ngx_exa_str_t                        *changed;
+    size_t                                nchanged;
+    ngx_uint_t                            seq;
+    ngx_uint_t                            delta;      /* unsigned:1 */
+    ngx_uint_t                            tries;      /* servers tried */
     ngx_http_exchange_access_install_t    install;
 
     u_char                    error[NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN];
@@ -133,6 +164,14 @@ const char *ngx_http_exchange_access_ldap_state(
 void ngx_http_exchange_access_ldap_note(void *data, const char *text);
 void ngx_http_exchange_access_ldap_limits(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
+void ngx_http_exchange_access_ldap_seen(
+    ngx_http_exchange_access_ldap_ctx_t *ctx, ngx_uint_t named);
+void ngx_http_exchange_access_ldap_plan(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
+ngx_int_t ngx_http_exchange_access_ldap_model(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
+void ngx_http_exchange_access_ldap_keep(
+    ngx_http_exchange_access_ldap_ctx_t *ctx, ngx_uint_t ok);
 
 /* ngx_http_exchange_access_ldap_io.c */
 ngx_http_exchange_access_ldap_io_t *ngx_http_exchange_access_ldap_io(LDAP *ld,

@@ -200,3 +200,192 @@ ngx_http_exchange_access_ldap_limits(ngx_http_exchange_access_ldap_ctx_t *ctx)
     ctx->lrcf.table_max = list->size > used ? list->size - used : 1;
     ctx->lrcf.memory_max = 8 * list->size + 32 * 1024 * 1024;
 }
+
+
+/*
+ * The watch saw a change (named: the watch's context can give the DNs
+ * of the entries that changed): kept for the next refresh in this worker.
+ */
+
+void
+ngx_http_exchange_access_ldap_seen(ngx_http_exchange_access_ldap_ctx_t *ctx,
+    ngx_uint_t named)
+{
+    u_char                                 *p;
+    size_t                                  i, n;
+    const ngx_exa_str_t                    *dns;
+    ngx_http_exchange_access_ldap_known_t  *k;
+
+    k = &ctx->lcf->known;
+    k->changes++;
+
+    if (!named || ngx_exa_lr_changes(ctx->lr, &dns, &n) != 0
+        || k->ndns + n > NGX_HTTP_EXCHANGE_ACCESS_LDAP_CHANGES)
+    {
+        k->unnamed = 1;
+        (void) ngx_exa_lr_changes(ctx->lr, NULL, NULL);
+        return;
+    }
+
+    if (k->dns == NULL) {
+        k->dns = ngx_alloc(NGX_HTTP_EXCHANGE_ACCESS_LDAP_CHANGES
+                           * sizeof(ngx_exa_str_t), ctx->log);
+        if (k->dns == NULL) {
+            k->unnamed = 1;
+            return;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        p = ngx_alloc(dns[i].len, ctx->log);
+        if (p == NULL) {
+            k->unnamed = 1;
+            break;
+        }
+
+        ngx_memcpy(p, dns[i].data, dns[i].len);
+
+        k->dns[k->ndns].data = p;
+        k->dns[k->ndns].len = dns[i].len;
+        k->ndns++;
+    }
+
+    (void) ngx_exa_lr_changes(ctx->lr, NULL, NULL);
+}
+
+
+static void
+ngx_http_exchange_access_ldap_forget(ngx_http_exchange_access_ldap_known_t *k)
+{
+    size_t  i;
+
+    for (i = 0; i < k->ndns; i++) {
+        ngx_free((void *) k->dns[i].data);
+    }
+
+    k->ndns = 0;
+    k->changes = 0;
+    k->unnamed = 0;
+}
+
+
+/*
+ * A refresh starts: a delta when this worker's model has every change
+ * since it by DN (the changes the refresh covers are all seen here), and
+ * the full read of every "refresh" seconds is not due; otherwise a full
+ * read, which records a new model if a watch may use it.
+ */
+
+void
+ngx_http_exchange_access_ldap_plan(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    ngx_http_exchange_access_list_t        *list;
+    ngx_http_exchange_access_ldap_known_t  *k;
+
+    list = ctx->list;
+    k = &ctx->lcf->known;
+
+    ctx->seq = list->changes;
+
+    if (k->model && !k->unnamed && k->ndns && k->changes
+        && k->seq + k->changes == list->changes
+        && ngx_time() < k->full + list->refresh)
+    {
+        ctx->delta = 1;
+        ctx->model = k->model;
+        ctx->changed = ngx_palloc(ctx->pool, k->ndns * sizeof(ngx_exa_str_t));
+
+        if (ctx->changed) {
+            ngx_memcpy(ctx->changed, k->dns, k->ndns * sizeof(ngx_exa_str_t));
+            ctx->nchanged = k->ndns;
+
+            /* the strings are the refresh's now */
+
+            k->ndns = 0;
+            k->model = NULL;
+            ngx_http_exchange_access_ldap_forget(k);
+            return;
+        }
+
+        ctx->delta = 0;
+        ctx->model = NULL;
+    }
+
+    ngx_http_exchange_access_ldap_forget(k);
+    ngx_exa_lm_destroy(k->model);
+    k->model = NULL;
+
+    if (ctx->lcf->watch != NGX_HTTP_EXCHANGE_ACCESS_WATCH_OFF
+        && ctx->lcf->nested != NGX_EXA_LDAP_NESTED_CHAIN)
+    {
+        ctx->model = ngx_exa_lm_create(ctx->lrcf.memory_max);
+    }
+}
+
+
+/* a server's refresh starts: applies the changes, or records */
+
+ngx_int_t
+ngx_http_exchange_access_ldap_model(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    if (ctx->model == NULL) {
+        return NGX_OK;
+    }
+
+    /* a delta that failed on another server left the model half changed */
+
+    if (ctx->delta
+        && (ctx->tries++ > 0
+            || ngx_exa_lr_apply(ctx->lr, ctx->model, ctx->changed,
+                                ctx->nchanged)
+               != 0))
+    {
+        ctx->delta = 0;
+        ngx_exa_lm_destroy(ctx->model);
+
+        ctx->model = ngx_exa_lm_create(ctx->lrcf.memory_max);
+        if (ctx->model == NULL) {
+            return NGX_OK;
+        }
+    }
+
+    if (!ctx->delta) {
+        ngx_exa_lr_record(ctx->lr, ctx->model);
+    }
+
+    return NGX_OK;
+}
+
+
+/* the refresh ended: its model is the worker's, if it read all */
+
+void
+ngx_http_exchange_access_ldap_keep(ngx_http_exchange_access_ldap_ctx_t *ctx,
+    ngx_uint_t ok)
+{
+    size_t                                  i;
+    ngx_http_exchange_access_ldap_known_t  *k;
+
+    k = &ctx->lcf->known;
+
+    for (i = 0; i < ctx->nchanged; i++) {
+        ngx_free((void *) ctx->changed[i].data);
+    }
+
+    ctx->nchanged = 0;
+
+    if (ok && ctx->model && k->model == NULL) {
+        k->model = ctx->model;
+        k->seq = ctx->seq;
+
+        if (!ctx->delta) {
+            k->full = ngx_time();
+        }
+
+        ctx->model = NULL;
+        return;
+    }
+
+    ngx_exa_lm_destroy(ctx->model);
+    ctx->model = NULL;
+}

@@ -9,37 +9,9 @@ use ExchangeAccess::Slapd;
 
 repeat_each(1);
 
-sub big_ldif {
-    my ($users, $members) = @_;
-    my $b = $ExchangeAccess::Slapd::Base;
-    my @l = ("dn: $b\nobjectClass: dcObject\nobjectClass: organization\n"
-             . "dc: example\no: Example\n\n",
-             "dn: ou=people,$b\nobjectClass: organizationalUnit\nou: people\n\n",
-             "dn: ou=groups,$b\nobjectClass: organizationalUnit\nou: groups\n\n",
-             "dn: ou=service,$b\nobjectClass: organizationalUnit\nou: service\n\n",
-             "dn: uid=svc-nginx,ou=service,$b\nobjectClass: account\n"
-             . "objectClass: simpleSecurityObject\nuid: svc-nginx\n"
-             . "userPassword: Svc-Passw0rd\n\n");
-
-    for my $i (1 .. $users) {
-        my $u = sprintf('user%06d', $i);
-        push @l, "dn: uid=$u,ou=people,$b\nobjectClass: inetOrgPerson\n"
-               . "objectClass: adUser\nuid: $u\ncn: $u\nsn: $u\n"
-               . "sAMAccountName: $u\nuserPrincipalName: $u\@EXAMPLE.TEST\n\n";
-    }
-
-    push @l, "dn: cn=big-group,ou=groups,$b\nobjectClass: groupOfNames\n"
-           . "cn: big-group\n"
-           . join('', map { sprintf("member: uid=user%06d,ou=people,$b\n", $_) }
-                      1 .. $members)
-           . "\n";
-
-    return join '', @l;
-}
-
 our $Slapd = ExchangeAccess::Slapd->start(
     dir => ($ENV{TEST_NGINX_SCRATCH} || "$ENV{PWD}/t") . '/servroot-slapd-big',
-    ldif => big_ldif(100000, 50000));
+    ldif => ExchangeAccess::Slapd::big_ldif(100000, 50000));
 $Slapd->{owner} = $$;
 
 run_tests();

@@ -29,6 +29,10 @@ typedef struct {
     int                 rc;
     int                 calls;
     int                 yields;
+    ngx_exa_lm_t       *model;      /* recorded, or applied to with dns */
+    const ngx_exa_str_t *dns;
+    size_t              ndns;
+    int                 apply;
 } run_t;
 
 
@@ -66,6 +70,15 @@ run(run_t *t)
 {
     t->ld = wire_ldap(&t->w);
     t->r = ngx_exa_lr_create(&t->conf, t->ld);
+
+    if (t->model && t->apply) {
+        if (ngx_exa_lr_apply(t->r, t->model, t->dns, t->ndns) != 0) {
+            return t->rc = -1;
+        }
+
+    } else if (t->model) {
+        ngx_exa_lr_record(t->r, t->model);
+    }
 
     t->rc = ngx_exa_lr_bind(t->r);
 
@@ -711,6 +724,185 @@ test_escape(void)
 }
 
 
+/*
+ * A change applied to what the last read knew: G1 has alice and G2, G2
+ * has carol and dave (whose entry the filter leaves out).  The full read
+ * records them; each delta walks the groups again (2: the groups, 3: G1,
+ * 4: G2) and reads alone, from 5 on, the members new to the tree first,
+ * then the changed ones.
+ */
+
+static void
+delta_groups(run_t *t, const char **g1, const char **g2)
+{
+    wire_result(&t->w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&t->w, 2, G1, (const char *[]) { NULL });
+    wire_entry(&t->w, 2, G2, (const char *[]) { NULL });
+    wire_page_done(&t->w, 2, "");
+    wire_entry(&t->w, 3, G1, g1);
+    wire_result(&t->w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t->w, 4, G2, g2);
+    wire_result(&t->w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+}
+
+
+static int
+delta_run(run_t *t, ngx_exa_lm_t *m, const ngx_exa_str_t *dns, size_t n)
+{
+    t->model = m;
+    t->apply = dns != NULL;
+    t->dns = dns;
+    t->ndns = n;
+
+    return run(t);
+}
+
+
+static void
+test_delta(void)
+{
+    run_t           t;
+    ngx_exa_lm_t   *m;
+    ngx_exa_str_t   dns[2];
+    const char     *g1[] = { "member", U("alice"), G2, NULL, NULL };
+    const char     *g1e[] = { "member", U("alice"), G2, U("erin"), NULL,
+                              NULL };
+    const char     *g1n[] = { "member", U("alice"), G2,
+                              "cn=new,ou=groups,dc=example,dc=com", NULL,
+                              NULL };
+    const char     *g2[] = { "member", U("carol"), U("dave"), NULL, NULL };
+    const char     *alice[] = { "sAMAccountName", "alice", NULL, NULL };
+    const char     *bob[] = { "sAMAccountName", "bob", NULL, NULL };
+    const char     *carol[] = { "sAMAccountName", "carol", NULL, NULL };
+    const char     *carola[] = { "sAMAccountName", "carola", NULL,
+                                 "objectClass", "inetOrgPerson", NULL, NULL };
+    const char     *erin[] = { "sAMAccountName", "erin", NULL,
+                               "objectClass", "person", NULL, NULL };
+    const char     *group[] = { "objectClass", "top", "groupOfNames", NULL,
+                                NULL };
+
+    m = ngx_exa_lm_create(0);
+
+    /* the full read: its users' search (5) */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+    delta_groups(&t, g1, g2);
+    wire_entry(&t.w, 5, U("alice"), alice);
+    wire_entry(&t.w, 5, U("bob"), bob);
+    wire_entry(&t.w, 5, U("carol"), carol);
+    wire_page_done(&t.w, 5, "");
+
+    CHECK(delta_run(&t, m, NULL, 0) == NGX_EXA_LR_DONE, "delta: full: %d %s",
+          t.rc, ngx_exa_lr_error(t.r));
+    CHECK(ngx_exa_lr_delta(t.r) == 0 && ngx_exa_lm_members(m) == 3
+          && nkeys(&t) == 2 && has_key(&t, "alice") && has_key(&t, "carol"),
+          "delta: full: %zu keys, %zu members", nkeys(&t),
+          ngx_exa_lm_members(m));
+    run_free(&t);
+
+    /* erin added to G1 (5), carol renamed (6): G1's DN, carol's, bob's */
+
+    dns[0].data = (const unsigned char *) "UID=Carol, ou=People,dc=example,dc=com";
+    dns[0].len = strlen((const char *) dns[0].data);
+    dns[1].data = (const unsigned char *) U("bob");
+    dns[1].len = strlen(U("bob"));
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+    delta_groups(&t, g1e, g2);
+    wire_entry(&t.w, 5, U("erin"), erin);
+    wire_result(&t.w, 5, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&t.w, 6, U("carol"), carola);
+    wire_result(&t.w, 6, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    CHECK(delta_run(&t, m, dns, 2) == NGX_EXA_LR_DONE, "delta: add: %d %s",
+          t.rc, ngx_exa_lr_error(t.r));
+    CHECK(ngx_exa_lr_delta(t.r) == 1 && nkeys(&t) == 3
+          && has_key(&t, "alice") && has_key(&t, "carola")
+          && has_key(&t, "erin") && !has_key(&t, "carol"),
+          "delta: add: %zu keys", nkeys(&t));
+    CHECK(ngx_exa_lr_stats(t.r)->entries == 6, "delta: add: %zu entries",
+          ngx_exa_lr_stats(t.r)->entries);
+    run_free(&t);
+
+    /* erin removed from G1, dave from G2: nothing to read alone */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+    delta_groups(&t, g1, (const char *[]) { "member", U("carol"), NULL,
+                                             NULL });
+
+    CHECK(delta_run(&t, m, dns, 0) == NGX_EXA_LR_DONE, "delta: remove: %d %s",
+          t.rc, ngx_exa_lr_error(t.r));
+    CHECK(nkeys(&t) == 2 && has_key(&t, "alice") && has_key(&t, "carola")
+          && !has_key(&t, "erin"), "delta: remove: %zu keys", nkeys(&t));
+    CHECK(ngx_exa_lr_stats(t.r)->entries == 4, "delta: remove: %zu entries",
+          ngx_exa_lr_stats(t.r)->entries);
+    run_free(&t);
+
+    /*
+     * erin and dave back: both read again (5, 6), erin left out by the
+     * filter now, dave gone
+     */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+    delta_groups(&t, g1e, g2);
+    wire_result(&t.w, 5, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_result(&t.w, 6, LDAP_RES_SEARCH_RESULT, LDAP_NO_SUCH_OBJECT, "");
+
+    CHECK(delta_run(&t, m, dns, 0) == NGX_EXA_LR_DONE, "delta: back: %d %s",
+          t.rc, ngx_exa_lr_error(t.r));
+    CHECK(nkeys(&t) == 2 && !has_key(&t, "erin"), "delta: back: %zu keys",
+          nkeys(&t));
+    run_free(&t);
+
+    /* a new member that is a group no full read knew: the delta fails */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+    delta_groups(&t, g1n, g2);
+    wire_entry(&t.w, 5, "cn=new,ou=groups,dc=example,dc=com", group);
+    wire_result(&t.w, 5, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    CHECK(delta_run(&t, m, dns, 0) == NGX_EXA_LR_ERROR
+          && strstr(ngx_exa_lr_error(t.r), "a group the last full read"),
+          "delta: a new group: %d %s", t.rc, ngx_exa_lr_error(t.r));
+    run_free(&t);
+
+    /* a base read answered by another entry */
+
+    ngx_exa_lm_destroy(m);
+    m = ngx_exa_lm_create(0);
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+    delta_groups(&t, g1, g2);
+    wire_entry(&t.w, 5, U("alice"), alice);
+    wire_entry(&t.w, 5, U("carol"), carol);
+    wire_page_done(&t.w, 5, "");
+    CHECK(delta_run(&t, m, NULL, 0) == NGX_EXA_LR_DONE, "delta: full again");
+    run_free(&t);
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_WALK);
+    delta_groups(&t, g1e, g2);
+    wire_entry(&t.w, 5, U("alice"), alice);
+    wire_result(&t.w, 5, LDAP_RES_SEARCH_RESULT, 0, "");
+
+    CHECK(delta_run(&t, m, dns, 0) == NGX_EXA_LR_ERROR
+          && strstr(ngx_exa_lr_error(t.r), "answered by another entry"),
+          "delta: another entry: %d %s", t.rc, ngx_exa_lr_error(t.r));
+    run_free(&t);
+
+    /* chain keeps no model */
+
+    run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+    t.ld = wire_ldap(&t.w);
+    t.r = ngx_exa_lr_create(&t.conf, t.ld);
+    CHECK(ngx_exa_lr_apply(t.r, m, dns, 1) != 0, "delta: chain");
+    ngx_exa_lr_record(t.r, m);
+    CHECK(ngx_exa_lr_delta(t.r) == -1, "delta: chain records nothing");
+    run_free(&t);
+
+    ngx_exa_lm_destroy(m);
+}
+
+
 int
 main(void)
 {
@@ -724,6 +916,7 @@ main(void)
     test_failures();
     test_slices();
     test_escape();
+    test_delta();
 
     UNIT_DONE("test_ldap_refresh");
 }

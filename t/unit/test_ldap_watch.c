@@ -112,6 +112,30 @@ poll_once(run_t *t)
 
 /* Active Directory: the USN; nothing, then a change, then nothing */
 
+/* the DNs the watch names for its last change: "dn" if one, "-" if unnamed */
+
+static int
+named(run_t *t, const char *dn)
+{
+    int                   rc;
+    size_t                n;
+    const ngx_exa_str_t  *dns;
+
+    rc = ngx_exa_lr_changes(t->r, &dns, &n);
+
+    if (dn == NULL) {
+        return rc == -1;
+    }
+
+    rc = rc == 0 && n == 1 && dns[0].len == strlen(dn)
+         && memcmp(dns[0].data, dn, dns[0].len) == 0;
+
+    (void) ngx_exa_lr_changes(t->r, NULL, NULL);
+
+    return rc;
+}
+
+
 static void
 test_usn(void)
 {
@@ -154,9 +178,11 @@ test_usn(void)
           ngx_exa_lr_error(t.r));
     CHECK(ngx_exa_lr_changed_at(t.r) == 1795896900LL * 1000000,
           "usn: whenChanged %lld", ngx_exa_lr_changed_at(t.r));
+    CHECK(named(&t, "cn=g," BASE), "usn: the group's DN");
     CHECK(poll_once(&t) == NGX_EXA_LR_IDLE, "usn: nothing after");
     CHECK(poll_once(&t) == NGX_EXA_LR_CHANGED, "usn: cut: %s",
           ngx_exa_lr_error(t.r));
+    CHECK(named(&t, NULL), "usn: a cut poll names not all");
 
     /* a poll only when idle */
     CHECK(ngx_exa_lr_state(t.r) == NGX_EXA_LR_WATCH_IDLE, "usn: idle");
@@ -238,6 +264,7 @@ test_csn(void)
           "csn: detect: %s", ngx_exa_lr_error(t.r));
     CHECK(poll_once(&t) == NGX_EXA_LR_IDLE, "csn: the same");
     CHECK(poll_once(&t) == NGX_EXA_LR_CHANGED, "csn: changed");
+    CHECK(named(&t, NULL), "csn: names nothing");
     CHECK(ngx_exa_lr_changed_at(t.r) == 1795896902LL * 1000000 + 250000,
           "csn: its time %lld", ngx_exa_lr_changed_at(t.r));
     CHECK(poll_once(&t) == NGX_EXA_LR_ERROR, "csn: garbage");
@@ -334,6 +361,7 @@ test_notify(void)
     CHECK(step(&t) == NGX_EXA_LR_CHANGED
           && ngx_exa_lr_changed_at(t.r) == 1795896900LL * 1000000,
           "notify: a change at %lld", ngx_exa_lr_changed_at(t.r));
+    CHECK(named(&t, "cn=g," BASE), "notify: the DN");
     CHECK(step(&t) == NGX_EXA_LR_CHANGED
           && ngx_exa_lr_changed_at(t.r) == 0, "notify: one without time");
     CHECK(step(&t) == NGX_EXA_LR_IDLE && !ngx_exa_lr_persistent(t.r)
@@ -386,6 +414,7 @@ test_sync(void)
           && ngx_exa_lr_changed_at(t.r) == 1795896901LL * 1000000,
           "sync: the modified one, not the present one: %lld",
           ngx_exa_lr_changed_at(t.r));
+    CHECK(named(&t, "cn=m," BASE), "sync: the modified one's DN only");
     CHECK(step(&t) == NGX_EXA_LR_ERROR && ngx_exa_lr_retry(t.r),
           "sync: the server goes: %s", ngx_exa_lr_error(t.r));
 

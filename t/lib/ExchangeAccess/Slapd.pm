@@ -209,6 +209,36 @@ sub base_ldif {
     return $l;
 }
 
+# a directory of USERS users (user000001 ...), the first MEMBERS of them
+# in cn=big-group
+sub big_ldif {
+    my ($users, $members) = @_;
+    my $b = $Base;
+    my @l = ("dn: $b\nobjectClass: dcObject\nobjectClass: organization\n"
+             . "dc: example\no: Example\n\n",
+             "dn: ou=people,$b\nobjectClass: organizationalUnit\nou: people\n\n",
+             "dn: ou=groups,$b\nobjectClass: organizationalUnit\nou: groups\n\n",
+             "dn: ou=service,$b\nobjectClass: organizationalUnit\nou: service\n\n",
+             "dn: uid=svc-nginx,ou=service,$b\nobjectClass: account\n"
+             . "objectClass: simpleSecurityObject\nuid: svc-nginx\n"
+             . "userPassword: Svc-Passw0rd\n\n");
+
+    for my $i (1 .. $users) {
+        my $u = sprintf('user%06d', $i);
+        push @l, "dn: uid=$u,ou=people,$b\nobjectClass: inetOrgPerson\n"
+               . "objectClass: adUser\nuid: $u\ncn: $u\nsn: $u\n"
+               . "sAMAccountName: $u\nuserPrincipalName: $u\@EXAMPLE.TEST\n\n";
+    }
+
+    push @l, "dn: cn=big-group,ou=groups,$b\nobjectClass: groupOfNames\n"
+           . "cn: big-group\n"
+           . join('', map { sprintf("member: uid=user%06d,ou=people,$b\n", $_) }
+                      1 .. $members)
+           . "\n";
+
+    return join '', @l;
+}
+
 sub start {
     my ($class, %o) = @_;
 
