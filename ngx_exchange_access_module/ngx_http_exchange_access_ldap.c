@@ -365,6 +365,7 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
 
         ngx_shmtx_lock(&list->shpool->mutex);
         list->sh->refused = st->refused;
+        list->sh->watch_applied += (ngx_exa_lr_delta(ctx->lr) == 1);
         ngx_shmtx_unlock(&list->shpool->mutex);
 
         if (ngx_exa_lr_delta(ctx->lr) == 1) {

@@ -380,6 +380,13 @@ ngx_http_exchange_access_ldap_keep(ngx_http_exchange_access_ldap_ctx_t *ctx,
 
         if (!ctx->delta) {
             k->full = ngx_time();
+
+            ngx_log_error(NGX_LOG_INFO, ctx->log, 0,
+                          "exchange_access_list \"%V\": the worker keeps "
+                          "the DNs and names of the %uz members (%uz KB) to "
+                          "apply the watch's changes", &ctx->list->name,
+                          ngx_exa_lm_members(k->model),
+                          ngx_exa_lm_memory(k->model) >> 10);
         }
 
         ctx->model = NULL;

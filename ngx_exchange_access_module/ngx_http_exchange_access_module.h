@@ -85,6 +85,8 @@ typedef struct {
     ngx_uint_t                        watch_done;  /* of them, in the list */
     ngx_uint_t                        watch_at_seq;  /* the last change */
     ngx_uint_t                        watch_refreshes;  /* started for it */
+    ngx_uint_t                        watch_applied;  /* without a full
+                                                         read of the list */
     ngx_uint_t                        watch_reconnects;
     time_t                            watch_last;  /* a change seen, then */
     int64_t                           watch_at;   /* its time, usec, or 0 */

@@ -47,6 +47,7 @@ typedef struct {
     ngx_uint_t                        watch_up;
     ngx_uint_t                        watch_changes;
     ngx_uint_t                        watch_refreshes;
+    ngx_uint_t                        watch_applied;
     ngx_uint_t                        watch_reconnects;
     time_t                            watch_last;
     ngx_msec_t                        watch_delay;
@@ -171,6 +172,10 @@ static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
         "exchange_access_list_watch_refreshes_total",
         "Refreshes started for changes the watch saw.", 1, UINT,
         watch_refreshes),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_watch_applied_total",
+        "Of those refreshes, the ones that applied the changes without "
+        "reading the whole list again.", 1, UINT, watch_applied),
     ngx_http_exchange_access_metric(
         "exchange_access_list_watch_reconnects_total",
         "Times the watch connected again after losing its server.", 1, UINT,
@@ -434,6 +439,7 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->watch_up = sh->watch_up && ngx_time() < sh->watch_until;
     s->watch_changes = sh->watch_changes;
     s->watch_refreshes = sh->watch_refreshes;
+    s->watch_applied = sh->watch_applied;
     s->watch_reconnects = sh->watch_reconnects;
     s->watch_last = sh->watch_last;
     s->watch_delay = (ngx_msec_t) sh->watch_delay;
@@ -570,13 +576,13 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          "\"watch\":{\"mode\":\"%V\",\"method\":\"%s\","
                          "\"up\":%ui,\"last_change\":%T,"
                          "\"delay_ms\":%M,\"changes\":%ui,"
-                         "\"refreshes\":%ui,\"reconnects\":%ui},"
-                         "\"last_error\":",
+                         "\"refreshes\":%ui,\"applied\":%ui,"
+                         "\"reconnects\":%ui},\"last_error\":",
                          &s->watch,
                          s->watch_kind[0] ? (char *) s->watch_kind : "none",
                          s->watch_up, s->watch_last, s->watch_delay,
                          s->watch_changes, s->watch_refreshes,
-                         s->watch_reconnects);
+                         s->watch_applied, s->watch_reconnects);
 
         if (s->error[0] && s->failing) {
             p = ngx_slprintf(p, last, "\"");

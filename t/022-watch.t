@@ -298,6 +298,7 @@ exchange_access_list "remote": 4 names loaded
 --- exec eval
 "MODE=syncrepl\nLIMIT=1\n$main::Measure$main::Changes
 curl -s http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/status | grep -o '\"watch\":{\"mode\":\"syncrepl\",\"method\":\"syncrepl\",\"up\":1'
+curl -s http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/status | grep -o '\"applied\":[0-9]*' | sed 's/:[1-9][0-9]*/:N/'
 log=\$TEST_NGINX_LDAP_DIR/slapd.log
 a=\$(wc -l < \$log)
 sleep 10
@@ -305,7 +306,7 @@ tail -n +\$((a + 1)) \$log > \$log.idle
 echo \"slapd, syncrepl, idle 10 s: \$(grep -c ' SRCH base=' \$log.idle) searches\" >> \$TEST_NGINX_DELAYS.idle
 echo \"searches while idle: \$(grep -c ' SRCH base=' \$log.idle)\""
 --- exec_stdout eval
-$main::Expected . '"watch":{"mode":"syncrepl","method":"syncrepl","up":1' . "\nsearches while idle: 0\n"
+$main::Expected . '"watch":{"mode":"syncrepl","method":"syncrepl","up":1' . "\n\"applied\":N\nsearches while idle: 0\n"
 --- no_error_log
 [error]
 --- timeout: 120
@@ -363,7 +364,7 @@ change cn=outlook-remote,$G "add: member\nmember: uid=bob,$P"
 measure $MODE "add a member" bob 200
 change cn=outlook-remote,$G "delete: member\nmember: uid=bob,$P"
 measure $MODE "remove a member" bob 403
-curl -s "http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status?format=prometheus" | grep -E '^exchange_access_list_watch_(up|changes_total|refreshes_total|reconnects_total)|watch_method' | sed 's/ [1-9][0-9]*$/ N/'
+curl -s "http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status?format=prometheus" | grep -E '^exchange_access_list_watch_(up|changes_total|refreshes_total|applied_total|reconnects_total)|watch_method' | sed 's/ [1-9][0-9]*$/ N/'
 }
 --- exec_stdout
 200 alice
@@ -374,6 +375,7 @@ remove a member ok
 exchange_access_list_watch_up{list="remote"} N
 exchange_access_list_watch_changes_total{list="remote"} N
 exchange_access_list_watch_refreshes_total{list="remote"} N
+exchange_access_list_watch_applied_total{list="remote"} 0
 exchange_access_list_watch_reconnects_total{list="remote"} N
 exchange_access_list_info{list="remote",source="ldap",loaded_from="ldap",state="ok",watch="poll",watch_method="contextCSN"} N
 --- timeout: 60

@@ -97,9 +97,9 @@ measure() {
 }
 # the watch is up, and the full read of its first look is over
 for i in $(seq 300); do
-    curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status > status.json
-    grep -q '"refreshing":0,' status.json \
-        && grep -q '"up":1,[^}]*"refreshes":[1-9]' status.json && break
+    s=$(curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status)
+    echo "$s" | grep -q '"refreshing":0,' \
+        && echo "$s" | grep -q '"up":1,[^}]*"refreshes":[1-9]' && break
     sleep 0.1
 done
 code user100001; echo " user100001"
