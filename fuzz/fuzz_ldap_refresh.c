@@ -3,7 +3,9 @@
  * server sends, read by libldap from memory as the module reads it from
  * the network, and interpreted by the refresh's logic.  The first byte
  * picks the configuration: nested mode, Active Directory's domains,
- * StartTLS, how many bytes a read returns.  Seeds: make -C fuzz seeds.
+ * StartTLS, how many bytes a read returns.  Walking two groups without
+ * domains, the input answers a delta: the changes applied to what a full
+ * read of a fixed conversation recorded.  Seeds: make -C fuzz seeds.
  */
 
 #include <stdint.h>
@@ -21,6 +23,70 @@ static const char  *groups[] = {
 
 static const char  *attrs[] = { "sAMAccountName", "userPrincipalName", NULL };
 
+#define U(n)  "uid=" n ",ou=people,dc=example,dc=com"
+
+static const ngx_exa_str_t  changed[] = {
+    { sizeof(U("carol")) - 1, (const unsigned char *) U("carol") },
+    { sizeof(U("dave")) - 1, (const unsigned char *) U("dave") }
+};
+
+
+/* a full read of both groups, recorded in a new model: alice, bob, carol */
+
+static ngx_exa_lm_t *
+model(const ngx_exa_lr_conf_t *conf)
+{
+    LDAP                 *ld;
+    int                   rc, calls;
+    ngx_exa_lr_t         *r;
+    ngx_exa_lm_t         *m;
+    static wire_t         w;
+    const char           *g0[] = { "member", U("alice"), U("bob"), NULL,
+                                   NULL };
+    const char           *g1[] = { "member", U("carol"), groups[0], NULL,
+                                   NULL };
+    const char           *alice[] = { "sAMAccountName", "alice", NULL, NULL };
+    const char           *carol[] = { "userPrincipalName", "carol@x.test",
+                                      NULL, NULL };
+
+    if (w.in == NULL) {
+        w.in = malloc(WIRE_MAX);
+        wire_result(&w, 1, LDAP_RES_BIND, 0, "");
+        wire_entry(&w, 2, groups[0], (const char *[]) { NULL });
+        wire_entry(&w, 2, groups[1], (const char *[]) { NULL });
+        wire_page_done(&w, 2, "");
+        wire_entry(&w, 3, groups[0], g0);
+        wire_result(&w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+        wire_entry(&w, 4, groups[1], g1);
+        wire_result(&w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+        wire_entry(&w, 5, U("alice"), alice);
+        wire_entry(&w, 5, U("carol"), carol);
+        wire_page_done(&w, 5, "");
+    }
+
+    w.pos = 0;
+
+    m = ngx_exa_lm_create(conf->memory_max);
+    ld = wire_ldap(&w);
+    r = ngx_exa_lr_create(conf, ld);
+
+    ngx_exa_lr_record(r, m);
+    rc = ngx_exa_lr_bind(r);
+
+    for (calls = 0; calls < 1000 && rc == NGX_EXA_LR_AGAIN; calls++) {
+        rc = ngx_exa_lr_step(r);
+    }
+
+    if (rc != NGX_EXA_LR_DONE) {
+        abort();                  /* the fixed conversation must work */
+    }
+
+    ngx_exa_lr_destroy(r);
+    ldap_unbind_ext(ld, NULL, NULL);
+
+    return m;
+}
+
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -30,6 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t                n, i, j;
     wire_t                w;
     ngx_exa_lr_t         *r;
+    ngx_exa_lm_t         *m;
     ngx_exa_lr_conf_t     conf;
     const ngx_exa_str_t  *keys;
 
@@ -57,6 +124,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the nested mode that does not exist: a watch, polling again and again */
     conf.watch = (data[0] & 0x03) == 3;
 
+    /* walking two groups, no domains: a delta */
+
+    m = ((data[0] & 0x87) == 0x82 && !conf.step_usec) ? model(&conf) : NULL;
+
     memset(&w, 0, sizeof(wire_t));
 
     w.in = (unsigned char *) data + 1;
@@ -71,7 +142,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r = ngx_exa_lr_create(&conf, ld);
     if (r == NULL) {
         ldap_unbind_ext(ld, NULL, NULL);
+        ngx_exa_lm_destroy(m);
         return 0;
+    }
+
+    if (m && ngx_exa_lr_apply(r, m, changed, 2) != 0) {
+        abort();
     }
 
     rc = (data[0] & 0x08) ? ngx_exa_lr_starttls(r) : ngx_exa_lr_bind(r);
@@ -87,6 +163,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!conf.watch) {
                 abort();
             }
+
+            /* the DNs of the changes: whole, and within a DN's bound */
+
+            if (ngx_exa_lr_changes(r, &keys, &n) == 0) {
+                for (i = 0; i < n; i++) {
+                    if (keys[i].len >= 1024
+                        || strlen((const char *) keys[i].data) != keys[i].len)
+                    {
+                        abort();
+                    }
+                }
+            }
+
+            (void) ngx_exa_lr_changes(r, NULL, NULL);
 
             rc = ngx_exa_lr_poll(r);
             continue;
@@ -135,6 +225,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     ngx_exa_lr_destroy(r);
     ldap_unbind_ext(ld, NULL, NULL);
+    ngx_exa_lm_destroy(m);
 
     return 0;
 }

@@ -155,6 +155,31 @@ main(int argc, char **argv)
     wire_result(&w, 5, LDAP_RES_SEARCH_RESULT, 4, "");
     save(argv[1], "watch_modified", 0x03, &w);
 
+    /*
+     * a delta (0x82: walk, both groups): the groups (2), remote (3) with a
+     * new member, dave, other (4); dave read alone (5), then carol (6),
+     * changed
+     */
+
+    wire_result(&w, 1, LDAP_RES_BIND, 0, "");
+    wire_entry(&w, 2, G1, (const char *[]) { NULL });
+    wire_entry(&w, 2, "cn=other,ou=groups,dc=example,dc=com",
+               (const char *[]) { NULL });
+    wire_page_done(&w, 2, "");
+    wire_entry(&w, 3, G1, (const char *[]) { "member", U("alice"), U("bob"),
+                                             U("dave"), NULL, NULL });
+    wire_result(&w, 3, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&w, 4, "cn=other,ou=groups,dc=example,dc=com",
+               (const char *[]) { "member", U("carol"), NULL, NULL });
+    wire_result(&w, 4, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&w, 5, U("dave"), (const char *[]) {
+               "sAMAccountName", "dave", NULL, "objectClass", "person", NULL,
+               NULL });
+    wire_result(&w, 5, LDAP_RES_SEARCH_RESULT, 0, "");
+    wire_entry(&w, 6, U("carol"), carol);
+    wire_result(&w, 6, LDAP_RES_SEARCH_RESULT, 0, "");
+    save(argv[1], "delta", 0x82, &w);
+
     /* failures: a refused bind, a missing group */
 
     wire_result(&w, 1, LDAP_RES_BIND, 49, "80090308: LdapErr");
