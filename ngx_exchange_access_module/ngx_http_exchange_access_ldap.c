@@ -116,6 +116,7 @@ ngx_http_exchange_access_ldap_create(ngx_http_exchange_access_list_t *list,
     ngx_log_t *log)
 {
     ngx_pool_t                           *pool;
+    ngx_pool_cleanup_t                   *cln;
     ngx_http_exchange_access_ldap_ctx_t  *ctx;
 
     pool = ngx_create_pool(4096, log);
@@ -124,10 +125,15 @@ ngx_http_exchange_access_ldap_create(ngx_http_exchange_access_list_t *list,
     }
 
     ctx = ngx_pcalloc(pool, sizeof(ngx_http_exchange_access_ldap_ctx_t));
-    if (ctx == NULL) {
+    cln = ngx_pool_cleanup_add(pool, 0);
+
+    if (ctx == NULL || cln == NULL) {
         ngx_destroy_pool(pool);
         return NULL;
     }
+
+    cln->handler = ngx_http_exchange_access_ldap_drop;
+    cln->data = ctx;
 
     ctx->list = list;
     ctx->lcf = list->source_conf;

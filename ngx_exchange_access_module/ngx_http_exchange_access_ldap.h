@@ -166,6 +166,8 @@ void ngx_http_exchange_access_ldap_limits(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 void ngx_http_exchange_access_ldap_seen(
     ngx_http_exchange_access_ldap_ctx_t *ctx, ngx_uint_t named);
+void ngx_http_exchange_access_ldap_known_free(void *data);
+void ngx_http_exchange_access_ldap_drop(void *data);
 void ngx_http_exchange_access_ldap_plan(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 ngx_int_t ngx_http_exchange_access_ldap_model(

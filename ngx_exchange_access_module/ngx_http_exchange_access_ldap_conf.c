@@ -198,6 +198,7 @@ ngx_http_exchange_access_source_t  ngx_http_exchange_access_ldap_source = {
 static void *
 ngx_http_exchange_access_ldap_create_conf(ngx_conf_t *cf)
 {
+    ngx_pool_cleanup_t                    *cln;
     ngx_http_exchange_access_ldap_conf_t  *lcf;
 
     lcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_exchange_access_ldap_conf_t));
@@ -226,6 +227,14 @@ ngx_http_exchange_access_ldap_create_conf(ngx_conf_t *cf)
     lcf->refresh_timeout = NGX_CONF_UNSET_MSEC;
     lcf->watch = NGX_CONF_UNSET_UINT;
     lcf->watch_interval = NGX_CONF_UNSET_MSEC;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_exchange_access_ldap_known_free;
+    cln->data = &lcf->known;
 
     return lcf;
 }

@@ -269,6 +269,25 @@ ngx_http_exchange_access_ldap_forget(ngx_http_exchange_access_ldap_known_t *k)
 }
 
 
+/* what the worker kept goes with its cycle (a pool cleanup) */
+
+void
+ngx_http_exchange_access_ldap_known_free(void *data)
+{
+    ngx_http_exchange_access_ldap_known_t  *k = data;
+
+    ngx_http_exchange_access_ldap_forget(k);
+
+    if (k->dns) {
+        ngx_free(k->dns);
+        k->dns = NULL;
+    }
+
+    ngx_exa_lm_destroy(k->model);
+    k->model = NULL;
+}
+
+
 /*
  * A refresh starts: a delta when this worker's model has every change
  * since it by DN (the changes the refresh covers are all seen here), and
@@ -395,4 +414,13 @@ ngx_http_exchange_access_ldap_keep(ngx_http_exchange_access_ldap_ctx_t *ctx,
 
     ngx_exa_lm_destroy(ctx->model);
     ctx->model = NULL;
+}
+
+
+/* a refresh's pool goes (its end, or the worker's): what it held too */
+
+void
+ngx_http_exchange_access_ldap_drop(void *data)
+{
+    ngx_http_exchange_access_ldap_keep(data, 0);
 }
