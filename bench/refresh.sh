@@ -6,6 +6,10 @@
 #   slapd   OpenLDAP, "ldap_nested walk" (paged searches of the groups and
 #           of the entries, the member attribute of every group)
 #   samba   Samba AD, "ldap_nested chain" (one paged in-chain search)
+#   delta   slapd with syncprov and "ldap_watch syncrepl": the member who
+#           leaves is seen by the watch at once, and the change applied to
+#           what the worker knows of the members (the groups walked again,
+#           no member read) instead of a full read
 #
 # For each: the first load and one refresh that changes the list (a member
 # leaves between the two, so a new table is installed), and
@@ -22,7 +26,7 @@
 # 12 minutes on a busy 2-core machine, so REFRESH_MEMBERS=10000 for Samba
 # takes some 6 minutes where 100,000 takes more than an hour.
 #
-# usage: bench/refresh.sh [slapd] [samba]      (default: both)
+# usage: bench/refresh.sh [slapd] [samba] [delta]   (default: all)
 # environment: REFRESH_MEMBERS (default 100000), REFRESH_QUIET (seconds of
 # the probe without a refresh, default 5), REFRESH_DIR (bench/out-refresh),
 # REFRESH_PORT (18600), REFRESH_PERF=1 (a profile of the worker over the
@@ -43,7 +47,8 @@ B=${REFRESH_DIR:-$root/bench/out-refresh}
 PORT=${REFRESH_PORT:-18600}
 SO=${BENCH_SO:-$root/build/nginx/objs/ngx_http_exchange_access_module.so}
 INTERVAL=40
-which=${*:-slapd samba}
+which=${*:-slapd samba delta}
+WATCH=off
 
 bash util/deps.sh build
 make -s module
@@ -89,8 +94,8 @@ http {
     exchange_access_list big {
         zone 96m;
         $1
-        # the refresh at its time, not at once when the change is seen
-        ldap_watch off;
+        # off: the refresh at its time, not at once when the change is seen
+        ldap_watch $WATCH;
         ldap_timeout 60s;
         refresh ${INTERVAL}s;
     }
@@ -128,7 +133,21 @@ wait_generation() {
     return 1
 }
 
-# one measurement: the first load, the quiet probe, the refresh
+# the watch is up and the full read of its first look is over
+wait_watch() {
+    local i s
+    for i in $(seq 3000); do
+        s=$(status)
+        echo "$s" | grep -q '"refreshing":0,' \
+            && echo "$s" | grep -q '"up":1,[^}]*"refreshes":[1-9]' && return 0
+        sleep 0.2
+    done
+    echo "the watch did not start" >&2
+    return 1
+}
+
+# one measurement: the first load, the quiet probe, the refresh (with the
+# watch: the change made a second into the probe, and applied at once)
 measure() {
     local name=$1 change=$2
     local g c0 c1 t0 t1 quiet_cpu next wait_s out_quiet out_refresh
@@ -144,6 +163,10 @@ measure() {
            "$name" "$(field entries)" "$(field last_duration_ms)" \
            $(( (c1 - c0) / 1000000 ))
 
+    if [ "$WATCH" != off ]; then
+        wait_watch
+    fi
+
     # the probe alone: what its requests cost the worker
     g=$(field generation)
     c0=$(cpu_ns "$worker")
@@ -156,10 +179,12 @@ measure() {
 
     # a member leaves; the probe runs from a second before the refresh to
     # a second after the new table is in
-    $change
-    next=$(field next_refresh)
-    wait_s=$(( next - $(date +%s) - 1 ))
-    [ "$wait_s" -gt 0 ] && sleep "$wait_s"
+    if [ "$WATCH" = off ]; then
+        $change
+        next=$(field next_refresh)
+        wait_s=$(( next - $(date +%s) - 1 ))
+        [ "$wait_s" -gt 0 ] && sleep "$wait_s"
+    fi
 
     rm -f "$B/stop"
     perl bench/probe.pl "$PORT" 900 "$B/stop" > "$B/probe.out" 2> "$B/probe.late" &
@@ -170,6 +195,10 @@ measure() {
     fi
     c0=$(cpu_ns "$worker")
     t0=$(now_ms)
+    if [ "$WATCH" != off ]; then
+        sleep 1
+        $change
+    fi
     wait_generation "$g" 900
     sleep 1
     touch "$B/stop"
@@ -236,15 +265,22 @@ member: uid=user000010,ou=people,dc=example,dc=com
 LDIF
 }
 
+# $1: the name of the measurement; with syncprov and the watch for "delta"
 run_slapd() {
+    local name=${1:-slapd} syncprov=0
     export TEST_NGINX_LDAP_PORT=${LDAP_PORT:=18689}
     export TEST_NGINX_LDAPS_PORT=$((LDAP_PORT + 1))
+    if [ "$name" = delta ]; then
+        syncprov=1
+        WATCH=syncrepl
+    fi
     slapd_ldif > "$B/slapd.ldif"
-    echo "== slapd: loading $N users"
+    echo "== $name: loading $N users"
     perl -It/lib -MExchangeAccess::Slapd -e '
         local $/; open my $f, "<", $ARGV[1] or die; my $l = <$f>;
-        ExchangeAccess::Slapd->start(dir => $ARGV[0], ldif => $l);
-    ' "$B/slapd" "$B/slapd.ldif"
+        ExchangeAccess::Slapd->start(dir => $ARGV[0], ldif => $l,
+                                     syncprov => $ARGV[2]);
+    ' "$B/slapd" "$B/slapd.ldif" "$syncprov"
     echo Svc-Passw0rd > "$B/slapd.secret"
 
     start_nginx "ldap_url ldap://127.0.0.1:$LDAP_PORT;
@@ -253,9 +289,10 @@ run_slapd() {
         ldap_base \"dc=example,dc=com\";
         ldap_group \"cn=big-group,ou=groups,dc=example,dc=com\";
         ldap_nested walk;"
-    measure slapd slapd_change || true
+    measure "$name" slapd_change || true
     stop_nginx
     kill "$(cat "$B/slapd/slapd.pid")"
+    WATCH=off
 }
 
 samba_change() {
@@ -290,7 +327,8 @@ rm -f "$B/summary"
 
 for w in $which; do
     case $w in
-        slapd) run_slapd ;;
+        slapd) run_slapd slapd ;;
+        delta) run_slapd delta ;;
         samba) run_samba ;;
         *) echo "unknown: $w" >&2; exit 1 ;;
     esac

@@ -232,6 +232,7 @@ ngx_http_exchange_access_ldap_seen(ngx_http_exchange_access_ldap_ctx_t *ctx,
                            * sizeof(ngx_exa_str_t), ctx->log);
         if (k->dns == NULL) {
             k->unnamed = 1;
+            (void) ngx_exa_lr_changes(ctx->lr, NULL, NULL);
             return;
         }
     }
