@@ -120,6 +120,7 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
 
     list = eacf->lists[cls.protocol];
     conn = ngx_http_exchange_access_connection(r, 0);
+    ctx->conn = conn;
 
     ngx_memzero(&f, sizeof(ngx_exa_facts_t));
 

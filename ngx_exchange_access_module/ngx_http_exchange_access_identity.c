@@ -53,11 +53,26 @@ ngx_http_exchange_access_user(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred)
 {
-    int        rc;
-    size_t     klen;
-    ngx_str_t  name;
+    int                               rc;
+    size_t                            klen;
+    ngx_str_t                         name;
+    ngx_http_exchange_access_conn_t  *conn;
 
     ctx->mapped_from.len = 0;
+
+    conn = ctx->connection ? ctx->conn : NULL;
+
+    if (conn && conn->resolved == eacf && eacf->user_maps == NULL) {
+
+        /* the connection's identity, as it resolved here before */
+
+        ngx_memcpy(ctx->key, conn->resolved_key, conn->resolved_len);
+        ctx->user.data = ctx->key;
+        ctx->user.len = conn->resolved_len;
+        ctx->domain = conn->resolved_domain;
+
+        return NGX_EXA_USER_OK;
+    }
 
     if (eacf->user_maps) {
 
@@ -87,6 +102,14 @@ mapped:
     switch (rc) {
 
     case NGX_EXA_NAME_OK:
+
+        if (conn && eacf->user_maps == NULL) {
+            ngx_memcpy(conn->resolved_key, ctx->key, klen);
+            conn->resolved_len = klen;
+            conn->resolved_domain = ctx->domain;
+            conn->resolved = eacf;
+        }
+
         return NGX_EXA_USER_OK;
 
     case NGX_EXA_NAME_FOREIGN:
@@ -314,7 +337,12 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    *cred = conn->cred;
+    /* the fields, and of the names only the bytes they hold */
+
+    ngx_memcpy(cred, &conn->cred, offsetof(ngx_exa_cred_t, domain));
+    ngx_memcpy(cred->domain, conn->cred.domain, conn->cred.domain_len);
+    ngx_memcpy(cred->user, conn->cred.user, conn->cred.user_len);
+
     ctx->connection = 1;
     ctx->scheme = cred->scheme;
 
@@ -551,6 +579,7 @@ ngx_http_exchange_access_answered(ngx_http_request_t *r,
 
     conn->cred = *ctx->pending;
     conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED;
+    conn->resolved = NULL;
 
     if (ctx->session.list && ctx->pending->status == NGX_EXA_CRED_USER) {
 
@@ -603,7 +632,7 @@ ngx_http_exchange_access_remember(ngx_http_request_t *r,
     ngx_http_exchange_access_session_start(s);
 
     if (ctx->connection) {
-        conn = ngx_http_exchange_access_connection(r, 0);
+        conn = ctx->conn;
 
         if (conn) {
             ngx_http_exchange_access_conn_session(r, conn, ctx);
