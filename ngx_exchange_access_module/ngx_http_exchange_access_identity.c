@@ -27,7 +27,8 @@ static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 static ngx_int_t ngx_http_exchange_access_full_name(ngx_http_request_t *r,
     ngx_exa_cred_t *cred, ngx_str_t *name);
 static ngx_int_t ngx_http_exchange_access_parse(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred);
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_uint_t scheme,
+    ngx_exa_cred_t *cred);
 static void ngx_http_exchange_access_answered(ngx_http_request_t *r,
     ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial,
     ngx_uint_t status);
@@ -311,7 +312,10 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
         if (ctx->pending) {
             *cred = *ctx->pending;
 
-        } else if (ngx_http_exchange_access_parse(r, eacf, cred) != NGX_OK) {
+        } else if (ngx_http_exchange_access_parse(r, eacf,
+                                                  ctx->header_scheme, cred)
+                   != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
@@ -393,9 +397,15 @@ ngx_http_exchange_access_identity(ngx_http_request_t *r,
 }
 
 
+/*
+ * The Authorization header, its scheme already read by
+ * ngx_exa_scheme_of() (ngx_http_exchange_access_handshake())
+ */
+
 static ngx_int_t
 ngx_http_exchange_access_parse(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred)
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_uint_t scheme,
+    ngx_exa_cred_t *cred)
 {
     size_t      worklen;
     u_char     *work;
@@ -416,8 +426,8 @@ ngx_http_exchange_access_parse(ngx_http_request_t *r,
         }
     }
 
-    (void) ngx_exa_credential_parse(&eacf->cred, value->data, value->len,
-                                    work, worklen, cred);
+    (void) ngx_exa_credential_parse_as(&eacf->cred, scheme, value->data,
+                                       value->len, work, worklen, cred);
 
     /* the scratch buffer of a Basic credential holds a password */
 
@@ -432,7 +442,9 @@ ngx_http_exchange_access_parse(ngx_http_request_t *r,
 /*
  * An NTLM or Negotiate credential, in any location, even one where
  * exchange_access is off: kept with the request until the backend
- * answers it (ngx_http_exchange_access_answered()).
+ * answers it (ngx_http_exchange_access_answered()).  The scheme of the
+ * Authorization header is read here, once, for the context: the handler
+ * calls this before ngx_http_exchange_access_credential().
  */
 
 ngx_int_t
@@ -440,16 +452,24 @@ ngx_http_exchange_access_handshake(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx)
 {
+    ngx_uint_t                             scheme;
     ngx_exa_cred_t                        *cred;
     ngx_table_elt_t                       *h;
     ngx_http_exchange_access_main_conf_t  *eamcf;
 
     h = r->headers_in.authorization;
 
-    if (h == NULL
-        || !(ngx_exa_scheme_flags(ngx_exa_scheme_of(h->value.data,
-                                                    h->value.len))
-             & NGX_EXA_SCHEME_CONNECTION)
+    if (h == NULL) {
+        return NGX_DECLINED;
+    }
+
+    scheme = ngx_exa_scheme_of(h->value.data, h->value.len);
+
+    if (ctx) {
+        ctx->header_scheme = scheme;
+    }
+
+    if (!(ngx_exa_scheme_flags(scheme) & NGX_EXA_SCHEME_CONNECTION)
         || !ngx_http_exchange_access_conn_bound(r))
     {
         return NGX_DECLINED;
@@ -466,6 +486,8 @@ ngx_http_exchange_access_handshake(ngx_http_request_t *r,
         if (ctx == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        ctx->header_scheme = scheme;
     }
 
     if (ctx->pending) {
@@ -477,7 +499,7 @@ ngx_http_exchange_access_handshake(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_exchange_access_parse(r, eacf, cred) != NGX_OK) {
+    if (ngx_http_exchange_access_parse(r, eacf, scheme, cred) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

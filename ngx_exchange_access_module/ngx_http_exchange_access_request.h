@@ -115,6 +115,7 @@ typedef struct {
     ngx_uint_t                        reason;      /* ngx_exa_reason_e */
     ngx_uint_t                        connection;  /* unsigned:1 */
     ngx_uint_t                        scheme;
+    ngx_uint_t                        header_scheme;  /* of this handler */
     ngx_str_t                         user;
     ngx_str_t                         mapped_from;
     size_t                            domain;      /* in names.domains */
