@@ -131,6 +131,12 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     f.unidentified_deny = eacf->unidentified ? 1 : 0;
     f.identity = ngx_http_exchange_access_identity(r, conn);
 
+    /* without exchange_access_internal the answer is known: no need to ask */
+
+    if (eacf->internal == NULL) {
+        f.internal = NGX_EXA_INTERNAL_NO;
+    }
+
     cred.detail = NULL;
 
     if (ngx_http_exchange_access_facts(r, eacf, ctx, conn, list, &f, &v,
