@@ -38,4 +38,22 @@ int ngx_exa_literals_may_match(const ngx_exa_literals_t *lit,
     const unsigned char *s, size_t len);
 
 
+/*
+ * What ngx_exa_literals_may_match() finds first, without a call: a
+ * subject shorter than the prefix, or one whose first two bytes are not
+ * the prefix's, cannot match (1).  0 says nothing: the caller asks
+ * ngx_exa_literals_may_match().  Arguments are evaluated more than once.
+ */
+
+#define ngx_exa_literals_fold(lit, c)                                        \
+    (((lit)->caseless && (c) >= 'A' && (c) <= 'Z') ? ((c) | 0x20) : (c))
+
+#define ngx_exa_literals_refuse(lit, s, len)                                 \
+    ((lit)->prefix_len                                                       \
+     && ((len) < (lit)->prefix_len                                           \
+         || ngx_exa_literals_fold(lit, (s)[0]) != (lit)->prefix[0]           \
+         || ((lit)->prefix_len > 1                                           \
+             && ngx_exa_literals_fold(lit, (s)[1]) != (lit)->prefix[1])))
+
+
 #endif /* _NGX_EXA_REGEX_H_INCLUDED_ */

@@ -535,8 +535,9 @@ ngx_http_exchange_access_site_rules(ngx_http_request_t *r,
 
     for (n = 0; n < eacf->classify->nelts; n++) {
 
-        if (!ngx_exa_literals_may_match(&rule[n].lit, r->uri.data,
-                                        r->uri.len))
+        if (ngx_exa_literals_refuse(&rule[n].lit, r->uri.data, r->uri.len)
+            || !ngx_exa_literals_may_match(&rule[n].lit, r->uri.data,
+                                           r->uri.len))
         {
             continue;
         }

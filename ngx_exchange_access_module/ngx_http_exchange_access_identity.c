@@ -171,7 +171,9 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 
     for (i = 0; i < eacf->user_maps->nelts; i++) {
 
-        if (!ngx_exa_literals_may_match(&map[i].lit, orig.data, orig.len)) {
+        if (ngx_exa_literals_refuse(&map[i].lit, orig.data, orig.len)
+            || !ngx_exa_literals_may_match(&map[i].lit, orig.data, orig.len))
+        {
             rc = NGX_DECLINED;
             continue;
         }
