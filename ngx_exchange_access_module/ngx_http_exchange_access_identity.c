@@ -683,10 +683,11 @@ ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
         || s->len != ctx->user.len
         || ngx_memcmp(conn->key, ctx->user.data, s->len) != 0)
     {
-        s->started = ngx_time();
-    }
+        /* a new session: its start and its key (the same user's is there) */
 
-    ngx_memcpy(conn->key, ctx->user.data, ctx->user.len);
+        s->started = ngx_time();
+        ngx_memcpy(conn->key, ctx->user.data, ctx->user.len);
+    }
 
     s->list = ctx->session.list;
     s->connection = r->connection;
