@@ -1,9 +1,10 @@
 /*
  * libFuzzer harness for the literal prefilter of regular expression rules:
  * the literals of any pattern, and the check before the call
- * (ngx_exa_literals_refuse()) refuses only subjects that
- * ngx_exa_literals_may_match() refuses.  Input: a flags byte (bit 0:
- * caseless), the pattern, a newline, the subject.
+ * (ngx_exa_literals_refuse()) answers as a reference written out here and
+ * refuses only subjects that ngx_exa_literals_may_match() refuses.
+ * Input: a flags byte (bit 0: caseless), the pattern, a newline, the
+ * subject.
  */
 
 #include <stdint.h>
@@ -13,10 +14,17 @@
 #include "ngx_exa_regex.h"
 
 
+static unsigned char
+fold(const ngx_exa_literals_t *l, unsigned char c)
+{
+    return (l->caseless && c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int                   caseless;
+    int                   caseless, ref;
     size_t                plen, slen;
     unsigned char        *pat, *subj;
     const uint8_t        *nl;
@@ -55,9 +63,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
 
-    if (ngx_exa_literals_refuse(&lit, subj, slen)
-        && ngx_exa_literals_may_match(&lit, subj, slen))
-    {
+    /* the reference: the length, then the first two bytes, folded */
+
+    ref = lit.prefix_len
+          && (slen < lit.prefix_len || fold(&lit, subj[0]) != lit.prefix[0]
+              || (lit.prefix_len > 1 && fold(&lit, subj[1]) != lit.prefix[1]));
+
+    if (ngx_exa_literals_refuse(&lit, subj, slen) != ref) {
+        abort();
+    }
+
+    if (ref && ngx_exa_literals_may_match(&lit, subj, slen)) {
         abort();
     }
 

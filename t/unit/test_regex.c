@@ -57,14 +57,34 @@ static const char  *subjects[] = {
 
 
 /*
- * ngx_exa_literals_refuse(), the check before the call, refuses only
- * what ngx_exa_literals_may_match() refuses, and PCRE2 too
+ * ngx_exa_literals_refuse(), the check before the call, answers as the
+ * reference below, and refuses only what ngx_exa_literals_may_match()
+ * refuses, and PCRE2 too
  */
+
+static unsigned char
+fold(const ngx_exa_literals_t *l, unsigned char c)
+{
+    return (l->caseless && c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
+}
+
 
 static void
 refused(const ngx_exa_literals_t *l, const unsigned char *subj, size_t len,
     int matched, const char *pat)
 {
+    int  ref;
+
+    /* the reference: the length, then the first two bytes, folded */
+
+    ref = l->prefix_len
+          && (len < l->prefix_len || fold(l, subj[0]) != l->prefix[0]
+              || (l->prefix_len > 1 && fold(l, subj[1]) != l->prefix[1]));
+
+    CHECK(ngx_exa_literals_refuse(l, subj, len) == ref,
+          "\"%s\": \"%.*s\" refused %d, reference %d", pat, (int) len,
+          (const char *) subj, ngx_exa_literals_refuse(l, subj, len), ref);
+
     if (!ngx_exa_literals_refuse(l, subj, len)) {
         return;
     }
