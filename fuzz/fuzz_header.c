@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness for the Authorization header parser (scheme dispatch,
  * base64, Basic) and the name normalisation of what it finds.  The fast
- * path of NTLM tokens answers as decoding them whole does.
+ * path of NTLM tokens answers as decoding them whole does, and so does the
+ * parse with the scheme read beforehand.
  */
 
 #include <stdint.h>
@@ -39,6 +40,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ngx_exa_credential_parse_full(NULL, value, size, work, worklen,
                                       &full)
         != ngx_exa_credential_parse(NULL, value, size, work, worklen, &cred)
+        || !ngx_exa_cred_same(&cred, &full))
+    {
+        abort();
+    }
+
+    /* the scheme read beforehand, as the handler does */
+
+    if (ngx_exa_credential_parse_as(NULL, ngx_exa_scheme_of(value, size),
+                                    value, size, work, worklen, &full)
+        != cred.status
         || !ngx_exa_cred_same(&cred, &full))
     {
         abort();

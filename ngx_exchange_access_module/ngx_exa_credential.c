@@ -11,7 +11,7 @@
 #include "ngx_exa_assert.h"
 
 
-static int ngx_exa_credential(const ngx_exa_cred_conf_t *conf,
+static int ngx_exa_credential(const ngx_exa_cred_conf_t *conf, int scheme,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred, int fast);
 static int ngx_exa_ntlm_fast(const unsigned char *tok, size_t len,
@@ -77,7 +77,20 @@ ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred)
 {
-    return ngx_exa_credential(conf, value, len, work, worklen, cred, 1);
+    return ngx_exa_credential(conf, ngx_exa_scheme_of(value, len), value,
+                              len, work, worklen, cred, 1);
+}
+
+
+/* the same, the scheme already read by ngx_exa_scheme_of(value, len) */
+
+int
+ngx_exa_credential_parse_as(const ngx_exa_cred_conf_t *conf, int scheme,
+    const unsigned char *value, size_t len, unsigned char *work,
+    size_t worklen, ngx_exa_cred_t *cred)
+{
+    return ngx_exa_credential(conf, scheme, value, len, work, worklen, cred,
+                              1);
 }
 
 
@@ -88,12 +101,13 @@ ngx_exa_credential_parse_full(const ngx_exa_cred_conf_t *conf,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred)
 {
-    return ngx_exa_credential(conf, value, len, work, worklen, cred, 0);
+    return ngx_exa_credential(conf, ngx_exa_scheme_of(value, len), value,
+                              len, work, worklen, cred, 0);
 }
 
 
 static int
-ngx_exa_credential(const ngx_exa_cred_conf_t *conf,
+ngx_exa_credential(const ngx_exa_cred_conf_t *conf, int scheme,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred, int fast)
 {
@@ -103,11 +117,12 @@ ngx_exa_credential(const ngx_exa_cred_conf_t *conf,
 
     memset(cred, 0, offsetof(ngx_exa_cred_t, domain));
 
-    cred->scheme = ngx_exa_scheme_of(value, len);
-
-    if (cred->scheme == NGX_EXA_AUTH_OTHER) {
+    if (scheme <= NGX_EXA_AUTH_NONE || scheme >= NGX_EXA_AUTH_OTHER) {
+        cred->scheme = NGX_EXA_AUTH_OTHER;
         return ngx_exa_unidentified(cred, "unknown scheme");
     }
+
+    cred->scheme = scheme;
 
     s = ngx_exa_schemes[cred->scheme].len;
 

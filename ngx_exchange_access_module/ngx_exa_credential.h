@@ -77,6 +77,9 @@ void ngx_exa_base64_range(unsigned char *dst, const unsigned char *src,
 int ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred);
+int ngx_exa_credential_parse_as(const ngx_exa_cred_conf_t *conf, int scheme,
+    const unsigned char *value, size_t len, unsigned char *work,
+    size_t worklen, ngx_exa_cred_t *cred);
 int ngx_exa_credential_parse_full(const ngx_exa_cred_conf_t *conf,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred);

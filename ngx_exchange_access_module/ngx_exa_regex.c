@@ -334,6 +334,14 @@ ngx_exa_regex_literals(const unsigned char *pattern, size_t len,
         }
 
         lit->prefix_len = k;
+
+        /* ngx_exa_literals_refuse() */
+
+        for (j = 0; j < 2 && j < k; j++) {
+            lit->fold[j] = (caseless && lit->prefix[j] >= 'a'
+                            && lit->prefix[j] <= 'z')
+                           ? 0x20 : 0;
+        }
     }
 
     /* literals then a final "$" (which in PCRE may precede one "\n") */

@@ -120,6 +120,7 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
 
     list = eacf->lists[cls.protocol];
     conn = ngx_http_exchange_access_connection(r, 0);
+    ctx->conn = conn;
 
     ngx_memzero(&f, sizeof(ngx_exa_facts_t));
 
@@ -129,6 +130,12 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     f.confusion_deny = eacf->confusion ? 1 : 0;
     f.unidentified_deny = eacf->unidentified ? 1 : 0;
     f.identity = ngx_http_exchange_access_identity(r, conn);
+
+    /* without exchange_access_internal the answer is known: no need to ask */
+
+    if (eacf->internal == NULL) {
+        f.internal = NGX_EXA_INTERNAL_NO;
+    }
 
     cred.detail = NULL;
 
@@ -528,8 +535,9 @@ ngx_http_exchange_access_site_rules(ngx_http_request_t *r,
 
     for (n = 0; n < eacf->classify->nelts; n++) {
 
-        if (!ngx_exa_literals_may_match(&rule[n].lit, r->uri.data,
-                                        r->uri.len))
+        if (ngx_exa_literals_refuse(&rule[n].lit, r->uri.data, r->uri.len)
+            || !ngx_exa_literals_may_match(&rule[n].lit, r->uri.data,
+                                           r->uri.len))
         {
             continue;
         }

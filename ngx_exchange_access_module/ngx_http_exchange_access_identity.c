@@ -27,7 +27,8 @@ static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 static ngx_int_t ngx_http_exchange_access_full_name(ngx_http_request_t *r,
     ngx_exa_cred_t *cred, ngx_str_t *name);
 static ngx_int_t ngx_http_exchange_access_parse(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred);
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_uint_t scheme,
+    ngx_exa_cred_t *cred);
 static void ngx_http_exchange_access_answered(ngx_http_request_t *r,
     ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial,
     ngx_uint_t status);
@@ -53,11 +54,26 @@ ngx_http_exchange_access_user(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred)
 {
-    int        rc;
-    size_t     klen;
-    ngx_str_t  name;
+    int                               rc;
+    size_t                            klen;
+    ngx_str_t                         name;
+    ngx_http_exchange_access_conn_t  *conn;
 
     ctx->mapped_from.len = 0;
+
+    conn = ctx->connection ? ctx->conn : NULL;
+
+    if (conn && conn->resolved == eacf && eacf->user_maps == NULL) {
+
+        /* the connection's identity, as it resolved here before */
+
+        ngx_memcpy(ctx->key, conn->resolved_key, conn->resolved_len);
+        ctx->user.data = ctx->key;
+        ctx->user.len = conn->resolved_len;
+        ctx->domain = conn->resolved_domain;
+
+        return NGX_EXA_USER_OK;
+    }
 
     if (eacf->user_maps) {
 
@@ -87,6 +103,14 @@ mapped:
     switch (rc) {
 
     case NGX_EXA_NAME_OK:
+
+        if (conn && eacf->user_maps == NULL) {
+            ngx_memcpy(conn->resolved_key, ctx->key, klen);
+            conn->resolved_len = klen;
+            conn->resolved_domain = ctx->domain;
+            conn->resolved = eacf;
+        }
+
         return NGX_EXA_USER_OK;
 
     case NGX_EXA_NAME_FOREIGN:
@@ -147,7 +171,9 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 
     for (i = 0; i < eacf->user_maps->nelts; i++) {
 
-        if (!ngx_exa_literals_may_match(&map[i].lit, orig.data, orig.len)) {
+        if (ngx_exa_literals_refuse(&map[i].lit, orig.data, orig.len)
+            || !ngx_exa_literals_may_match(&map[i].lit, orig.data, orig.len))
+        {
             rc = NGX_DECLINED;
             continue;
         }
@@ -288,7 +314,10 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
         if (ctx->pending) {
             *cred = *ctx->pending;
 
-        } else if (ngx_http_exchange_access_parse(r, eacf, cred) != NGX_OK) {
+        } else if (ngx_http_exchange_access_parse(r, eacf,
+                                                  ctx->header_scheme, cred)
+                   != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
@@ -314,7 +343,12 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    *cred = conn->cred;
+    /* the fields, and of the names only the bytes they hold */
+
+    ngx_memcpy(cred, &conn->cred, offsetof(ngx_exa_cred_t, domain));
+    ngx_memcpy(cred->domain, conn->cred.domain, conn->cred.domain_len);
+    ngx_memcpy(cred->user, conn->cred.user, conn->cred.user_len);
+
     ctx->connection = 1;
     ctx->scheme = cred->scheme;
 
@@ -365,9 +399,15 @@ ngx_http_exchange_access_identity(ngx_http_request_t *r,
 }
 
 
+/*
+ * The Authorization header, its scheme already read by
+ * ngx_exa_scheme_of() (ngx_http_exchange_access_handshake())
+ */
+
 static ngx_int_t
 ngx_http_exchange_access_parse(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_cred_t *cred)
+    ngx_http_exchange_access_loc_conf_t *eacf, ngx_uint_t scheme,
+    ngx_exa_cred_t *cred)
 {
     size_t      worklen;
     u_char     *work;
@@ -388,8 +428,8 @@ ngx_http_exchange_access_parse(ngx_http_request_t *r,
         }
     }
 
-    (void) ngx_exa_credential_parse(&eacf->cred, value->data, value->len,
-                                    work, worklen, cred);
+    (void) ngx_exa_credential_parse_as(&eacf->cred, scheme, value->data,
+                                       value->len, work, worklen, cred);
 
     /* the scratch buffer of a Basic credential holds a password */
 
@@ -404,7 +444,9 @@ ngx_http_exchange_access_parse(ngx_http_request_t *r,
 /*
  * An NTLM or Negotiate credential, in any location, even one where
  * exchange_access is off: kept with the request until the backend
- * answers it (ngx_http_exchange_access_answered()).
+ * answers it (ngx_http_exchange_access_answered()).  The scheme of the
+ * Authorization header is read here, once, for the context: the handler
+ * calls this before ngx_http_exchange_access_credential().
  */
 
 ngx_int_t
@@ -412,16 +454,24 @@ ngx_http_exchange_access_handshake(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx)
 {
+    ngx_uint_t                             scheme;
     ngx_exa_cred_t                        *cred;
     ngx_table_elt_t                       *h;
     ngx_http_exchange_access_main_conf_t  *eamcf;
 
     h = r->headers_in.authorization;
 
-    if (h == NULL
-        || !(ngx_exa_scheme_flags(ngx_exa_scheme_of(h->value.data,
-                                                    h->value.len))
-             & NGX_EXA_SCHEME_CONNECTION)
+    if (h == NULL) {
+        return NGX_DECLINED;
+    }
+
+    scheme = ngx_exa_scheme_of(h->value.data, h->value.len);
+
+    if (ctx) {
+        ctx->header_scheme = scheme;
+    }
+
+    if (!(ngx_exa_scheme_flags(scheme) & NGX_EXA_SCHEME_CONNECTION)
         || !ngx_http_exchange_access_conn_bound(r))
     {
         return NGX_DECLINED;
@@ -438,6 +488,8 @@ ngx_http_exchange_access_handshake(ngx_http_request_t *r,
         if (ctx == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        ctx->header_scheme = scheme;
     }
 
     if (ctx->pending) {
@@ -449,7 +501,7 @@ ngx_http_exchange_access_handshake(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_exchange_access_parse(r, eacf, cred) != NGX_OK) {
+    if (ngx_http_exchange_access_parse(r, eacf, scheme, cred) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -551,6 +603,7 @@ ngx_http_exchange_access_answered(ngx_http_request_t *r,
 
     conn->cred = *ctx->pending;
     conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED;
+    conn->resolved = NULL;
 
     if (ctx->session.list && ctx->pending->status == NGX_EXA_CRED_USER) {
 
@@ -603,7 +656,7 @@ ngx_http_exchange_access_remember(ngx_http_request_t *r,
     ngx_http_exchange_access_session_start(s);
 
     if (ctx->connection) {
-        conn = ngx_http_exchange_access_connection(r, 0);
+        conn = ctx->conn;
 
         if (conn) {
             ngx_http_exchange_access_conn_session(r, conn, ctx);
@@ -630,10 +683,11 @@ ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
         || s->len != ctx->user.len
         || ngx_memcmp(conn->key, ctx->user.data, s->len) != 0)
     {
-        s->started = ngx_time();
-    }
+        /* a new session: its start and its key (the same user's is there) */
 
-    ngx_memcpy(conn->key, ctx->user.data, ctx->user.len);
+        s->started = ngx_time();
+        ngx_memcpy(conn->key, ctx->user.data, ctx->user.len);
+    }
 
     s->list = ctx->session.list;
     s->connection = r->connection;

@@ -96,6 +96,16 @@ typedef struct {
     ngx_uint_t                        state;
     ngx_http_exchange_access_session_t  session;
     u_char                            key[NGX_EXA_KEY_MAX];
+
+    /*
+     * the lookup key cred resolved to in the location "resolved" (NULL:
+     * none yet) without exchange_access_user_map, and its domain; gone
+     * when cred changes
+     */
+    void                             *resolved;
+    size_t                            resolved_len;
+    size_t                            resolved_domain;
+    u_char                            resolved_key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_conn_t;
 
 
@@ -105,10 +115,12 @@ typedef struct {
     ngx_uint_t                        reason;      /* ngx_exa_reason_e */
     ngx_uint_t                        connection;  /* unsigned:1 */
     ngx_uint_t                        scheme;
+    ngx_uint_t                        header_scheme;  /* of this handler */
     ngx_str_t                         user;
     ngx_str_t                         mapped_from;
     size_t                            domain;      /* in names.domains */
     ngx_exa_cred_t                   *pending;     /* NTLM, Negotiate */
+    ngx_http_exchange_access_conn_t  *conn;        /* of the last decision */
     ngx_http_exchange_access_session_t  session;
     u_char                            key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_ctx_t;

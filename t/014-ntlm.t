@@ -877,3 +877,51 @@ A no Authorization (connection-bound): 200
 B no Authorization: 401
 C type3 replayed after success: 401
 RESULT PASS
+
+
+
+=== TEST 27: the key a connection's identity resolved to is read again when the identity changes: a backend that accepts any Type 3 accepts alice's, then bob's on the same connection; MAPI without a header is alice's, then bob's, refused
+--- http_config
+    upstream accepts {
+        server 127.0.0.1:23809;
+        exchange_access_ntlm;
+    }
+
+    server {
+        listen 127.0.0.1:23809;
+        location / { return 200 "accepted\n"; }
+    }
+--- config
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://accepts;
+    }
+--- exec
+perl -It/lib -MExchangeAccess::NtlmClient - <<'PERL'
+my $t2 = 'TlRMTVNTUAACAAAADgAOADgAAAA1goniASNFZ4mrze8AAAAAAAAAAGwAbABGAAAACgB8TwAAAA9FAFgAQQBNAFAATABFAAIADgBFAFgAQQBNAFAATABFAAEADABFAFgAQwBIADAAMQAEABgAZQB4AGEAbQBwAGwAZQAuAHQAZQBzAHQAAwAmAGUAeABjAGgAMAAxAC4AZQB4AGEAbQBwAGwAZQAuAHQAZQBzAHQAAAAAAA==';
+my $c = ExchangeAccess::NtlmClient->new;
+
+for my $user ('alice', 'bob') {
+    my $r = $c->request('GET /owa/', 'Authorization: NTLM '
+                        . ExchangeAccess::NtlmClient::type3($user, $t2));
+    print "$user: $r->{code}\n";
+
+    for (1 .. 2) {
+        $r = $c->request('POST /mapi/emsmdb/');
+        print "MAPI without a header: $r->{code}\n";
+    }
+}
+PERL
+--- exec_stdout
+alice: 200
+MAPI without a header: 200
+MAPI without a header: 200
+bob: 200
+MAPI without a header: 403
+MAPI without a header: 403
+--- error_log
+exchange access denied user "bob" (not_member), protocol mapi

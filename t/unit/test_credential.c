@@ -392,6 +392,26 @@ main(void)
     scheme_differential();
     basic_differential();
 
+    /* a scheme that ngx_exa_scheme_of() never gives is no scheme */
+    {
+        int                   k;
+        static const int      bad[] = {
+            -1, NGX_EXA_AUTH_NONE, NGX_EXA_AUTH_OTHER, NGX_EXA_AUTH_N, 1000
+        };
+        static const unsigned char  basic[] = "Basic dXNlcjpwYXNz";
+
+        for (k = 0; k < 5; k++) {
+            CHECK(ngx_exa_credential_parse_as(NULL, bad[k], basic,
+                                              sizeof(basic) - 1,
+                                              (unsigned char *) out,
+                                              sizeof(out), &c)
+                  == NGX_EXA_CRED_UNIDENTIFIED
+                  && c.scheme == NGX_EXA_AUTH_OTHER
+                  && strcmp(c.detail, "unknown scheme") == 0,
+                  "scheme %d", bad[k]);
+        }
+    }
+
     /* the scheme: its name in any case, nothing more */
     CHECK(ngx_exa_scheme_of((const unsigned char *) "nTlM x", 6)
           == NGX_EXA_AUTH_NTLM, "ntlm in any case");

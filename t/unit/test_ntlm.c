@@ -180,6 +180,19 @@ both(const unsigned char *h, size_t len, ngx_exa_cred_t *c)
           "%.40s: fast %d %s, full %d %s", (const char *) h, rc, c->detail,
           rc2, full.detail);
 
+    /* and with the scheme read beforehand, as the handler does */
+
+    rc2 = ngx_exa_credential_parse_as(NULL, ngx_exa_scheme_of(h, len), h, len,
+                                      work2, sizeof(work2), &full);
+
+    CHECK(rc == rc2 && c->status == full.status && c->scheme == full.scheme
+          && strcmp(c->detail, full.detail) == 0
+          && c->user_len == full.user_len && c->domain_len == full.domain_len
+          && memcmp(c->user, full.user, c->user_len) == 0
+          && memcmp(c->domain, full.domain, c->domain_len) == 0,
+          "%.40s: fast %d %s, scheme first %d %s", (const char *) h, rc,
+          c->detail, rc2, full.detail);
+
     return rc;
 }
 

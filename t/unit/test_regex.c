@@ -11,6 +11,9 @@
 #include "ngx_exa_regex.h"
 
 
+static int  refusals;
+
+
 static void
 lits(const char *p, int caseless, const char *prefix, const char *suffix)
 {
@@ -53,6 +56,48 @@ static const char  *subjects[] = {
 };
 
 
+/*
+ * ngx_exa_literals_refuse(), the check before the call, answers as the
+ * reference below, and refuses only what ngx_exa_literals_may_match()
+ * refuses, and PCRE2 too
+ */
+
+static unsigned char
+fold(const ngx_exa_literals_t *l, unsigned char c)
+{
+    return (l->caseless && c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
+}
+
+
+static void
+refused(const ngx_exa_literals_t *l, const unsigned char *subj, size_t len,
+    int matched, const char *pat)
+{
+    int  ref;
+
+    /* the reference: the length, then the first two bytes, folded */
+
+    ref = l->prefix_len
+          && (len < l->prefix_len || fold(l, subj[0]) != l->prefix[0]
+              || (l->prefix_len > 1 && fold(l, subj[1]) != l->prefix[1]));
+
+    CHECK(ngx_exa_literals_refuse(l, subj, len) == ref,
+          "\"%s\": \"%.*s\" refused %d, reference %d", pat, (int) len,
+          (const char *) subj, ngx_exa_literals_refuse(l, subj, len), ref);
+
+    if (!ngx_exa_literals_refuse(l, subj, len)) {
+        return;
+    }
+
+    refusals++;
+
+    CHECK(!matched && !ngx_exa_literals_may_match(l, subj, len),
+          "\"%s\": \"%.*s\" refused before the call, but %s", pat,
+          (int) len, (const char *) subj,
+          matched ? "PCRE2 matches it" : "the prefilter lets it through");
+}
+
+
 static void
 against_pcre(const char *pat, int caseless)
 {
@@ -75,6 +120,8 @@ against_pcre(const char *pat, int caseless)
 
     for (s = subjects; *s; s++) {
         rc = pcre2_match(re, (PCRE2_SPTR) *s, strlen(*s), 0, 0, md, NULL);
+
+        refused(&l, (const unsigned char *) *s, strlen(*s), rc >= 0, pat);
 
         if (rc >= 0) {
             CHECK(ngx_exa_literals_may_match(&l, (const unsigned char *) *s,
@@ -196,6 +243,9 @@ generated(void)
 
                         rc = pcre2_match(re, (PCRE2_SPTR) subj, slen, 0, 0,
                                          md, NULL);
+
+                        refused(&l, (const unsigned char *) subj, slen,
+                                rc >= 0, pat);
 
                         if (rc >= 0) {
                             CHECK(ngx_exa_literals_may_match(&l,
@@ -324,6 +374,10 @@ main(void)
         ngx_exa_regex_literals((const unsigned char *) *p, strlen(*p),
                                caseless, &l);
 
+        refused(&l, (const unsigned char *) subj, k,
+                pcre2_match(re, (PCRE2_SPTR) subj, k, 0, 0, md, NULL) >= 0,
+                *p);
+
         if (pcre2_match(re, (PCRE2_SPTR) subj, k, 0, 0, md, NULL) >= 0) {
             CHECK(ngx_exa_literals_may_match(&l, (const unsigned char *) subj,
                                              k),
@@ -334,6 +388,8 @@ main(void)
         pcre2_match_data_free(md);
         pcre2_code_free(re);
     }
+
+    printf("test_regex: %d subjects refused before the call\n", refusals);
 
     UNIT_DONE("test_regex");
 }
