@@ -2,8 +2,9 @@
 # reaches the list within seconds although "refresh" is an hour, through
 # modifyTimestamp (no syncprov), contextCSN (syncprov) and RFC 4533
 # refreshAndPersist (ldap_watch syncrepl, within a second); the
-# directory's load when nothing changes; the watch's connection lost and
-# found again.
+# directory's load when nothing changes; the watch's connection lost, the
+# directory restarted or too slow to answer, and the watch back again.
+#
 # The delays measured (from ldapmodify's return to the first request
 # decided the new way) are printed at the end.
 
@@ -379,3 +380,35 @@ exchange_access_list_watch_applied_total{list="remote"} 0
 exchange_access_list_watch_reconnects_total{list="remote"} N
 exchange_access_list_info{list="remote",source="ldap",loaded_from="ldap",state="ok",watch="poll",watch_method="contextCSN"} N
 --- timeout: 60
+
+
+
+=== TEST 10: the directory slow (slapd stopped for 8 s, longer than ldap_timeout): the list stays, the watch fails once and works again, and sees changes again
+--- http_config eval
+main::list('')
+--- wait_for
+exchange_access_list "remote": 4 names loaded
+--- exec eval
+"MODE=poll-after-pause\n$main::Measure" . q{
+wait_up
+pid=$(cat $TEST_NGINX_LDAP_DIR/slapd.pid)
+kill -STOP $pid
+sleep 8
+code alice; echo " alice"
+kill -CONT $pid
+for i in $(seq 300); do grep -q 'the watch works again' $TEST_NGINX_LOG_DIR/error.log && break; sleep 0.1; done
+echo "failed: $(grep -c 'the watch failed, the list stays' $TEST_NGINX_LOG_DIR/error.log)"
+echo "again: $(grep -c 'the watch works again' $TEST_NGINX_LOG_DIR/error.log)"
+wait_up
+change cn=outlook-remote,$G "add: member\nmember: uid=bob,$P"
+measure $MODE "add a member" bob 200
+change cn=outlook-remote,$G "delete: member\nmember: uid=bob,$P"
+measure $MODE "remove a member" bob 403
+}
+--- exec_stdout
+200 alice
+failed: 1
+again: 1
+add a member ok
+remove a member ok
+--- timeout: 90
