@@ -44,7 +44,16 @@
 # with wrk (noisy on a shared machine), and instructions per request
 # under callgrind (repeatable).  Each variant is compared with the plain
 # nginx that carries the same request ("base"); "above" is the module's
-# own instructions per request.  Then the zone memory of each list (from
+# own instructions per request.
+#
+# Under callgrind, glibc is told to serve every allocation of 4,000 bytes
+# or more with mmap (glibc.malloc.mmap_threshold): otherwise how much
+# work malloc does for nginx's 4 KB request pools depends on how the
+# heap happened to be laid out by the configuration, and that differs
+# from one variant to the next by up to 800 instructions per request,
+# more than some of the differences measured.  With it, a variant pays
+# for each such allocation the same, and one that makes a pool grow pays
+# for it.  Then the zone memory of each list (from
 # the status page: bytes per name beyond the name itself), and the
 # targets of the request path, checked.
 #
@@ -284,7 +293,7 @@ ipr() {
     local dir="$B/$name"
     sed 's/^worker_processes 1;/worker_processes 1; master_process off; daemon off;/' \
         "$dir/nginx.conf" > "$dir/callgrind.conf"
-    valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" \
+    GLIBC_TUNABLES=${BENCH_TUNABLES:-glibc.malloc.mmap_threshold=4000} valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" \
         nginx -p "$dir" -c "$dir/callgrind.conf" > "$dir/valgrind.log" 2>&1 &
     local pid=$!
     for i in $(seq 600); do
