@@ -17,6 +17,10 @@
 #include <stddef.h>
 
 #include "ngx_exa_table.h"
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 typedef enum {
@@ -93,6 +97,9 @@ int ngx_exa_header_kind(const unsigned char *name, size_t len);
 int ngx_exa_form_type(const unsigned char *value, size_t len);
 const char *ngx_exa_protocol_name(int protocol);
 int ngx_exa_protocol_by_name(const unsigned char *p, size_t len);
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_EXA_CLASSIFY_H_INCLUDED_ */

@@ -19,6 +19,10 @@
 #include <stdint.h>
 
 #include "ngx_exa_classify.h"
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 #define NGX_EXA_SEGMENT_MAX     40
@@ -98,6 +102,9 @@ void ngx_exa_join(ngx_exa_span_t *list, size_t *n, unsigned char **buf);
 int ngx_exa_reroutes(const unsigned char *d, size_t dlen,
     const ngx_exa_span_t *a, int proto, ngx_exa_scratch_t *w, int *target);
 int ngx_exa_query_plain(const unsigned char *p, size_t len);
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_EXA_CLASSIFY_INT_H_INCLUDED_ */

@@ -19,6 +19,10 @@
 #include <stdint.h>
 
 #include "ngx_exa_table.h"
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 #define NGX_EXA_NAME_MAX        256      /* bytes of UTF-8 per name part */
@@ -93,6 +97,9 @@ int ngx_exa_jwt_parse(const ngx_exa_cred_conf_t *conf,
 int ngx_exa_scheme_of(const unsigned char *value, size_t len);
 const char *ngx_exa_scheme_name(int scheme);
 unsigned ngx_exa_scheme_flags(int scheme);
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_EXA_CREDENTIAL_H_INCLUDED_ */

@@ -8,6 +8,12 @@
 #define _NGX_EXA_DECIDE_H_INCLUDED_
 
 
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
+
+
 /*
  * The decision on a request, as README.md's table gives it: from what is
  * known of the request (its classification, the client's address, its
@@ -140,6 +146,9 @@ typedef struct {
 
 
 int ngx_exa_decide(const ngx_exa_facts_t *f, ngx_exa_verdict_t *v);
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_EXA_DECIDE_H_INCLUDED_ */

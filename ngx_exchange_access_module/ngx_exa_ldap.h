@@ -15,6 +15,10 @@
 
 
 #include <stddef.h>
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 /* "member;range=1500-2999": start 1500, end 2999; "member;range=0-*" last */
@@ -32,6 +36,9 @@ size_t ngx_exa_ldap_dn_norm(const unsigned char *dn, size_t len,
 size_t ngx_exa_ldap_escape(const unsigned char *v, size_t len,
     unsigned char *out);
 int ngx_exa_ldap_filter_valid(const unsigned char *f, size_t len);
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_EXA_LDAP_H_INCLUDED_ */

@@ -72,6 +72,10 @@
 #include <ldap.h>
 
 #include "ngx_exa_table.h"
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 #define NGX_EXA_LDAP_NESTED_OFF     0
@@ -207,6 +211,9 @@ int ngx_exa_lr_apply(ngx_exa_lr_t *r, ngx_exa_lm_t *m,
 int ngx_exa_lr_delta(ngx_exa_lr_t *r);
 int ngx_exa_lr_changes(ngx_exa_lr_t *r, const ngx_exa_str_t **dns,
     size_t *n);
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_EXA_LDAP_REFRESH_H_INCLUDED_ */

@@ -21,6 +21,10 @@
 
 #include "ngx_exa_ldap_refresh.h"
 #include "ngx_exa_set.h"
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 #define NGX_EXA_LR_PAGE_SIZE     1000
@@ -260,6 +264,9 @@ int ngx_exa_lr_fetch_result(ngx_exa_lr_t *r, size_t slot);
 int ngx_exa_lr_build(ngx_exa_lr_t *r);
 void ngx_exa_lr_model_full(ngx_exa_lr_t *r);
 void ngx_exa_lw_dn(ngx_exa_lr_t *r);
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_EXA_LDAP_REFRESH_INT_H_INCLUDED_ */

@@ -31,6 +31,10 @@
 #include <stddef.h>
 
 #include "ngx_exa_table.h"
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 typedef enum {
@@ -76,6 +80,9 @@ int ngx_exa_utf8_valid(const unsigned char *p, size_t len);
 size_t ngx_exa_log_escape(unsigned char *dst, const unsigned char *src,
     size_t len);
 const char *ngx_exa_name_strerror(int rc);
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_EXA_NAME_H_INCLUDED_ */

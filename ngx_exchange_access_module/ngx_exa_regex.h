@@ -18,6 +18,10 @@
 
 
 #include <stddef.h>
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 #define NGX_EXA_LITERAL_MAX  64
@@ -56,6 +60,9 @@ int ngx_exa_literals_may_match(const ngx_exa_literals_t *lit,
          || ((s)[0] | (lit)->fold[0]) != (lit)->prefix[0]                    \
          || ((lit)->prefix_len > 1                                           \
              && ((s)[1] | (lit)->fold[1]) != (lit)->prefix[1])))
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_EXA_REGEX_H_INCLUDED_ */

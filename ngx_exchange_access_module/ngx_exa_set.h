@@ -18,6 +18,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 typedef struct {
@@ -75,6 +79,9 @@ int ngx_exa_set_has(const ngx_exa_set_t *set, const unsigned char *s,
 const unsigned char *ngx_exa_set_get(const ngx_exa_set_t *set,
     const unsigned char *s, size_t len);
 void ngx_exa_set_free(ngx_exa_set_t *set);
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_EXA_SET_H_INCLUDED_ */

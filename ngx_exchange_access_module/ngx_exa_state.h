@@ -30,6 +30,10 @@
 #include <stdint.h>
 
 #include "ngx_exa_table.h"
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 #define NGX_EXA_STATE_VERSION    2
@@ -58,6 +62,9 @@ unsigned char *ngx_exa_state_write(unsigned char *p, const unsigned char *name,
 int ngx_exa_state_parse(const unsigned char *p, size_t size,
     ngx_exa_state_key_pt key, void *data, size_t *line);
 const char *ngx_exa_state_strerror(int rc);
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_EXA_STATE_H_INCLUDED_ */

@@ -24,6 +24,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 #define NGX_EXA_TABLE_MAGIC    0x45584132   /* "EXA2" */
@@ -102,6 +106,9 @@ typedef int (*ngx_exa_table_walk_pt)(void *data, const unsigned char *key,
     size_t len, uint32_t domains);
 int ngx_exa_table_walk(const ngx_exa_table_t *t, ngx_exa_table_walk_pt walk,
     void *data);
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_EXA_TABLE_H_INCLUDED_ */

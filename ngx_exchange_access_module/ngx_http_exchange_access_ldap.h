@@ -27,6 +27,10 @@
 
 #include "ngx_http_exchange_access_module.h"
 #include "ngx_exa_ldap_refresh.h"
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 /* ldap_watch: off, or what the watch is asked to do (NGX_EXA_LW_MODE_*) */
@@ -181,6 +185,9 @@ ngx_http_exchange_access_ldap_io_t *ngx_http_exchange_access_ldap_io(LDAP *ld,
 size_t ngx_http_exchange_access_ldap_io_buffered(
     ngx_http_exchange_access_ldap_io_t *io);
 void ngx_http_exchange_access_ldap_keepalive(ngx_connection_t *c);
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_HTTP_EXCHANGE_ACCESS_LDAP_H_INCLUDED_ */

@@ -21,6 +21,10 @@
 #include "ngx_exa_decide.h"
 #include "ngx_exa_assert.h"
 #include "ngx_http_exchange_access_ntlm.h"
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 #define NGX_HTTP_EXCHANGE_ACCESS_ERR_LEN    256
@@ -344,6 +348,9 @@ extern ngx_str_t  ngx_http_exchange_access_decision_names[];
 
 
 extern ngx_module_t  ngx_http_exchange_access_module;
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_HTTP_EXCHANGE_ACCESS_MODULE_H_INCLUDED_ */

@@ -11,6 +11,10 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 /*
@@ -64,6 +68,9 @@ ngx_int_t ngx_http_exchange_access_ntlm_init_peer(ngx_http_request_t *r,
 extern ngx_http_exchange_access_ntlm_answered_pt
     ngx_http_exchange_access_ntlm_answered;
 extern ngx_module_t  ngx_http_exchange_access_ntlm_module;
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_HTTP_EXCHANGE_ACCESS_NTLM_H_INCLUDED_ */

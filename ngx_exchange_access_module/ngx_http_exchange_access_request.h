@@ -25,6 +25,10 @@
 #include <ngx_http.h>
 
 #include "ngx_http_exchange_access_module.h"
+#include "ngx_exa_hidden.h"
+
+
+NGX_EXA_HIDDEN_BEGIN
 
 
 #define NGX_HTTP_EXCHANGE_ACCESS_OFF        0
@@ -165,6 +169,9 @@ void ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
 
 ngx_int_t ngx_http_exchange_access_add_variables(ngx_conf_t *cf);
 extern ngx_str_t  ngx_http_exchange_access_reasons[];
+
+
+NGX_EXA_HIDDEN_END
 
 
 #endif /* _NGX_HTTP_EXCHANGE_ACCESS_REQUEST_H_INCLUDED_ */
