@@ -165,7 +165,10 @@ http {
             proxy_set_header Connection "";
             proxy_pass http://backend;
         }
-        $( [ -n "$load" ] && echo "location = /status { exchange_access_status; }" )
+        # the same locations with and without the module: finding the
+        # location walks the same tree
+        $( [ -n "$load" ] && echo "location = /status { exchange_access_status; }" \
+                          || echo "location = /status { return 404; }" )
     }
 }
 CONF
