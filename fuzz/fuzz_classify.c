@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_exa_classify.h"
+#include "ngx_exa_classify_int.h"
 
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t              n, worklen;
+    size_t              n, worklen, first[2];
     const uint8_t      *p, *last, *f[4], *c, *e;
     size_t              flen[4];
     unsigned char      *work;
@@ -94,6 +94,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     n = (size_t) cls.protocol;
     if (n >= NGX_EXA_PROTO_N || (cls.flags && cls.why == NULL)) {
+        abort();
+    }
+
+    /* the short path's check, where it answers, answers as the scan */
+
+    if (ngx_exa_path_short(f[0], flen[0], &first[0])
+        && (!ngx_exa_path_scan(f[0], flen[0], &first[1])
+            || first[0] != first[1]))
+    {
         abort();
     }
 

@@ -412,7 +412,8 @@ ngx_exa_classify_fast(const ngx_exa_request_t *req, ngx_exa_class_t *cls)
     /* nginx's normalised path: the same bytes, unless nginx rewrote it */
 
     if (req->uri_len == req->path_len
-        && memcmp(req->uri, req->path, req->path_len) == 0)
+        && (req->uri == req->path
+            || memcmp(req->uri, req->path, req->path_len) == 0))
     {
         path = proto;
 

@@ -91,7 +91,13 @@ const unsigned char *ngx_exa_segment(const unsigned char *p,
 int ngx_exa_caseeq(const unsigned char *p, const char *s, size_t len);
 const unsigned char *ngx_exa_casefind(const unsigned char *h, size_t hlen,
     const unsigned char *n, size_t nlen);
+
+/* the longest path ngx_exa_path_short() looks at */
+#define NGX_EXA_SHORT_PATH  32
+
 int ngx_exa_path_plain(const unsigned char *p, size_t len, size_t *first);
+int ngx_exa_path_short(const unsigned char *p, size_t len, size_t *first);
+int ngx_exa_path_scan(const unsigned char *p, size_t len, size_t *first);
 int ngx_exa_vdir_plain(const unsigned char *s, size_t len);
 
 /* ngx_exa_aspnet.c */

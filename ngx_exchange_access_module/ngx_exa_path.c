@@ -461,6 +461,144 @@ static const unsigned char  ngx_exa_plain[256] = {
 int
 ngx_exa_path_plain(const unsigned char *p, size_t len, size_t *first)
 {
+    if (len <= NGX_EXA_SHORT_PATH && ngx_exa_path_short(p, len, first)) {
+        return 1;
+    }
+
+    return ngx_exa_path_scan(p, len, first);
+}
+
+
+/*
+ * The common path, 8 to 32 bytes of letters, digits, "-", "_", "/" and
+ * ".", checked 16 bytes at a time: no "//", no "/." and no "..".  What
+ * ngx_exa_path_scan() would say of it is then known: plain, and its first
+ * segment is a name of letters, digits, "-" and "_" up to a "/" or the
+ * end, or else (it holds a ".") no virtual directory's, unless it ends
+ * with ".".  0 for anything else, for ngx_exa_path_scan() to decide
+ * (test_classify.c and fuzz_classify.c compare the two).
+ */
+
+#if (defined __SSE2__)
+
+#include <emmintrin.h>
+
+/*
+ * Of 16 bytes at b + 1: the bits of name bytes (letters, digits, "-",
+ * "_"), of "/", and of what is neither those nor "." or follows a "/" or
+ * a "." as "//", "/." or ".." do
+ */
+
+static inline uint32_t
+ngx_exa_path_block(const unsigned char *b, uint32_t *name, uint32_t *slash)
+{
+    uint32_t  dot, after;
+    __m128i   c, prev, m;
+
+    c = _mm_loadu_si128((const __m128i *) (b + 1));
+    prev = _mm_loadu_si128((const __m128i *) b);
+
+    m = _mm_sub_epi8(_mm_or_si128(c, _mm_set1_epi8(0x20)),
+                     _mm_set1_epi8((char) ('a' + 128)));
+    m = _mm_cmplt_epi8(m, _mm_set1_epi8(26 - 128));
+    m = _mm_or_si128(m, _mm_cmplt_epi8(_mm_sub_epi8(c,
+                                           _mm_set1_epi8((char) ('0' + 128))),
+                                       _mm_set1_epi8(10 - 128)));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(c, _mm_set1_epi8('-')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(c, _mm_set1_epi8('_')));
+
+    *name = (uint32_t) _mm_movemask_epi8(m);
+    *slash = (uint32_t) _mm_movemask_epi8(_mm_cmpeq_epi8(c,
+                                                  _mm_set1_epi8('/')));
+    dot = (uint32_t) _mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8('.')));
+
+    m = _mm_or_si128(_mm_cmpeq_epi8(prev, _mm_set1_epi8('/')),
+                     _mm_and_si128(_mm_cmpeq_epi8(prev, _mm_set1_epi8('.')),
+                                   _mm_cmpeq_epi8(c, _mm_set1_epi8('.'))));
+    after = (uint32_t) _mm_movemask_epi8(m);
+
+    return ~(*name | *slash | dot) | (after & ~*name);
+}
+
+
+int
+ngx_exa_path_short(const unsigned char *p, size_t len, size_t *first)
+{
+    size_t         i;
+    uint32_t       bad, name, slash, in, n2, s2;
+    unsigned char  b[1 + NGX_EXA_SHORT_PATH];
+
+    if (len < 8 || len > NGX_EXA_SHORT_PATH || p[0] != '/') {
+        return 0;
+    }
+
+    /*
+     * a letter before the path: neither "/" nor "."; the bytes after it
+     * are not looked at (below, "in")
+     */
+
+    b[0] = 'a';
+
+    if (len <= 16) {
+        memcpy(b + 1, p, 8);
+        memcpy(b + 1 + len - 8, p + len - 8, 8);
+
+        bad = ngx_exa_path_block(b, &name, &slash);
+
+    } else {
+        memcpy(b + 1, p, 16);
+        memcpy(b + 1 + len - 16, p + len - 16, 16);
+
+        bad = ngx_exa_path_block(b, &name, &slash);
+        bad |= ngx_exa_path_block(b + 16, &n2, &s2) << 16;
+        name |= n2 << 16;
+        slash |= s2 << 16;
+    }
+
+    in = (len == 32) ? 0xffffffff : (1u << len) - 1;
+
+    if (bad & in) {
+        return 0;
+    }
+
+    /* the first segment: name bytes after the "/", then "/" or the end */
+
+    i = __builtin_ctz(~((name & in) >> 1));
+
+    if (i + 1 >= len || (slash >> (i + 1) & 1)) {
+        *first = i;
+        return 1;
+    }
+
+    /* a "." in the first segment: it names no directory, unless at its end */
+
+    for (i++; i < len && p[i] != '/'; i++) {
+        /* void */
+    }
+
+    if (p[i - 1] == '.') {
+        return 0;
+    }
+
+    *first = NGX_EXA_NO_VDIR;
+
+    return 1;
+}
+
+#else
+
+int
+ngx_exa_path_short(const unsigned char *p, size_t len, size_t *first)
+{
+    return 0;
+}
+
+#endif
+
+
+int
+ngx_exa_path_scan(const unsigned char *p, size_t len, size_t *first)
+{
     size_t    i;
     unsigned  k;
 

@@ -224,6 +224,44 @@ ngx_http_exchange_access_facts(ngx_http_request_t *r,
 {
     ngx_int_t  rc;
 
+    /*
+     * A restricted request from outside, neither confused nor on a revoked
+     * connection: ngx_exa_decide() asks for its credential, then for the
+     * user it names (or the connection's, without a header), then for the
+     * list's answer on a name that resolved (test_decide.c checks that
+     * order for every combination).  Found out here in that order, the
+     * loop below decides at once; it still asks for anything else.
+     */
+
+    if (f->restricted
+        && f->internal == NGX_EXA_INTERNAL_NO
+        && !f->confused
+        && f->identity != NGX_EXA_IDENTITY_REVOKED)
+    {
+        if (ngx_http_exchange_access_credential(r, eacf, ctx, conn,
+                                                f->identity, cred, &f->header)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (f->header == NGX_EXA_HEADER_USER
+            || (f->header == NGX_EXA_HEADER_NONE
+                && f->identity == NGX_EXA_IDENTITY_USER))
+        {
+            rc = ngx_http_exchange_access_user(r, eacf, ctx, cred);
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            f->user = rc;
+
+            if (f->user == NGX_EXA_USER_OK) {
+                f->list = ngx_http_exchange_access_lookup(eacf, ctx, list);
+            }
+        }
+    }
+
     while (ngx_exa_decide(f, v) == NGX_EXA_DECISION_NONE) {
 
         switch (v->need) {

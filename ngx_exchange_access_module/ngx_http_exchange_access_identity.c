@@ -800,13 +800,19 @@ ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
         return NULL;
     }
 
-    cln = ngx_pool_cleanup_add(pool, size);
+    /* as ngx_pool_cleanup_add() does, with the data in the same allocation */
+
+    cln = ngx_palloc(pool, sizeof(ngx_pool_cleanup_t) + size);
     if (cln == NULL) {
         return NULL;
     }
 
+    cln->data = cln + 1;
     ngx_memzero(cln->data, zero);
+
     cln->handler = handler;
+    cln->next = pool->cleanup;
+    pool->cleanup = cln;
 
     return cln->data;
 }

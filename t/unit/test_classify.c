@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "unit.h"
-#include "ngx_exa_classify.h"
+#include "ngx_exa_classify_int.h"
 
 
 #define M   NGX_EXA_PROTO_MAPI
@@ -876,6 +876,56 @@ fast_differential(void)
 }
 
 
+/*
+ * ngx_exa_path_short(), where it answers, answers as ngx_exa_path_scan():
+ * paths of 1 to 40 bytes drawn from the bytes either treats apart
+ */
+
+static void
+path_short_differential(void)
+{
+    int            i, answered, plain;
+    size_t         len, k, a, b;
+    unsigned char  path[40];
+    static const char  bytes[] = "/////....aaaazZ09-_~%!:;?\\x\x80";
+
+    answered = 0;
+    plain = 0;
+    srand(7);
+
+    for (i = 0; i < 500000; i++) {
+        len = 1 + rand() % sizeof(path);
+        path[0] = (rand() % 16) ? '/' : 'a';
+
+        for (k = 1; k < len; k++) {
+            path[k] = (rand() % 3) ? 'm' : bytes[rand() % (sizeof(bytes) - 1)];
+        }
+
+        a = 12345;
+        b = 54321;
+
+        if (ngx_exa_path_scan(path, len, &b)) {
+            plain++;
+        }
+
+        if (ngx_exa_path_short(path, len, &a)) {
+            answered++;
+
+            if (!ngx_exa_path_scan(path, len, &b) || a != b) {
+                CHECK(0, "short path \"%.*s\": %zu, scan %zu",
+                      (int) len, path, a, b);
+                return;
+            }
+        }
+    }
+
+    printf("test_classify: the short path answered %d of %d plain paths\n",
+           answered, plain);
+
+    CHECK(answered > plain / 8, "the short path answers often enough");
+}
+
+
 int
 main(void)
 {
@@ -940,6 +990,7 @@ main(void)
     routing_and_logon();
     linear();
     fast_differential();
+    path_short_differential();
 
     printf("test_classify: %d table entries\n", n);
 
