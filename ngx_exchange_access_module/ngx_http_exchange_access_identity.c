@@ -151,9 +151,11 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 #if (NGX_PCRE)
     int                                  *captures;
     u_char                               *captures_data;
+    size_t                                i;
     ngx_int_t                             rc;
     ngx_str_t                             orig;
-    ngx_uint_t                            i, ncaptures;
+    ngx_uint_t                            ncaptures;
+    ngx_exa_rules_t                      *by_prefix;
     ngx_http_exchange_access_user_map_t  *map;
 
     if (ngx_http_exchange_access_full_name(r, cred, &orig) != NGX_OK) {
@@ -167,14 +169,16 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     r->captures = NULL;
 
     map = eacf->user_maps->elts;
+    by_prefix = eacf->user_map_index;
     rc = NGX_DECLINED;
 
-    for (i = 0; i < eacf->user_maps->nelts; i++) {
+    /* the rules the first two bytes of the name leave, in their order */
 
-        if (ngx_exa_literals_refuse(&map[i].lit, orig.data, orig.len)
-            || !ngx_exa_literals_may_match(&map[i].lit, orig.data, orig.len))
-        {
-            rc = NGX_DECLINED;
+    for (i = ngx_exa_rules_next(by_prefix, orig.data, orig.len, 0);
+         i != NGX_EXA_RULES_END;
+         i = ngx_exa_rules_next(by_prefix, orig.data, orig.len, i + 1))
+    {
+        if (!ngx_exa_literals_may_match(&map[i].lit, orig.data, orig.len)) {
             continue;
         }
 

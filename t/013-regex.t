@@ -217,3 +217,41 @@ exchange access denied user "OTHER\x5Calice" (foreign_domain)
 [403, 403, 403, 403, 200, 403]
 --- error_log
 exchange access denied user "bob" (not_member), protocol mapi
+
+
+
+=== TEST 12: more than 64 rules, inherited by a location or replaced in it: the first rule that matches wins, caseless or not, wherever it is in the list
+--- config eval
+my $c = "    exchange_access on;\n";
+$c .= "    exchange_access_classify \"~^/never-$_/\" mapi;\n" for 1 .. 66;
+$c .= "    exchange_access_classify \"~*^/LB-\" rpc;\n";
+$c .= "    exchange_access_classify \"~^/lb-mapi/\" mapi;\n";
+$c .= "    exchange_access_user_map \"~^never-$_-(.*)\$\" \$1;\n" for 1 .. 65;
+$c .= "    exchange_access_user_map \"~*^old\\\\\\\\(.+)\$\" \$1;\n";
+$c .= "    exchange_access_user_map \"~^(.+)\$\" nobody;\n";
+$c .= <<'CONF';
+    exchange_access_require mapi list=remote;
+
+    location / {
+        proxy_pass http://exchange_backend;
+    }
+
+    location /inner/ {
+        exchange_access_classify "~^/inner/" mapi;
+        proxy_pass http://exchange_backend;
+    }
+CONF
+$c
+--- request eval
+['POST /never-66/emsmdb/', 'POST /lb-mapi/emsmdb/', 'POST /Lb-Mapi/emsmdb/',
+ 'POST /NEVER-1/emsmdb/', 'POST /inner/emsmdb/', 'POST /never-66/emsmdb/',
+ 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /inner/emsmdb/']
+--- more_headers eval
+[(main::basic_auth('never-66-alice')) x 5, main::basic_auth('never-65-alice'),
+ main::basic_auth('OLD\alice'), main::basic_auth('alice'),
+ main::basic_auth('never-1-carol')]
+--- error_code eval
+[403, 200, 200, 200, 403, 200, 200, 403, 200]
+--- error_log
+exchange access denied user "nobody" (not_member), protocol mapi, list "remote", mapped from "never-66-alice"
+exchange access denied user "nobody" (not_member), protocol mapi, list "remote", mapped from "alice"
