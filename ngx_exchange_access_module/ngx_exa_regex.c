@@ -334,14 +334,6 @@ ngx_exa_regex_literals(const unsigned char *pattern, size_t len,
         }
 
         lit->prefix_len = k;
-
-        /* ngx_exa_literals_refuse() */
-
-        for (j = 0; j < 2 && j < k; j++) {
-            lit->fold[j] = (caseless && lit->prefix[j] >= 'a'
-                            && lit->prefix[j] <= 'z')
-                           ? 0x20 : 0;
-        }
     }
 
     /* literals then a final "$" (which in PCRE may precede one "\n") */
@@ -431,3 +423,81 @@ ngx_exa_literals_may_match(const ngx_exa_literals_t *lit,
 
     return 1;
 }
+
+
+/* the bytes of two rows of a list of n rules: ngx_exa_rules_init()'s mem */
+
+size_t
+ngx_exa_rules_size(size_t n)
+{
+    return 2 * NGX_EXA_RULES_ROWS * ((n + 63) / 64) * sizeof(uint64_t);
+}
+
+
+void
+ngx_exa_rules_init(ngx_exa_rules_t *rules, void *mem, size_t n)
+{
+    rules->words = (n + 63) / 64;
+    rules->first = mem;
+    rules->second = rules->first + NGX_EXA_RULES_ROWS * rules->words;
+
+    memset(mem, 0, ngx_exa_rules_size(n));
+}
+
+
+/*
+ * Rule i of the list: its bit in the row of every byte its prefix lets
+ * through at that place, and in the row of "no byte" where its prefix
+ * ends before; what ngx_exa_literals_may_match() compares, folded alike.
+ */
+
+void
+ngx_exa_rules_add(ngx_exa_rules_t *rules, size_t i,
+    const ngx_exa_literals_t *lit)
+{
+    size_t         b, j, w;
+    uint64_t       bit, *row;
+    unsigned char  c;
+
+    w = i / 64;
+    bit = (uint64_t) 1 << (i % 64);
+
+    for (j = 0; j < 2; j++) {
+        row = (j == 0) ? rules->first : rules->second;
+
+        for (b = 0; b < NGX_EXA_RULES_ROWS; b++) {
+
+            if (lit->prefix_len > j) {
+                if (b == 256) {
+                    continue;
+                }
+
+                c = lit->caseless ? ngx_exa_lower((unsigned char) b)
+                                  : (unsigned char) b;
+
+                if (c != lit->prefix[j]) {
+                    continue;
+                }
+            }
+
+            row[b * rules->words + w] |= bit;
+        }
+    }
+}
+
+
+#if !defined(__GNUC__)
+
+size_t
+ngx_exa_rules_lowest(uint64_t bits)
+{
+    size_t  n;
+
+    for (n = 0; (bits & 1) == 0; n++) {
+        bits >>= 1;
+    }
+
+    return n;
+}
+
+#endif

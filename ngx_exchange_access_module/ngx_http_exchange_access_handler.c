@@ -564,18 +564,23 @@ static ngx_int_t
 ngx_http_exchange_access_site_rules(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls)
 {
+    size_t                                n;
     ngx_int_t                             rc;
     ngx_str_t                             esc;
-    ngx_uint_t                            n;
+    ngx_exa_rules_t                      *by_prefix;
     ngx_http_exchange_access_classify_t  *rule;
 
     rule = eacf->classify->elts;
+    by_prefix = eacf->classify_index;
 
-    for (n = 0; n < eacf->classify->nelts; n++) {
+    /* the rules the first two bytes of the path leave, in their order */
 
-        if (ngx_exa_literals_refuse(&rule[n].lit, r->uri.data, r->uri.len)
-            || !ngx_exa_literals_may_match(&rule[n].lit, r->uri.data,
-                                           r->uri.len))
+    for (n = ngx_exa_rules_next(by_prefix, r->uri.data, r->uri.len, 0);
+         n != NGX_EXA_RULES_END;
+         n = ngx_exa_rules_next(by_prefix, r->uri.data, r->uri.len, n + 1))
+    {
+        if (!ngx_exa_literals_may_match(&rule[n].lit, r->uri.data,
+                                        r->uri.len))
         {
             continue;
         }

@@ -151,10 +151,35 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
 #if (NGX_PCRE)
     int                                  *captures;
     u_char                               *captures_data;
+    u_char                                head[2];
+    size_t                                i, len;
     ngx_int_t                             rc;
     ngx_str_t                             orig;
-    ngx_uint_t                            i, ncaptures;
+    ngx_uint_t                            ncaptures;
+    ngx_exa_rules_t                      *by_prefix;
     ngx_http_exchange_access_user_map_t  *map;
+
+    /*
+     * the first two bytes of the name and its length tell the rules it
+     * may match: when they leave none, the name is not made
+     */
+
+    if (cred->domain_len) {
+        head[0] = cred->domain[0];
+        head[1] = (cred->domain_len > 1) ? cred->domain[1] : '\\';
+        len = cred->domain_len + 1 + cred->user_len;
+
+    } else {
+        head[0] = (cred->user_len > 0) ? cred->user[0] : '\0';
+        head[1] = (cred->user_len > 1) ? cred->user[1] : '\0';
+        len = cred->user_len;
+    }
+
+    by_prefix = eacf->user_map_index;
+
+    if (ngx_exa_rules_next(by_prefix, head, len, 0) == NGX_EXA_RULES_END) {
+        return NGX_OK;
+    }
 
     if (ngx_http_exchange_access_full_name(r, cred, &orig) != NGX_OK) {
         return NGX_ERROR;
@@ -169,12 +194,13 @@ ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     map = eacf->user_maps->elts;
     rc = NGX_DECLINED;
 
-    for (i = 0; i < eacf->user_maps->nelts; i++) {
+    /* the rules the first two bytes of the name leave, in their order */
 
-        if (ngx_exa_literals_refuse(&map[i].lit, orig.data, orig.len)
-            || !ngx_exa_literals_may_match(&map[i].lit, orig.data, orig.len))
-        {
-            rc = NGX_DECLINED;
+    for (i = ngx_exa_rules_next(by_prefix, orig.data, orig.len, 0);
+         i != NGX_EXA_RULES_END;
+         i = ngx_exa_rules_next(by_prefix, orig.data, orig.len, i + 1))
+    {
+        if (!ngx_exa_literals_may_match(&map[i].lit, orig.data, orig.len)) {
             continue;
         }
 

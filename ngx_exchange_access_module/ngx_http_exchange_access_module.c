@@ -26,6 +26,8 @@ static char *ngx_http_exchange_access_domain(ngx_conf_t *cf,
 static char *ngx_http_exchange_access_claims(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 #if (NGX_PCRE)
+static ngx_int_t ngx_http_exchange_access_index(ngx_conf_t *cf,
+    ngx_array_t *rules, size_t lit, ngx_exa_rules_t **index);
 static ngx_int_t ngx_http_exchange_access_regex(ngx_conf_t *cf,
     ngx_str_t *value, ngx_regex_compile_t *rc, u_char *errstr);
 #endif
@@ -307,6 +309,32 @@ ngx_http_exchange_access_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_ptr_value(conf->claims, prev->claims, NULL);
     ngx_conf_merge_ptr_value(conf->classify, prev->classify, NULL);
     ngx_conf_merge_ptr_value(conf->user_maps, prev->user_maps, NULL);
+
+#if (NGX_PCRE)
+
+    /* rules inherited as a whole share their index */
+
+    if (conf->classify == prev->classify) {
+        conf->classify_index = prev->classify_index;
+    }
+
+    if (conf->user_maps == prev->user_maps) {
+        conf->user_map_index = prev->user_map_index;
+    }
+
+    if (ngx_http_exchange_access_index(cf, conf->classify,
+            offsetof(ngx_http_exchange_access_classify_t, lit),
+            &conf->classify_index)
+        != NGX_OK
+        || ngx_http_exchange_access_index(cf, conf->user_maps,
+               offsetof(ngx_http_exchange_access_user_map_t, lit),
+               &conf->user_map_index)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+#endif
 
     if (conf->domains) {
         conf->names.domains = conf->domains->elts;
@@ -655,6 +683,48 @@ ngx_http_exchange_access_claims(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 #if (NGX_PCRE)
+
+/*
+ * The index of a list of rules by the first two bytes of their literal
+ * prefixes (ngx_exa_rules_t), made once the list is complete; "lit" is
+ * where a rule keeps its ngx_exa_literals_t.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_index(ngx_conf_t *cf, ngx_array_t *rules,
+    size_t lit, ngx_exa_rules_t **index)
+{
+    void             *mem;
+    u_char           *rule;
+    ngx_uint_t        i;
+    ngx_exa_rules_t  *rs;
+
+    if (rules == NULL || *index != NULL) {
+        return NGX_OK;
+    }
+
+    rs = ngx_palloc(cf->pool, sizeof(ngx_exa_rules_t));
+    mem = ngx_palloc(cf->pool, ngx_exa_rules_size(rules->nelts));
+
+    if (rs == NULL || mem == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_exa_rules_init(rs, mem, rules->nelts);
+
+    rule = rules->elts;
+
+    for (i = 0; i < rules->nelts; i++) {
+        ngx_exa_rules_add(rs, i,
+                          (ngx_exa_literals_t *) (rule + i * rules->size
+                                                  + lit));
+    }
+
+    *index = rs;
+
+    return NGX_OK;
+}
+
 
 /* "~pattern" or "~*pattern" */
 

@@ -65,6 +65,8 @@ typedef struct {
     ngx_exa_cred_conf_t               cred;
     ngx_array_t                      *classify;    /* of classify_t */
     ngx_array_t                      *user_maps;   /* of user_map_t */
+    ngx_exa_rules_t                  *classify_index;
+    ngx_exa_rules_t                  *user_map_index;
 } ngx_http_exchange_access_loc_conf_t;
 
 

@@ -4,6 +4,7 @@
 use lib 't/lib';
 use Test::Nginx::Socket;
 use ExchangeAccess::Fixture;
+use MIME::Base64;
 
 repeat_each(1);
 
@@ -20,6 +21,13 @@ add_block_preprocessor(sub {
     }
 CONF
 });
+
+# an NTLM Type 3 written field by field: the credential's own domain
+sub ntlm3 {
+    require ExchangeAccess::Responsive;
+    return 'Authorization: NTLM '
+           . encode_base64(ExchangeAccess::Responsive::ntlm3(@_), '');
+}
 
 run_tests();
 
@@ -217,3 +225,69 @@ exchange access denied user "OTHER\x5Calice" (foreign_domain)
 [403, 403, 403, 403, 200, 403]
 --- error_log
 exchange access denied user "bob" (not_member), protocol mapi
+
+
+
+=== TEST 12: more than 64 rules, inherited by a location or replaced in it: the first rule that matches wins, caseless or not, wherever it is in the list
+--- config eval
+my $c = "    exchange_access on;\n";
+$c .= "    exchange_access_classify \"~^/never-$_/\" mapi;\n" for 1 .. 66;
+$c .= "    exchange_access_classify \"~*^/LB-\" rpc;\n";
+$c .= "    exchange_access_classify \"~^/lb-mapi/\" mapi;\n";
+$c .= "    exchange_access_user_map \"~^never-$_-(.*)\$\" \$1;\n" for 1 .. 65;
+$c .= "    exchange_access_user_map \"~*^old\\\\\\\\(.+)\$\" \$1;\n";
+$c .= "    exchange_access_user_map \"~^(.+)\$\" nobody;\n";
+$c .= <<'CONF';
+    exchange_access_require mapi list=remote;
+
+    location / {
+        proxy_pass http://exchange_backend;
+    }
+
+    location /inner/ {
+        exchange_access_classify "~^/inner/" mapi;
+        proxy_pass http://exchange_backend;
+    }
+CONF
+$c
+--- request eval
+['POST /never-66/emsmdb/', 'POST /lb-mapi/emsmdb/', 'POST /Lb-Mapi/emsmdb/',
+ 'POST /NEVER-1/emsmdb/', 'POST /inner/emsmdb/', 'POST /never-66/emsmdb/',
+ 'POST /mapi/emsmdb/', 'POST /mapi/emsmdb/', 'POST /inner/emsmdb/']
+--- more_headers eval
+[(main::basic_auth('never-66-alice')) x 5, main::basic_auth('never-65-alice'),
+ main::basic_auth('OLD\alice'), main::basic_auth('alice'),
+ main::basic_auth('never-1-carol')]
+--- error_code eval
+[403, 200, 200, 200, 403, 200, 200, 403, 200]
+--- error_log
+exchange access denied user "nobody" (not_member), protocol mapi, list "remote", mapped from "never-66-alice"
+exchange access denied user "nobody" (not_member), protocol mapi, list "remote", mapped from "alice"
+
+
+
+=== TEST 13: the rules a name may match are told by its first two bytes before it is put together: a one-letter domain, in Basic and in NTLM's own field, a name of one letter
+--- config
+    exchange_access on;
+    exchange_access_domain EXAMPLE;
+    exchange_access_user_map "~*^o\\\\(.+)$" EXAMPLE\\$1;
+    exchange_access_user_map "~^al(.+)$" EXAMPLE\\carol;
+    exchange_access_user_map "~^b$" EXAMPLE\\carol;
+    exchange_access_require mapi list=remote;
+
+    location / {
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+[('POST /mapi/emsmdb/') x 10]
+--- more_headers eval
+[main::basic_auth('O\carol'), main::basic_auth('o\alice'),
+ main::basic_auth('P\carol'), main::basic_auth('albob'),
+ main::basic_auth('b'), main::basic_auth('a'), main::ntlm3('carol', 'O'),
+ main::ntlm3('alice', 'o'), main::ntlm3('carol', 'P'),
+ main::ntlm3('lbob', 'a')]
+--- error_code eval
+[200, 200, 403, 200, 200, 403, 200, 200, 403, 403]
+--- error_log
+exchange access denied user "P\x5Ccarol" (foreign_domain)
+exchange access denied user "a" (not_member)

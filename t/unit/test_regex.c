@@ -57,9 +57,10 @@ static const char  *subjects[] = {
 
 
 /*
- * ngx_exa_literals_refuse(), the check before the call, answers as the
- * reference below, and refuses only what ngx_exa_literals_may_match()
- * refuses, and PCRE2 too
+ * The index of rules (ngx_exa_rules_t) lets a subject through to a rule
+ * as the reference below, from the first two bytes alone; and what it
+ * does not let through, neither ngx_exa_literals_may_match() nor PCRE2
+ * does
  */
 
 static unsigned char
@@ -69,23 +70,46 @@ fold(const ngx_exa_literals_t *l, unsigned char c)
 }
 
 
+static int
+candidate(const ngx_exa_literals_t *l, const unsigned char *subj, size_t len)
+{
+    if (l->prefix_len == 0) {
+        return 1;
+    }
+
+    if (len < 1 || fold(l, subj[0]) != l->prefix[0]) {
+        return 0;
+    }
+
+    return l->prefix_len == 1
+           || (len >= 2 && fold(l, subj[1]) == l->prefix[1]);
+}
+
+
 static void
 refused(const ngx_exa_literals_t *l, const unsigned char *subj, size_t len,
     int matched, const char *pat)
 {
-    int  ref;
+    size_t           next;
+    uint64_t         mem[2 * NGX_EXA_RULES_ROWS];
+    ngx_exa_rules_t  rs;
 
-    /* the reference: the length, then the first two bytes, folded */
+    CHECK(ngx_exa_rules_size(1) == sizeof(mem), "%s: size %zu", pat,
+          ngx_exa_rules_size(1));
 
-    ref = l->prefix_len
-          && (len < l->prefix_len || fold(l, subj[0]) != l->prefix[0]
-              || (l->prefix_len > 1 && fold(l, subj[1]) != l->prefix[1]));
+    ngx_exa_rules_init(&rs, mem, 1);
+    ngx_exa_rules_add(&rs, 0, l);
 
-    CHECK(ngx_exa_literals_refuse(l, subj, len) == ref,
-          "\"%s\": \"%.*s\" refused %d, reference %d", pat, (int) len,
-          (const char *) subj, ngx_exa_literals_refuse(l, subj, len), ref);
+    next = ngx_exa_rules_next(&rs, subj, len, 0);
 
-    if (!ngx_exa_literals_refuse(l, subj, len)) {
+    CHECK(next == (candidate(l, subj, len) ? 0 : NGX_EXA_RULES_END),
+          "\"%s\": \"%.*s\" next %zu, reference %d", pat, (int) len,
+          (const char *) subj, next, candidate(l, subj, len));
+
+    CHECK(ngx_exa_rules_next(&rs, subj, len, 1) == NGX_EXA_RULES_END,
+          "\"%s\": a rule after the only one", pat);
+
+    if (next == 0) {
         return;
     }
 
@@ -269,6 +293,216 @@ generated(void)
 }
 
 
+/*
+ * Lists of rules: the first rule the index and the prefilter let through
+ * that PCRE2 matches is the first rule of the list PCRE2 matches, trying
+ * every rule.  Lists of up to 150 rules (three words of a row), drawn
+ * from prefixes that share their first bytes, caseless or not, the
+ * patterns above and pieces of every kind; every subject of up to three
+ * characters over an alphabet they share, and longer ones.
+ */
+
+#define RULES_MAX  150
+
+static const char  *heads[] = {
+    "^/m", "^/M", "^/ma", "^/mapi/", "^/n", "^/never-", "^a", "^A", "^aa",
+    "^aM", "^m/", "^M/", "^\\", "^/\\", "^/", "^", "^a$", "^/mapi$",
+    "^/a.", "^.", "^/[m]", "^/m?", "^m*", "^/m+", "^/(m)", "^/(?:a)",
+    "^\\/m", "^\n", "a$", "/$", "m", "", 0
+};
+
+static int          list_subjects, list_matched, list_left_out;
+static const char   alphabet3[] = "aAmM/\\\n";
+
+
+static void
+rule_list(int n, pcre2_match_data *md)
+{
+    int                  i, k, rc, first, c, caseless[RULES_MAX], err, nr;
+    int                  matched[RULES_MAX];
+    char                 pat[128], subj[16];
+    size_t               slen, next, prev, l0, l1, l2, na, nh, np;
+    uint64_t             mem[2 * NGX_EXA_RULES_ROWS * 3];
+    PCRE2_SIZE           off;
+    pcre2_code          *re[RULES_MAX];
+    ngx_exa_rules_t      rs;
+    ngx_exa_literals_t   l[RULES_MAX];
+    const char          *sp;
+
+    for (nh = 0; heads[nh]; nh++) { /* void */ }
+    for (np = 0; pieces[np]; np++) { /* void */ }
+    na = sizeof(alphabet3) - 1;
+
+    nr = 0;
+
+    while (nr < n) {
+        k = rand() % 4;
+
+        if (k == 0) {
+            sp = patterns[rand() % (sizeof(patterns) / sizeof(patterns[0])
+                                    - 1)];
+            snprintf(pat, sizeof(pat), "%s", sp);
+
+        } else {
+            snprintf(pat, sizeof(pat), "%s%s%s", heads[rand() % nh],
+                     k == 1 ? pieces[rand() % np] : "",
+                     k == 2 ? "(.*)$" : "");
+        }
+
+        caseless[nr] = rand() & 1;
+
+        re[nr] = pcre2_compile((PCRE2_SPTR) pat, PCRE2_ZERO_TERMINATED,
+                               caseless[nr] ? PCRE2_CASELESS : 0, &err, &off,
+                               NULL);
+        if (re[nr] == NULL) {
+            continue;
+        }
+
+        ngx_exa_regex_literals((const unsigned char *) pat, strlen(pat),
+                               caseless[nr], &l[nr]);
+        nr++;
+    }
+
+    CHECK(ngx_exa_rules_size(nr) <= sizeof(mem), "%d rules: size %zu", nr,
+          ngx_exa_rules_size(nr));
+
+    ngx_exa_rules_init(&rs, mem, nr);
+
+    for (i = 0; i < nr; i++) {
+        ngx_exa_rules_add(&rs, i, &l[i]);
+    }
+
+    for (c = 0; c < 400 + 64; c++) {
+
+        if (c < 400) {
+            /* every subject of up to three characters, some of them */
+            slen = c % 4;
+            l0 = rand() % na;
+            l1 = rand() % na;
+            l2 = rand() % na;
+            subj[0] = alphabet3[l0];
+            subj[1] = alphabet3[l1];
+            subj[2] = alphabet3[l2];
+
+        } else {
+            slen = rand() % sizeof(subj);
+            for (k = 0; k < (int) slen; k++) {
+                subj[k] = "/aAmMpi\\ne-r.$1@x\n"[rand() % 19];
+            }
+        }
+
+        /* trying every rule */
+
+        first = -1;
+
+        for (i = 0; i < nr; i++) {
+            rc = pcre2_match(re[i], (PCRE2_SPTR) subj, slen, 0, 0, md, NULL);
+
+            /* an error ("(?R)" that recurses forever) is no match here */
+
+            matched[i] = (rc >= 0);
+
+            if (matched[i] && first < 0) {
+                first = i;
+            }
+        }
+
+        /* the rules the index lets through: in order, as the reference */
+
+        prev = 0;
+        k = -1;
+
+        for (next = ngx_exa_rules_next(&rs, (const unsigned char *) subj,
+                                       slen, 0);
+             next != NGX_EXA_RULES_END;
+             next = ngx_exa_rules_next(&rs, (const unsigned char *) subj,
+                                       slen, next + 1))
+        {
+            CHECK(next < (size_t) nr && next >= prev, "next %zu of %d",
+                  next, nr);
+
+            if (next >= (size_t) nr || next < prev) {
+                break;
+            }
+
+            for ( /* void */ ; prev < next; prev++) {
+                list_left_out++;
+                CHECK(!candidate(&l[prev], (const unsigned char *) subj,
+                                 slen) && !matched[prev],
+                      "rule %zu of %d left out for \"%.*s\"%s", prev, nr,
+                      (int) slen, subj,
+                      matched[prev] ? ", which PCRE2 matches" : "");
+            }
+
+            CHECK(candidate(&l[next], (const unsigned char *) subj, slen),
+                  "rule %zu of %d let through for \"%.*s\"", next, nr,
+                  (int) slen, subj);
+
+            prev = next + 1;
+
+            if (k < 0 && matched[next]
+                && ngx_exa_literals_may_match(&l[next],
+                                              (const unsigned char *) subj,
+                                              slen))
+            {
+                k = next;
+            }
+        }
+
+        for ( /* void */ ; prev < (size_t) nr; prev++) {
+            list_left_out++;
+            CHECK(!candidate(&l[prev], (const unsigned char *) subj, slen)
+                  && !matched[prev],
+                  "rule %zu of %d left out at the end for \"%.*s\"%s",
+                  prev, nr, (int) slen, subj,
+                  matched[prev] ? ", which PCRE2 matches" : "");
+        }
+
+        CHECK(k == first, "%d rules, \"%.*s\": rule %d found, PCRE2's "
+              "first %d", nr, (int) slen, subj, k, first);
+
+        list_subjects++;
+        list_matched += (first >= 0);
+    }
+
+    for (i = 0; i < nr; i++) {
+        pcre2_code_free(re[i]);
+    }
+}
+
+
+static void
+rule_lists(void)
+{
+    int                i, n;
+    pcre2_code        *re;
+    pcre2_match_data  *md;
+    PCRE2_SIZE         off;
+    int                err;
+
+    /* match data large enough for any of the patterns */
+
+    re = pcre2_compile((PCRE2_SPTR) "((((((((((x))))))))))", 21, 0, &err,
+                       &off, NULL);
+    md = pcre2_match_data_create(64, NULL);
+    pcre2_code_free(re);
+
+    srand(11);
+
+    for (i = 0; i < 600; i++) {
+        n = (i % 3 == 0) ? 1 + rand() % 8
+            : (i % 3 == 1) ? 60 + rand() % 10 : 1 + rand() % RULES_MAX;
+        rule_list(n, md);
+    }
+
+    pcre2_match_data_free(md);
+
+    printf("test_regex: %d lists of rules against PCRE2, %d subjects, "
+           "%d matched, %d rules left out by the index\n", i,
+           list_subjects, list_matched, list_left_out);
+}
+
+
 int
 main(void)
 {
@@ -326,6 +560,7 @@ main(void)
     }
 
     generated();
+    rule_lists();
 
     /* the prefilter lets through every subject PCRE2 matches */
 
