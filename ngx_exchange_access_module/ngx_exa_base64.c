@@ -280,15 +280,22 @@ ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
 /*
  * Whether ngx_exa_base64_decode() (standard alphabet) would decode a
  * token, without decoding it: the decoded length, or (size_t) -1; *chars
- * is the number of characters before the padding.  Sixteen characters at
- * a time where the compiler has vectors for it: a letter in either case,
- * "/" or a digit, "+".
+ * is the number of characters before the padding.  Thirty-two characters
+ * at a time where the compiler has vectors for it, the last sixteen again
+ * if some are left over: a letter in either case, "/" or a digit, "+".
+ * Each range is one signed comparison, the byte moved so that the range
+ * starts at -128 ("a" by 256 - 128 - 'a', "/" by 256 - 128 - '/').
  */
 
 #if (defined __GNUC__ && (defined __SSE2__ || defined __ARM_NEON))
 #define NGX_EXA_B64_VECTORS  1
 typedef unsigned char  ngx_exa_v16_t __attribute__((vector_size(16)));
 typedef signed char    ngx_exa_m16_t __attribute__((vector_size(16)));
+
+#define ngx_exa_b64_inside(v)                                                \
+    (((ngx_exa_m16_t) (((v) | 0x20) + 31) < -128 + 26)                       \
+     | ((ngx_exa_m16_t) ((v) + 81) < -128 + 11)                              \
+     | (ngx_exa_m16_t) ((v) == '+'))
 #endif
 
 size_t
@@ -300,7 +307,7 @@ ngx_exa_base64_check(const unsigned char *src, size_t len, size_t *chars)
     const unsigned char  *t;
 #if (NGX_EXA_B64_VECTORS)
     uint64_t              all[2];
-    ngx_exa_v16_t         v;
+    ngx_exa_v16_t         v, w;
     ngx_exa_m16_t         ok;
 #endif
 
@@ -317,20 +324,36 @@ ngx_exa_base64_check(const unsigned char *src, size_t len, size_t *chars)
 
 #if (NGX_EXA_B64_VECTORS)
 
-    ok = (ngx_exa_m16_t) { 0 } - 1;
+    if (c >= 16) {
+        ok = (ngx_exa_m16_t) { 0 } - 1;
 
-    for ( /* void */ ; i + 16 <= c; i += 16) {
-        memcpy(&v, src + i, 16);
+        for ( /* void */ ; i + 32 <= c; i += 32) {
+            memcpy(&v, src + i, 16);
+            memcpy(&w, src + i + 16, 16);
 
-        ok &= (ngx_exa_m16_t) ((ngx_exa_v16_t) ((v | 0x20) - 'a') < 26)
-              | (ngx_exa_m16_t) ((ngx_exa_v16_t) (v - '/') < 11)
-              | (ngx_exa_m16_t) (v == '+');
-    }
+            ok &= ngx_exa_b64_inside(v) & ngx_exa_b64_inside(w);
+        }
 
-    memcpy(all, &ok, 16);
+        if (i + 16 <= c) {
+            memcpy(&v, src + i, 16);
+            ok &= ngx_exa_b64_inside(v);
+            i += 16;
+        }
 
-    if ((all[0] & all[1]) != (uint64_t) -1) {
-        return (size_t) -1;
+        if (i < c) {
+            memcpy(&v, src + c - 16, 16);
+            ok &= ngx_exa_b64_inside(v);
+        }
+
+        memcpy(all, &ok, 16);
+
+        if ((all[0] & all[1]) != (uint64_t) -1) {
+            return (size_t) -1;
+        }
+
+        /* what is left, the last one to three, for their bits */
+
+        i = c / 4 * 4;
     }
 
 #endif

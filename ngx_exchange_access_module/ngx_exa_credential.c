@@ -19,6 +19,8 @@ static int ngx_exa_ntlm_fast(const unsigned char *tok, size_t len,
 static int ngx_exa_printable(const unsigned char *p, size_t n);
 static int ngx_exa_basic(const unsigned char *tok, size_t len,
     unsigned char *work, size_t worklen, ngx_exa_cred_t *cred);
+static int ngx_exa_ntlm_authenticate(const unsigned char *msg, size_t len,
+    ngx_exa_cred_t *cred);
 static int ngx_exa_ntlm_string(const unsigned char *msg, size_t len,
     size_t field, int unicode, unsigned char *out, size_t *outlen);
 static int ngx_exa_unidentified(ngx_exa_cred_t *cred, const char *detail);
@@ -288,8 +290,7 @@ ngx_exa_printable(const unsigned char *p, size_t n)
 int
 ngx_exa_ntlm_parse(const unsigned char *msg, size_t len, ngx_exa_cred_t *cred)
 {
-    int       rc;
-    uint32_t  type, flags;
+    uint32_t  type;
 
     if (len < 12 || memcmp(msg, "NTLMSSP\0", 8) != 0) {
         return ngx_exa_unidentified(cred, "not an NTLM message");
@@ -311,20 +312,37 @@ ngx_exa_ntlm_parse(const unsigned char *msg, size_t len, ngx_exa_cred_t *cred)
         return ngx_exa_unidentified(cred, "unexpected NTLM message type");
     }
 
+    return ngx_exa_ntlm_authenticate(msg, len, cred);
+}
+
+
+/*
+ * An AUTHENTICATE_MESSAGE of len bytes, its signature and type read: of
+ * msg only the domain and user security buffers (bytes 28 to 43), the
+ * first byte of the flags (60) and the strings the buffers point to are
+ * read.
+ */
+
+static int
+ngx_exa_ntlm_authenticate(const unsigned char *msg, size_t len,
+    ngx_exa_cred_t *cred)
+{
+    int  rc, unicode;
+
     if (len < 64) {
         return ngx_exa_unidentified(cred, "NTLM authenticate too short");
     }
 
-    flags = ngx_exa_le32(msg + 60);
+    unicode = msg[60] & NGX_EXA_NTLM_UNICODE;
 
-    rc = ngx_exa_ntlm_string(msg, len, 28, flags & NGX_EXA_NTLM_UNICODE,
-                             cred->domain, &cred->domain_len);
+    rc = ngx_exa_ntlm_string(msg, len, 28, unicode, cred->domain,
+                             &cred->domain_len);
     if (rc != 0) {
         return ngx_exa_unidentified(cred, "bad NTLM domain field");
     }
 
-    rc = ngx_exa_ntlm_string(msg, len, 36, flags & NGX_EXA_NTLM_UNICODE,
-                             cred->user, &cred->user_len);
+    rc = ngx_exa_ntlm_string(msg, len, 36, unicode, cred->user,
+                             &cred->user_len);
     if (rc != 0) {
         return ngx_exa_unidentified(cred, "bad NTLM user field");
     }
@@ -343,12 +361,20 @@ ngx_exa_ntlm_parse(const unsigned char *msg, size_t len, ngx_exa_cred_t *cred)
 /*
  * The fast path of an NTLM AUTHENTICATE_MESSAGE in a token (NTLM, or
  * Negotiate carrying raw NTLMSSP): the token is checked whole, as
- * ngx_exa_base64_decode() would, but only the bytes ngx_exa_ntlm_parse()
- * reads are decoded, to their places in work: the signature and type, the
- * domain and user security buffers, the flags, and the two strings they
- * point to.  Returns ngx_exa_ntlm_parse()'s answer, which is what the
- * whole message gives, or -1: anything else is read the full way.
+ * ngx_exa_base64_decode() would, but only the bytes
+ * ngx_exa_ntlm_authenticate() reads are decoded, to their places in work:
+ * the domain and user security buffers, the flags, and the two strings
+ * they point to.  Its first twelve bytes, the signature and type 3, are
+ * its first sixteen characters: a quad of characters is three bytes and
+ * no other, so they are compared as they are.  Returns what decoding the
+ * whole token gives, or -1: anything else is read the full way.
  */
+
+static const unsigned char  ngx_exa_ntlm_type3[16] = {
+    'T', 'l', 'R', 'M', 'T', 'V', 'N', 'T', 'U', 'A', 'A', 'D', 'A', 'A',
+    'A', 'A'
+};
+
 
 static int
 ngx_exa_ntlm_fast(const unsigned char *tok, size_t len, unsigned char *work,
@@ -357,20 +383,18 @@ ngx_exa_ntlm_fast(const unsigned char *tok, size_t len, unsigned char *work,
     size_t    n, i, field, slen, chars;
     uint64_t  off;
 
+    if (len < 16 || memcmp(tok, ngx_exa_ntlm_type3, 16) != 0) {
+        return -1;
+    }
+
     n = ngx_exa_base64_check(tok, len, &chars);
 
     if (n == (size_t) -1 || n < 64 || n > NGX_EXA_NTLM_MAX) {
         return -1;
     }
 
-    ngx_exa_base64_range(work, tok, chars, 0, 12);
-
-    if (memcmp(work, "NTLMSSP\0", 8) != 0 || ngx_exa_le32(work + 8) != 3) {
-        return -1;
-    }
-
     ngx_exa_base64_range(work, tok, chars, 28, 44);
-    ngx_exa_base64_range(work, tok, chars, 60, 64);
+    ngx_exa_base64_range(work, tok, chars, 60, 61);
 
     for (i = 0; i < 2; i++) {
         field = i ? 36 : 28;
@@ -383,7 +407,7 @@ ngx_exa_ntlm_fast(const unsigned char *tok, size_t len, unsigned char *work,
         }
     }
 
-    return ngx_exa_ntlm_parse(work, n, cred);
+    return ngx_exa_ntlm_authenticate(work, n, cred);
 }
 
 
