@@ -12,7 +12,6 @@
 
 
 #define NGX_EXA_B64_BAD       0xff
-#define NGX_EXA_B64_QUAD_BAD  0x80000000u
 
 
 static size_t ngx_exa_base64_length(const unsigned char *src, size_t len,
@@ -72,7 +71,8 @@ static const unsigned char  ngx_exa_b64[256] = {
 /*
  * The value of a character put in place for the k-th character of a
  * quad: the four of a quad OR to the three bytes they decode to, and a
- * character outside the alphabet sets NGX_EXA_B64_QUAD_BAD.
+ * character outside the alphabet sets NGX_EXA_B64_QUAD_BAD
+ * (ngx_exa_base64_quad() in ngx_exa_credential.h).
  */
 
 #define ngx_exa_b64_placed(v, k)                                             \
@@ -82,7 +82,7 @@ static const unsigned char  ngx_exa_b64[256] = {
 #define ngx_exa_b64_p2(v)  ngx_exa_b64_placed(v, 2)
 #define ngx_exa_b64_p3(v)  ngx_exa_b64_placed(v, 3)
 
-static const uint32_t  ngx_exa_b64_quads[4][256] = {
+const uint32_t  ngx_exa_b64_quads[4][256] = {
     { ngx_exa_b64_alphabet(ngx_exa_b64_p0) },
     { ngx_exa_b64_alphabet(ngx_exa_b64_p1) },
     { ngx_exa_b64_alphabet(ngx_exa_b64_p2) },
@@ -90,10 +90,6 @@ static const uint32_t  ngx_exa_b64_quads[4][256] = {
 };
 
 #undef X
-
-#define ngx_exa_b64_quad(s)                                                  \
-    (ngx_exa_b64_quads[0][(s)[0]] | ngx_exa_b64_quads[1][(s)[1]]             \
-     | ngx_exa_b64_quads[2][(s)[2]] | ngx_exa_b64_quads[3][(s)[3]])
 
 
 static const unsigned char  ngx_exa_b64url[256] = {
@@ -256,7 +252,7 @@ ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
 
     } else {
         for ( /* void */ ; src < last; src += 4) {
-            v = ngx_exa_b64_quad(src);
+            v = ngx_exa_base64_quad(src);
 
             if (v & NGX_EXA_B64_QUAD_BAD) {
                 return (size_t) -1;
@@ -405,7 +401,7 @@ ngx_exa_base64_range(unsigned char *dst, const unsigned char *src,
     }
 
     for ( /* void */ ; p < last; p += 4) {
-        v = ngx_exa_b64_quad(p);
+        v = ngx_exa_base64_quad(p);
 
         d[0] = (unsigned char) (v >> 16);
         d[1] = (unsigned char) (v >> 8);

@@ -363,10 +363,11 @@ ngx_exa_ntlm_authenticate(const unsigned char *msg, size_t len,
  * Negotiate carrying raw NTLMSSP): the token is checked whole, as
  * ngx_exa_base64_decode() would, but only the bytes
  * ngx_exa_ntlm_authenticate() reads are decoded, to their places in work:
- * the domain and user security buffers, the flags, and the two strings
- * they point to.  Its first twelve bytes, the signature and type 3, are
- * its first sixteen characters: a quad of characters is three bytes and
- * no other, so they are compared as they are.  Returns what decoding the
+ * the domain and user security buffers (bytes 27 to 44, quads 9 to 14),
+ * the flags' first byte (60, quad 20), and the two strings they point
+ * to.  The first twelve bytes, the signature and type 3, are the first
+ * sixteen characters: a quad of characters is three bytes and no other,
+ * so the characters are compared as they are.  Returns what decoding the
  * whole token gives, or -1: anything else is read the full way.
  */
 
@@ -380,10 +381,19 @@ static int
 ngx_exa_ntlm_fast(const unsigned char *tok, size_t len, unsigned char *work,
     ngx_exa_cred_t *cred)
 {
-    size_t    n, i, field, slen, chars;
-    uint64_t  off;
+    size_t                i, n, field, slen, chars;
+    uint32_t              v;
+    uint64_t              off, a[2], b[2];
+    const unsigned char  *p;
 
-    if (len < 16 || memcmp(tok, ngx_exa_ntlm_type3, 16) != 0) {
+    if (len < 16) {
+        return -1;
+    }
+
+    memcpy(a, tok, 16);
+    memcpy(b, ngx_exa_ntlm_type3, 16);
+
+    if (((a[0] ^ b[0]) | (a[1] ^ b[1])) != 0) {
         return -1;
     }
 
@@ -393,8 +403,17 @@ ngx_exa_ntlm_fast(const unsigned char *tok, size_t len, unsigned char *work,
         return -1;
     }
 
-    ngx_exa_base64_range(work, tok, chars, 28, 44);
-    ngx_exa_base64_range(work, tok, chars, 60, 61);
+    /* whole quads: 64 bytes are 85 characters and more */
+
+    for (p = tok + 9 * 4, i = 27; i < 45; p += 4, i += 3) {
+        v = ngx_exa_base64_quad(p);
+
+        work[i] = (unsigned char) (v >> 16);
+        work[i + 1] = (unsigned char) (v >> 8);
+        work[i + 2] = (unsigned char) v;
+    }
+
+    work[60] = (unsigned char) (ngx_exa_base64_quad(tok + 20 * 4) >> 16);
 
     for (i = 0; i < 2; i++) {
         field = i ? 36 : 28;
@@ -423,7 +442,7 @@ ngx_exa_ntlm_string(const unsigned char *msg, size_t len, size_t field,
 {
     size_t                i, n, slen;
     uint32_t              c, c2;
-    uint64_t              off;
+    uint64_t              off, w;
     const unsigned char  *p;
 
     *outlen = 0;
@@ -465,9 +484,31 @@ ngx_exa_ntlm_string(const unsigned char *msg, size_t len, size_t field,
         return -1;
     }
 
-    /* ASCII, the common case, as the loop below would read it */
+    /*
+     * ASCII, the common case, as the loop below would read it: four
+     * characters at a time while four more fit, each with no high byte
+     * and a low byte from 1 to 0x7f (0x7f more sets its top bit)
+     */
 
-    for (i = 0; i < slen; i += 2) {
+    for (i = 0; i + 8 <= slen && n + 7 <= NGX_EXA_NAME_MAX; i += 8) {
+        w = (uint64_t) ngx_exa_le32(p + i)
+            | (uint64_t) ngx_exa_le32(p + i + 4) << 32;
+
+        if ((w & 0xff80ff80ff80ff80ULL) != 0
+            || ((w + 0x007f007f007f007fULL) & 0x0080008000800080ULL)
+               != 0x0080008000800080ULL)
+        {
+            break;
+        }
+
+        out[n] = p[i];
+        out[n + 1] = p[i + 2];
+        out[n + 2] = p[i + 4];
+        out[n + 3] = p[i + 6];
+        n += 4;
+    }
+
+    for ( /* void */ ; i < slen; i += 2) {
         if (p[i + 1] != 0 || p[i] == 0 || p[i] >= 0x80
             || n + 4 > NGX_EXA_NAME_MAX)
         {
