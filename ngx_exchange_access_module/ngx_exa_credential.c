@@ -491,8 +491,12 @@ ngx_exa_ntlm_string(const unsigned char *msg, size_t len, size_t field,
      */
 
     for (i = 0; i + 8 <= slen && n + 7 <= NGX_EXA_NAME_MAX; i += 8) {
+#if (defined __BYTE_ORDER__ && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+        memcpy(&w, p + i, 8);
+#else
         w = (uint64_t) ngx_exa_le32(p + i)
             | (uint64_t) ngx_exa_le32(p + i + 4) << 32;
+#endif
 
         if ((w & 0xff80ff80ff80ff80ULL) != 0
             || ((w + 0x007f007f007f007fULL) & 0x0080008000800080ULL)
