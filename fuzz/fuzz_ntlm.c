@@ -2,7 +2,10 @@
  * libFuzzer harness for the NTLM decoder, on raw (decoded) bytes.  The
  * bytes are also sent as an NTLM and a Negotiate token, one character
  * changed or not (the first byte says which): the fast path of NTLM tokens
- * answers as decoding them whole does.
+ * answers as decoding them whole does.  And they are the UTF-16LE user
+ * name of an AUTHENTICATE_MESSAGE: the parser (four ASCII characters at a
+ * time where it can) names whom a reference reading one character at a
+ * time names, from the message and from its token.
  */
 
 #include <stdint.h>
@@ -91,6 +94,124 @@ differ(const unsigned char *data, size_t size, const char *scheme)
 }
 
 
+/* UTF-16LE to UTF-8, one character at a time: the reference */
+
+static int
+ref_utf16(const unsigned char *p, size_t slen, unsigned char *out,
+    size_t *outlen)
+{
+    size_t    i, n;
+    uint32_t  c, c2;
+
+    if (slen & 1) {
+        return -1;
+    }
+
+    n = 0;
+
+    for (i = 0; i < slen; i += 2) {
+        c = p[i] | (uint32_t) p[i + 1] << 8;
+
+        if (c >= 0xd800 && c <= 0xdbff) {
+            if (i + 2 >= slen) {
+                return -1;
+            }
+
+            c2 = p[i + 2] | (uint32_t) p[i + 3] << 8;
+
+            if (c2 < 0xdc00 || c2 > 0xdfff) {
+                return -1;
+            }
+
+            c = 0x10000 + ((c - 0xd800) << 10) + (c2 - 0xdc00);
+            i += 2;
+
+        } else if ((c >= 0xdc00 && c <= 0xdfff) || c == 0) {
+            return -1;
+        }
+
+        if (n + 4 > NGX_EXA_NAME_MAX) {
+            return -1;
+        }
+
+        if (c < 0x80) {
+            out[n++] = (unsigned char) c;
+
+        } else if (c < 0x800) {
+            out[n++] = (unsigned char) (0xc0 | (c >> 6));
+            out[n++] = (unsigned char) (0x80 | (c & 0x3f));
+
+        } else if (c < 0x10000) {
+            out[n++] = (unsigned char) (0xe0 | (c >> 12));
+            out[n++] = (unsigned char) (0x80 | ((c >> 6) & 0x3f));
+            out[n++] = (unsigned char) (0x80 | (c & 0x3f));
+
+        } else {
+            out[n++] = (unsigned char) (0xf0 | (c >> 18));
+            out[n++] = (unsigned char) (0x80 | ((c >> 12) & 0x3f));
+            out[n++] = (unsigned char) (0x80 | ((c >> 6) & 0x3f));
+            out[n++] = (unsigned char) (0x80 | (c & 0x3f));
+        }
+    }
+
+    *outlen = n;
+
+    return 0;
+}
+
+
+/* the bytes as the user name of a Type 3, UTF-16LE, after the header */
+
+static void
+user_name(const unsigned char *data, size_t size)
+{
+    int             want;
+    size_t          rlen;
+    unsigned char  *b, *m;
+    ngx_exa_cred_t  cred;
+    unsigned char   ref[NGX_EXA_NAME_MAX + 8];
+
+    if (size > NGX_EXA_NTLM_MAX - 64) {
+        return;
+    }
+
+    /* b[0] = 0: differ() sends the message after it unchanged */
+
+    b = calloc(1, 1 + 64 + size);
+    if (b == NULL) {
+        return;
+    }
+
+    m = b + 1;
+
+    memcpy(m, "NTLMSSP\0\3\0\0\0", 12);
+    m[36] = (unsigned char) size;
+    m[37] = (unsigned char) (size >> 8);
+    m[40] = 64;
+    m[60] = 0x01;
+    memcpy(m + 64, data, size);
+
+    want = ref_utf16(data, size, ref, &rlen);
+
+    if (ngx_exa_ntlm_parse(m, 64 + size, &cred) == NGX_EXA_CRED_USER) {
+        if (want != 0 || rlen != cred.user_len
+            || memcmp(ref, cred.user, rlen) != 0)
+        {
+            abort();
+        }
+
+    } else if (want == 0 && rlen > 0) {
+        abort();
+    }
+
+    /* the same message as a token: the fast path and the full one */
+
+    differ(b, 1 + 64 + size, "NTLM ");
+
+    free(b);
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -119,6 +240,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     differ(data, size, "NTLM ");
     differ(data, size, "Negotiate ");
+
+    user_name(data, size);
 
     return 0;
 }

@@ -12,7 +12,6 @@
 
 
 #define NGX_EXA_B64_BAD       0xff
-#define NGX_EXA_B64_QUAD_BAD  0x80000000u
 
 
 static size_t ngx_exa_base64_length(const unsigned char *src, size_t len,
@@ -72,7 +71,8 @@ static const unsigned char  ngx_exa_b64[256] = {
 /*
  * The value of a character put in place for the k-th character of a
  * quad: the four of a quad OR to the three bytes they decode to, and a
- * character outside the alphabet sets NGX_EXA_B64_QUAD_BAD.
+ * character outside the alphabet sets NGX_EXA_B64_QUAD_BAD
+ * (ngx_exa_base64_quad() in ngx_exa_credential.h).
  */
 
 #define ngx_exa_b64_placed(v, k)                                             \
@@ -82,7 +82,7 @@ static const unsigned char  ngx_exa_b64[256] = {
 #define ngx_exa_b64_p2(v)  ngx_exa_b64_placed(v, 2)
 #define ngx_exa_b64_p3(v)  ngx_exa_b64_placed(v, 3)
 
-static const uint32_t  ngx_exa_b64_quads[4][256] = {
+const uint32_t  ngx_exa_b64_quads[4][256] = {
     { ngx_exa_b64_alphabet(ngx_exa_b64_p0) },
     { ngx_exa_b64_alphabet(ngx_exa_b64_p1) },
     { ngx_exa_b64_alphabet(ngx_exa_b64_p2) },
@@ -90,10 +90,6 @@ static const uint32_t  ngx_exa_b64_quads[4][256] = {
 };
 
 #undef X
-
-#define ngx_exa_b64_quad(s)                                                  \
-    (ngx_exa_b64_quads[0][(s)[0]] | ngx_exa_b64_quads[1][(s)[1]]             \
-     | ngx_exa_b64_quads[2][(s)[2]] | ngx_exa_b64_quads[3][(s)[3]])
 
 
 static const unsigned char  ngx_exa_b64url[256] = {
@@ -256,7 +252,7 @@ ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
 
     } else {
         for ( /* void */ ; src < last; src += 4) {
-            v = ngx_exa_b64_quad(src);
+            v = ngx_exa_base64_quad(src);
 
             if (v & NGX_EXA_B64_QUAD_BAD) {
                 return (size_t) -1;
@@ -280,15 +276,22 @@ ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
 /*
  * Whether ngx_exa_base64_decode() (standard alphabet) would decode a
  * token, without decoding it: the decoded length, or (size_t) -1; *chars
- * is the number of characters before the padding.  Sixteen characters at
- * a time where the compiler has vectors for it: a letter in either case,
- * "/" or a digit, "+".
+ * is the number of characters before the padding.  Thirty-two characters
+ * at a time where the compiler has vectors for it, the last sixteen again
+ * if some are left over: a letter in either case, "/" or a digit, "+".
+ * Each range is one signed comparison, the byte moved so that the range
+ * starts at -128 ("a" by 256 - 128 - 'a', "/" by 256 - 128 - '/').
  */
 
 #if (defined __GNUC__ && (defined __SSE2__ || defined __ARM_NEON))
 #define NGX_EXA_B64_VECTORS  1
 typedef unsigned char  ngx_exa_v16_t __attribute__((vector_size(16)));
 typedef signed char    ngx_exa_m16_t __attribute__((vector_size(16)));
+
+#define ngx_exa_b64_inside(v)                                                \
+    (((ngx_exa_m16_t) (((v) | 0x20) + 31) < -128 + 26)                       \
+     | ((ngx_exa_m16_t) ((v) + 81) < -128 + 11)                              \
+     | (ngx_exa_m16_t) ((v) == '+'))
 #endif
 
 size_t
@@ -300,7 +303,7 @@ ngx_exa_base64_check(const unsigned char *src, size_t len, size_t *chars)
     const unsigned char  *t;
 #if (NGX_EXA_B64_VECTORS)
     uint64_t              all[2];
-    ngx_exa_v16_t         v;
+    ngx_exa_v16_t         v, w;
     ngx_exa_m16_t         ok;
 #endif
 
@@ -317,20 +320,36 @@ ngx_exa_base64_check(const unsigned char *src, size_t len, size_t *chars)
 
 #if (NGX_EXA_B64_VECTORS)
 
-    ok = (ngx_exa_m16_t) { 0 } - 1;
+    if (c >= 16) {
+        ok = (ngx_exa_m16_t) { 0 } - 1;
 
-    for ( /* void */ ; i + 16 <= c; i += 16) {
-        memcpy(&v, src + i, 16);
+        for ( /* void */ ; i + 32 <= c; i += 32) {
+            memcpy(&v, src + i, 16);
+            memcpy(&w, src + i + 16, 16);
 
-        ok &= (ngx_exa_m16_t) ((ngx_exa_v16_t) ((v | 0x20) - 'a') < 26)
-              | (ngx_exa_m16_t) ((ngx_exa_v16_t) (v - '/') < 11)
-              | (ngx_exa_m16_t) (v == '+');
-    }
+            ok &= ngx_exa_b64_inside(v) & ngx_exa_b64_inside(w);
+        }
 
-    memcpy(all, &ok, 16);
+        if (i + 16 <= c) {
+            memcpy(&v, src + i, 16);
+            ok &= ngx_exa_b64_inside(v);
+            i += 16;
+        }
 
-    if ((all[0] & all[1]) != (uint64_t) -1) {
-        return (size_t) -1;
+        if (i < c) {
+            memcpy(&v, src + c - 16, 16);
+            ok &= ngx_exa_b64_inside(v);
+        }
+
+        memcpy(all, &ok, 16);
+
+        if ((all[0] & all[1]) != (uint64_t) -1) {
+            return (size_t) -1;
+        }
+
+        /* what is left, the last one to three, for their bits */
+
+        i = c / 4 * 4;
     }
 
 #endif
@@ -382,7 +401,7 @@ ngx_exa_base64_range(unsigned char *dst, const unsigned char *src,
     }
 
     for ( /* void */ ; p < last; p += 4) {
-        v = ngx_exa_b64_quad(p);
+        v = ngx_exa_base64_quad(p);
 
         d[0] = (unsigned char) (v >> 16);
         d[1] = (unsigned char) (v >> 8);

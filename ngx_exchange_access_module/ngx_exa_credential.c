@@ -19,6 +19,8 @@ static int ngx_exa_ntlm_fast(const unsigned char *tok, size_t len,
 static int ngx_exa_printable(const unsigned char *p, size_t n);
 static int ngx_exa_basic(const unsigned char *tok, size_t len,
     unsigned char *work, size_t worklen, ngx_exa_cred_t *cred);
+static int ngx_exa_ntlm_authenticate(const unsigned char *msg, size_t len,
+    ngx_exa_cred_t *cred);
 static int ngx_exa_ntlm_string(const unsigned char *msg, size_t len,
     size_t field, int unicode, unsigned char *out, size_t *outlen);
 static int ngx_exa_unidentified(ngx_exa_cred_t *cred, const char *detail);
@@ -288,8 +290,7 @@ ngx_exa_printable(const unsigned char *p, size_t n)
 int
 ngx_exa_ntlm_parse(const unsigned char *msg, size_t len, ngx_exa_cred_t *cred)
 {
-    int       rc;
-    uint32_t  type, flags;
+    uint32_t  type;
 
     if (len < 12 || memcmp(msg, "NTLMSSP\0", 8) != 0) {
         return ngx_exa_unidentified(cred, "not an NTLM message");
@@ -311,20 +312,37 @@ ngx_exa_ntlm_parse(const unsigned char *msg, size_t len, ngx_exa_cred_t *cred)
         return ngx_exa_unidentified(cred, "unexpected NTLM message type");
     }
 
+    return ngx_exa_ntlm_authenticate(msg, len, cred);
+}
+
+
+/*
+ * An AUTHENTICATE_MESSAGE of len bytes, its signature and type read: of
+ * msg only the domain and user security buffers (bytes 28 to 43), the
+ * first byte of the flags (60) and the strings the buffers point to are
+ * read.
+ */
+
+static int
+ngx_exa_ntlm_authenticate(const unsigned char *msg, size_t len,
+    ngx_exa_cred_t *cred)
+{
+    int  rc, unicode;
+
     if (len < 64) {
         return ngx_exa_unidentified(cred, "NTLM authenticate too short");
     }
 
-    flags = ngx_exa_le32(msg + 60);
+    unicode = msg[60] & NGX_EXA_NTLM_UNICODE;
 
-    rc = ngx_exa_ntlm_string(msg, len, 28, flags & NGX_EXA_NTLM_UNICODE,
-                             cred->domain, &cred->domain_len);
+    rc = ngx_exa_ntlm_string(msg, len, 28, unicode, cred->domain,
+                             &cred->domain_len);
     if (rc != 0) {
         return ngx_exa_unidentified(cred, "bad NTLM domain field");
     }
 
-    rc = ngx_exa_ntlm_string(msg, len, 36, flags & NGX_EXA_NTLM_UNICODE,
-                             cred->user, &cred->user_len);
+    rc = ngx_exa_ntlm_string(msg, len, 36, unicode, cred->user,
+                             &cred->user_len);
     if (rc != 0) {
         return ngx_exa_unidentified(cred, "bad NTLM user field");
     }
@@ -343,19 +361,41 @@ ngx_exa_ntlm_parse(const unsigned char *msg, size_t len, ngx_exa_cred_t *cred)
 /*
  * The fast path of an NTLM AUTHENTICATE_MESSAGE in a token (NTLM, or
  * Negotiate carrying raw NTLMSSP): the token is checked whole, as
- * ngx_exa_base64_decode() would, but only the bytes ngx_exa_ntlm_parse()
- * reads are decoded, to their places in work: the signature and type, the
- * domain and user security buffers, the flags, and the two strings they
- * point to.  Returns ngx_exa_ntlm_parse()'s answer, which is what the
- * whole message gives, or -1: anything else is read the full way.
+ * ngx_exa_base64_decode() would, but only the bytes
+ * ngx_exa_ntlm_authenticate() reads are decoded, to their places in work:
+ * the domain and user security buffers (bytes 27 to 44, quads 9 to 14),
+ * the flags' first byte (60, quad 20), and the two strings they point
+ * to.  The first twelve bytes, the signature and type 3, are the first
+ * sixteen characters: a quad of characters is three bytes and no other,
+ * so the characters are compared as they are.  Returns what decoding the
+ * whole token gives, or -1: anything else is read the full way.
  */
+
+static const unsigned char  ngx_exa_ntlm_type3[16] = {
+    'T', 'l', 'R', 'M', 'T', 'V', 'N', 'T', 'U', 'A', 'A', 'D', 'A', 'A',
+    'A', 'A'
+};
+
 
 static int
 ngx_exa_ntlm_fast(const unsigned char *tok, size_t len, unsigned char *work,
     ngx_exa_cred_t *cred)
 {
-    size_t    n, i, field, slen, chars;
-    uint64_t  off;
+    size_t                i, n, field, slen, chars;
+    uint32_t              v;
+    uint64_t              off, a[2], b[2];
+    const unsigned char  *p;
+
+    if (len < 16) {
+        return -1;
+    }
+
+    memcpy(a, tok, 16);
+    memcpy(b, ngx_exa_ntlm_type3, 16);
+
+    if (((a[0] ^ b[0]) | (a[1] ^ b[1])) != 0) {
+        return -1;
+    }
 
     n = ngx_exa_base64_check(tok, len, &chars);
 
@@ -363,14 +403,17 @@ ngx_exa_ntlm_fast(const unsigned char *tok, size_t len, unsigned char *work,
         return -1;
     }
 
-    ngx_exa_base64_range(work, tok, chars, 0, 12);
+    /* whole quads: 64 bytes are 85 characters and more */
 
-    if (memcmp(work, "NTLMSSP\0", 8) != 0 || ngx_exa_le32(work + 8) != 3) {
-        return -1;
+    for (p = tok + 9 * 4, i = 27; i < 45; p += 4, i += 3) {
+        v = ngx_exa_base64_quad(p);
+
+        work[i] = (unsigned char) (v >> 16);
+        work[i + 1] = (unsigned char) (v >> 8);
+        work[i + 2] = (unsigned char) v;
     }
 
-    ngx_exa_base64_range(work, tok, chars, 28, 44);
-    ngx_exa_base64_range(work, tok, chars, 60, 64);
+    work[60] = (unsigned char) (ngx_exa_base64_quad(tok + 20 * 4) >> 16);
 
     for (i = 0; i < 2; i++) {
         field = i ? 36 : 28;
@@ -383,7 +426,7 @@ ngx_exa_ntlm_fast(const unsigned char *tok, size_t len, unsigned char *work,
         }
     }
 
-    return ngx_exa_ntlm_parse(work, n, cred);
+    return ngx_exa_ntlm_authenticate(work, n, cred);
 }
 
 
@@ -399,7 +442,7 @@ ngx_exa_ntlm_string(const unsigned char *msg, size_t len, size_t field,
 {
     size_t                i, n, slen;
     uint32_t              c, c2;
-    uint64_t              off;
+    uint64_t              off, w;
     const unsigned char  *p;
 
     *outlen = 0;
@@ -441,9 +484,35 @@ ngx_exa_ntlm_string(const unsigned char *msg, size_t len, size_t field,
         return -1;
     }
 
-    /* ASCII, the common case, as the loop below would read it */
+    /*
+     * ASCII, the common case, as the loop below would read it: four
+     * characters at a time while four more fit, each with no high byte
+     * and a low byte from 1 to 0x7f (0x7f more sets its top bit)
+     */
 
-    for (i = 0; i < slen; i += 2) {
+    for (i = 0; i + 8 <= slen && n + 7 <= NGX_EXA_NAME_MAX; i += 8) {
+#if (defined __BYTE_ORDER__ && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+        memcpy(&w, p + i, 8);
+#else
+        w = (uint64_t) ngx_exa_le32(p + i)
+            | (uint64_t) ngx_exa_le32(p + i + 4) << 32;
+#endif
+
+        if ((w & 0xff80ff80ff80ff80ULL) != 0
+            || ((w + 0x007f007f007f007fULL) & 0x0080008000800080ULL)
+               != 0x0080008000800080ULL)
+        {
+            break;
+        }
+
+        out[n] = p[i];
+        out[n + 1] = p[i + 2];
+        out[n + 2] = p[i + 4];
+        out[n + 3] = p[i + 6];
+        n += 4;
+    }
+
+    for ( /* void */ ; i < slen; i += 2) {
         if (p[i + 1] != 0 || p[i] == 0 || p[i] >= 0x80
             || n + 4 > NGX_EXA_NAME_MAX)
         {

@@ -72,6 +72,19 @@ typedef struct {
 } ngx_exa_cred_conf_t;
 
 
+/*
+ * The three bytes of the quad of characters at s, in the low 24 bits, or
+ * NGX_EXA_B64_QUAD_BAD set for a character outside the standard alphabet
+ */
+#define NGX_EXA_B64_QUAD_BAD    0x80000000u
+
+#define ngx_exa_base64_quad(s)                                               \
+    (ngx_exa_b64_quads[0][(s)[0]] | ngx_exa_b64_quads[1][(s)[1]]             \
+     | ngx_exa_b64_quads[2][(s)[2]] | ngx_exa_b64_quads[3][(s)[3]])
+
+extern const uint32_t  ngx_exa_b64_quads[4][256];
+
+
 size_t ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
     size_t len, int url);
 size_t ngx_exa_base64_check(const unsigned char *src, size_t len,

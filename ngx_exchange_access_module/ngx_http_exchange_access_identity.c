@@ -26,6 +26,8 @@ static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     ngx_str_t *name);
 static ngx_int_t ngx_http_exchange_access_full_name(ngx_http_request_t *r,
     ngx_exa_cred_t *cred, ngx_str_t *name);
+static void ngx_http_exchange_access_cred_copy(ngx_exa_cred_t *dst,
+    const ngx_exa_cred_t *src, ngx_uint_t names);
 static ngx_int_t ngx_http_exchange_access_parse(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_uint_t scheme,
     ngx_exa_cred_t *cred);
@@ -338,7 +340,7 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
     if (r->headers_in.authorization) {
 
         if (ctx->pending) {
-            *cred = *ctx->pending;
+            ngx_http_exchange_access_cred_copy(cred, ctx->pending, 1);
 
         } else if (ngx_http_exchange_access_parse(r, eacf,
                                                   ctx->header_scheme, cred)
@@ -369,11 +371,14 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    /* the fields, and of the names only the bytes they hold */
+    /*
+     * the names are not read where the key they resolved to is kept
+     * (ngx_http_exchange_access_user())
+     */
 
-    ngx_memcpy(cred, &conn->cred, offsetof(ngx_exa_cred_t, domain));
-    ngx_memcpy(cred->domain, conn->cred.domain, conn->cred.domain_len);
-    ngx_memcpy(cred->user, conn->cred.user, conn->cred.user_len);
+    ngx_http_exchange_access_cred_copy(cred, &conn->cred,
+                                       conn->resolved != eacf
+                                       || eacf->user_maps != NULL);
 
     ctx->connection = 1;
     ctx->scheme = cred->scheme;
@@ -389,6 +394,28 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
                    ngx_exa_scheme_name(cred->scheme));
 
     return NGX_OK;
+}
+
+
+/*
+ * A credential's fields, and, with names set, of its names the bytes they
+ * hold; without, the names are empty.
+ */
+
+static void
+ngx_http_exchange_access_cred_copy(ngx_exa_cred_t *dst,
+    const ngx_exa_cred_t *src, ngx_uint_t names)
+{
+    ngx_memcpy(dst, src, offsetof(ngx_exa_cred_t, domain));
+
+    if (names) {
+        ngx_memcpy(dst->domain, src->domain, src->domain_len);
+        ngx_memcpy(dst->user, src->user, src->user_len);
+
+    } else {
+        dst->domain_len = 0;
+        dst->user_len = 0;
+    }
 }
 
 

@@ -201,6 +201,65 @@ base64_differential(void)
 }
 
 
+/*
+ * The check, against the reference, with every byte value at every
+ * place of valid tokens of every length up to 100 characters: the
+ * vectors of sixteen and thirty-two, the last sixteen read again, the
+ * last quad and the padding.
+ */
+
+static void
+base64_check_every_byte(void)
+{
+    int            b;
+    size_t         len, pos, c, m, nchars, pad;
+    unsigned char  src[100], r[100];
+    static const char  a[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    for (len = 4; len <= sizeof(src); len += 4) {
+        for (pad = 0; pad < 3; pad++) {
+            for (pos = 0; pos < len; pos++) {
+                src[pos] = (unsigned char) a[(pos * 7 + len) % 64];
+            }
+
+            /* the bits left over zero: "A" before the padding */
+
+            if (pad) {
+                src[len - 1 - pad] = 'A';
+                src[len - 1] = '=';
+
+                if (pad == 2) {
+                    src[len - 2] = '=';
+                }
+            }
+
+            CHECK(ngx_exa_base64_check(src, len, &nchars)
+                  == ref_decode(src, len, 0, r)
+                  && ref_decode(src, len, 0, r) != (size_t) -1,
+                  "clean token of %zu, pad %zu", len, pad);
+
+            for (pos = 0; pos < len; pos++) {
+                unsigned char  keep = src[pos];
+
+                for (b = 0; b < 256; b++) {
+                    src[pos] = (unsigned char) b;
+
+                    c = ngx_exa_base64_check(src, len, &nchars);
+                    m = ref_decode(src, len, 0, r);
+
+                    CHECK(c == m, "byte %02x at %zu of %zu, pad %zu: "
+                          "%zd, reference %zd", b, pos, len, pad,
+                          (ssize_t) c, (ssize_t) m);
+                }
+
+                src[pos] = keep;
+            }
+        }
+    }
+}
+
+
 /* the scheme the old way: every name compared with the first token */
 
 static int
@@ -389,6 +448,7 @@ main(void)
     CHECK(b64("Z\x80==", 0, out) == (size_t) -1, "high bit");
 
     base64_differential();
+    base64_check_every_byte();
     scheme_differential();
     basic_differential();
 

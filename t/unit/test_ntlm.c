@@ -404,6 +404,162 @@ ntlm_differential(void)
 }
 
 
+/*
+ * UTF-16LE to UTF-8 one character at a time, the reference for a name
+ * of an AUTHENTICATE_MESSAGE: -1 for an odd length, a lone surrogate, a
+ * NUL, or more than NGX_EXA_NAME_MAX bytes (counted as 4 a character).
+ */
+
+static int
+ref_utf16(const unsigned char *p, size_t slen, unsigned char *out,
+    size_t *outlen)
+{
+    size_t    i, n;
+    uint32_t  c, c2;
+
+    if (slen & 1) {
+        return -1;
+    }
+
+    n = 0;
+
+    for (i = 0; i < slen; i += 2) {
+        c = p[i] | (uint32_t) p[i + 1] << 8;
+
+        if (c >= 0xd800 && c <= 0xdbff) {
+            if (i + 2 >= slen) {
+                return -1;
+            }
+
+            c2 = p[i + 2] | (uint32_t) p[i + 3] << 8;
+
+            if (c2 < 0xdc00 || c2 > 0xdfff) {
+                return -1;
+            }
+
+            c = 0x10000 + ((c - 0xd800) << 10) + (c2 - 0xdc00);
+            i += 2;
+
+        } else if ((c >= 0xdc00 && c <= 0xdfff) || c == 0) {
+            return -1;
+        }
+
+        if (n + 4 > NGX_EXA_NAME_MAX) {
+            return -1;
+        }
+
+        if (c < 0x80) {
+            out[n++] = (unsigned char) c;
+
+        } else if (c < 0x800) {
+            out[n++] = (unsigned char) (0xc0 | (c >> 6));
+            out[n++] = (unsigned char) (0x80 | (c & 0x3f));
+
+        } else if (c < 0x10000) {
+            out[n++] = (unsigned char) (0xe0 | (c >> 12));
+            out[n++] = (unsigned char) (0x80 | ((c >> 6) & 0x3f));
+            out[n++] = (unsigned char) (0x80 | (c & 0x3f));
+
+        } else {
+            out[n++] = (unsigned char) (0xf0 | (c >> 18));
+            out[n++] = (unsigned char) (0x80 | ((c >> 12) & 0x3f));
+            out[n++] = (unsigned char) (0x80 | ((c >> 6) & 0x3f));
+            out[n++] = (unsigned char) (0x80 | (c & 0x3f));
+        }
+    }
+
+    *outlen = n;
+
+    return 0;
+}
+
+
+/*
+ * User names of UTF-16LE, ASCII mostly, of every length up to past
+ * NGX_EXA_NAME_MAX, with a character now and then that is not ASCII, a
+ * NUL, a high byte, a surrogate: the parser (four ASCII characters at a
+ * time where it can) names whom the reference names, fast path or full.
+ */
+
+static void
+utf16_differential(void)
+{
+    int             i, k, rc, want;
+    size_t          ulen, n, rlen, units;
+    unsigned int    seed;
+    ngx_exa_cred_t  cred;
+    unsigned char   name[700], ref[NGX_EXA_NAME_MAX + 8], m[800];
+
+    seed = 11;
+
+#define RND(n)  ((size_t) ((seed = seed * 1103515245 + 12345) >> 16) % (n))
+
+    for (i = 0; i < 60000; i++) {
+        units = RND(4) ? RND(24) : RND(300);
+
+        /* first, ASCII only, around the longest name */
+
+        if (i < 2000) {
+            units = 240 + i % 30;
+        }
+
+        for (k = 0; k < (int) units; k++) {
+            name[2 * k] = (unsigned char) (0x20 + RND(0x5f));
+            name[2 * k + 1] = 0;
+
+            switch (i < 1000 ? 40 : RND(40)) {
+            case 0:
+                name[2 * k] = 0;
+                break;
+            case 1:
+                name[2 * k] = (unsigned char) (0x80 + RND(0x80));
+                break;
+            case 2:
+                name[2 * k + 1] = (unsigned char) RND(256);
+                break;
+            case 3:
+                name[2 * k] = 0x7f;
+                break;
+            case 4:
+                name[2 * k] = 1;
+                break;
+            case 5:
+                name[2 * k + 1] = (unsigned char) (0xd8 + RND(8));
+                break;
+            default:
+                break;
+            }
+        }
+
+        ulen = 2 * units + (RND(50) == 0);
+        n = type3(m, (const unsigned char *) "D\0", 2, name, ulen, 0, 64);
+
+        want = ref_utf16(name, ulen, ref, &rlen);
+        rc = ngx_exa_ntlm_parse(m, n, &cred);
+
+        if (want == 0 && rlen > 0) {
+            CHECK(rc == NGX_EXA_CRED_USER && cred.user_len == rlen
+                  && memcmp(cred.user, ref, rlen) == 0,
+                  "utf-16 name of %zu bytes: %d %s", ulen, rc, cred.detail);
+
+        } else {
+            CHECK(rc == NGX_EXA_CRED_UNIDENTIFIED,
+                  "utf-16 name of %zu bytes refused by the reference: %d",
+                  ulen, rc);
+        }
+
+        /* and the same as a token, the fast way and the full way */
+
+        k = snprintf(hdr, sizeof(hdr), "NTLM ");
+        k += (int) b64enc(m, n, hdr + k, 0);
+
+        (void) both((const unsigned char *) hdr, (size_t) k, &cred);
+    }
+
+#undef RND
+}
+
+
 int
 main(void)
 {
@@ -816,6 +972,7 @@ main(void)
     CHECK(parse_hdr(big, &c) == NGX_EXA_CRED_UNIDENTIFIED, "long garbage");
 
     ntlm_differential();
+    utf16_differential();
 
     printf("test_ntlm: %d headers parsed the fast and the full way, %d "
            "users named by the fast path\n", fast_checked, fast_taken);
