@@ -6,7 +6,9 @@
  * time (ngx_exa_table_build_step()), it is the same table byte for byte;
  * compared a slot at a time with a table of the keys less the last one,
  * or with the last one in another domain, the answer is the one of a
- * plain comparison of the two tables' names and domains, made here.
+ * plain comparison of the two tables' names and domains, made here.  The
+ * NetBIOS tags counted a few keys at a time (ngx_exa_table_tags_step())
+ * are as many as counted in one go, and as the table holds.
  */
 
 #include <stdint.h>
@@ -105,6 +107,23 @@ equal_by(const ngx_exa_table_t *a, const ngx_exa_table_t *b, size_t work,
 }
 
 
+/* the NetBIOS tags of the keys counted "work" keys at a time */
+
+static size_t
+tags_by(const ngx_exa_str_t *keys, size_t n, size_t work)
+{
+    ngx_exa_table_tagger_t  tg;
+
+    ngx_exa_table_tags_start(&tg, keys, n);
+
+    while (ngx_exa_table_tags_step(&tg, work) == NGX_EXA_TABLE_AGAIN) {
+        /* void */
+    }
+
+    return tg.n;
+}
+
+
 /* the table built "work" keys or slots at a time, in its own buffer */
 
 static ngx_exa_table_t *
@@ -172,6 +191,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     t2 = ngx_exa_table_build(buf2, tsize, rev, n);
 
     if ((t == NULL) != (t2 == NULL)) {
+        abort();
+    }
+
+    /*
+     * the tags counted in steps: the count of one go, and the table's own
+     * when it was built (a key that is no name is not counted)
+     */
+
+    if (tags_by(keys, n, work) != ngx_exa_table_tags(keys, n)
+        || (t && ngx_exa_table_tags(keys, n) != t->ntags))
+    {
         abort();
     }
 

@@ -43,6 +43,7 @@ static int ngx_exa_lr_search_users(ngx_exa_lr_t *r);
 static int ngx_exa_lr_paged(ngx_exa_lr_t *r, const char *filter,
     const char * const *attrs);
 static int ngx_exa_lr_finish(ngx_exa_lr_t *r);
+static int ngx_exa_lr_check_names(ngx_exa_lr_t *r);
 static void ngx_exa_lr_release(ngx_exa_lr_t *r);
 
 
@@ -63,7 +64,8 @@ static const char  *ngx_exa_lr_states[] = {
     "watch_mark",
     "watch_persist",
     "fetch_users",
-    "build_list"
+    "build_list",
+    "check_names"
 };
 
 NGX_EXA_ASSERT(lr_states, NGX_EXA_NELTS(ngx_exa_lr_states)
@@ -166,17 +168,20 @@ ngx_exa_lr_destroy(ngx_exa_lr_t *r)
     ngx_exa_set_free(&r->all_groups);
     ngx_exa_set_free(&r->members);
 
-    free(r->groups);
-    free(r->keys);
-    free(r->domains);
-    free(r->fetch);
+    ngx_exa_mem_free(&r->mem, r->groups, r->groups_size,
+                     sizeof(ngx_exa_lr_group_t));
+    ngx_exa_mem_free(&r->mem, r->keys, r->keys_size, sizeof(ngx_exa_str_t));
+    ngx_exa_mem_free(&r->mem, r->domains, r->domains_size,
+                     sizeof(ngx_exa_lr_domain_t));
+    ngx_exa_mem_free(&r->mem, r->fetch, r->fetch_size,
+                     sizeof(ngx_exa_lr_fetch_t));
     free(r->changed);
 
     for (i = 0; i < r->w_ndns; i++) {
         free((void *) r->w_dns[i].data);
     }
 
-    free(r->w_dns);
+    ngx_exa_mem_free(&r->mem, r->w_dns, r->w_dns_size, sizeof(ngx_exa_str_t));
 
     ngx_exa_arena_free(&r->arena);
 
@@ -360,6 +365,13 @@ ngx_exa_lr_step(ngx_exa_lr_t *r)
                 rc = ngx_exa_lr_finish(r);
             }
 
+            if (rc != NGX_EXA_LR_NEXT) {
+                return rc == NGX_EXA_LR_PARTIAL ? NGX_EXA_LR_YIELD : rc;
+            }
+        }
+
+        if (r->state == NGX_EXA_LR_CHECK_NAMES) {
+            rc = ngx_exa_lr_check_names(r);
             return rc == NGX_EXA_LR_PARTIAL ? NGX_EXA_LR_YIELD : rc;
         }
 
@@ -1009,7 +1021,10 @@ ngx_exa_lr_paged(ngx_exa_lr_t *r, const char *filter,
 }
 
 
-/* the last page of users: is what was read a list? */
+/*
+ * The last page of users: is what was read a list?  Its keys' NetBIOS
+ * names are counted next, a part at a time (ngx_exa_lr_check_names()).
+ */
 
 static int
 ngx_exa_lr_finish(ngx_exa_lr_t *r)
@@ -1031,7 +1046,27 @@ ngx_exa_lr_finish(ngx_exa_lr_t *r)
                                "ldap_user_attributes", r->group_values);
     }
 
-    if (ngx_exa_table_tags(r->keys, r->nkeys) > NGX_EXA_TAGS_MAX) {
+    ngx_exa_table_tags_start(&r->tagger, r->keys, r->nkeys);
+    r->state = NGX_EXA_LR_CHECK_NAMES;
+
+    return NGX_EXA_LR_NEXT;
+}
+
+
+/* the keys' NetBIOS names: NGX_EXA_LR_PARTIAL when the call's time is up */
+
+static int
+ngx_exa_lr_check_names(ngx_exa_lr_t *r)
+{
+    while (ngx_exa_table_tags_step(&r->tagger, NGX_EXA_LR_TAGS_WORK)
+           == NGX_EXA_TABLE_AGAIN)
+    {
+        if (ngx_exa_lr_timeup(r)) {
+            return NGX_EXA_LR_PARTIAL;
+        }
+    }
+
+    if (r->tagger.n > NGX_EXA_TAGS_MAX) {
         return ngx_exa_lr_fail(r, 0, "the names are in more than %d NetBIOS "
                                "domains", NGX_EXA_TAGS_MAX);
     }

@@ -126,6 +126,7 @@ typedef enum {
     NGX_EXA_LR_WATCH_PERSIST,
     NGX_EXA_LR_FETCH_USERS,
     NGX_EXA_LR_BUILD_LIST,
+    NGX_EXA_LR_CHECK_NAMES,
     NGX_EXA_LR_NSTATES
 } ngx_exa_lr_state_e;
 

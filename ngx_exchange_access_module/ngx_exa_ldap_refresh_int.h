@@ -33,6 +33,7 @@ NGX_EXA_HIDDEN_BEGIN
 #define NGX_EXA_LR_WINDOW        32
 #define NGX_EXA_LR_DN_MAX        1024
 #define NGX_EXA_LR_CHECK         64       /* values between clock reads */
+#define NGX_EXA_LR_TAGS_WORK     64       /* keys per unit of work */
 
 #define NGX_EXA_LR_IN_CHAIN      "1.2.840.113556.1.4.1941"
 
@@ -189,6 +190,7 @@ struct ngx_exa_lr_s {
     size_t                     nkeys;
     size_t                     keys_size;
     size_t                     keybytes;
+    ngx_exa_table_tagger_t     tagger;    /* their NetBIOS names, counted */
 
     /* a watch (ngx_exa_ldap_watch.c) */
     int                        w_kind;    /* NGX_EXA_LW_* */

@@ -174,32 +174,69 @@ ngx_exa_table_tag(const ngx_exa_table_t *t, const unsigned char *tag,
 size_t
 ngx_exa_table_tags(const ngx_exa_str_t *keys, size_t nkeys)
 {
-    size_t           i, j, n;
-    ngx_exa_str_t    tag, name, seen[NGX_EXA_TAGS_MAX + 1];
+    ngx_exa_table_tagger_t  tg;
 
-    n = 0;
+    ngx_exa_table_tags_start(&tg, keys, nkeys);
 
-    for (i = 0; i < nkeys && n <= NGX_EXA_TAGS_MAX; i++) {
-        if (ngx_exa_table_split(&keys[i], &tag, &name) != 0
+    while (ngx_exa_table_tags_step(&tg, (size_t) -1) == NGX_EXA_TABLE_AGAIN) {
+        /* void */
+    }
+
+    return tg.n;
+}
+
+
+/*
+ * The same a part at a time: each _step() looks at up to work keys, and
+ * returns NGX_EXA_TABLE_AGAIN until the count in tg->n is complete (0).
+ * The keys must stay as they are until then.
+ */
+
+void
+ngx_exa_table_tags_start(ngx_exa_table_tagger_t *tg, const ngx_exa_str_t *keys,
+    size_t nkeys)
+{
+    tg->keys = keys;
+    tg->nkeys = nkeys;
+    tg->next = 0;
+    tg->n = 0;
+}
+
+
+int
+ngx_exa_table_tags_step(ngx_exa_table_tagger_t *tg, size_t work)
+{
+    size_t          j;
+    ngx_exa_str_t   tag, name;
+
+    for ( /* void */ ;
+         work && tg->next < tg->nkeys && tg->n <= NGX_EXA_TAGS_MAX;
+         work--, tg->next++)
+    {
+        if (ngx_exa_table_split(&tg->keys[tg->next], &tag, &name) != 0
             || tag.len == 0)
         {
             continue;
         }
 
-        for (j = 0; j < n; j++) {
-            if (seen[j].len == tag.len
-                && memcmp(seen[j].data, tag.data, tag.len) == 0)
+        for (j = 0; j < tg->n; j++) {
+            if (tg->seen[j].len == tag.len
+                && memcmp(tg->seen[j].data, tag.data, tag.len) == 0)
             {
                 break;
             }
         }
 
-        if (j == n) {
-            seen[n++] = tag;
+        if (j == tg->n) {
+            tg->seen[tg->n++] = tag;
         }
     }
 
-    return n;
+    if (tg->next < tg->nkeys && tg->n <= NGX_EXA_TAGS_MAX) {
+        return NGX_EXA_TABLE_AGAIN;
+    }
+
+    return 0;
 }
 
 

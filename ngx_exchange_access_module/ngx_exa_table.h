@@ -75,6 +75,17 @@ typedef struct {
 } ngx_exa_table_builder_t;
 
 
+/* the NetBIOS names of keys being counted, a part at a time */
+
+typedef struct {
+    const ngx_exa_str_t   *keys;
+    size_t                 nkeys;
+    size_t                 next;        /* the key to look at next */
+    size_t                 n;           /* names seen so far */
+    ngx_exa_str_t          seen[NGX_EXA_TAGS_MAX + 1];
+} ngx_exa_table_tagger_t;
+
+
 /* two tables being compared, a part at a time */
 
 typedef struct {
@@ -101,6 +112,9 @@ int ngx_exa_table_build_step(ngx_exa_table_builder_t *b, size_t work);
 void ngx_exa_table_equal_start(ngx_exa_table_cmp_t *cmp,
     const ngx_exa_table_t *a, const ngx_exa_table_t *b);
 int ngx_exa_table_equal_step(ngx_exa_table_cmp_t *cmp, size_t work);
+void ngx_exa_table_tags_start(ngx_exa_table_tagger_t *tg,
+    const ngx_exa_str_t *keys, size_t nkeys);
+int ngx_exa_table_tags_step(ngx_exa_table_tagger_t *tg, size_t work);
 
 typedef int (*ngx_exa_table_walk_pt)(void *data, const unsigned char *key,
     size_t len, uint32_t domains);

@@ -21,7 +21,7 @@
 #define NGX_HTTP_EXCHANGE_ACCESS_FILE_MAX   (256 * 1024 * 1024)
 
 /* microseconds of a step of the table's build */
-#define NGX_HTTP_EXCHANGE_ACCESS_FILE_STEP  2000
+#define NGX_HTTP_EXCHANGE_ACCESS_FILE_STEP  1000
 
 
 typedef struct {
@@ -206,7 +206,9 @@ ngx_http_exchange_access_file_refresh(ngx_http_exchange_access_list_t *list,
     list->running = ctx;
     list->installing = &ctx->install;
 
-    ngx_http_exchange_access_file_install(&ctx->step);
+    /* the build's first step in the next turn of the event loop */
+
+    ngx_http_exchange_access_post_next(&ctx->step);
 }
 
 

@@ -404,7 +404,13 @@ ngx_http_exchange_access_ldap_end(ngx_http_exchange_access_ldap_ctx_t *ctx,
 
             ctx->installing = 1;
             list->installing = &ctx->install;
-            ngx_http_exchange_access_ldap_install(ctx);
+
+            /* the build's first step in the next turn of the event loop */
+
+            if (!ctx->resume.posted) {
+                ngx_http_exchange_access_post_next(&ctx->resume);
+            }
+
             return;
         }
 

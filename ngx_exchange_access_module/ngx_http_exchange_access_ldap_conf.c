@@ -670,7 +670,7 @@ ngx_http_exchange_access_ldap_lr_conf(ngx_conf_t *cf,
     lr->domains = 1;
 
     /* a call of the refresh's logic keeps the event loop 2 ms at most */
-    lr->step_usec = 2000;
+    lr->step_usec = 1000;
 
     /* a message of AD is a page of 1,000 entries, or 1,500 values */
     lr->message_max = 32 * 1024 * 1024;

@@ -29,6 +29,7 @@ typedef struct {
     int                 rc;
     int                 calls;
     int                 yields;
+    int                 checking;  /* yields while the names are checked */
     ngx_exa_lm_t       *model;      /* recorded, or applied to with dns */
     const ngx_exa_str_t *dns;
     size_t              ndns;
@@ -90,6 +91,8 @@ run(run_t *t)
         t->rc = ngx_exa_lr_step(t->r);
         t->calls++;
         t->yields += (t->rc == NGX_EXA_LR_YIELD);
+        t->checking += (t->rc == NGX_EXA_LR_YIELD
+                        && ngx_exa_lr_state(t->r) == NGX_EXA_LR_CHECK_NAMES);
 
         if (t->calls > 1000000) {
             break;
@@ -705,6 +708,53 @@ test_slices(void)
 }
 
 
+/*
+ * The names of a big read are checked in slices too (their NetBIOS
+ * domains counted): the same keys as in one call
+ */
+
+static void
+test_check_slices(void)
+{
+    int           i, step;
+    run_t         t;
+    char          name[32];
+    const char  **g, *u[] = { "sAMAccountName", name, NULL, NULL };
+
+    g = calloc(4, sizeof(char *));
+    g[0] = "member";
+    g[1] = U("someone");
+
+    for (step = 0; step < 2; step++) {
+        run_init(&t, NGX_EXA_LDAP_NESTED_CHAIN);
+        t.conf.step_usec = step;
+
+        wire_result(&t.w, 1, LDAP_RES_BIND, 0, "");
+        wire_entry(&t.w, 2, G1, g);
+        wire_result(&t.w, 2, LDAP_RES_SEARCH_RESULT, 0, "");
+
+        for (i = 0; i < 9000; i++) {
+            snprintf(name, sizeof(name), "user%d", i);
+            wire_entry(&t.w, 3, U("x"), u);
+        }
+
+        wire_page_done(&t.w, 3, "");
+
+        CHECK(run(&t) == NGX_EXA_LR_DONE && nkeys(&t) == 9000
+              && has_key(&t, "user0") && has_key(&t, "user8999"),
+              "checked in slices (%d): %d %s %zu", step, t.rc,
+              ngx_exa_lr_error(t.r), nkeys(&t));
+        CHECK(step ? t.checking >= 2 : t.checking == 0,
+              "checked in slices (%d): %d yields while checking", step,
+              t.checking);
+
+        run_free(&t);
+    }
+
+    free(g);
+}
+
+
 static void
 test_escape(void)
 {
@@ -915,6 +965,7 @@ main(void)
     test_domains();
     test_failures();
     test_slices();
+    test_check_slices();
     test_escape();
     test_delta();
 

@@ -56,6 +56,45 @@ lookup_in(const ngx_exa_table_t *t, const char *k, const char *domain,
 }
 
 
+/* the NetBIOS tags counted work keys at a time, in how many calls */
+
+static size_t
+tags_by(const ngx_exa_str_t *keys, size_t n, size_t work, size_t *calls)
+{
+    ngx_exa_table_tagger_t  tg;
+
+    ngx_exa_table_tags_start(&tg, keys, n);
+    *calls = 1;
+
+    while (ngx_exa_table_tags_step(&tg, work) == NGX_EXA_TABLE_AGAIN) {
+        (*calls)++;
+    }
+
+    CHECK(ngx_exa_table_tags_step(&tg, work) == 0, "counted stays counted");
+
+    return tg.n;
+}
+
+
+/* counted a part at a time: the count of one go, in as many calls */
+
+static void
+tags_steps(const ngx_exa_str_t *keys, size_t n)
+{
+    size_t  i, one, calls, works[] = { 1, 2, 5, 1000 };
+
+    one = ngx_exa_table_tags(keys, n);
+
+    for (i = 0; i < sizeof(works) / sizeof(works[0]); i++) {
+        CHECK(tags_by(keys, n, works[i], &calls) == one,
+              "%zu keys counted %zu at a time: %zu tags", n, works[i], one);
+        CHECK(one > NGX_EXA_TAGS_MAX || calls >= n / works[i],
+              "%zu keys counted %zu at a time: %zu calls", n, works[i],
+              calls);
+    }
+}
+
+
 /*
  * Domains: "domain\name" keys and bare keys of one name share an entry
  * with the set of its domains; a name from domain D matches only a key of
@@ -68,6 +107,7 @@ domains(void)
 {
     int               i;
     char              tag[32], k[64];
+    size_t            calls;
     ngx_exa_str_t     keys[8], many[40];
     ngx_exa_table_t  *t, *t2;
 
@@ -130,7 +170,7 @@ domains(void)
     keys[0] = s("child\\");
     CHECK(build(keys, 1) == NULL, "empty name");
 
-    for (i = 0; i < 32; i++) {
+    for (i = 0; i < 40; i++) {
         snprintf(tag, sizeof(tag), "d%d\\u", i);
         many[i].data = (unsigned char *) strdup(tag);
         many[i].len = strlen(tag);
@@ -138,6 +178,15 @@ domains(void)
 
     CHECK(ngx_exa_table_tags(many, 31) == 31, "31 tags");
     CHECK(ngx_exa_table_tags(many, 32) == 32, "32 counted");
+    CHECK(ngx_exa_table_tags(many, 40) == 32, "no more than 32 counted");
+
+    tags_steps(keys, 8);
+    tags_steps(keys, 0);
+    tags_steps(many, 31);
+    tags_steps(many, 32);
+    tags_steps(many, 40);
+    CHECK(tags_by(many, 40, 3, &calls) == 32 && calls == 11,
+          "counting ends at the 32nd tag, in 11 calls of 3: %zu", calls);
     t = build(many, 31);
     CHECK(t != NULL && t->nelts == 1 && t->ntags == 31, "31 tags fit");
 
