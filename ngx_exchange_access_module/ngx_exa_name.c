@@ -4,6 +4,7 @@
  */
 
 
+#include <stdint.h>
 #include <string.h>
 
 #include "ngx_exa_name.h"
@@ -242,6 +243,101 @@ static const unsigned char  ngx_exa_name_lower[256] = {
 
 
 /*
+ * Eight bytes at once: whether all of them are letters, digits, ".", "-"
+ * or "_", the bytes most names are made of, and in *lw the bytes with
+ * their letters lowered.  Each test sets the top bit of the bytes it
+ * takes; no byte carries into the next, all of them being below 0x80.
+ */
+
+#define NGX_EXA_NW_ONES  0x0101010101010101ULL
+#define NGX_EXA_NW_HIGH  0x8080808080808080ULL
+
+static inline int
+ngx_exa_name_word(uint64_t w, uint64_t *lw)
+{
+    uint64_t  y, letter, digit, dot, under;
+
+    if (w & NGX_EXA_NW_HIGH) {
+        return 0;
+    }
+
+    y = w | 0x20 * NGX_EXA_NW_ONES;
+
+    /* "a" to "z", either case: y + 0x1f reaches 0x80, y + 0x05 does not */
+    letter = (y + 0x1f * NGX_EXA_NW_ONES) & ~(y + 0x05 * NGX_EXA_NW_ONES);
+
+    /* "0" to "9" */
+    digit = (w + 0x50 * NGX_EXA_NW_ONES) & ~(w + 0x46 * NGX_EXA_NW_ONES);
+
+    /* "-" and "." */
+    dot = (w + 0x53 * NGX_EXA_NW_ONES) & ~(w + 0x51 * NGX_EXA_NW_ONES);
+
+    /* "_": the byte that is 0x5f, exactly */
+    y = w ^ 0x5f * NGX_EXA_NW_ONES;
+    under = ~((y + 0x7f * NGX_EXA_NW_ONES) | y);
+
+    letter &= NGX_EXA_NW_HIGH;
+
+    *lw = w | letter >> 2;
+
+    return ((letter | digit | dot | under) & NGX_EXA_NW_HIGH)
+           == NGX_EXA_NW_HIGH;
+}
+
+
+/*
+ * A name of four bytes or more, all of them letters, digits, ".", "-" or
+ * "_", to its key, eight bytes at a time (the last eight, or the two
+ * halves of a shorter name, may overlap what came before): 1, or 0 for
+ * any other name, the key then written in part.
+ */
+
+static inline int
+ngx_exa_name_plain(const unsigned char *p, size_t len, unsigned char *key)
+{
+    size_t    i;
+    uint32_t  a, b;
+    uint64_t  w, lw;
+
+    if (len < 8) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + len - 4, 4);
+
+        if (!ngx_exa_name_word((uint64_t) a | (uint64_t) b << 32, &lw)) {
+            return 0;
+        }
+
+        a = (uint32_t) lw;
+        b = (uint32_t) (lw >> 32);
+        memcpy(key, &a, 4);
+        memcpy(key + len - 4, &b, 4);
+
+        return 1;
+    }
+
+    for (i = 0; i + 8 < len; i += 8) {
+        memcpy(&w, p + i, 8);
+
+        if (!ngx_exa_name_word(w, &lw)) {
+            return 0;
+        }
+
+        memcpy(key + i, &lw, 8);
+    }
+
+    memcpy(&w, p + len - 8, 8);
+
+    if (!ngx_exa_name_word(w, &lw)) {
+        return 0;
+    }
+
+    memcpy(key + len - 8, &lw, 8);
+
+    return 1;
+}
+
+
+/*
  * The key of a credential's name, and the group of exchange_access_domain
  * it is from: ngx_exa_name_resolve_full()'s answer, read in one pass over
  * an ASCII name without "\\" (the names most credentials carry): the
@@ -260,6 +356,21 @@ ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
 
     if (ulen == 0 || ulen > NGX_EXA_KEY_MAX) {
         goto full;
+    }
+
+    /* a name of the usual bytes, no domain: the key is the name, lowered */
+
+    if (dlen == 0 && ulen >= 4 && ngx_exa_name_plain(user, ulen, key)) {
+        *klen = ulen;
+
+        if (nc && nc->ndomains) {
+            *group = nc->groups ? nc->groups[0] : 0;
+
+        } else {
+            *group = NGX_EXA_NAME_ANY_DOMAIN;
+        }
+
+        return NGX_EXA_NAME_OK;
     }
 
     /* what the bytes are, and the key as it will be if the name is good */

@@ -307,12 +307,23 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
     ngx_http_exchange_access_conn_t *conn, ngx_uint_t identity,
     ngx_exa_cred_t *cred, int *header)
 {
+    ngx_table_elt_t  *h;
+
     ctx->connection = 0;
 
-    if (r->headers_in.authorization) {
+    h = r->headers_in.authorization;
+
+    if (h) {
 
         if (ctx->pending) {
             *cred = *ctx->pending;
+
+        } else if (ctx->header_scheme == NGX_EXA_AUTH_BASIC
+                   && ngx_exa_credential_basic(h->value.data, h->value.len,
+                                               cred)
+                      >= 0)
+        {
+            /* the user name alone decoded: no scratch, nothing to wipe */
 
         } else if (ngx_http_exchange_access_parse(r, eacf,
                                                   ctx->header_scheme, cred)
