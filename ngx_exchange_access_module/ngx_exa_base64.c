@@ -512,7 +512,7 @@ ngx_exa_base64_prefix(unsigned char *dst, size_t size,
 {
     size_t                chars, k, n, step;
     uint32_t              v0, v1, bad;
-    uint64_t              w, z, g, m, np, keep;
+    uint64_t              w, z, g, np, keep;
     unsigned char        *d;
     const unsigned char  *p, *last, *end, *t;
 
@@ -537,31 +537,41 @@ ngx_exa_base64_prefix(unsigned char *dst, size_t size,
     d = dst;
     step = 8;
 
-    for ( /* void */ ; p < last; p += 8, d += 6) {
+    for ( /* void */ ; last - p >= 8; p += 8, d += 6) {
         v0 = ngx_exa_b64_quad(p);
-
-        if (last - p >= 8) {
-            v1 = ngx_exa_b64_quad(p + 4);
-            m = NGX_EXA_B64_HIGH;
-
-        } else {
-            v1 = 0;
-            m = NGX_EXA_B64_HIGH & ~0xffffffULL;
-            step = 4;
-        }
+        v1 = ngx_exa_b64_quad(p + 4);
 
         if ((v0 | v1) & NGX_EXA_B64_QUAD_BAD) {
             return (size_t) -1;
         }
 
         w = (uint64_t) v0 << 24 | v1;
-        ngx_exa_b64_group(d, w, m, stop, g, z);
+        ngx_exa_b64_group(d, w, NGX_EXA_B64_HIGH, stop, g, z);
 
         if (z) {
             goto found;
         }
 
         np |= g;
+    }
+
+    if (p < last) {
+
+        /* a quad alone */
+
+        v0 = ngx_exa_b64_quad(p);
+
+        if (v0 & NGX_EXA_B64_QUAD_BAD) {
+            return (size_t) -1;
+        }
+
+        w = (uint64_t) v0 << 24;
+        ngx_exa_b64_group(d, w, NGX_EXA_B64_HIGH & ~0xffffffULL, stop, g, z);
+
+        if (z) {
+            step = 4;
+            goto found;
+        }
     }
 
     return (size_t) -1;
