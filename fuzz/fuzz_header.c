@@ -1,7 +1,7 @@
 /*
  * libFuzzer harness for the Authorization header parser (scheme dispatch,
  * base64, Basic) and the name normalisation of what it finds.  The fast
- * paths of NTLM tokens and of Basic (ngx_exa_credential_basic() too)
+ * paths of NTLM tokens and of Basic (ngx_exa_credential_parse_fast() too)
  * answer as decoding them whole does, and so does the parse with the
  * scheme read beforehand.
  */
@@ -63,21 +63,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * nothing past the name that decoding the token whole found
      */
 
-    if (ngx_exa_scheme_of(value, size) == NGX_EXA_AUTH_BASIC) {
-        memset(&fast, 0x5a, sizeof(fast));
-        rc = ngx_exa_credential_basic(value, size, &fast);
+    memset(&fast, 0x5a, sizeof(fast));
+    rc = ngx_exa_credential_parse_fast(ngx_exa_scheme_of(value, size), value,
+                                       size, &fast);
 
-        if (rc != -1
-            && (rc != cred.status || !ngx_exa_cred_same(&fast, &cred)))
-        {
-            abort();
-        }
+    if (rc != -1
+        && (cred.scheme != NGX_EXA_AUTH_BASIC || rc != cred.status
+            || !ngx_exa_cred_same(&fast, &cred)))
+    {
+        abort();
+    }
 
-        if (cred.status == NGX_EXA_CRED_USER) {
-            for (i = cred.user_len + 1; i < sizeof(fast.user); i++) {
-                if (fast.user[i] != 0x5a && fast.user[i] != 0) {
-                    abort();
-                }
+    if (cred.status == NGX_EXA_CRED_USER) {
+        for (i = cred.user_len + 1; i < sizeof(fast.user); i++) {
+            if (fast.user[i] != 0x5a && fast.user[i] != 0) {
+                abort();
             }
         }
     }

@@ -130,21 +130,24 @@ ngx_exa_credential_parse_as(const ngx_exa_cred_conf_t *conf, int scheme,
 
 
 /*
- * A Basic credential, its scheme read by ngx_exa_scheme_of(): the user
- * name decoded straight to cred->user, the password only checked, never
- * decoded (ngx_exa_basic_fast()).  Returns NGX_EXA_CRED_USER, with cred
- * filled as ngx_exa_credential_parse_as() fills it, or -1: the credential
- * is one that ngx_exa_credential_parse_as() must read.  Needs no scratch
- * space, and leaves no byte of the password anywhere.
+ * The same, without scratch space, for the credentials that can be read
+ * so: Basic, the user name decoded straight to cred->user, the password
+ * only checked, never decoded (ngx_exa_basic_fast()).  Returns
+ * NGX_EXA_CRED_USER, with cred filled as ngx_exa_credential_parse_as()
+ * fills it, or -1 for any other credential, which
+ * ngx_exa_credential_parse_as() reads.  Leaves no byte of a password
+ * anywhere.
  */
 
 int
-ngx_exa_credential_basic(const unsigned char *value, size_t len,
-    ngx_exa_cred_t *cred)
+ngx_exa_credential_parse_fast(int scheme, const unsigned char *value,
+    size_t len, ngx_exa_cred_t *cred)
 {
     const unsigned char  *tok;
 
-    if (len <= ngx_exa_schemes[NGX_EXA_AUTH_BASIC].len) {
+    if (scheme != NGX_EXA_AUTH_BASIC
+        || len <= ngx_exa_schemes[NGX_EXA_AUTH_BASIC].len)
+    {
         return -1;
     }
 

@@ -83,8 +83,8 @@ int ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
 int ngx_exa_credential_parse_as(const ngx_exa_cred_conf_t *conf, int scheme,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred);
-int ngx_exa_credential_basic(const unsigned char *value, size_t len,
-    ngx_exa_cred_t *cred);
+int ngx_exa_credential_parse_fast(int scheme, const unsigned char *value,
+    size_t len, ngx_exa_cred_t *cred);
 int ngx_exa_credential_parse_full(const ngx_exa_cred_conf_t *conf,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred);

@@ -360,12 +360,12 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
         if (ctx->pending) {
             *cred = *ctx->pending;
 
-        } else if (ctx->header_scheme == NGX_EXA_AUTH_BASIC
-                   && ngx_exa_credential_basic(h->value.data, h->value.len,
-                                               cred)
-                      >= 0)
+        } else if (ngx_exa_credential_parse_fast(ctx->header_scheme,
+                                                 h->value.data, h->value.len,
+                                                 cred)
+                   >= 0)
         {
-            /* the user name alone decoded: no scratch, nothing to wipe */
+            /* read without scratch space: nothing to wipe */
 
         } else if (ngx_http_exchange_access_parse(r, eacf,
                                                   ctx->header_scheme, cred)

@@ -379,7 +379,7 @@ cred_same(const ngx_exa_cred_t *a, const ngx_exa_cred_t *b)
 /*
  * A Basic header (its credential c as ngx_exa_credential_parse() read
  * it, its bytes raw, the first colon at "colon"): decoded whole, and by
- * ngx_exa_credential_basic() when that answers, the same; whatever the
+ * ngx_exa_credential_parse_fast() when that answers, the same; whatever the
  * answer, no byte of the password in the credential past the name.
  */
 
@@ -402,7 +402,8 @@ basic_fast_differential(const unsigned char *hdr, size_t len,
           (const char *) hdr);
 
     memset(&fast, 0x5a, sizeof(fast));
-    rc = ngx_exa_credential_basic(hdr, len, &fast);
+    rc = ngx_exa_credential_parse_fast(ngx_exa_scheme_of(hdr, len), hdr, len,
+                                       &fast);
 
     basic_fast_answers += (rc >= 0);
     basic_users += (full.status == NGX_EXA_CRED_USER);
