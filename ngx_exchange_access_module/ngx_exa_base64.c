@@ -514,7 +514,7 @@ ngx_exa_base64_prefix(unsigned char *dst, size_t size,
     uint32_t              v0, v1, bad;
     uint64_t              w, z, g, np, keep;
     unsigned char        *d;
-    const unsigned char  *p, *last, *end, *t;
+    const unsigned char  *p, *last, *end, *tail, *t;
 
     *printable = 0;
 
@@ -601,12 +601,16 @@ found:
 
     np |= g & (NGX_EXA_B64_SIX >> (48 - 8 * k) << (48 - 8 * k));
 
-    /* the rest: checked, not decoded */
+    /*
+     * the rest: checked, not decoded, up to the last characters after
+     * the last whole quad, which leave no bits over
+     */
 
     t = ngx_exa_b64;
     bad = 0;
     p += step;
     end = src + chars;
+    tail = end - (chars & 3);
 
 #if (NGX_EXA_B64_VECTOR_PREFIX)
 
@@ -623,23 +627,21 @@ found:
             return (size_t) -1;
         }
 
-        p = end - (end - p) % 4;
+        p = tail;
     }
 
 #endif
 
-    for ( /* void */ ; end - p >= 8; p += 8) {
+    for ( /* void */ ; tail - p >= 8; p += 8) {
         bad |= t[p[0]] | t[p[1]] | t[p[2]] | t[p[3]]
                | t[p[4]] | t[p[5]] | t[p[6]] | t[p[7]];
     }
 
-    for ( /* void */ ; end - p >= 4; p += 4) {
+    for ( /* void */ ; p < tail; p += 4) {
         bad |= t[p[0]] | t[p[1]] | t[p[2]] | t[p[3]];
     }
 
-    /* the last characters: no bits left over in the last one */
-
-    switch (end - p) {
+    switch (chars & 3) {
 
     case 0:
         break;
@@ -648,12 +650,8 @@ found:
         bad |= t[p[0]] | t[p[1]] | ((t[p[1]] & 0x0f) ? 0x80 : 0);
         break;
 
-    case 3:
+    default: /* 3 */
         bad |= t[p[0]] | t[p[1]] | t[p[2]] | ((t[p[2]] & 0x03) ? 0x80 : 0);
-        break;
-
-    default:
-        bad = 0x80;
     }
 
     if (bad & 0x80) {

@@ -151,7 +151,17 @@ ngx_exa_credential_parse_fast(int scheme, const unsigned char *value,
         return -1;
     }
 
-    tok = ngx_exa_token(NGX_EXA_AUTH_BASIC, value, &len);
+    /* "Basic", one space, a token without blanks: the usual header */
+
+    if (len > 6 && value[5] == ' ' && value[6] != ' ' && value[6] != '\t'
+        && value[len - 1] != ' ' && value[len - 1] != '\t')
+    {
+        tok = value + 6;
+        len -= 6;
+
+    } else {
+        tok = ngx_exa_token(NGX_EXA_AUTH_BASIC, value, &len);
+    }
 
     if (len == 0 || len > NGX_EXA_TOKEN_MAX) {
         return -1;
