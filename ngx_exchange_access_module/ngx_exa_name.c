@@ -255,49 +255,6 @@ static const unsigned char  ngx_exa_name_lower[256] = {
 
 
 /*
- * Eight bytes at once: whether all of them are letters, digits, ".", "-"
- * or "_", the bytes most names are made of, and in *lw the bytes with
- * their letters lowered.  Each test sets the top bit of the bytes it
- * takes; no byte carries into the next, all of them being below 0x80.
- */
-
-#define NGX_EXA_NW_ONES  0x0101010101010101ULL
-#define NGX_EXA_NW_HIGH  0x8080808080808080ULL
-
-static inline int
-ngx_exa_name_word(uint64_t w, uint64_t *lw)
-{
-    uint64_t  y, letter, digit, dot, under;
-
-    if (w & NGX_EXA_NW_HIGH) {
-        return 0;
-    }
-
-    y = w | 0x20 * NGX_EXA_NW_ONES;
-
-    /* "a" to "z", either case: y + 0x1f reaches 0x80, y + 0x05 does not */
-    letter = (y + 0x1f * NGX_EXA_NW_ONES) & ~(y + 0x05 * NGX_EXA_NW_ONES);
-
-    /* "0" to "9" */
-    digit = (w + 0x50 * NGX_EXA_NW_ONES) & ~(w + 0x46 * NGX_EXA_NW_ONES);
-
-    /* "-" and "." */
-    dot = (w + 0x53 * NGX_EXA_NW_ONES) & ~(w + 0x51 * NGX_EXA_NW_ONES);
-
-    /* "_": the byte that is 0x5f, exactly */
-    y = w ^ 0x5f * NGX_EXA_NW_ONES;
-    under = ~((y + 0x7f * NGX_EXA_NW_ONES) | y);
-
-    letter &= NGX_EXA_NW_HIGH;
-
-    *lw = w | letter >> 2;
-
-    return ((letter | digit | dot | under) & NGX_EXA_NW_HIGH)
-           == NGX_EXA_NW_HIGH;
-}
-
-
-/*
  * Sixteen bytes, as two words: whether all of them are letters, digits,
  * ".", "-" or "_", and the words with their letters lowered.  With
  * vectors where the compiler has them, else a word at a time.
@@ -344,6 +301,49 @@ ngx_exa_name_words(uint64_t a, uint64_t b, uint64_t *la, uint64_t *lb)
 }
 
 #else
+
+/*
+ * Eight bytes at once: whether all of them are letters, digits, ".", "-"
+ * or "_", the bytes most names are made of, and in *lw the bytes with
+ * their letters lowered.  Each test sets the top bit of the bytes it
+ * takes; no byte carries into the next, all of them being below 0x80.
+ */
+
+#define NGX_EXA_NW_ONES  0x0101010101010101ULL
+#define NGX_EXA_NW_HIGH  0x8080808080808080ULL
+
+static inline int
+ngx_exa_name_word(uint64_t w, uint64_t *lw)
+{
+    uint64_t  y, letter, digit, dot, under;
+
+    if (w & NGX_EXA_NW_HIGH) {
+        return 0;
+    }
+
+    y = w | 0x20 * NGX_EXA_NW_ONES;
+
+    /* "a" to "z", either case: y + 0x1f reaches 0x80, y + 0x05 does not */
+    letter = (y + 0x1f * NGX_EXA_NW_ONES) & ~(y + 0x05 * NGX_EXA_NW_ONES);
+
+    /* "0" to "9" */
+    digit = (w + 0x50 * NGX_EXA_NW_ONES) & ~(w + 0x46 * NGX_EXA_NW_ONES);
+
+    /* "-" and "." */
+    dot = (w + 0x53 * NGX_EXA_NW_ONES) & ~(w + 0x51 * NGX_EXA_NW_ONES);
+
+    /* "_": the byte that is 0x5f, exactly */
+    y = w ^ 0x5f * NGX_EXA_NW_ONES;
+    under = ~((y + 0x7f * NGX_EXA_NW_ONES) | y);
+
+    letter &= NGX_EXA_NW_HIGH;
+
+    *lw = w | letter >> 2;
+
+    return ((letter | digit | dot | under) & NGX_EXA_NW_HIGH)
+           == NGX_EXA_NW_HIGH;
+}
+
 
 static inline int
 ngx_exa_name_words(uint64_t a, uint64_t b, uint64_t *la, uint64_t *lb)
