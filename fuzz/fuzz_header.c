@@ -1,8 +1,9 @@
 /*
  * libFuzzer harness for the Authorization header parser (scheme dispatch,
  * base64, Basic) and the name normalisation of what it finds.  The fast
- * path of NTLM tokens answers as decoding them whole does, and so does the
- * parse with the scheme read beforehand.
+ * paths of NTLM tokens and of Basic (ngx_exa_credential_parse_fast() too)
+ * answer as decoding them whole does, and so does the parse with the
+ * scheme read beforehand.
  */
 
 #include <stdint.h>
@@ -17,9 +18,10 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t               worklen, klen;
+    int                  rc;
+    size_t               worklen, klen, i;
     unsigned char       *work, *value;
-    ngx_exa_cred_t       cred, full;
+    ngx_exa_cred_t       cred, full, fast;
     unsigned char        key[NGX_EXA_KEY_MAX];
     ngx_exa_str_t        ours = { 7, (const unsigned char *) "example" };
     ngx_exa_name_conf_t  nc = { &ours, 1 };
@@ -53,6 +55,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         || !ngx_exa_cred_same(&cred, &full))
     {
         abort();
+    }
+
+    /*
+     * Basic as the handler reads it, the user name alone decoded: when it
+     * answers, what decoding the token whole answers; whatever it answers,
+     * nothing past the name that decoding the token whole found
+     */
+
+    memset(&fast, 0x5a, sizeof(fast));
+    rc = ngx_exa_credential_parse_fast(ngx_exa_scheme_of(value, size), value,
+                                       size, &fast);
+
+    if (rc != -1
+        && (cred.scheme != NGX_EXA_AUTH_BASIC || rc != cred.status
+            || !ngx_exa_cred_same(&fast, &cred)))
+    {
+        abort();
+    }
+
+    if (cred.status == NGX_EXA_CRED_USER) {
+        for (i = cred.user_len + 1; i < sizeof(fast.user); i++) {
+            if (fast.user[i] != 0x5a && fast.user[i] != 0) {
+                abort();
+            }
+        }
     }
 
     if (cred.status == NGX_EXA_CRED_USER) {

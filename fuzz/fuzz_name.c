@@ -1,8 +1,8 @@
 /*
  * libFuzzer harness for name normalisation: the first byte splits the
  * input into a domain and a user; the whole input is also read as a line
- * of a list.  The fast path of ngx_exa_name_resolve() must answer as
- * ngx_exa_name_resolve_full() does.
+ * of a list.  The fast paths of ngx_exa_name_resolve() must answer as
+ * ngx_exa_name_resolve_full() does, with a domain and without one.
  */
 
 #include <stdint.h>
@@ -98,6 +98,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     differ(NULL, buf, split, size - 1 - split);
     differ(&nc, buf, split, size - 1 - split);
     differ(&nc2, buf, split, size - 1 - split);
+
+    /* the whole input as a name without a domain, as Basic gives it */
+
+    differ(NULL, buf, 0, size - 1);
+    differ(&nc2, buf, 0, size - 1);
 
     /* a list line: a key with at most a NetBIOS tag before "\\" */
 

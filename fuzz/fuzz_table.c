@@ -8,7 +8,9 @@
  * or with the last one in another domain, the answer is the one of a
  * plain comparison of the two tables' names and domains, made here.  The
  * NetBIOS tags counted a few keys at a time (ngx_exa_table_tags_step())
- * are as many as counted in one go, and as the table holds.
+ * are as many as counted in one go, and as the table holds.  A name near
+ * one of the keys (a byte changed, one more, one less) is found exactly
+ * when a plain search of the keys finds it.
  */
 
 #include <stdint.h>
@@ -143,11 +145,48 @@ build_by(void *buf, size_t size, const ngx_exa_str_t *keys, size_t n,
 }
 
 
+/* the name of a key: after its NetBIOS tag */
+
+static void
+name_of(const ngx_exa_str_t *key, ngx_exa_str_t *name)
+{
+    const unsigned char  *bs;
+
+    bs = memchr(key->data, '\\', key->len);
+
+    name->data = bs ? bs + 1 : key->data;
+    name->len = bs ? (size_t) (key->len - (bs + 1 - key->data)) : key->len;
+}
+
+
+/* whether a name is one of the keys', searched one by one */
+
+static int
+listed(const ngx_exa_str_t *keys, size_t n, const unsigned char *p,
+    size_t len)
+{
+    size_t         i;
+    ngx_exa_str_t  nm;
+
+    for (i = 0; i < n; i++) {
+        name_of(&keys[i], &nm);
+
+        if (nm.len == len && memcmp(nm.data, p, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    int               c;
     size_t            i, n, bytes, tsize, work;
     void             *buf, *buf2, *buf3;
+    ngx_exa_str_t     nm;
     const uint8_t    *p, *last, *eol, *bs;
     ngx_exa_str_t     keys[NKEYS], rev[NKEYS];
     ngx_exa_table_t  *t, *t2, *t3;
@@ -284,6 +323,45 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                       keys[i].data, bs - keys[i].data, 0))
             {
                 abort();
+            }
+        }
+    }
+
+    /*
+     * each name with a byte changed, one more or one less: found exactly
+     * when a plain search of the names finds it
+     */
+
+    if (t) {
+        for (i = 0; i < n; i++) {
+            name_of(&keys[i], &nm);
+
+            if (nm.len == 0 || nm.len >= NGX_EXA_KEY_MAX) {
+                continue;
+            }
+
+            for (c = 0; c < 3; c++) {
+                memcpy(other, nm.data, nm.len);
+                nm.data = other;
+
+                if (c == 0) {
+                    other[(data[0] + i) % nm.len] ^= 0x20;
+
+                } else if (c == 1) {
+                    other[nm.len++] = 'a';
+
+                } else {
+                    nm.len--;
+                }
+
+                if (nm.len
+                    && ngx_exa_table_lookup(t, other, nm.len, NULL, 0, 0)
+                       != listed(keys, n, other, nm.len))
+                {
+                    abort();
+                }
+
+                name_of(&keys[i], &nm);
             }
         }
     }

@@ -413,3 +413,271 @@ ngx_exa_base64_range(unsigned char *dst, const unsigned char *src,
         (void) ngx_exa_base64_tail(d, p, chars % 4, ngx_exa_b64);
     }
 }
+
+
+/*
+ * The start of a token that ngx_exa_base64_decode() (standard alphabet)
+ * takes, up to the first "stop" byte of what it decodes to, without the
+ * bytes that follow: the quads up to the one that holds that byte are
+ * decoded to dst, and the rest of the token is only checked, as
+ * ngx_exa_base64_decode() would check it.  Returns the index of the stop
+ * byte, or (size_t) -1: the token is not one that ngx_exa_base64_decode()
+ * takes, or the stop byte is not in a quad that decodes to three bytes,
+ * or not within the first size - 5 bytes (the caller decodes the token
+ * whole then).  dst holds size bytes, and is given nothing past the stop
+ * byte but zeroes.  *printable tells that the bytes before the stop byte
+ * are all printable ASCII (0x20 to 0x7e); it may be 0 when they are.
+ *
+ * The bytes of two quads are a group of six in a word, the first byte at
+ * bit 40; the last quad, when it has none to pair with, is a group of its
+ * three bytes and three zeroes, not looked at.  A group is stored as
+ * eight bytes, the last two zero.  Where the compiler has vectors, the
+ * rest is checked sixteen characters at a time.
+ */
+
+#define NGX_EXA_B64_ONES     0x010101010101ULL
+#define NGX_EXA_B64_HIGH     0x808080808080ULL
+#define NGX_EXA_B64_SIX      0xffffffffffffULL
+
+#if (defined __BYTE_ORDER__ && defined __ORDER_LITTLE_ENDIAN__               \
+     && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined __GNUC__)
+
+#define NGX_EXA_B64_LITTLE   1
+
+#define ngx_exa_b64_store(d, w)                                              \
+    do {                                                                     \
+        uint64_t  b_ = __builtin_bswap64((w) << 16);                         \
+        memcpy(d, &b_, 8);                                                   \
+    } while (0)
+
+#elif (defined __BYTE_ORDER__ && defined __ORDER_BIG_ENDIAN__                \
+       && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+
+#define ngx_exa_b64_store(d, w)                                              \
+    do {                                                                     \
+        uint64_t  b_ = (w) << 16;                                            \
+        memcpy(d, &b_, 8);                                                   \
+    } while (0)
+
+#else
+
+#define ngx_exa_b64_store(d, w)                                              \
+    do {                                                                     \
+        (d)[0] = (unsigned char) ((w) >> 40);                                \
+        (d)[1] = (unsigned char) ((w) >> 32);                                \
+        (d)[2] = (unsigned char) ((w) >> 24);                                \
+        (d)[3] = (unsigned char) ((w) >> 16);                                \
+        (d)[4] = (unsigned char) ((w) >> 8);                                 \
+        (d)[5] = (unsigned char) (w);                                        \
+        (d)[6] = 0;                                                          \
+        (d)[7] = 0;                                                          \
+    } while (0)
+
+#endif
+
+
+#if (NGX_EXA_B64_VECTORS && NGX_EXA_B64_LITTLE)
+
+#define NGX_EXA_B64_VECTOR_PREFIX  1
+
+/* whether sixteen characters are all in the alphabet */
+
+static inline int
+ngx_exa_b64_valid16(const unsigned char *p)
+{
+    uint64_t       all[2];
+    ngx_exa_v16_t  v;
+    ngx_exa_m16_t  ok;
+
+    memcpy(&v, p, 16);
+
+    ok = (ngx_exa_m16_t) ((ngx_exa_v16_t) ((v | 0x20) - 'a') < 26)
+         | (ngx_exa_m16_t) ((ngx_exa_v16_t) (v - '/') < 11)
+         | (ngx_exa_m16_t) (v == '+');
+
+    memcpy(all, &ok, 16);
+
+    return (all[0] & all[1]) == (uint64_t) -1;
+}
+
+
+#endif
+
+
+/*
+ * One group: stored at d; the top bits of those of its bytes (of mask m)
+ * that are not printable in *g (a borrow or carry into the byte before
+ * comes from such a byte), of those that are the stop byte in *z, exactly
+ */
+
+#define ngx_exa_b64_group(d, w, m, stop, g, z)                               \
+    do {                                                                     \
+        uint64_t  x_;                                                        \
+                                                                             \
+        ngx_exa_b64_store(d, w);                                             \
+                                                                             \
+        g = (((w - 0x202020202020ULL) & ~(w)) | (w + NGX_EXA_B64_ONES)      \
+             | (w)) & (m);                                                   \
+                                                                             \
+        x_ = (w) ^ (stop * NGX_EXA_B64_ONES);                                \
+        z = ~(((x_ & 0x7f7f7f7f7f7fULL) + 0x7f7f7f7f7f7fULL) | x_) & (m);     \
+    } while (0)
+
+
+size_t
+ngx_exa_base64_prefix(unsigned char *dst, size_t size,
+    const unsigned char *src, size_t len, unsigned char stop,
+    int *printable)
+{
+    size_t                chars, k, n, step;
+    uint32_t              v0, v1, bad;
+    uint64_t              w, z, g, np, keep;
+    unsigned char        *d;
+    const unsigned char  *p, *last, *end, *tail, *t;
+
+    *printable = 0;
+
+    if (len % 4 != 0 || len == 0 || size < 11) {
+        return (size_t) -1;
+    }
+
+    chars = len - (src[len - 1] == '=') - (src[len - 2] == '=');
+
+    /* the quads that decode to three bytes, as many as dst holds */
+
+    last = src + chars / 4 * 4;
+
+    if ((size_t) (last - src) / 4 > (size - 5) / 3) {
+        last = src + (size - 5) / 3 * 4;
+    }
+
+    np = 0;
+    p = src;
+    d = dst;
+    step = 8;
+
+    for ( /* void */ ; last - p >= 8; p += 8, d += 6) {
+        v0 = ngx_exa_b64_quad(p);
+        v1 = ngx_exa_b64_quad(p + 4);
+
+        if ((v0 | v1) & NGX_EXA_B64_QUAD_BAD) {
+            return (size_t) -1;
+        }
+
+        w = (uint64_t) v0 << 24 | v1;
+        ngx_exa_b64_group(d, w, NGX_EXA_B64_HIGH, stop, g, z);
+
+        if (z) {
+            goto found;
+        }
+
+        np |= g;
+    }
+
+    if (p < last) {
+
+        /* a quad alone */
+
+        v0 = ngx_exa_b64_quad(p);
+
+        if (v0 & NGX_EXA_B64_QUAD_BAD) {
+            return (size_t) -1;
+        }
+
+        w = (uint64_t) v0 << 24;
+        ngx_exa_b64_group(d, w, NGX_EXA_B64_HIGH & ~0xffffffULL, stop, g, z);
+
+        if (z) {
+            step = 4;
+            goto found;
+        }
+    }
+
+    return (size_t) -1;
+
+found:
+
+    /* the first stop byte of the group */
+
+#if (defined __GNUC__)
+    k = (size_t) (__builtin_clzll(z) - 16) / 8;
+#else
+    for (k = 0; !(z & (0x800000000000ULL >> (8 * k))); k++) {
+        /* void */
+    }
+#endif
+
+    n = (size_t) (d - dst) + k;
+
+    /* nothing after the stop byte stays in dst */
+
+    keep = NGX_EXA_B64_SIX >> (40 - 8 * k) << (40 - 8 * k);
+    w &= keep;
+
+    ngx_exa_b64_store(d, w);
+
+    /* the bytes before it (k = 0: none) */
+
+    np |= g & (NGX_EXA_B64_SIX >> (48 - 8 * k) << (48 - 8 * k));
+
+    /*
+     * the rest: checked, not decoded, up to the last characters after
+     * the last whole quad, which leave no bits over
+     */
+
+    t = ngx_exa_b64;
+    bad = 0;
+    p += step;
+    end = src + chars;
+    tail = end - (chars & 3);
+
+#if (NGX_EXA_B64_VECTOR_PREFIX)
+
+    if (end - src >= 16) {
+        for ( /* void */ ; end - p > 16; p += 16) {
+            if (!ngx_exa_b64_valid16(p)) {
+                return (size_t) -1;
+            }
+        }
+
+        /* the last sixteen, which may overlap what was checked */
+
+        if (p < end && !ngx_exa_b64_valid16(end - 16)) {
+            return (size_t) -1;
+        }
+
+        p = tail;
+    }
+
+#endif
+
+    for ( /* void */ ; tail - p >= 8; p += 8) {
+        bad |= t[p[0]] | t[p[1]] | t[p[2]] | t[p[3]]
+               | t[p[4]] | t[p[5]] | t[p[6]] | t[p[7]];
+    }
+
+    for ( /* void */ ; p < tail; p += 4) {
+        bad |= t[p[0]] | t[p[1]] | t[p[2]] | t[p[3]];
+    }
+
+    switch (chars & 3) {
+
+    case 0:
+        break;
+
+    case 2:
+        bad |= t[p[0]] | t[p[1]] | ((t[p[1]] & 0x0f) ? 0x80 : 0);
+        break;
+
+    default: /* 3 */
+        bad |= t[p[0]] | t[p[1]] | t[p[2]] | ((t[p[2]] & 0x03) ? 0x80 : 0);
+    }
+
+    if (bad & 0x80) {
+        return (size_t) -1;
+    }
+
+    *printable = ((np & NGX_EXA_B64_HIGH) == 0);
+
+    return n;
+}

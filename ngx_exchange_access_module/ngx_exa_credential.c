@@ -21,6 +21,8 @@ static int ngx_exa_basic(const unsigned char *tok, size_t len,
     unsigned char *work, size_t worklen, ngx_exa_cred_t *cred);
 static int ngx_exa_ntlm_authenticate(const unsigned char *msg, size_t len,
     ngx_exa_cred_t *cred);
+static inline int ngx_exa_basic_fast(const unsigned char *tok, size_t len,
+    ngx_exa_cred_t *cred);
 static int ngx_exa_ntlm_string(const unsigned char *msg, size_t len,
     size_t field, int unicode, unsigned char *out, size_t *outlen);
 static int ngx_exa_unidentified(ngx_exa_cred_t *cred, const char *detail);
@@ -70,6 +72,39 @@ ngx_exa_unidentified(ngx_exa_cred_t *cred, const char *detail)
 
 
 /*
+ * The token of "scheme SP token", *len its length: the blanks after the
+ * scheme's name, and those at the end, which a token68 never has, are not
+ * part of it.
+ */
+
+static inline const unsigned char *
+ngx_exa_token(int scheme, const unsigned char *value, size_t *len)
+{
+    size_t  i, n;
+
+    n = *len;
+
+    for (i = ngx_exa_schemes[scheme].len;
+         i < n && (value[i] == ' ' || value[i] == '\t');
+         i++)
+    {
+        /* void */
+    }
+
+    value += i;
+    n -= i;
+
+    while (n && (value[n - 1] == ' ' || value[n - 1] == '\t')) {
+        n--;
+    }
+
+    *len = n;
+
+    return value;
+}
+
+
+/*
  * Parses "scheme SP token".  work is scratch space of at least
  * len / 4 * 3 + 3 bytes.  Always fills cred and returns cred->status.
  */
@@ -96,6 +131,51 @@ ngx_exa_credential_parse_as(const ngx_exa_cred_conf_t *conf, int scheme,
 }
 
 
+/*
+ * The same, without scratch space, for the credentials that can be read
+ * so: Basic, the user name decoded straight to cred->user, the password
+ * only checked, never decoded (ngx_exa_basic_fast()).  Returns
+ * NGX_EXA_CRED_USER, with cred filled as ngx_exa_credential_parse_as()
+ * fills it, or -1 for any other credential, which
+ * ngx_exa_credential_parse_as() reads.  Leaves no byte of a password
+ * anywhere.
+ */
+
+int
+ngx_exa_credential_parse_fast(int scheme, const unsigned char *value,
+    size_t len, ngx_exa_cred_t *cred)
+{
+    const unsigned char  *tok;
+
+    if (scheme != NGX_EXA_AUTH_BASIC
+        || len <= ngx_exa_schemes[NGX_EXA_AUTH_BASIC].len)
+    {
+        return -1;
+    }
+
+    /* "Basic", one space, a token without blanks: the usual header */
+
+    if (len > 6 && value[5] == ' ' && value[6] != ' ' && value[6] != '\t'
+        && value[len - 1] != ' ' && value[len - 1] != '\t')
+    {
+        tok = value + 6;
+        len -= 6;
+
+    } else {
+        tok = ngx_exa_token(NGX_EXA_AUTH_BASIC, value, &len);
+    }
+
+    if (len == 0 || len > NGX_EXA_TOKEN_MAX) {
+        return -1;
+    }
+
+    memset(cred, 0, offsetof(ngx_exa_cred_t, domain));
+    cred->scheme = NGX_EXA_AUTH_BASIC;
+
+    return ngx_exa_basic_fast(tok, len, cred);
+}
+
+
 /* the same, with every token decoded whole: for the tests */
 
 int
@@ -114,7 +194,7 @@ ngx_exa_credential(const ngx_exa_cred_conf_t *conf, int scheme,
     size_t worklen, ngx_exa_cred_t *cred, int fast)
 {
     int                   rc;
-    size_t                i, s, n;
+    size_t                n;
     const unsigned char  *tok;
 
     memset(cred, 0, offsetof(ngx_exa_cred_t, domain));
@@ -126,20 +206,7 @@ ngx_exa_credential(const ngx_exa_cred_conf_t *conf, int scheme,
 
     cred->scheme = scheme;
 
-    s = ngx_exa_schemes[cred->scheme].len;
-
-    for (i = s; i < len && (value[i] == ' ' || value[i] == '\t'); i++) {
-        /* void */
-    }
-
-    tok = value + i;
-    len -= i;
-
-    /* trailing blanks are not part of a token68 */
-
-    while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t')) {
-        len--;
-    }
+    tok = ngx_exa_token(scheme, value, &len);
 
     if (len == 0) {
         if (cred->scheme == NGX_EXA_AUTH_BEARER) {
@@ -161,6 +228,10 @@ ngx_exa_credential(const ngx_exa_cred_conf_t *conf, int scheme,
     }
 
     if (cred->scheme == NGX_EXA_AUTH_BASIC) {
+        if (fast && ngx_exa_basic_fast(tok, len, cred) >= 0) {
+            return NGX_EXA_CRED_USER;
+        }
+
         return ngx_exa_basic(tok, len, work, worklen, cred);
     }
 
@@ -234,6 +305,41 @@ ngx_exa_basic(const unsigned char *tok, size_t len, unsigned char *work,
     }
 
     memcpy(cred->user, work, n);
+    cred->user_len = n;
+    cred->status = NGX_EXA_CRED_USER;
+    cred->detail = "basic";
+
+    return NGX_EXA_CRED_USER;
+}
+
+
+/*
+ * The fast path of Basic: the user name, up to the first colon, decoded
+ * straight to cred->user by ngx_exa_base64_prefix(), which checks the
+ * rest of the token as ngx_exa_base64_decode() would without decoding
+ * the password.  Returns NGX_EXA_CRED_USER, which is what ngx_exa_basic()
+ * answers then, with the same name, or -1 for anything else (no colon
+ * among the bytes it decodes, an empty name, a name that is not printable
+ * ASCII nor valid UTF-8, a token that is not strict base64): ngx_exa_basic()
+ * tells what it is.
+ */
+
+static inline int
+ngx_exa_basic_fast(const unsigned char *tok, size_t len, ngx_exa_cred_t *cred)
+{
+    int     printable;
+    size_t  n;
+
+    n = ngx_exa_base64_prefix(cred->user, sizeof(cred->user), tok, len, ':',
+                              &printable);
+
+    if (n == (size_t) -1 || n == 0
+        || (!printable && !ngx_exa_utf8_valid(cred->user, n)))
+    {
+        return -1;
+    }
+
+    cred->user[n] = '\0';
     cred->user_len = n;
     cred->status = NGX_EXA_CRED_USER;
     cred->detail = "basic";

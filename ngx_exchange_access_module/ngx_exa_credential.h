@@ -91,12 +91,17 @@ size_t ngx_exa_base64_check(const unsigned char *src, size_t len,
     size_t *chars);
 void ngx_exa_base64_range(unsigned char *dst, const unsigned char *src,
     size_t chars, size_t from, size_t to);
+size_t ngx_exa_base64_prefix(unsigned char *dst, size_t size,
+    const unsigned char *src, size_t len, unsigned char stop,
+    int *printable);
 int ngx_exa_credential_parse(const ngx_exa_cred_conf_t *conf,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred);
 int ngx_exa_credential_parse_as(const ngx_exa_cred_conf_t *conf, int scheme,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred);
+int ngx_exa_credential_parse_fast(int scheme, const unsigned char *value,
+    size_t len, ngx_exa_cred_t *cred);
 int ngx_exa_credential_parse_full(const ngx_exa_cred_conf_t *conf,
     const unsigned char *value, size_t len, unsigned char *work,
     size_t worklen, ngx_exa_cred_t *cred);

@@ -4,11 +4,24 @@
  */
 
 
+#include <stdint.h>
 #include <string.h>
 
 #include "ngx_exa_name.h"
 
 
+/* what the usual case calls only for anything else: not in its frame */
+#if (defined __GNUC__)
+#define ngx_exa_noinline  __attribute__((noinline))
+#else
+#define ngx_exa_noinline
+#endif
+
+
+static ngx_exa_noinline int ngx_exa_name_resolve_ascii(
+    const ngx_exa_name_conf_t *nc, const unsigned char *domain, size_t dlen,
+    const unsigned char *user, size_t ulen, unsigned char *key, size_t *klen,
+    size_t *group);
 static size_t ngx_exa_name_ours(const ngx_exa_name_conf_t *nc,
     const unsigned char *p, size_t len);
 static int ngx_exa_name_part_valid(const unsigned char *p, size_t len,
@@ -242,15 +255,204 @@ static const unsigned char  ngx_exa_name_lower[256] = {
 
 
 /*
+ * Sixteen bytes, as two words: whether all of them are letters, digits,
+ * ".", "-" or "_", and the words with their letters lowered.  With
+ * vectors where the compiler has them, else a word at a time.
+ */
+
+#if (defined __GNUC__ && (defined __SSE2__ || defined __ARM_NEON))
+
+typedef unsigned char  ngx_exa_name_v16_t __attribute__((vector_size(16)));
+typedef uint64_t       ngx_exa_name_v2_t __attribute__((vector_size(16)));
+
+static inline int
+ngx_exa_name_words(uint64_t a, uint64_t b, uint64_t *la, uint64_t *lb)
+{
+    uint64_t            all[2];
+    ngx_exa_name_v2_t   q;
+    ngx_exa_name_v16_t  v, letter, ok;
+
+    q = (ngx_exa_name_v2_t) { a, b };
+    v = (ngx_exa_name_v16_t) q;
+
+    /* no byte from 0x80 on is any of these */
+
+    letter = (ngx_exa_name_v16_t)
+             ((ngx_exa_name_v16_t) ((v | 0x20) - 'a') < 26);
+
+    ok = letter
+         | (ngx_exa_name_v16_t) ((ngx_exa_name_v16_t) (v - '-') < 2)
+         | (ngx_exa_name_v16_t) ((ngx_exa_name_v16_t) (v - '0') < 10)
+         | (ngx_exa_name_v16_t) (v == '_');
+
+    memcpy(all, &ok, 16);
+
+    if ((all[0] & all[1]) != (uint64_t) -1) {
+        return 0;
+    }
+
+    v |= letter & 0x20;
+
+    memcpy(all, &v, 16);
+    *la = all[0];
+    *lb = all[1];
+
+    return 1;
+}
+
+#else
+
+/*
+ * Eight bytes at once: whether all of them are letters, digits, ".", "-"
+ * or "_", the bytes most names are made of, and in *lw the bytes with
+ * their letters lowered.  Each test sets the top bit of the bytes it
+ * takes; no byte carries into the next, all of them being below 0x80.
+ */
+
+#define NGX_EXA_NW_ONES  0x0101010101010101ULL
+#define NGX_EXA_NW_HIGH  0x8080808080808080ULL
+
+static inline int
+ngx_exa_name_word(uint64_t w, uint64_t *lw)
+{
+    uint64_t  y, letter, digit, dot, under;
+
+    if (w & NGX_EXA_NW_HIGH) {
+        return 0;
+    }
+
+    y = w | 0x20 * NGX_EXA_NW_ONES;
+
+    /* "a" to "z", either case: y + 0x1f reaches 0x80, y + 0x05 does not */
+    letter = (y + 0x1f * NGX_EXA_NW_ONES) & ~(y + 0x05 * NGX_EXA_NW_ONES);
+
+    /* "0" to "9" */
+    digit = (w + 0x50 * NGX_EXA_NW_ONES) & ~(w + 0x46 * NGX_EXA_NW_ONES);
+
+    /* "-" and "." */
+    dot = (w + 0x53 * NGX_EXA_NW_ONES) & ~(w + 0x51 * NGX_EXA_NW_ONES);
+
+    /* "_": the byte that is 0x5f, exactly */
+    y = w ^ 0x5f * NGX_EXA_NW_ONES;
+    under = ~((y + 0x7f * NGX_EXA_NW_ONES) | y);
+
+    letter &= NGX_EXA_NW_HIGH;
+
+    *lw = w | letter >> 2;
+
+    return ((letter | digit | dot | under) & NGX_EXA_NW_HIGH)
+           == NGX_EXA_NW_HIGH;
+}
+
+
+static inline int
+ngx_exa_name_words(uint64_t a, uint64_t b, uint64_t *la, uint64_t *lb)
+{
+    return ngx_exa_name_word(a, la) && ngx_exa_name_word(b, lb);
+}
+
+#endif
+
+
+/*
+ * A name of four bytes or more, all of them letters, digits, ".", "-" or
+ * "_", to its key, sixteen bytes at a time (the last sixteen, or the two
+ * halves of a name of eight or fewer, may overlap what came before): 1,
+ * or 0 for any other name, the key then written in part.
+ */
+
+static inline int
+ngx_exa_name_plain(const unsigned char *p, size_t len, unsigned char *key)
+{
+    size_t    i;
+    uint32_t  x, y;
+    uint64_t  a, b, la, lb;
+
+    if (len < 8) {
+        memcpy(&x, p, 4);
+        memcpy(&y, p + len - 4, 4);
+
+        a = (uint64_t) x | (uint64_t) y << 32;
+
+        if (!ngx_exa_name_words(a, a, &la, &lb)) {
+            return 0;
+        }
+
+        x = (uint32_t) la;
+        y = (uint32_t) (la >> 32);
+        memcpy(key, &x, 4);
+        memcpy(key + len - 4, &y, 4);
+
+        return 1;
+    }
+
+    for (i = 0; i + 16 < len; i += 16) {
+        memcpy(&a, p + i, 8);
+        memcpy(&b, p + i + 8, 8);
+
+        if (!ngx_exa_name_words(a, b, &la, &lb)) {
+            return 0;
+        }
+
+        memcpy(key + i, &la, 8);
+        memcpy(key + i + 8, &lb, 8);
+    }
+
+    /* the last sixteen bytes, or the first and last eight */
+
+    i = (len >= 16) ? len - 16 : 0;
+
+    memcpy(&a, p + i, 8);
+    memcpy(&b, p + len - 8, 8);
+
+    if (!ngx_exa_name_words(a, b, &la, &lb)) {
+        return 0;
+    }
+
+    memcpy(key + i, &la, 8);
+    memcpy(key + len - 8, &lb, 8);
+
+    return 1;
+}
+
+
+/*
  * The key of a credential's name, and the group of exchange_access_domain
- * it is from: ngx_exa_name_resolve_full()'s answer, read in one pass over
- * an ASCII name without "\\" (the names most credentials carry): the
- * validity of every part, the "@" of a UPN and the lower case at once.
- * Anything else goes to ngx_exa_name_resolve_full().
+ * it is from: ngx_exa_name_resolve_full()'s answer.  A name of letters,
+ * digits, ".", "-" and "_" without a domain, eight bytes at a time, here;
+ * any other ASCII name without "\\" in one pass, that reads the validity
+ * of every part, the "@" of a UPN and the lower case at once
+ * (ngx_exa_name_resolve_ascii(), in a frame of its own); anything else
+ * the full way.
  */
 
 int
 ngx_exa_name_resolve(const ngx_exa_name_conf_t *nc,
+    const unsigned char *domain, size_t dlen, const unsigned char *user,
+    size_t ulen, unsigned char *key, size_t *klen, size_t *group)
+{
+    if (dlen == 0 && ulen >= 4 && ulen <= NGX_EXA_KEY_MAX
+        && ngx_exa_name_plain(user, ulen, key))
+    {
+        *klen = ulen;
+
+        if (nc && nc->ndomains) {
+            *group = nc->groups ? nc->groups[0] : 0;
+
+        } else {
+            *group = NGX_EXA_NAME_ANY_DOMAIN;
+        }
+
+        return NGX_EXA_NAME_OK;
+    }
+
+    return ngx_exa_name_resolve_ascii(nc, domain, dlen, user, ulen, key,
+                                      klen, group);
+}
+
+
+static ngx_exa_noinline int
+ngx_exa_name_resolve_ascii(const ngx_exa_name_conf_t *nc,
     const unsigned char *domain, size_t dlen, const unsigned char *user,
     size_t ulen, unsigned char *key, size_t *klen, size_t *group)
 {

@@ -13,15 +13,17 @@
                                          + sizeof(ngx_exa_table_t)))
 
 
-static int ngx_exa_table_same(const unsigned char *a, const unsigned char *b,
+static inline uint32_t ngx_exa_hash_inline(const unsigned char *p,
     size_t len);
+static inline int ngx_exa_table_same(const unsigned char *a,
+    const unsigned char *b, size_t len);
 static uint32_t ngx_exa_table_nslots(size_t nkeys);
 static int ngx_exa_table_split(const ngx_exa_str_t *key, ngx_exa_str_t *tag,
     ngx_exa_str_t *name);
 static int ngx_exa_table_tag(const ngx_exa_table_t *t,
     const unsigned char *tag, size_t len);
-static const unsigned char *ngx_exa_table_find(const ngx_exa_table_t *t,
-    const unsigned char *key, size_t len);
+static inline const unsigned char *ngx_exa_table_find(
+    const ngx_exa_table_t *t, const unsigned char *key, size_t len);
 static uint32_t ngx_exa_table_pair(uint32_t h, size_t len,
     const ngx_exa_str_t *tag);
 
@@ -29,30 +31,51 @@ static uint32_t ngx_exa_table_pair(uint32_t h, size_t len,
 /*
  * Eight bytes at a time, mixed by multiplication: the keys of a table come
  * from the directory, not from clients, and a table lives in one host's
- * memory, so the byte order it reads words in does not matter.
+ * memory, so the byte order it reads words in does not matter.  The last
+ * eight to sixteen bytes are two words that may overlap, and a key of
+ * fewer than eight two half words or three of its bytes: short keys, the
+ * names most lists hold, cost two multiplications and no loop; the
+ * length is mixed in first, so that the overlap tells nothing.  Inline
+ * here, for ngx_exa_table_lookup(); ngx_exa_hash() for the other files.
  */
 
-uint32_t
-ngx_exa_hash(const unsigned char *p, size_t len)
+static inline uint32_t
+ngx_exa_hash_inline(const unsigned char *p, size_t len)
 {
-    size_t    i;
-    uint64_t  h, w;
+    uint32_t  x, y;
+    uint64_t  h, a, b;
 
     h = 0x9e3779b97f4a7c15ULL ^ len;
 
-    for ( /* void */ ; len >= 8; p += 8, len -= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    for ( /* void */ ; len > 16; p += 8, len -= 8) {
+        memcpy(&a, p, 8);
+        h = (h ^ a) * 0xff51afd7ed558ccdULL;
         h ^= h >> 32;
     }
 
-    w = 0;
+    if (len >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + len - 8, 8);
 
-    for (i = 0; i < len; i++) {
-        w |= (uint64_t) p[i] << (8 * i);
+    } else if (len >= 4) {
+        memcpy(&x, p, 4);
+        memcpy(&y, p + len - 4, 4);
+        a = x;
+        b = y;
+
+    } else if (len) {
+        a = (uint64_t) p[0] | (uint64_t) p[len / 2] << 8
+            | (uint64_t) p[len - 1] << 16;
+        b = 0;
+
+    } else {
+        a = 0;
+        b = 0;
     }
 
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    h = (h ^ a) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+    h = (h ^ b) * 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 29;
     h *= 0xff51afd7ed558ccdULL;
 
@@ -60,20 +83,39 @@ ngx_exa_hash(const unsigned char *p, size_t len)
 }
 
 
-/* whether two keys of the same length are the same, no call for short ones */
+uint32_t
+ngx_exa_hash(const unsigned char *p, size_t len)
+{
+    return ngx_exa_hash_inline(p, len);
+}
 
-static int
+
+/*
+ * Whether two keys of the same length are the same, without a call: eight
+ * to sixteen bytes as two words that may overlap
+ */
+
+static inline int
 ngx_exa_table_same(const unsigned char *a, const unsigned char *b, size_t len)
 {
-    uint64_t  x, y;
+    uint64_t  x, y, u, v;
 
-    for ( /* void */ ; len >= 8; a += 8, b += 8, len -= 8) {
+    for ( /* void */ ; len > 16; a += 8, b += 8, len -= 8) {
         memcpy(&x, a, 8);
         memcpy(&y, b, 8);
 
         if (x != y) {
             return 0;
         }
+    }
+
+    if (len >= 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&u, a + len - 8, 8);
+        memcpy(&v, b + len - 8, 8);
+
+        return ((x ^ y) | (u ^ v)) == 0;
     }
 
     for ( /* void */ ; len; len--) {
@@ -246,7 +288,7 @@ static uint32_t
 ngx_exa_table_pair(uint32_t h, size_t len, const ngx_exa_str_t *tag)
 {
     return h * 2654435761u + (uint32_t) len
-           + (tag->len ? ngx_exa_hash(tag->data, tag->len) * 40503u
+           + (tag->len ? ngx_exa_hash_inline(tag->data, tag->len) * 40503u
                        : 0x9e3779b9u);
 }
 
@@ -423,7 +465,7 @@ ngx_exa_table_build_place(ngx_exa_table_builder_t *b, size_t work)
             bit = (uint32_t) 1 << tag;
         }
 
-        h = ngx_exa_hash(name.data, name.len);
+        h = ngx_exa_hash_inline(name.data, name.len);
         j = h & t->mask;
 
         for ( ;; ) {
@@ -530,7 +572,7 @@ ngx_exa_table_build_step(ngx_exa_table_builder_t *b, size_t work)
 
 /* the entry of a name, or NULL */
 
-static const unsigned char *
+static inline const unsigned char *
 ngx_exa_table_find(const ngx_exa_table_t *t, const unsigned char *key,
     size_t len)
 {
@@ -542,7 +584,7 @@ ngx_exa_table_find(const ngx_exa_table_t *t, const unsigned char *key,
     base = (const unsigned char *) t;
     slots = (const uint32_t *) (base + sizeof(ngx_exa_table_t));
 
-    h = ngx_exa_hash(key, len);
+    h = ngx_exa_hash_inline(key, len);
     j = h & t->mask;
 
     for (n = 0; n <= t->mask; n++) {

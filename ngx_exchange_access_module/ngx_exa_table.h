@@ -30,7 +30,7 @@
 NGX_EXA_HIDDEN_BEGIN
 
 
-#define NGX_EXA_TABLE_MAGIC    0x45584132   /* "EXA2" */
+#define NGX_EXA_TABLE_MAGIC    0x45584133   /* "EXA3" */
 #define NGX_EXA_KEY_MAX        256
 #define NGX_EXA_TAGS_MAX       31
 #define NGX_EXA_TAG_MAX        15           /* a NetBIOS name */

@@ -20,6 +20,17 @@
 #include "ngx_http_exchange_access_request.h"
 
 
+/* what the usual case calls only for anything else: not in its frame */
+#if (defined __GNUC__)
+#define ngx_http_exchange_access_noinline  __attribute__((noinline))
+#else
+#define ngx_http_exchange_access_noinline
+#endif
+
+
+static ngx_int_t ngx_http_exchange_access_user_any(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
 static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred,
@@ -53,6 +64,37 @@ static void *ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
 
 ngx_int_t
 ngx_http_exchange_access_user(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred)
+{
+    size_t  klen;
+
+    /*
+     * the request's own credential in a location without a user map, the
+     * usual case, in a frame of its own: the rest needs a larger one
+     */
+
+    if (ctx->connection == 0 && eacf->user_maps == NULL
+        && ngx_exa_name_resolve(&eacf->names, cred->domain, cred->domain_len,
+                                cred->user, cred->user_len, ctx->key, &klen,
+                                &ctx->domain)
+           == NGX_EXA_NAME_OK)
+    {
+        ctx->mapped_from.len = 0;
+        ctx->user.data = ctx->key;
+        ctx->user.len = klen;
+
+        return NGX_EXA_USER_OK;
+    }
+
+    return ngx_http_exchange_access_user_any(r, eacf, ctx, cred);
+}
+
+
+/* any credential: ngx_http_exchange_access_user() */
+
+static ngx_http_exchange_access_noinline ngx_int_t
+ngx_http_exchange_access_user_any(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred)
 {
@@ -335,12 +377,23 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
     ngx_http_exchange_access_conn_t *conn, ngx_uint_t identity,
     ngx_exa_cred_t *cred, int *header)
 {
+    ngx_table_elt_t  *h;
+
     ctx->connection = 0;
 
-    if (r->headers_in.authorization) {
+    h = r->headers_in.authorization;
+
+    if (h) {
 
         if (ctx->pending) {
             ngx_http_exchange_access_cred_copy(cred, ctx->pending, 1);
+
+        } else if (ngx_exa_credential_parse_fast(ctx->header_scheme,
+                                                 h->value.data, h->value.len,
+                                                 cred)
+                   >= 0)
+        {
+            /* read without scratch space: nothing to wipe */
 
         } else if (ngx_http_exchange_access_parse(r, eacf,
                                                   ctx->header_scheme, cred)

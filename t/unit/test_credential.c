@@ -115,6 +115,88 @@ ref_decode(const unsigned char *src, size_t len, int url, unsigned char *dst)
 
 
 /*
+ * ngx_exa_base64_prefix() of a token that decodes (reference r, m bytes,
+ * nchars characters before the padding) into size bytes, up to "stop":
+ * the bytes up to the first stop byte as the reference has them, when
+ * that byte is in a quad of three bytes within what dst holds less eight,
+ * else -1; nothing after the stop byte is written but zeroes.
+ */
+
+static size_t  prefix_printable, prefix_said_printable;
+static size_t  basic_fast_answers, basic_users;
+
+
+static void
+prefix_differential(const unsigned char *src, size_t len,
+    const unsigned char *r, size_t m, size_t nchars, size_t size,
+    unsigned char stop)
+{
+    int            printable;
+    size_t         n, s, k, quads;
+    unsigned char  b[200];
+
+    memset(b, 0xa5, sizeof(b));
+    n = ngx_exa_base64_prefix(b, size, src, len, stop, &printable);
+
+    for (s = 0; s < m && r[s] != stop; s++) {
+        /* void */
+    }
+
+    quads = nchars / 4;
+
+    if (quads > (size - 5) / 3) {
+        quads = (size - 5) / 3;
+    }
+
+    if (s < 3 * quads) {
+        CHECK(n == s && memcmp(b, r, s) == 0,
+              "prefix of \"%.*s\" to 0x%02x in %zu bytes: %zd, reference %zu",
+              (int) len, (const char *) src, stop, size, (ssize_t) n, s);
+
+        /* printable when it says so, and when it is, mostly */
+
+        for (k = 0; k < s && r[k] >= 0x20 && r[k] <= 0x7e; k++) {
+            /* void */
+        }
+
+        CHECK(!printable || k == s, "prefix of \"%.*s\": not printable",
+              (int) len, (const char *) src);
+
+        prefix_printable += (k == s);
+        prefix_said_printable += printable;
+
+    } else {
+        CHECK(n == (size_t) -1,
+              "prefix of \"%.*s\" to 0x%02x in %zu bytes: %zd, none",
+              (int) len, (const char *) src, stop, size, (ssize_t) n);
+    }
+
+    for (k = (n == (size_t) -1) ? 0 : n + 1; k < sizeof(b); k++) {
+        if (k >= size || (k >= s && b[k] != 0xa5 && b[k] != 0)) {
+            CHECK(k >= size ? b[k] == 0xa5 : 0,
+                  "prefix of \"%.*s\" to 0x%02x in %zu bytes wrote byte %zu",
+                  (int) len, (const char *) src, stop, size, k);
+        }
+    }
+}
+
+
+/* a token that does not decode: no prefix either */
+
+static void
+prefix_invalid(const unsigned char *src, size_t len, size_t size,
+    unsigned char stop)
+{
+    int            printable;
+    unsigned char  b[200];
+
+    CHECK(ngx_exa_base64_prefix(b, size, src, len, stop, &printable)
+          == (size_t) -1,
+          "prefix of bad \"%.*s\"", (int) len, (const char *) src);
+}
+
+
+/*
  * Random tokens, valid or one character off: the decoder, the check and
  * the decoding of a range answer as the reference does.
  */
@@ -176,8 +258,17 @@ base64_differential(void)
               (const char *) src, (ssize_t) c, (ssize_t) m);
 
         if (m == (size_t) -1 || m == 0) {
+            if (m == (size_t) -1) {
+                from = 11 + RND(190);
+                prefix_invalid(src, len, from, (unsigned char) RND(256));
+            }
+
             continue;
         }
+
+        from = 11 + RND(190);
+        to = RND(4) ? r[RND(m)] : RND(256);
+        prefix_differential(src, len, r, m, nchars, from, (unsigned char) to);
 
         from = RND(m);
         to = from + 1 + RND(m - from);
@@ -198,6 +289,10 @@ base64_differential(void)
     }
 
 #undef RND
+
+    CHECK(prefix_said_printable >= prefix_printable * 9 / 10,
+          "printable said of %zu prefixes of %zu", prefix_said_printable,
+          prefix_printable);
 }
 
 
@@ -327,6 +422,65 @@ scheme_differential(void)
 }
 
 
+
+
+static int
+cred_same(const ngx_exa_cred_t *a, const ngx_exa_cred_t *b)
+{
+    return a->status == b->status && a->scheme == b->scheme
+           && strcmp(a->detail, b->detail) == 0
+           && a->user_len == b->user_len && a->domain_len == b->domain_len
+           && memcmp(a->user, b->user, a->user_len) == 0
+           && memcmp(a->domain, b->domain, a->domain_len) == 0;
+}
+
+
+/*
+ * A Basic header (its credential c as ngx_exa_credential_parse() read
+ * it, its bytes raw, the first colon at "colon"): decoded whole, and by
+ * ngx_exa_credential_parse_fast() when that answers, the same; whatever the
+ * answer, no byte of the password in the credential past the name.
+ */
+
+static void
+basic_fast_differential(const unsigned char *hdr, size_t len,
+    const ngx_exa_cred_t *c, const unsigned char *raw, size_t rawlen,
+    size_t colon)
+{
+    int             rc;
+    size_t          k;
+    ngx_exa_cred_t  full, fast;
+
+    (void) raw;
+    (void) rawlen;
+
+    CHECK(ngx_exa_credential_parse_full(NULL, hdr, len, work, sizeof(work),
+                                        &full)
+          == c->status && cred_same(c, &full),
+          "basic \"%.*s\": parse and parse_full differ", (int) len,
+          (const char *) hdr);
+
+    memset(&fast, 0x5a, sizeof(fast));
+    rc = ngx_exa_credential_parse_fast(ngx_exa_scheme_of(hdr, len), hdr, len,
+                                       &fast);
+
+    basic_fast_answers += (rc >= 0);
+    basic_users += (full.status == NGX_EXA_CRED_USER);
+
+    CHECK(rc == -1 || (rc == full.status && cred_same(&fast, &full)),
+          "basic \"%.*s\": fast %d, full %d (%s)", (int) len,
+          (const char *) hdr, rc, full.status, full.detail);
+
+    for (k = colon + 1; k < sizeof(fast.user); k++) {
+        if (fast.user[k] != 0x5a && fast.user[k] != 0) {
+            CHECK(0, "basic \"%.*s\": byte %zu of the password kept",
+                  (int) len, (const char *) hdr, k);
+            break;
+        }
+    }
+}
+
+
 /*
  * Basic against a reference written out: the user up to the first
  * colon, not empty, not too long, printable ASCII or valid UTF-8; user
@@ -412,7 +566,18 @@ basic_differential(void)
                             && memcmp(c.user, raw, colon) == 0)),
               "basic of %zu bytes, colon at %zu: %d, reference %d",
               len, colon, c.status == NGX_EXA_CRED_USER, want);
+
+        /* the fast path answers as decoding the token whole does */
+
+        basic_fast_differential((const unsigned char *) hdr, k, &c,
+                                raw, len, colon);
     }
+
+    /* the fast path is what answers most names */
+
+    CHECK(basic_fast_answers > basic_users * 9 / 10,
+          "the fast path answered %zu of %zu names", basic_fast_answers,
+          basic_users);
 }
 
 

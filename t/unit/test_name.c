@@ -119,6 +119,66 @@ name_differential(void)
 }
 
 
+/*
+ * The fast path of names of letters, digits, ".", "-" and "_" (sixteen
+ * bytes at a time, overlapping): names of every length up to past the
+ * limit, of those bytes, with one byte of any value at any place or none,
+ * answer as ngx_exa_name_resolve_full() does
+ */
+
+static void
+plain_differential(void)
+{
+    int                  i, c, rc, rc2;
+    size_t               n, len, klen, klen2, group, group2;
+    unsigned int         seed;
+    unsigned char        u[300], key1[NGX_EXA_KEY_MAX], key2[NGX_EXA_KEY_MAX];
+    size_t               groups[] = { 0, 0, 2, 2 };
+    ngx_exa_str_t        two[] = {
+        { 7, (const unsigned char *) "example" },
+        { 11, (const unsigned char *) "example.com" },
+        { 5, (const unsigned char *) "child" },
+        { 17, (const unsigned char *) "child.example.com" }
+    };
+    ngx_exa_name_conf_t  confs[3] = {
+        { NULL, 0, NULL }, { ours, 3, NULL }, { two, 4, groups }
+    };
+    static const char    plain[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_";
+
+    seed = 7;
+
+#define RND(n)  ((size_t) ((seed = seed * 1103515245 + 12345) >> 16) % (n))
+
+    for (i = 0; i < 200000; i++) {
+        len = (i % 100 == 99) ? 240 + RND(20) : RND(41);
+
+        for (n = 0; n < len; n++) {
+            u[n] = (unsigned char) plain[RND(sizeof(plain) - 1)];
+        }
+
+        if (len && RND(2)) {
+            n = RND(len);
+            u[n] = (unsigned char) RND(256);
+        }
+
+        c = i % 3;
+
+        rc = ngx_exa_name_resolve(&confs[c], NULL, 0, u, len, key1, &klen,
+                                  &group);
+        rc2 = ngx_exa_name_resolve_full(&confs[c], NULL, 0, u, len, key2,
+                                        &klen2, &group2);
+
+        CHECK(rc == rc2 && klen == klen2 && group == group2
+              && memcmp(key1, key2, klen) == 0,
+              "plain %.*s (conf %d): fast %d %zu %zd, full %d %zu %zd",
+              (int) len, u, c, rc, klen, (ssize_t) group, rc2, klen2,
+              (ssize_t) group2);
+    }
+
+#undef RND
+}
+
 int
 main(void)
 {
@@ -326,6 +386,7 @@ main(void)
     }
 
     name_differential();
+    plain_differential();
 
     UNIT_DONE("test_name");
 }

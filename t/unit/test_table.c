@@ -295,6 +295,100 @@ steps(const ngx_exa_str_t *keys, size_t n)
 }
 
 
+/*
+ * The hash reads every byte of a key, of every length (a short key as two
+ * words that may overlap): a byte changed anywhere changes it.  And the
+ * table against a plain search of its keys, by their lengths and bytes:
+ * keys of every length from 1 to 40, found; each with one byte changed,
+ * or one byte more or less, found exactly when such a key is listed.
+ */
+
+static void
+hash_and_compare(void)
+{
+    int               found, want;
+    size_t            i, j, k, len, n;
+    uint32_t          h;
+    unsigned char     a[80], b[80];
+    ngx_exa_str_t     keys[40];
+    ngx_exa_table_t  *t;
+    static unsigned char  names[40][41];
+
+    for (len = 1; len <= 64; len++) {
+        for (i = 0; i < len; i++) {
+            a[i] = (unsigned char) ('a' + (i * 7 + len) % 26);
+        }
+
+        h = ngx_exa_hash(a, len);
+
+        for (i = 0; i < len; i++) {
+            memcpy(b, a, len);
+            b[i] ^= 0x01;
+            CHECK(ngx_exa_hash(b, len) != h, "hash of %zu bytes: byte %zu",
+                  len, i);
+            b[i] ^= 0x81;
+            CHECK(ngx_exa_hash(b, len) != h, "hash of %zu bytes: top of %zu",
+                  len, i);
+        }
+
+        CHECK(ngx_exa_hash(a, len - 1) != h, "hash of %zu bytes: shorter",
+              len);
+    }
+
+    /* keys of 1 to 40 bytes, each its length's own letters */
+
+    for (i = 0; i < 40; i++) {
+        for (j = 0; j <= i; j++) {
+            names[i][j] = (unsigned char) ('a' + (i + j * 3) % 26);
+        }
+
+        keys[i].data = names[i];
+        keys[i].len = i + 1;
+    }
+
+    t = build(keys, 40);
+    CHECK(t != NULL, "40 keys");
+
+    if (t == NULL) {
+        return;
+    }
+
+    for (i = 0; i < 40; i++) {
+        len = i + 1;
+
+        CHECK(ngx_exa_table_lookup(t, names[i], len, NULL, 0, 0),
+              "key of %zu bytes", len);
+
+        for (k = 0; k < len + 2; k++) {
+            memcpy(a, names[i], len);
+            n = len;
+
+            if (k < len) {
+                a[k] ^= 0x20;                /* one byte changed */
+
+            } else if (k == len) {
+                a[n++] = 'a';                /* one more */
+
+            } else {
+                n--;                         /* one less */
+            }
+
+            want = 0;
+
+            for (j = 0; j < 40; j++) {
+                want |= keys[j].len == n && memcmp(names[j], a, n) == 0;
+            }
+
+            found = n && ngx_exa_table_lookup(t, a, n, NULL, 0, 0);
+
+            CHECK(found == want, "key of %zu bytes, change %zu: %d, want %d",
+                  len, k, found, want);
+        }
+    }
+
+    free(t);
+}
+
 int
 main(void)
 {
@@ -400,6 +494,8 @@ main(void)
     steps(many, n);
 
     domains();
+
+    hash_and_compare();
 
     UNIT_DONE("test_table");
 }
