@@ -557,8 +557,8 @@ ngx_exa_base64_prefix(unsigned char *dst, size_t size,
     step = 8;
 
     for ( /* void */ ; last - p >= 8; p += 8, d += 6) {
-        v0 = ngx_exa_b64_quad(p);
-        v1 = ngx_exa_b64_quad(p + 4);
+        v0 = ngx_exa_base64_quad(p);
+        v1 = ngx_exa_base64_quad(p + 4);
 
         if ((v0 | v1) & NGX_EXA_B64_QUAD_BAD) {
             return (size_t) -1;
@@ -578,7 +578,7 @@ ngx_exa_base64_prefix(unsigned char *dst, size_t size,
 
         /* a quad alone */
 
-        v0 = ngx_exa_b64_quad(p);
+        v0 = ngx_exa_base64_quad(p);
 
         if (v0 & NGX_EXA_B64_QUAD_BAD) {
             return (size_t) -1;
