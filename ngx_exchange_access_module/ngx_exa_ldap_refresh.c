@@ -168,20 +168,17 @@ ngx_exa_lr_destroy(ngx_exa_lr_t *r)
     ngx_exa_set_free(&r->all_groups);
     ngx_exa_set_free(&r->members);
 
-    ngx_exa_mem_free(&r->mem, r->groups, r->groups_size,
-                     sizeof(ngx_exa_lr_group_t));
-    ngx_exa_mem_free(&r->mem, r->keys, r->keys_size, sizeof(ngx_exa_str_t));
-    ngx_exa_mem_free(&r->mem, r->domains, r->domains_size,
-                     sizeof(ngx_exa_lr_domain_t));
-    ngx_exa_mem_free(&r->mem, r->fetch, r->fetch_size,
-                     sizeof(ngx_exa_lr_fetch_t));
+    free(r->groups);
+    free(r->keys);
+    free(r->domains);
+    free(r->fetch);
     free(r->changed);
 
     for (i = 0; i < r->w_ndns; i++) {
         free((void *) r->w_dns[i].data);
     }
 
-    ngx_exa_mem_free(&r->mem, r->w_dns, r->w_dns_size, sizeof(ngx_exa_str_t));
+    free(r->w_dns);
 
     ngx_exa_arena_free(&r->arena);
 

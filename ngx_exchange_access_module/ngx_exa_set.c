@@ -4,28 +4,14 @@
  */
 
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE                     /* mremap() */
-#endif
-
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "ngx_exa_set.h"
 #include "ngx_exa_table.h"
 
 
 #define NGX_EXA_BLOCK_SIZE     65536
-
-/*
- * Arrays of this size or more are pages of their own: zeroed by the
- * system as they are touched, never by a memset(), and grown without a
- * copy (mremap()).  The heap's allocator may give them from the heap
- * instead (its threshold for pages of their own grows with the frees),
- * where growing one of megabytes copies it in one go.
- */
-#define NGX_EXA_MEM_MAP        (128 * 1024)
 
 
 struct ngx_exa_block_s {
@@ -118,62 +104,6 @@ ngx_exa_arena_free(ngx_exa_arena_t *a)
 }
 
 
-/* size zeroed bytes: pages of their own from NGX_EXA_MEM_MAP on */
-
-static void *
-ngx_exa_mem_zalloc(size_t size)
-{
-    void  *p;
-
-    if (size < NGX_EXA_MEM_MAP) {
-        return calloc(1, size);
-    }
-
-    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-             -1, 0);
-
-    return p == MAP_FAILED ? NULL : p;
-}
-
-
-/* an array of old bytes as one of size bytes, or NULL (p stays) */
-
-static void *
-ngx_exa_mem_resize(void *p, size_t old, size_t size)
-{
-    void  *np;
-
-    if (size < NGX_EXA_MEM_MAP) {
-        return realloc(p, size);
-    }
-
-#ifdef MREMAP_MAYMOVE
-    if (old >= NGX_EXA_MEM_MAP) {
-        np = mremap(p, old, size, MREMAP_MAYMOVE);
-        return np == MAP_FAILED ? NULL : np;
-    }
-#endif
-
-    np = ngx_exa_mem_zalloc(size);
-    if (np == NULL) {
-        return NULL;
-    }
-
-    if (p) {
-        memcpy(np, p, old);
-
-        if (old >= NGX_EXA_MEM_MAP) {
-            munmap(p, old);
-
-        } else {
-            free(p);
-        }
-    }
-
-    return np;
-}
-
-
 /* makes the array *p hold at least n elements of size bytes: 0 or -1 */
 
 int
@@ -201,7 +131,7 @@ ngx_exa_mem_grow(ngx_exa_mem_t *m, void **p, size_t *nalloc, size_t n,
         return -1;
     }
 
-    np = ngx_exa_mem_resize(*p, *nalloc * size, na * size);
+    np = realloc(*p, na * size);
     if (np == NULL) {
         m->used -= (na - *nalloc) * size;
         return -1;
@@ -214,18 +144,10 @@ ngx_exa_mem_grow(ngx_exa_mem_t *m, void **p, size_t *nalloc, size_t n,
 }
 
 
-/* an array of ngx_exa_mem_grow(), or of nalloc slots of a set */
-
 void
 ngx_exa_mem_free(ngx_exa_mem_t *m, void *p, size_t nalloc, size_t size)
 {
     m->used -= nalloc * size;
-
-    if (p && nalloc * size >= NGX_EXA_MEM_MAP) {
-        munmap(p, nalloc * size);
-        return;
-    }
-
     free(p);
 }
 
@@ -313,7 +235,7 @@ ngx_exa_set_grow(ngx_exa_set_t *set)
         return -1;
     }
 
-    slots = ngx_exa_mem_zalloc(n * sizeof(ngx_exa_set_slot_t));
+    slots = calloc(n, sizeof(ngx_exa_set_slot_t));
     if (slots == NULL) {
         set->arena->mem->used -= n * sizeof(ngx_exa_set_slot_t);
         return -1;

@@ -13,7 +13,7 @@ main(void)
 {
     int              rc;
     char             s[32];
-    size_t           i, j, n, len, missing, during, nalloc, *arr;
+    size_t           i, j, n, len, missing, during;
     ngx_exa_mem_t    mem;
     ngx_exa_set_t    set;
     ngx_exa_arena_t  arena;
@@ -106,37 +106,6 @@ main(void)
     ngx_exa_set_free(&set);
     ngx_exa_arena_free(&arena);
     CHECK(mem.used == 0, "all memory given back (%zu left)", mem.used);
-
-    /*
-     * an array grown an element at a time, from the heap's to pages of
-     * its own (128 KB on) and on: what it held stays, zeroed slots too
-     */
-
-    memset(&mem, 0, sizeof(mem));
-    arr = NULL;
-    nalloc = 0;
-    n = 100000;
-
-    for (i = 0; i < n; i++) {
-        if (ngx_exa_mem_grow(&mem, (void **) &arr, &nalloc, i + 1,
-                             sizeof(size_t))
-            != 0)
-        {
-            break;
-        }
-
-        arr[i] = i * 3;
-    }
-
-    CHECK(i == n && nalloc >= n && mem.used == nalloc * sizeof(size_t),
-          "grown to %zu, %zu counted", nalloc, mem.used);
-
-    for (i = 0; i < n && arr[i] == i * 3; i++) { /* void */ }
-
-    CHECK(i == n, "what it held stays (stopped at %zu)", i);
-
-    ngx_exa_mem_free(&mem, arr, nalloc, sizeof(size_t));
-    CHECK(mem.used == 0, "the array given back (%zu left)", mem.used);
 
     UNIT_DONE("test_set");
 }
