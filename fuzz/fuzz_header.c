@@ -3,7 +3,8 @@
  * base64, Basic) and the name normalisation of what it finds.  The fast
  * paths of NTLM tokens and of Basic (ngx_exa_credential_parse_fast() too)
  * answer as decoding them whole does, and so does the parse with the
- * scheme read beforehand.
+ * scheme read beforehand.  The base64 check answers the same 32
+ * characters at a time as 16.
  */
 
 #include <stdint.h>
@@ -13,6 +14,27 @@
 #include "ngx_exa_credential.h"
 #include "ngx_exa_name.h"
 #include "cred.h"
+
+
+static void
+ngx_exa_check_both(const unsigned char *tok, size_t len)
+{
+    int     wide;
+    size_t  a, b, ca, cb;
+
+    ca = 0;
+    cb = 0;
+    a = ngx_exa_base64_check(tok, len, &ca);
+
+    wide = ngx_exa_base64_wide;
+    ngx_exa_base64_wide = 0;
+    b = ngx_exa_base64_check(tok, len, &cb);
+    ngx_exa_base64_wide = wide;
+
+    if (a != b || (a != (size_t) -1 && ca != cb)) {
+        abort();
+    }
+}
 
 
 int
@@ -38,6 +60,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     memcpy(value, data, size);
+
+    /*
+     * the base64 check 32 characters at a time (AVX2) and 16, on the
+     * value and on what follows its first space
+     */
+
+    for (i = 0; i < size && value[i] != ' '; i++) { /* void */ }
+
+    ngx_exa_check_both(value, size);
+
+    if (i < size) {
+        ngx_exa_check_both(value + i + 1, size - i - 1);
+    }
 
     if (ngx_exa_credential_parse_full(NULL, value, size, work, worklen,
                                       &full)

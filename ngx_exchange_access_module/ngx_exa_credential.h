@@ -84,6 +84,9 @@ typedef struct {
 
 extern const uint32_t  ngx_exa_b64_quads[4][256];
 
+/* whether ngx_exa_base64_check() reads 32 characters at once (AVX2) */
+extern int  ngx_exa_base64_wide;
+
 
 size_t ngx_exa_base64_decode(unsigned char *dst, const unsigned char *src,
     size_t len, int url);

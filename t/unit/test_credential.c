@@ -298,8 +298,8 @@ base64_differential(void)
 
 /*
  * The check, against the reference, with every byte value at every
- * place of valid tokens of every length up to 100 characters: the
- * vectors of sixteen and thirty-two, the last sixteen read again, the
+ * place of valid tokens of every length up to 136 characters: the
+ * vectors of sixteen and thirty-two, the last ones read again, the
  * last quad and the padding.
  */
 
@@ -308,7 +308,7 @@ base64_check_every_byte(void)
 {
     int            b;
     size_t         len, pos, c, m, nchars, pad;
-    unsigned char  src[100], r[100];
+    unsigned char  src[136], r[136];
     static const char  a[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -585,6 +585,8 @@ int
 main(void)
 {
     char            out[256];
+    size_t          nchars;
+    unsigned char   wide[64];
     ngx_exa_cred_t  c;
 
     /* base64, RFC 4648 section 10 vectors */
@@ -612,8 +614,25 @@ main(void)
     CHECK(b64("====", 0, out) == (size_t) -1, "only padding");
     CHECK(b64("Z\x80==", 0, out) == (size_t) -1, "high bit");
 
+    /*
+     * the check and the decoders with 32 characters at a time (AVX2, where
+     * the processor has it), then without
+     */
+
+    memset(wide, 'A', sizeof(wide));
+    (void) ngx_exa_base64_check(wide, sizeof(wide), &nchars);
+    printf("# base64 check 32 characters at a time: %s\n",
+           ngx_exa_base64_wide ? "yes" : "no");
+
     base64_differential();
     base64_check_every_byte();
+
+    if (ngx_exa_base64_wide) {
+        ngx_exa_base64_wide = 0;
+        base64_differential();
+        base64_check_every_byte();
+        ngx_exa_base64_wide = 1;
+    }
     scheme_differential();
     basic_differential();
 
