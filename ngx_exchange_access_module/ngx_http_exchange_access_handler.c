@@ -318,31 +318,66 @@ ngx_http_exchange_access_lookup(ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx,
     ngx_http_exchange_access_list_t *list)
 {
-    ngx_int_t             rc;
-    const ngx_exa_str_t  *netbios;
+    int                                answer;
+    ngx_int_t                          rc;
+    ngx_uint_t                         generation;
+    ngx_exa_table_t                   *t;
+    const ngx_exa_str_t               *netbios;
+    ngx_http_exchange_access_basic_t  *basic;
+
+    /*
+     * the key of a Basic header the connection sent before: the answer
+     * then, while the list has the same table (the installing worker
+     * stores the generation before the table, so a table read first with
+     * a generation read after it that both match were not replaced since)
+     */
+
+    basic = ctx->connection ? NULL : ctx->basic;
+    t = NULL;
+    generation = 0;
+
+    if (basic) {
+        t = list->sh->table;
+        ngx_memory_barrier();
+        generation = list->sh->generation;
+
+        if (basic->list == list && basic->table == t
+            && basic->generation == generation && t != NULL)
+        {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                           "exchange access: the list's answer of the "
+                           "connection's last request, generation %ui",
+                           generation);
+
+            return basic->member;
+        }
+    }
 
     if (ctx->domain == NGX_EXA_NAME_ANY_DOMAIN) {
-        rc = ngx_http_exchange_access_list_lookup(list, ctx->key,
+        rc = ngx_http_exchange_access_list_lookup(list, ctx->user.data,
                                                   ctx->user.len, NULL, 0, 0);
 
     } else {
         netbios = &eacf->names.domains[ctx->domain];
 
-        rc = ngx_http_exchange_access_list_lookup(list, ctx->key,
+        rc = ngx_http_exchange_access_list_lookup(list, ctx->user.data,
                                                   ctx->user.len,
                                                   netbios->data, netbios->len,
                                                   ctx->domain == 0);
     }
 
-    if (rc == NGX_OK) {
-        return NGX_EXA_LIST_MEMBER;
+    answer = (rc == NGX_OK) ? NGX_EXA_LIST_MEMBER
+             : (rc == NGX_DECLINED) ? NGX_EXA_LIST_NOT_MEMBER
+             : NGX_EXA_LIST_UNAVAILABLE;
+
+    if (basic && answer != NGX_EXA_LIST_UNAVAILABLE) {
+        basic->list = list;
+        basic->table = t;
+        basic->generation = generation;
+        basic->member = answer;
     }
 
-    if (rc == NGX_DECLINED) {
-        return NGX_EXA_LIST_NOT_MEMBER;
-    }
-
-    return NGX_EXA_LIST_UNAVAILABLE;
+    return answer;
 }
 
 

@@ -51,7 +51,15 @@ static void ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_exchange_access_conn_bound(ngx_http_request_t *r);
 static void ngx_http_exchange_access_conn_cleanup(void *data);
 static void ngx_http_exchange_access_cleanup(void *data);
-static void *ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
+static ngx_int_t ngx_http_exchange_access_set_key(ngx_http_request_t *r,
+    ngx_http_exchange_access_ctx_t *ctx, const u_char *key, size_t len);
+static ngx_http_exchange_access_basic_t *ngx_http_exchange_access_basic_seen(
+    ngx_http_request_t *r, ngx_table_elt_t *h);
+static void ngx_http_exchange_access_basic_keep(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, size_t klen);
+static void ngx_http_exchange_access_basic_cleanup(void *data);
+static ngx_inline void *ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
     ngx_pool_cleanup_pt handler, size_t size, size_t zero);
 
 
@@ -67,7 +75,24 @@ ngx_http_exchange_access_user(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred)
 {
-    size_t  klen;
+    size_t                             klen;
+    u_char                             key[NGX_EXA_KEY_MAX];
+    ngx_http_exchange_access_basic_t  *basic;
+
+    ctx->mapped_from.len = 0;
+
+    /* the Basic header the connection sent before, as it resolved then */
+
+    basic = ctx->basic;
+
+    if (basic && ctx->connection == 0) {
+        ngx_memcpy(ctx->key, basic->key, NGX_HTTP_EXCHANGE_ACCESS_KEY);
+        ctx->user.data = ctx->key;
+        ctx->user.len = basic->klen;
+        ctx->domain = basic->domain;
+
+        return NGX_EXA_USER_OK;
+    }
 
     /*
      * the request's own credential in a location without a user map, the
@@ -76,18 +101,51 @@ ngx_http_exchange_access_user(ngx_http_request_t *r,
 
     if (ctx->connection == 0 && eacf->user_maps == NULL
         && ngx_exa_name_resolve(&eacf->names, cred->domain, cred->domain_len,
-                                cred->user, cred->user_len, ctx->key, &klen,
+                                cred->user, cred->user_len, key, &klen,
                                 &ctx->domain)
            == NGX_EXA_NAME_OK)
     {
-        ctx->mapped_from.len = 0;
-        ctx->user.data = ctx->key;
-        ctx->user.len = klen;
+        if (ngx_http_exchange_access_set_key(r, ctx, key, klen) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (cred->scheme == NGX_EXA_AUTH_BASIC && ctx->pending == NULL) {
+            ngx_http_exchange_access_basic_keep(r, eacf, ctx, klen);
+        }
 
         return NGX_EXA_USER_OK;
     }
 
     return ngx_http_exchange_access_user_any(r, eacf, ctx, cred);
+}
+
+
+/*
+ * ctx->user: the key (or what of it a failed resolution left) in the
+ * context when it fits there, else in the request's pool
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_set_key(ngx_http_request_t *r,
+    ngx_http_exchange_access_ctx_t *ctx, const u_char *key, size_t len)
+{
+    u_char  *p;
+
+    p = ctx->key;
+
+    if (len > NGX_HTTP_EXCHANGE_ACCESS_KEY) {
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_memcpy(p, key, len);
+
+    ctx->user.data = p;
+    ctx->user.len = len;
+
+    return NGX_OK;
 }
 
 
@@ -101,6 +159,7 @@ ngx_http_exchange_access_user_any(ngx_http_request_t *r,
     int                               rc;
     size_t                            klen;
     ngx_str_t                         name;
+    u_char                            key[NGX_EXA_KEY_MAX];
     ngx_http_exchange_access_conn_t  *conn;
 
     ctx->mapped_from.len = 0;
@@ -111,10 +170,14 @@ ngx_http_exchange_access_user_any(ngx_http_request_t *r,
 
         /* the connection's identity, as it resolved here before */
 
-        ngx_memcpy(ctx->key, conn->resolved_key, conn->resolved_len);
-        ctx->user.data = ctx->key;
-        ctx->user.len = conn->resolved_len;
         ctx->domain = conn->resolved_domain;
+
+        if (ngx_http_exchange_access_set_key(r, ctx, conn->resolved_key,
+                                             conn->resolved_len)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
         return NGX_EXA_USER_OK;
     }
@@ -129,27 +192,27 @@ ngx_http_exchange_access_user_any(ngx_http_request_t *r,
 
         if (ctx->mapped_from.len) {
             rc = ngx_exa_name_resolve(&eacf->names, NULL, 0, name.data,
-                                      name.len, ctx->key, &klen,
-                                      &ctx->domain);
+                                      name.len, key, &klen, &ctx->domain);
             goto mapped;
         }
     }
 
     rc = ngx_exa_name_resolve(&eacf->names, cred->domain, cred->domain_len,
-                              cred->user, cred->user_len, ctx->key, &klen,
+                              cred->user, cred->user_len, key, &klen,
                               &ctx->domain);
 
 mapped:
 
-    ctx->user.data = ctx->key;
-    ctx->user.len = klen;
+    if (ngx_http_exchange_access_set_key(r, ctx, key, klen) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     switch (rc) {
 
     case NGX_EXA_NAME_OK:
 
         if (conn && eacf->user_maps == NULL) {
-            ngx_memcpy(conn->resolved_key, ctx->key, klen);
+            ngx_memcpy(conn->resolved_key, key, klen);
             conn->resolved_len = klen;
             conn->resolved_domain = ctx->domain;
             conn->resolved = eacf;
@@ -377,9 +440,15 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
     ngx_http_exchange_access_conn_t *conn, ngx_uint_t identity,
     ngx_exa_cred_t *cred, int *header)
 {
-    ngx_table_elt_t  *h;
+    ngx_table_elt_t                   *h;
+    ngx_http_exchange_access_basic_t  *basic;
 
     ctx->connection = 0;
+
+    /* what ngx_http_exchange_access_handshake() found, for this location */
+
+    basic = ctx->basic;
+    ctx->basic = NULL;
 
     h = r->headers_in.authorization;
 
@@ -387,6 +456,18 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
 
         if (ctx->pending) {
             ngx_http_exchange_access_cred_copy(cred, ctx->pending, 1);
+
+        } else if (basic && basic->loc == eacf) {
+            /* a user name, not read again (ngx_http_exchange_access_user) */
+
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "exchange access: the Basic header of the "
+                           "connection's last request, not read again");
+
+            ctx->basic = basic;
+            ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
+            cred->scheme = NGX_EXA_AUTH_BASIC;
+            cred->status = NGX_EXA_CRED_USER;
 
         } else if (ngx_exa_credential_parse_fast(ctx->header_scheme,
                                                  h->value.data, h->value.len,
@@ -569,6 +650,18 @@ ngx_http_exchange_access_handshake(ngx_http_request_t *r,
 
     if (h == NULL) {
         return NGX_DECLINED;
+    }
+
+    /* the Basic header the connection sent before: no need to read it */
+
+    if (ctx) {
+        ctx->basic = (r->connection->requests > 1)
+                     ? ngx_http_exchange_access_basic_seen(r, h) : NULL;
+
+        if (ctx->basic) {
+            ctx->header_scheme = NGX_EXA_AUTH_BASIC;
+            return NGX_DECLINED;
+        }
     }
 
     scheme = ngx_exa_scheme_of(h->value.data, h->value.len);
@@ -885,12 +978,106 @@ ngx_http_exchange_access_get_ctx(ngx_http_request_t *r)
 
 
 /*
+ * The Basic credential a keep-alive connection sent before, if this
+ * request's header is byte for byte the same
+ * (ngx_http_exchange_access_basic_t); it is this location's if basic->loc
+ * is.  Only the bytes compared say that it is the same user: a proxy in
+ * front may send the requests of several users down one connection.
+ */
+
+static ngx_http_exchange_access_basic_t *
+ngx_http_exchange_access_basic_seen(ngx_http_request_t *r, ngx_table_elt_t *h)
+{
+    ngx_http_exchange_access_basic_t  *basic;
+
+    if (!ngx_http_exchange_access_conn_bound(r)) {
+        return NULL;
+    }
+
+    basic = ngx_http_exchange_access_pool_data(r->connection->pool,
+                                    ngx_http_exchange_access_basic_cleanup,
+                                    0, 0);
+
+    if (basic == NULL
+        || basic->len != h->value.len
+        || ngx_memcmp(basic->value, h->value.data, h->value.len) != 0)
+    {
+        return NULL;
+    }
+
+    return basic;
+}
+
+
+/*
+ * A Basic header that resolved to a key without a user map, kept for the
+ * next request of the connection from the second request of a keep-alive
+ * connection on (a connection of one request never reads it back).  A
+ * header or a key too long for the space is not kept.
+ */
+
+static void
+ngx_http_exchange_access_basic_keep(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, size_t klen)
+{
+    ngx_table_elt_t                   *h;
+    ngx_http_exchange_access_basic_t  *basic;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL
+        || r->connection->requests < 2
+        || h->value.len > NGX_HTTP_EXCHANGE_ACCESS_BASIC_VALUE
+        || klen > NGX_HTTP_EXCHANGE_ACCESS_KEY
+        || !ngx_http_exchange_access_conn_bound(r))
+    {
+        return;
+    }
+
+    basic = ngx_http_exchange_access_pool_data(r->connection->pool,
+                                 ngx_http_exchange_access_basic_cleanup,
+                                 sizeof(ngx_http_exchange_access_basic_t),
+                                 sizeof(ngx_http_exchange_access_basic_t));
+    if (basic == NULL) {
+        return;
+    }
+
+    /* the password of the header kept before goes */
+
+    if (basic->len > h->value.len) {
+        ngx_explicit_memzero(basic->value + h->value.len,
+                             basic->len - h->value.len);
+    }
+
+    basic->loc = eacf;
+    basic->list = NULL;
+    basic->len = h->value.len;
+    ngx_memcpy(basic->value, h->value.data, h->value.len);
+    basic->klen = klen;
+    basic->domain = ctx->domain;
+    ngx_memcpy(basic->key, ctx->user.data, klen);
+
+    /* the list's answer is kept too (ngx_http_exchange_access_lookup) */
+
+    ctx->basic = basic;
+}
+
+
+static void
+ngx_http_exchange_access_basic_cleanup(void *data)
+{
+    ngx_explicit_memzero(data, sizeof(ngx_http_exchange_access_basic_t));
+}
+
+
+/*
  * Data kept with a pool (the request's, or the connection's), found again
  * by the cleanup handler that marks it; created if size is not 0, its
  * first "zero" bytes zeroed.
  */
 
-static void *
+static ngx_inline void *
 ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
     ngx_pool_cleanup_pt handler, size_t size, size_t zero)
 {

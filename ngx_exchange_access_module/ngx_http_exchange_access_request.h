@@ -115,6 +115,34 @@ typedef struct {
 } ngx_http_exchange_access_conn_t;
 
 
+/*
+ * The last Basic header a keep-alive client connection sent, and the key
+ * it resolved to in the location "loc" (NULL: none) without
+ * exchange_access_user_map: a later request of the connection with the
+ * very same bytes is the same user, without decoding them again.  The
+ * bytes hold the password: they are wiped when another header takes their
+ * place and when the connection closes.  "member" is what the table of
+ * the list "list" answered for the key, while the zone's table and
+ * generation are still "table" and "generation".
+ */
+
+#define NGX_HTTP_EXCHANGE_ACCESS_BASIC_VALUE  160
+#define NGX_HTTP_EXCHANGE_ACCESS_KEY          64
+
+typedef struct {
+    void                    *loc;
+    size_t                   len;
+    size_t                   klen;
+    size_t                   domain;
+    void                    *list;
+    void                    *table;
+    ngx_uint_t               generation;
+    ngx_uint_t               member;
+    u_char                   value[NGX_HTTP_EXCHANGE_ACCESS_BASIC_VALUE];
+    u_char                   key[NGX_HTTP_EXCHANGE_ACCESS_KEY];
+} ngx_http_exchange_access_basic_t;
+
+
 typedef struct {
     ngx_uint_t                        protocol;
     ngx_uint_t                        decision;    /* ngx_exa_decision_e */
@@ -127,8 +155,11 @@ typedef struct {
     size_t                            domain;      /* in names.domains */
     ngx_exa_cred_t                   *pending;     /* NTLM, Negotiate */
     ngx_http_exchange_access_conn_t  *conn;        /* of the last decision */
+    ngx_http_exchange_access_basic_t *basic;       /* the header seen before */
     ngx_http_exchange_access_session_t  session;
-    u_char                            key[NGX_EXA_KEY_MAX];
+
+    /* ctx->user when it fits, as nearly every key does */
+    u_char                            key[NGX_HTTP_EXCHANGE_ACCESS_KEY];
 } ngx_http_exchange_access_ctx_t;
 
 

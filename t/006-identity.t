@@ -763,3 +763,112 @@ exchange access denied user "bob" (not_member), protocol mapi
 [200, 401]
 --- no_error_log
 exchange access denied
+
+
+
+=== TEST 35: a keep-alive connection that sends the same Basic header again is decided as before, without reading it again; another header is read
+--- log_level: debug
+--- pipelined_requests eval
+[('POST /mapi/emsmdb/') x 6]
+--- more_headers eval
+[main::basic_auth('alice', 'S3cretPassw0rd'), main::basic_auth('alice', 'S3cretPassw0rd'),
+ main::basic_auth('bob', 'S3cretPassw0rd'), main::basic_auth('bob', 'S3cretPassw0rd'),
+ main::basic_auth('alice', 'S3cretPassw0rd'), main::basic_auth('alice', 'An0therOne')]
+--- error_code eval
+[200, 200, 403, 403, 200, 200]
+--- grep_error_log eval
+qr/exchange access: the (?:Basic header|list's answer) of the connection's last request|exchange access denied user "\w+"/
+--- grep_error_log_out
+exchange access: the Basic header of the connection's last request
+exchange access: the list's answer of the connection's last request
+exchange access denied user "bob"
+exchange access: the Basic header of the connection's last request
+exchange access: the list's answer of the connection's last request
+exchange access denied user "bob"
+--- no_error_log
+S3cretPassw0rd
+An0therOne
+
+
+
+=== TEST 36: the same Basic header on the same connection after the list changed: the new list decides
+--- http_config
+    exchange_access_list live {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/live.txt;
+        refresh 1s;
+    }
+--- user_files
+>>> remote.txt
+alice
+>>> live.txt
+alice
+carol
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=live;
+        proxy_pass http://exchange_pinned;
+    }
+--- exec
+perl -It/lib -MExchangeAccess::NtlmClient -MMIME::Base64 - <<'PERL'
+my $c = ExchangeAccess::NtlmClient->new;
+my $h = 'Authorization: Basic ' . encode_base64('carol:Passw0rd!', '');
+my @codes;
+
+push @codes, $c->request('POST /mapi/emsmdb/', $h)->{code} for 1 .. 3;
+
+# carol leaves the list; the file's time moves on, so it is read again
+open my $f, '>', '$TEST_NGINX_HTML_DIR/live.txt' or die "live.txt: $!";
+print $f "alice\n";
+close $f;
+utime time + 5, time + 5, '$TEST_NGINX_HTML_DIR/live.txt';
+
+for (1 .. 50) {
+    open my $log, '<', '$TEST_NGINX_LOG_DIR/error.log' or die;
+    last if grep { /"live": 1 names loaded, generation 2/ } <$log>;
+    select undef, undef, undef, 0.1;
+}
+
+push @codes, $c->request('POST /mapi/emsmdb/', $h)->{code} for 1 .. 2;
+
+# the same connection throughout
+push @codes, $c->request('POST /mapi/emsmdb/',
+                         'Authorization: Basic '
+                         . encode_base64('alice:Passw0rd!', ''))->{code};
+print "@codes\n";
+PERL
+--- exec_stdout
+200 200 200 403 403 200
+--- error_log
+exchange access denied user "carol" (not_member), protocol mapi
+
+
+
+=== TEST 37: one header, two lists on one connection: each list answers for itself
+--- http_config
+    exchange_access_list other {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/other.txt;
+    }
+--- user_files
+>>> remote.txt
+alice
+>>> other.txt
+carol
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi list=remote;
+        exchange_access_require rpc list=other;
+        proxy_pass http://exchange_pinned;
+    }
+--- pipelined_requests eval
+['POST /mapi/emsmdb/', 'RPC_IN_DATA /rpc/rpcproxy.dll?mbx@example.com:6001',
+ 'POST /mapi/emsmdb/', 'RPC_IN_DATA /rpc/rpcproxy.dll?mbx@example.com:6001']
+--- more_headers eval
+[(main::basic_auth('alice')) x 4]
+--- error_code eval
+[200, 403, 200, 403]
+--- error_log
+exchange access denied user "alice" (not_member), protocol rpc
