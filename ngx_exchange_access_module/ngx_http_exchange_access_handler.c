@@ -21,7 +21,10 @@ static ngx_int_t ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx);
 static ngx_int_t ngx_http_exchange_access_classify(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls);
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_class_t *cls);
+static ngx_uint_t ngx_http_exchange_access_line_plain(ngx_http_request_t *r,
+    ngx_exa_request_t *req);
 static void ngx_http_exchange_access_classify_headers(ngx_http_request_t *r,
     ngx_exa_request_t *req, ngx_exa_str_t *logons);
 static void ngx_http_exchange_access_path_len(ngx_http_request_t *r,
@@ -69,6 +72,10 @@ ngx_http_exchange_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* what the connection's last requests left for this one */
+
+    ctx->last = ngx_http_exchange_access_last(r, 0);
+
     if (ctx->decision == NGX_EXA_DECISION_DENY) {
 
         /* an internal redirect to the error page of our own denial */
@@ -107,7 +114,7 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     ngx_http_exchange_access_session_stop(&ctx->session);
     ctx->session.list = NULL;
 
-    if (ngx_http_exchange_access_classify(r, eacf, &cls) != NGX_OK) {
+    if (ngx_http_exchange_access_classify(r, eacf, ctx, &cls) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -323,7 +330,7 @@ ngx_http_exchange_access_lookup(ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_uint_t                         generation;
     ngx_exa_table_t                   *t;
     const ngx_exa_str_t               *netbios;
-    ngx_http_exchange_access_basic_t  *basic;
+    ngx_http_exchange_access_last_t  *basic;
 
     /*
      * the key of a Basic header the connection sent before: the answer
@@ -389,7 +396,8 @@ ngx_http_exchange_access_lookup(ngx_http_exchange_access_loc_conf_t *eacf,
 
 static ngx_int_t
 ngx_http_exchange_access_classify(ngx_http_request_t *r,
-    ngx_http_exchange_access_loc_conf_t *eacf, ngx_exa_class_t *cls)
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_class_t *cls)
 {
     u_char              *work;
     size_t               worklen;
@@ -399,6 +407,7 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
     ngx_exa_str_t        cookies[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
     ngx_exa_str_t        logons[NGX_HTTP_EXCHANGE_ACCESS_COOKIES];
     u_char               stack[NGX_HTTP_EXCHANGE_ACCESS_STACK];
+    ngx_http_exchange_access_last_t  *last;
 #if (nginx_version < 1023000)
     ngx_uint_t           i;
     ngx_table_elt_t    **cookie;
@@ -460,7 +469,35 @@ ngx_http_exchange_access_classify(ngx_http_request_t *r,
 
     ngx_http_exchange_access_classify_headers(r, &req, logons);
 
+    /*
+     * the request line of the connection's last request, byte for byte,
+     * nothing else to read: its class again
+     */
+
+    last = ctx->last;
+
+    if (last && last->path_len == r->unparsed_uri.len
+        && last->uri_len == r->uri.len
+        && ngx_http_exchange_access_line_plain(r, &req)
+        && ngx_memcmp(last->path, r->unparsed_uri.data, last->path_len) == 0)
+    {
+        *cls = last->cls;
+        goto rules;
+    }
+
     if (ngx_exa_classify_fast(&req, cls)) {
+
+        if (r->unparsed_uri.len <= NGX_HTTP_EXCHANGE_ACCESS_LAST_PATH
+            && ngx_http_exchange_access_line_plain(r, &req)
+            && (last = ngx_http_exchange_access_last(r, 1)) != NULL)
+        {
+            ctx->last = last;
+            last->path_len = r->unparsed_uri.len;
+            last->uri_len = r->uri.len;
+            last->cls = *cls;
+            ngx_memcpy(last->path, r->unparsed_uri.data, last->path_len);
+        }
+
         goto rules;
     }
 
@@ -498,6 +535,40 @@ rules:
 #endif
 
     return NGX_OK;
+}
+
+
+/*
+ * Whether what ngx_exa_classify_fast() reads of a request is its request
+ * line alone, and nginx left that as the client sent it: the path and the
+ * query are where the client put them, no cookie, no header Exchange
+ * routes by, no form.  Two such requests with the same bytes and the path
+ * of the same length are of the same class.
+ */
+
+static ngx_uint_t
+ngx_http_exchange_access_line_plain(ngx_http_request_t *r,
+    ngx_exa_request_t *req)
+{
+    u_char  *p;
+    size_t   len;
+
+    if (!r->valid_unparsed_uri
+        || req->ncookies || req->nlogons || req->routing || req->form
+        || r->uri.data != r->unparsed_uri.data)
+    {
+        return 0;
+    }
+
+    p = r->unparsed_uri.data;
+    len = r->uri.len;
+
+    if (r->args.len == 0) {
+        return len == r->unparsed_uri.len;
+    }
+
+    return r->args.data == p + len + 1
+           && len + 1 + r->args.len == r->unparsed_uri.len;
 }
 
 

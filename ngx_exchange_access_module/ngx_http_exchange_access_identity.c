@@ -53,12 +53,12 @@ static void ngx_http_exchange_access_conn_cleanup(void *data);
 static void ngx_http_exchange_access_cleanup(void *data);
 static ngx_int_t ngx_http_exchange_access_set_key(ngx_http_request_t *r,
     ngx_http_exchange_access_ctx_t *ctx, const u_char *key, size_t len);
-static ngx_http_exchange_access_basic_t *ngx_http_exchange_access_basic_seen(
-    ngx_http_request_t *r, ngx_table_elt_t *h);
+static ngx_http_exchange_access_last_t *ngx_http_exchange_access_basic_seen(
+    ngx_http_exchange_access_last_t *last, ngx_table_elt_t *h);
 static void ngx_http_exchange_access_basic_keep(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, size_t klen);
-static void ngx_http_exchange_access_basic_cleanup(void *data);
+static void ngx_http_exchange_access_last_cleanup(void *data);
 static ngx_inline void *ngx_http_exchange_access_pool_data(ngx_pool_t *pool,
     ngx_pool_cleanup_pt handler, size_t size, size_t zero);
 
@@ -77,7 +77,7 @@ ngx_http_exchange_access_user(ngx_http_request_t *r,
 {
     size_t                             klen;
     u_char                             key[NGX_EXA_KEY_MAX];
-    ngx_http_exchange_access_basic_t  *basic;
+    ngx_http_exchange_access_last_t  *basic;
 
     ctx->mapped_from.len = 0;
 
@@ -441,7 +441,7 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
     ngx_exa_cred_t *cred, int *header)
 {
     ngx_table_elt_t                   *h;
-    ngx_http_exchange_access_basic_t  *basic;
+    ngx_http_exchange_access_last_t  *basic;
 
     ctx->connection = 0;
 
@@ -655,8 +655,7 @@ ngx_http_exchange_access_handshake(ngx_http_request_t *r,
     /* the Basic header the connection sent before: no need to read it */
 
     if (ctx) {
-        ctx->basic = (r->connection->requests > 1)
-                     ? ngx_http_exchange_access_basic_seen(r, h) : NULL;
+        ctx->basic = ngx_http_exchange_access_basic_seen(ctx->last, h);
 
         if (ctx->basic) {
             ctx->header_scheme = NGX_EXA_AUTH_BASIC;
@@ -980,32 +979,45 @@ ngx_http_exchange_access_get_ctx(ngx_http_request_t *r)
 /*
  * The Basic credential a keep-alive connection sent before, if this
  * request's header is byte for byte the same
- * (ngx_http_exchange_access_basic_t); it is this location's if basic->loc
+ * (ngx_http_exchange_access_last_t); it is this location's if basic->loc
  * is.  Only the bytes compared say that it is the same user: a proxy in
  * front may send the requests of several users down one connection.
  */
 
-static ngx_http_exchange_access_basic_t *
-ngx_http_exchange_access_basic_seen(ngx_http_request_t *r, ngx_table_elt_t *h)
+static ngx_http_exchange_access_last_t *
+ngx_http_exchange_access_basic_seen(ngx_http_exchange_access_last_t *last,
+    ngx_table_elt_t *h)
 {
-    ngx_http_exchange_access_basic_t  *basic;
-
-    if (!ngx_http_exchange_access_conn_bound(r)) {
-        return NULL;
-    }
-
-    basic = ngx_http_exchange_access_pool_data(r->connection->pool,
-                                    ngx_http_exchange_access_basic_cleanup,
-                                    0, 0);
-
-    if (basic == NULL
-        || basic->len != h->value.len
-        || ngx_memcmp(basic->value, h->value.data, h->value.len) != 0)
+    if (last == NULL
+        || last->loc == NULL
+        || last->len != h->value.len
+        || ngx_memcmp(last->value, h->value.data, h->value.len) != 0)
     {
         return NULL;
     }
 
-    return basic;
+    return last;
+}
+
+
+/* what the connection's last requests left (ngx_http_exchange_access_last_t) */
+
+ngx_http_exchange_access_last_t *
+ngx_http_exchange_access_last(ngx_http_request_t *r, ngx_uint_t create)
+{
+    size_t  size;
+
+    if (r->connection->requests < 2
+        || !ngx_http_exchange_access_conn_bound(r))
+    {
+        return NULL;
+    }
+
+    size = sizeof(ngx_http_exchange_access_last_t);
+
+    return ngx_http_exchange_access_pool_data(r->connection->pool,
+                                 ngx_http_exchange_access_last_cleanup,
+                                 create ? size : 0, size);
 }
 
 
@@ -1022,26 +1034,23 @@ ngx_http_exchange_access_basic_keep(ngx_http_request_t *r,
     ngx_http_exchange_access_ctx_t *ctx, size_t klen)
 {
     ngx_table_elt_t                   *h;
-    ngx_http_exchange_access_basic_t  *basic;
+    ngx_http_exchange_access_last_t  *basic;
 
     h = r->headers_in.authorization;
 
     if (h == NULL
-        || r->connection->requests < 2
         || h->value.len > NGX_HTTP_EXCHANGE_ACCESS_BASIC_VALUE
-        || klen > NGX_HTTP_EXCHANGE_ACCESS_KEY
-        || !ngx_http_exchange_access_conn_bound(r))
+        || klen > NGX_HTTP_EXCHANGE_ACCESS_KEY)
     {
         return;
     }
 
-    basic = ngx_http_exchange_access_pool_data(r->connection->pool,
-                                 ngx_http_exchange_access_basic_cleanup,
-                                 sizeof(ngx_http_exchange_access_basic_t),
-                                 sizeof(ngx_http_exchange_access_basic_t));
+    basic = ngx_http_exchange_access_last(r, 1);
     if (basic == NULL) {
         return;
     }
+
+    ctx->last = basic;
 
     /* the password of the header kept before goes */
 
@@ -1065,9 +1074,9 @@ ngx_http_exchange_access_basic_keep(ngx_http_request_t *r,
 
 
 static void
-ngx_http_exchange_access_basic_cleanup(void *data)
+ngx_http_exchange_access_last_cleanup(void *data)
 {
-    ngx_explicit_memzero(data, sizeof(ngx_http_exchange_access_basic_t));
+    ngx_explicit_memzero(data, sizeof(ngx_http_exchange_access_last_t));
 }
 
 

@@ -35,7 +35,6 @@ static char *ngx_http_exchange_access_list_init(ngx_conf_t *cf,
     ngx_http_exchange_access_list_t *list);
 static char *ngx_http_exchange_access_zone_size(ngx_conf_t *cf, void *post,
     void *data);
-static void ngx_http_exchange_access_list_timer(ngx_event_t *ev);
 static void ngx_http_exchange_access_list_take(
     ngx_http_exchange_access_list_t *list, ngx_log_t *log);
 
@@ -387,44 +386,45 @@ ngx_http_exchange_access_list_check(ngx_conf_t *cf)
  * Refreshes run in the workers: every worker looks once a second whether
  * a refresh is due and nobody holds the lease; the one that takes the
  * lease refreshes.  A worker that dies with the lease loses it when it
- * expires.
+ * expires.  The worker's one timer calls this
+ * (ngx_http_exchange_access_session.c): a timer of each list's own would
+ * deepen the timer tree every request's timers go through.
  */
 
-ngx_int_t
-ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle)
+void
+ngx_http_exchange_access_list_tick(ngx_cycle_t *cycle)
 {
     ngx_uint_t                             i;
-    ngx_http_exchange_access_list_t      **lists;
+    ngx_http_exchange_access_list_t       *list, **lists;
     ngx_http_exchange_access_main_conf_t  *eamcf;
 
-    if (ngx_process != NGX_PROCESS_WORKER
-        && ngx_process != NGX_PROCESS_SINGLE)
-    {
-        return NGX_OK;
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
     }
 
     eamcf = ngx_http_cycle_get_module_main_conf(cycle,
                                             ngx_http_exchange_access_module);
     if (eamcf == NULL) {
-        return NGX_OK;
+        return;
     }
 
     lists = eamcf->lists.elts;
 
     for (i = 0; i < eamcf->lists.nelts; i++) {
-        if (lists[i]->sh == NULL) {
+        list = lists[i];
+
+        if (list->sh == NULL) {
             continue;
         }
 
-        lists[i]->timer.handler = ngx_http_exchange_access_list_timer;
-        lists[i]->timer.data = lists[i];
-        lists[i]->timer.log = cycle->log;
-        lists[i]->timer.cancelable = 1;
+        ngx_http_exchange_access_list_stale(list, cycle->log);
 
-        ngx_add_timer(&lists[i]->timer, 100 + ngx_random() % 400);
+        if (list->source->watch) {
+            list->source->watch(list, cycle->log);
+        }
+
+        ngx_http_exchange_access_list_take(list, cycle->log);
     }
-
-    return NGX_OK;
 }
 
 
@@ -454,29 +454,6 @@ ngx_http_exchange_access_list_exit_worker(ngx_cycle_t *cycle)
             ngx_http_exchange_access_install_abort(lists[i]->installing);
         }
     }
-}
-
-
-static void
-ngx_http_exchange_access_list_timer(ngx_event_t *ev)
-{
-    ngx_http_exchange_access_list_t  *list;
-
-    list = ev->data;
-
-    if (ngx_exiting || ngx_terminate || ngx_quit) {
-        return;
-    }
-
-    ngx_add_timer(ev, 1000);
-
-    ngx_http_exchange_access_list_stale(list, ev->log);
-
-    if (list->source->watch) {
-        list->source->watch(list, ev->log);
-    }
-
-    ngx_http_exchange_access_list_take(list, ev->log);
 }
 
 

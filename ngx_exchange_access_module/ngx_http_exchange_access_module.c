@@ -948,10 +948,6 @@ ngx_http_exchange_access_init_module(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_http_exchange_access_init_process(ngx_cycle_t *cycle)
 {
-    if (ngx_http_exchange_access_list_init_worker(cycle) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
     return ngx_http_exchange_access_session_init_worker(cycle);
 }
 

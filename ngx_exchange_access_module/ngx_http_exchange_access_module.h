@@ -160,7 +160,6 @@ struct ngx_http_exchange_access_list_s {
     time_t                            version;    /* of the source's data */
 
     /* per worker */
-    ngx_event_t                       timer;
     ngx_msec_t                        started;    /* the refresh under way */
     void                             *running;    /* a refresh under way */
     void                             *installing; /* its table, being built */
@@ -243,7 +242,7 @@ ngx_http_exchange_access_list_t *ngx_http_exchange_access_list_get(
 char *ngx_http_exchange_access_list_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_exchange_access_list_check(ngx_conf_t *cf);
-ngx_int_t ngx_http_exchange_access_list_init_worker(ngx_cycle_t *cycle);
+void ngx_http_exchange_access_list_tick(ngx_cycle_t *cycle);
 void ngx_http_exchange_access_list_exit_worker(ngx_cycle_t *cycle);
 void ngx_http_exchange_access_list_changed(
     ngx_http_exchange_access_list_t *list, int64_t at, ngx_log_t *log);

@@ -116,18 +116,26 @@ typedef struct {
 
 
 /*
- * The last Basic header a keep-alive client connection sent, and the key
- * it resolved to in the location "loc" (NULL: none) without
- * exchange_access_user_map: a later request of the connection with the
+ * What a keep-alive client connection's last requests left for the next
+ * ones, from its second request on (a connection of one request never
+ * reads it back), in HTTP/1.x only.
+ *
+ * The last Basic header, and the key it resolved to in the location "loc"
+ * (NULL: none) without exchange_access_user_map: a later request with the
  * very same bytes is the same user, without decoding them again.  The
  * bytes hold the password: they are wiped when another header takes their
  * place and when the connection closes.  "member" is what the table of
  * the list "list" answered for the key, while the zone's table and
  * generation are still "table" and "generation".
+ *
+ * The last request line's path and query that nginx left as the client
+ * sent them and that ngx_exa_classify_fast() classified (path_len 0:
+ * none), with uri_len the length of the path in it, and the class.
  */
 
 #define NGX_HTTP_EXCHANGE_ACCESS_BASIC_VALUE  160
 #define NGX_HTTP_EXCHANGE_ACCESS_KEY          64
+#define NGX_HTTP_EXCHANGE_ACCESS_LAST_PATH    128
 
 typedef struct {
     void                    *loc;
@@ -140,7 +148,12 @@ typedef struct {
     ngx_uint_t               member;
     u_char                   value[NGX_HTTP_EXCHANGE_ACCESS_BASIC_VALUE];
     u_char                   key[NGX_HTTP_EXCHANGE_ACCESS_KEY];
-} ngx_http_exchange_access_basic_t;
+
+    size_t                   path_len;
+    size_t                   uri_len;
+    ngx_exa_class_t          cls;
+    u_char                   path[NGX_HTTP_EXCHANGE_ACCESS_LAST_PATH];
+} ngx_http_exchange_access_last_t;
 
 
 typedef struct {
@@ -155,7 +168,8 @@ typedef struct {
     size_t                            domain;      /* in names.domains */
     ngx_exa_cred_t                   *pending;     /* NTLM, Negotiate */
     ngx_http_exchange_access_conn_t  *conn;        /* of the last decision */
-    ngx_http_exchange_access_basic_t *basic;       /* the header seen before */
+    ngx_http_exchange_access_last_t  *last;        /* of the connection */
+    ngx_http_exchange_access_last_t  *basic;       /* its header, the same */
     ngx_http_exchange_access_session_t  session;
 
     /* ctx->user when it fits, as nearly every key does */
@@ -190,6 +204,8 @@ void ngx_http_exchange_access_remember(ngx_http_request_t *r,
     ngx_http_exchange_access_ctx_t *ctx,
     ngx_http_exchange_access_list_t *list);
 ngx_http_exchange_access_conn_t *ngx_http_exchange_access_connection(
+    ngx_http_request_t *r, ngx_uint_t create);
+ngx_http_exchange_access_last_t *ngx_http_exchange_access_last(
     ngx_http_request_t *r, ngx_uint_t create);
 ngx_http_exchange_access_ctx_t *ngx_http_exchange_access_get_ctx(
     ngx_http_request_t *r);

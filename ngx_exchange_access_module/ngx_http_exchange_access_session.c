@@ -149,7 +149,9 @@ ngx_http_exchange_access_session_init_worker(ngx_cycle_t *cycle)
     ev->data = &ngx_http_exchange_access_reg;
     ev->cancelable = 1;
 
-    ngx_add_timer(ev, NGX_HTTP_EXCHANGE_ACCESS_SESSION_CHECK);
+    /* the workers' first looks at the lists spread out (list_tick) */
+
+    ngx_add_timer(ev, 100 + ngx_random() % 400);
 
     return NGX_OK;
 }
@@ -164,6 +166,8 @@ ngx_http_exchange_access_session_check(ngx_event_t *ev)
     ngx_http_exchange_access_seen_t     *seen;
     ngx_http_exchange_access_shctx_t    *sh;
     ngx_http_exchange_access_session_t  *s;
+
+    ngx_http_exchange_access_list_tick((ngx_cycle_t *) ngx_cycle);
 
     seen = ngx_http_exchange_access_reg.seen;
     ngx_queue_init(&ended);

@@ -364,3 +364,31 @@ form type, so any form type among them counts)
 [403, 403, 200, 200]
 --- error_log
 exchange access denied confused request (path_confusion: autodiscover form body can carry an address), protocol autodiscover
+
+
+
+=== TEST 21: one keep-alive connection sends the same request line again and again: a routing header, a routing cookie or a routing query among them is found each time
+--- config
+    location / {
+        exchange_access on;
+        exchange_access_require mapi list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- pipelined_requests eval
+['GET /ecp/y.js', 'GET /ecp/y.js', 'GET /ecp/y.js', 'GET /ecp/y.js', 'GET /ecp/y.js',
+ 'GET /ecp/y.js', 'GET /ecp/y.js?x-be%52esource=a', 'GET /ecp/y.js', 'POST /mapi/emsmdb/',
+ 'POST /mapi/emsmdb/', 'GET /ecp/y.js']
+--- more_headers eval
+[(map { main::basic_auth('alice') . ($_ ? "\n$_" : '') }
+      "", "", "X-BEResource: localhost/owa/auth/logon.aspx?~3", "",
+      "Cookie: a=b; X-AnonResource=true", "", "", "", ""),
+ main::basic_auth('bob'), main::basic_auth('alice')]
+--- error_code eval
+[200, 200, 403, 200, 403, 200, 403, 200, 200, 403, 200]
+--- grep_error_log eval
+qr/exchange access denied .*/
+--- grep_error_log_out
+exchange access denied confused request (path_confusion: backend routing header), protocol ecp
+exchange access denied confused request (path_confusion: backend routing parameter or cookie), protocol ecp
+exchange access denied confused request (path_confusion: backend routing parameter or cookie), protocol ecp
+exchange access denied user "bob" (not_member), protocol mapi
