@@ -211,6 +211,14 @@ mapped:
 
     case NGX_EXA_NAME_OK:
 
+        /* no map rewrote the name of a Basic header: the header says it all */
+
+        if (ctx->mapped_from.len == 0 && ctx->connection == 0
+            && cred->scheme == NGX_EXA_AUTH_BASIC && ctx->pending == NULL)
+        {
+            ngx_http_exchange_access_basic_keep(r, eacf, ctx, klen);
+        }
+
         if (conn && eacf->user_maps == NULL) {
             ngx_memcpy(conn->resolved_key, key, klen);
             conn->resolved_len = klen;
@@ -1022,7 +1030,7 @@ ngx_http_exchange_access_last(ngx_http_request_t *r, ngx_uint_t create)
 
 
 /*
- * A Basic header that resolved to a key without a user map, kept for the
+ * A Basic header that resolved to a key no user map rewrote, kept for the
  * next request of the connection from the second request of a keep-alive
  * connection on (a connection of one request never reads it back).  A
  * header or a key too long for the space is not kept.

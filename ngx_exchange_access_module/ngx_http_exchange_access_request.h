@@ -121,8 +121,9 @@ typedef struct {
  * reads it back), in HTTP/1.x only.
  *
  * The last Basic header, and the key it resolved to in the location "loc"
- * (NULL: none) without exchange_access_user_map: a later request with the
- * very same bytes is the same user, without decoding them again.  The
+ * (NULL: none), where no exchange_access_user_map rule rewrote its name: a
+ * later request with the very same bytes is the same user, without
+ * decoding them again.  The
  * bytes hold the password: they are wiped when another header takes their
  * place and when the connection closes.  "member" is what the table of
  * the list "list" answered for the key, while the zone's table and

@@ -291,3 +291,34 @@ exchange access denied user "nobody" (not_member), protocol mapi, list "remote",
 --- error_log
 exchange access denied user "P\x5Ccarol" (foreign_domain)
 exchange access denied user "a" (not_member)
+
+
+
+=== TEST 14: on one keep-alive connection, a Basic header no map rewrote is read once; one a map rewrites is mapped every time
+--- log_level: debug
+--- config
+    exchange_access on;
+    exchange_access_user_map "~^(?<u>[^@]+)@corp\.example$" $u@example.com;
+    exchange_access_require mapi list=remote;
+
+    location / {
+        proxy_pass http://exchange_backend;
+    }
+--- pipelined_requests eval
+[('POST /mapi/emsmdb/') x 10]
+--- more_headers eval
+[(main::basic_auth('alice@corp.example')) x 3, main::basic_auth('bob@corp.example'),
+ (main::basic_auth('carol')) x 2, main::basic_auth('bob@corp.example'),
+ main::basic_auth('carol'), (main::basic_auth('alice@other.example')) x 2]
+--- error_code eval
+[200, 200, 200, 403, 200, 200, 403, 200, 403, 403]
+--- grep_error_log eval
+qr/exchange access: the Basic header of the connection's last request|exchange access denied user "[^"]+"/
+--- grep_error_log_out
+exchange access denied user "bob@example.com"
+exchange access: the Basic header of the connection's last request
+exchange access denied user "bob@example.com"
+exchange access: the Basic header of the connection's last request
+exchange access denied user "alice@other.example"
+exchange access: the Basic header of the connection's last request
+exchange access denied user "alice@other.example"
