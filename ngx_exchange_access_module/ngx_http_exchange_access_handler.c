@@ -39,7 +39,7 @@ static ngx_int_t ngx_http_exchange_access_facts(ngx_http_request_t *r,
     ngx_http_exchange_access_conn_t *conn,
     ngx_http_exchange_access_list_t *list, ngx_exa_facts_t *f,
     ngx_exa_verdict_t *v, ngx_exa_cred_t *cred);
-static int ngx_http_exchange_access_lookup(
+static int ngx_http_exchange_access_lookup(ngx_log_t *log,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx,
     ngx_http_exchange_access_list_t *list);
@@ -72,9 +72,9 @@ ngx_http_exchange_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* what the connection's last requests left for this one */
+    /* the identity of the connection, what its last requests left */
 
-    ctx->last = ngx_http_exchange_access_last(r, 0);
+    ngx_http_exchange_access_conn_data(r, ctx);
 
     if (ctx->decision == NGX_EXA_DECISION_DENY) {
 
@@ -126,8 +126,7 @@ ngx_http_exchange_access_decide(ngx_http_request_t *r,
     }
 
     list = eacf->lists[cls.protocol];
-    conn = ngx_http_exchange_access_connection(r, 0);
-    ctx->conn = conn;
+    conn = ctx->conn;
 
     ngx_memzero(&f, sizeof(ngx_exa_facts_t));
 
@@ -264,7 +263,8 @@ ngx_http_exchange_access_facts(ngx_http_request_t *r,
             f->user = rc;
 
             if (f->user == NGX_EXA_USER_OK) {
-                f->list = ngx_http_exchange_access_lookup(eacf, ctx, list);
+                f->list = ngx_http_exchange_access_lookup(r->connection->log,
+                                                          eacf, ctx, list);
             }
         }
     }
@@ -302,7 +302,8 @@ ngx_http_exchange_access_facts(ngx_http_request_t *r,
             break;
 
         case NGX_EXA_NEED_LIST:
-            f->list = ngx_http_exchange_access_lookup(eacf, ctx, list);
+            f->list = ngx_http_exchange_access_lookup(r->connection->log,
+                                                      eacf, ctx, list);
             break;
 
         default:
@@ -321,42 +322,43 @@ ngx_http_exchange_access_facts(ngx_http_request_t *r,
  */
 
 static int
-ngx_http_exchange_access_lookup(ngx_http_exchange_access_loc_conf_t *eacf,
+ngx_http_exchange_access_lookup(ngx_log_t *log,
+    ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx,
     ngx_http_exchange_access_list_t *list)
 {
-    int                                answer;
-    ngx_int_t                          rc;
-    ngx_uint_t                         generation;
-    ngx_exa_table_t                   *t;
-    const ngx_exa_str_t               *netbios;
-    ngx_http_exchange_access_last_t  *basic;
+    int                                 answer;
+    ngx_int_t                           rc;
+    ngx_uint_t                          generation;
+    ngx_exa_table_t                    *t;
+    const ngx_exa_str_t                *netbios;
+    ngx_http_exchange_access_answer_t  *kept;
 
     /*
-     * the key of a Basic header the connection sent before: the answer
-     * then, while the list has the same table (the installing worker
-     * stores the generation before the table, so a table read first with
-     * a generation read after it that both match were not replaced since)
+     * a key the connection keeps: the list's answer then, while the list
+     * has the same table (the installing worker stores the generation
+     * before the table, so a table read first with a generation read after
+     * it that both match were not replaced since)
      */
 
-    basic = ctx->connection ? NULL : ctx->basic;
+    kept = ctx->answer;
     t = NULL;
     generation = 0;
 
-    if (basic) {
+    if (kept) {
         t = list->sh->table;
         ngx_memory_barrier();
         generation = list->sh->generation;
 
-        if (basic->list == list && basic->table == t
-            && basic->generation == generation && t != NULL)
+        if (kept->list == list && kept->table == t
+            && kept->generation == generation && t != NULL)
         {
-            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
                            "exchange access: the list's answer of the "
                            "connection's last request, generation %ui",
                            generation);
 
-            return basic->member;
+            return kept->member;
         }
     }
 
@@ -377,11 +379,11 @@ ngx_http_exchange_access_lookup(ngx_http_exchange_access_loc_conf_t *eacf,
              : (rc == NGX_DECLINED) ? NGX_EXA_LIST_NOT_MEMBER
              : NGX_EXA_LIST_UNAVAILABLE;
 
-    if (basic && answer != NGX_EXA_LIST_UNAVAILABLE) {
-        basic->list = list;
-        basic->table = t;
-        basic->generation = generation;
-        basic->member = answer;
+    if (kept && answer != NGX_EXA_LIST_UNAVAILABLE) {
+        kept->list = list;
+        kept->table = t;
+        kept->generation = generation;
+        kept->member = answer;
     }
 
     return answer;

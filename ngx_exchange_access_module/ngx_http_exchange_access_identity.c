@@ -168,16 +168,15 @@ ngx_http_exchange_access_user_any(ngx_http_request_t *r,
 
     if (conn && conn->resolved == eacf && eacf->user_maps == NULL) {
 
-        /* the connection's identity, as it resolved here before */
+        /*
+         * the connection's identity, as it resolved here before; the key
+         * is read where it is kept, which only a later request changes
+         */
 
         ctx->domain = conn->resolved_domain;
-
-        if (ngx_http_exchange_access_set_key(r, ctx, conn->resolved_key,
-                                             conn->resolved_len)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+        ctx->answer = &conn->answer;
+        ctx->user.data = conn->resolved_key;
+        ctx->user.len = conn->resolved_len;
 
         return NGX_EXA_USER_OK;
     }
@@ -224,6 +223,8 @@ mapped:
             conn->resolved_len = klen;
             conn->resolved_domain = ctx->domain;
             conn->resolved = eacf;
+            conn->answer.list = NULL;
+            ctx->answer = &conn->answer;
         }
 
         return NGX_EXA_USER_OK;
@@ -457,6 +458,7 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
 
     basic = ctx->basic;
     ctx->basic = NULL;
+    ctx->answer = NULL;
 
     h = r->headers_in.authorization;
 
@@ -473,6 +475,7 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
                            "connection's last request, not read again");
 
             ctx->basic = basic;
+            ctx->answer = &basic->answer;
             ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
             cred->scheme = NGX_EXA_AUTH_BASIC;
             cred->status = NGX_EXA_CRED_USER;
@@ -810,6 +813,7 @@ ngx_http_exchange_access_answered(ngx_http_request_t *r,
     conn->cred = *ctx->pending;
     conn->state = NGX_HTTP_EXCHANGE_ACCESS_CONN_ACCEPTED;
     conn->resolved = NULL;
+    conn->answer.list = NULL;
 
     if (ctx->session.list && ctx->pending->status == NGX_EXA_CRED_USER) {
 
@@ -1008,6 +1012,37 @@ ngx_http_exchange_access_basic_seen(ngx_http_exchange_access_last_t *last,
 }
 
 
+/*
+ * What the client connection keeps for the request, in one look at its
+ * pool: its identity (ctx->conn, ngx_http_exchange_access_connection())
+ * and what its last requests left (ctx->last).
+ */
+
+void
+ngx_http_exchange_access_conn_data(ngx_http_request_t *r,
+    ngx_http_exchange_access_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    ctx->conn = NULL;
+    ctx->last = NULL;
+
+    if (!ngx_http_exchange_access_conn_bound(r)) {
+        return;
+    }
+
+    for (cln = r->connection->pool->cleanup; cln; cln = cln->next) {
+
+        if (cln->handler == ngx_http_exchange_access_conn_cleanup) {
+            ctx->conn = cln->data;
+
+        } else if (cln->handler == ngx_http_exchange_access_last_cleanup) {
+            ctx->last = cln->data;
+        }
+    }
+}
+
+
 /* what the connection's last requests left (ngx_http_exchange_access_last_t) */
 
 ngx_http_exchange_access_last_t *
@@ -1068,7 +1103,7 @@ ngx_http_exchange_access_basic_keep(ngx_http_request_t *r,
     }
 
     basic->loc = eacf;
-    basic->list = NULL;
+    basic->answer.list = NULL;
     basic->len = h->value.len;
     ngx_memcpy(basic->value, h->value.data, h->value.len);
     basic->klen = klen;
@@ -1077,7 +1112,7 @@ ngx_http_exchange_access_basic_keep(ngx_http_request_t *r,
 
     /* the list's answer is kept too (ngx_http_exchange_access_lookup) */
 
-    ctx->basic = basic;
+    ctx->answer = &basic->answer;
 }
 
 

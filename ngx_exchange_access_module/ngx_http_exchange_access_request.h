@@ -89,6 +89,20 @@ typedef struct {
 
 
 /*
+ * What a list answered for a key a connection keeps: "member", while the
+ * zone of the list "list" (NULL: nothing kept) still has the table
+ * "table" of generation "generation" (ngx_http_exchange_access_lookup()).
+ */
+
+typedef struct {
+    void                             *list;
+    void                             *table;
+    ngx_uint_t                        generation;
+    ngx_uint_t                        member;
+} ngx_http_exchange_access_answer_t;
+
+
+/*
  * Who a client connection is, for the backend: the credential of the
  * last NTLM or Negotiate handshake the backend accepted (a final answer
  * other than 401) on the upstream connection "serial" that
@@ -105,12 +119,13 @@ typedef struct {
 
     /*
      * the lookup key cred resolved to in the location "resolved" (NULL:
-     * none yet) without exchange_access_user_map, and its domain; gone
-     * when cred changes
+     * none yet) without exchange_access_user_map, and its domain, and
+     * what a list answered for it; gone when cred changes
      */
     void                             *resolved;
     size_t                            resolved_len;
     size_t                            resolved_domain;
+    ngx_http_exchange_access_answer_t  answer;
     u_char                            resolved_key[NGX_EXA_KEY_MAX];
 } ngx_http_exchange_access_conn_t;
 
@@ -125,9 +140,8 @@ typedef struct {
  * later request with the very same bytes is the same user, without
  * decoding them again.  The
  * bytes hold the password: they are wiped when another header takes their
- * place and when the connection closes.  "member" is what the table of
- * the list "list" answered for the key, while the zone's table and
- * generation are still "table" and "generation".
+ * place and when the connection closes.  "answer" is what a list
+ * answered for the key.
  *
  * The last request line's path and query that nginx left as the client
  * sent them and that ngx_exa_classify_fast() classified (path_len 0:
@@ -143,10 +157,7 @@ typedef struct {
     size_t                   len;
     size_t                   klen;
     size_t                   domain;
-    void                    *list;
-    void                    *table;
-    ngx_uint_t               generation;
-    ngx_uint_t               member;
+    ngx_http_exchange_access_answer_t  answer;
     u_char                   value[NGX_HTTP_EXCHANGE_ACCESS_BASIC_VALUE];
     u_char                   key[NGX_HTTP_EXCHANGE_ACCESS_KEY];
 
@@ -171,6 +182,7 @@ typedef struct {
     ngx_http_exchange_access_conn_t  *conn;        /* of the last decision */
     ngx_http_exchange_access_last_t  *last;        /* of the connection */
     ngx_http_exchange_access_last_t  *basic;       /* its header, the same */
+    ngx_http_exchange_access_answer_t  *answer;    /* kept for the key */
     ngx_http_exchange_access_session_t  session;
 
     /* ctx->user when it fits, as nearly every key does */
@@ -208,6 +220,8 @@ ngx_http_exchange_access_conn_t *ngx_http_exchange_access_connection(
     ngx_http_request_t *r, ngx_uint_t create);
 ngx_http_exchange_access_last_t *ngx_http_exchange_access_last(
     ngx_http_request_t *r, ngx_uint_t create);
+void ngx_http_exchange_access_conn_data(ngx_http_request_t *r,
+    ngx_http_exchange_access_ctx_t *ctx);
 ngx_http_exchange_access_ctx_t *ngx_http_exchange_access_get_ctx(
     ngx_http_request_t *r);
 ngx_http_exchange_access_ctx_t *ngx_http_exchange_access_var_ctx(
