@@ -189,6 +189,7 @@ error_log $B/backend/logs/error.log error;
 events { worker_connections 1024; }
 http {
     access_log off;
+    large_client_header_buffers 4 64k;
     server {
         listen 127.0.0.1:$BACK;
         keepalive_requests 1000000;
