@@ -13,6 +13,10 @@
 #                normalise, look up, allow)
 #   enforced-10  the same with a list of 10 names
 #   enforced-1m  the same with a list of 1,000,000 names
+#   enforced-alt enforced, the Basic headers of two members taking turns
+#                on every connection: no request repeats the header of the
+#                one before it, so none is decided on what the connection
+#                kept of its last request's header
 #   rules        enforced, plus 20 exchange_access_classify and 20
 #                exchange_access_user_map rules that never match
 #   rules-jit    the same with "pcre_jit on;" (nginx's PCRE JIT)
@@ -104,6 +108,7 @@ perl -e 'printf "user%06d\n", $_ for 1 .. 100000' > "$B/list-100k.txt"
 perl -e 'printf "user%06d\n", $_ for 0 .. 999999' > "$B/list-1m.txt"
 
 BASIC="Authorization: Basic $(printf 'user050000:Passw0rd!' | base64)"
+BASIC2="Authorization: Basic $(printf 'user050001:Passw0rd!' | base64)"
 NTLM="Authorization: NTLM $(perl -MAuthen::NTLM -e '
     ntlm_user("user050000"); ntlm_domain(""); ntlm_password("x"); ntlmv2(1);
     ntlm();
@@ -207,6 +212,7 @@ conf module "$LOAD" "" ""
 conf enforced "$LOAD" "$ON" ""
 conf enforced-10 "$LOAD" "$ON" "" "" 10
 conf enforced-1m "$LOAD" "$ON" "" "" 1m
+conf enforced-alt "$LOAD" "$ON" ""
 conf rules "$LOAD" "$ON" "$rules"
 conf rules-jit "$LOAD" "$ON" "$rules" "pcre_jit on;"
 conf ntlm "$LOAD" "$ON" ""
@@ -222,6 +228,7 @@ hdr_of() {
         plain-ntlm|ntlm) echo "$NTLM" ;;
         plain-none|pinned) echo none ;;
         ntlm-conn) echo "conn:$NTLM" ;;
+        enforced-alt) echo "alt:$BASIC|$BASIC2" ;;
         worst*) echo raw ;;
         *) echo "$BASIC" ;;
     esac
@@ -250,8 +257,10 @@ check() {
         code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
                "http://127.0.0.1:$PORT/mapi/emsmdb/")
     else
+        local h=${2#conn:}
+        h=${h#alt:}
         code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
-               -H "${2#conn:}" "http://127.0.0.1:$PORT/mapi/emsmdb/")
+               -H "${h%%|*}" "http://127.0.0.1:$PORT/mapi/emsmdb/")
     fi
     [ "$code" = 200 ] || { echo "$1: expected 200, got $code" >&2; exit 1; }
 }
@@ -282,6 +291,11 @@ load() {
     conn:*)
         wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$root/bench/conn.lua" \
             "http://127.0.0.1:$PORT/mapi/emsmdb/" -- "${hdr#conn:}" "$conns" ;;
+    alt:*)
+        local pair=${hdr#alt:}
+        wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$root/bench/alt.lua" \
+            "http://127.0.0.1:$PORT/mapi/emsmdb/" -- \
+            "${pair%%|*}" "${pair#*|}" ;;
     *)
         wrk -t1 -c"$conns" -d"${secs}s" --latency -H "$hdr" \
             -s "$root/bench/post.lua" "http://127.0.0.1:$PORT/mapi/emsmdb/" ;;
@@ -329,6 +343,7 @@ ipr() {
         my ($port, $hdr, $n, $file) = @ARGV;
         my $first = "";
         if ($hdr =~ s/^conn://) { $first = "$hdr\r\n"; $hdr = "none"; }
+        my @alt = $hdr =~ s/^alt:// ? split /\|/, $hdr : ();
         my $h = $hdr eq "none" ? "" : "$hdr\r\n";
         my $req = "POST /mapi/emsmdb/ HTTP/1.1\r\nHost: b\r\n$h"
                   . "Content-Length: 0\r\n\r\n";
@@ -336,6 +351,8 @@ ipr() {
         my $s = IO::Socket::INET->new("127.0.0.1:$port") or die;
         for my $i (1 .. $n) {
             my $q = $req;
+            $q = "POST /mapi/emsmdb/ HTTP/1.1\r\nHost: b\r\n$alt[$i % 2]\r\n"
+                 . "Content-Length: 0\r\n\r\n" if @alt;
             $q =~ s/\r\n\r\n$/\r\n$first\r\n/ if $i == 1 && $first ne "";
             print $s $q;
             my $r = "";
@@ -416,7 +433,7 @@ declare -A R P I A
 
 printf "%-12s %8s %6s %7s %6s %10s %10s %7s %7s  %s\n" variant "req/s" ratio \
        "p99 ms" ratio "instr/req" above ratio allocs base
-for v in plain plain-ntlm plain-none module enforced-10 enforced enforced-1m \
+for v in plain plain-ntlm plain-none module enforced-10 enforced enforced-1m enforced-alt \
          rules rules-jit ntlm pinned ntlm-conn worst-plain worst
 do
     want $v || continue
