@@ -872,3 +872,28 @@ carol
 [200, 403, 200, 403]
 --- error_log
 exchange access denied user "alice" (not_member), protocol rpc
+
+
+
+=== TEST 38: names whose keys are longer than the context keeps (64 bytes) on one keep-alive connection: decided and logged whole, every time
+--- http_config
+    log_format who 'who=$exchange_user a=$exchange_access r=$exchange_access_reason';
+    access_log logs/access.log who;
+--- user_files
+>>> remote.txt
+alice
+mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm@example.com
+--- pipelined_requests eval
+[('POST /mapi/emsmdb/') x 6]
+--- more_headers eval
+[(main::basic_auth("mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm\@example.com")) x 2, (main::basic_auth("mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmx\@example.com")) x 2,
+ (main::basic_auth('alice')) x 2]
+--- error_code eval
+[200, 200, 403, 403, 200, 200]
+--- access_log
+who=mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm@example.com a=allow r=member
+who=mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm@example.com a=allow r=member
+who=mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmx@example.com a=deny r=not_member
+who=mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmx@example.com a=deny r=not_member
+who=alice a=allow r=member
+who=alice a=allow r=member
