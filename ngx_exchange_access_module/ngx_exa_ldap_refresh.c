@@ -136,11 +136,22 @@ ngx_exa_lr_create(const ngx_exa_lr_conf_t *conf, LDAP *ld)
 void
 ngx_exa_lr_destroy(ngx_exa_lr_t *r)
 {
-    size_t  i;
-
     if (r == NULL) {
         return;
     }
+
+    ngx_exa_lr_detach(r);
+
+    while (!ngx_exa_lr_free(r, (size_t) -1)) { /* void */ }
+}
+
+
+/* what holds on to the handle goes: the handle may be unbound after it */
+
+void
+ngx_exa_lr_detach(ngx_exa_lr_t *r)
+{
+    size_t  i;
 
     ngx_exa_lr_release(r);
     ngx_exa_lr_frame_del(r);
@@ -152,37 +163,106 @@ ngx_exa_lr_destroy(ngx_exa_lr_t *r)
 
     if (r->msgid != -1) {
         (void) ldap_abandon_ext(r->ld, r->msgid, NULL, NULL);
+        r->msgid = -1;
     }
 
     for (i = 0; i < NGX_EXA_LR_WINDOW; i++) {
         if (r->reads[i].msgid != -1) {
             (void) ldap_abandon_ext(r->ld, r->reads[i].msgid, NULL, NULL);
+            r->reads[i].msgid = -1;
         }
     }
 
     if (r->cookie) {
         ber_bvfree(r->cookie);
+        r->cookie = NULL;
     }
 
-    ngx_exa_set_free(&r->seen);
-    ngx_exa_set_free(&r->all_groups);
-    ngx_exa_set_free(&r->members);
+    r->ld = NULL;
+}
 
-    free(r->groups);
-    free(r->keys);
-    free(r->domains);
-    free(r->fetch);
+
+/*
+ * The memory of a detached refresh goes back a part at a time: giving
+ * back the pages of a large one (sets, arrays and names of some 16 MB for
+ * 100,000 members) takes milliseconds, too long for one step of the
+ * event loop.  Parts go until "bytes" went (a larger part goes alone);
+ * 1 when all went, r too, 0 while some is left.
+ */
+
+int
+ngx_exa_lr_free(ngx_exa_lr_t *r, size_t bytes)
+{
+    size_t          i, start;
+    ngx_exa_set_t  *sets[3];
+
+    start = r->mem.used;
+
+#define ngx_exa_lr_freed()  (start - r->mem.used >= bytes)
+
+    sets[0] = &r->members;
+    sets[1] = &r->seen;
+    sets[2] = &r->all_groups;
+
+    for (i = 0; i < 3; i++) {
+        if (sets[i]->slots || sets[i]->old) {
+            ngx_exa_set_free(sets[i]);
+
+            if (ngx_exa_lr_freed()) {
+                return 0;
+            }
+        }
+    }
+
+    /* the arrays ngx_exa_mem_grow() made */
+
+    if (r->keys) {
+        ngx_exa_mem_free(&r->mem, r->keys, r->keys_size,
+                         sizeof(ngx_exa_str_t));
+        r->keys = NULL;
+
+        if (ngx_exa_lr_freed()) {
+            return 0;
+        }
+    }
+
+    ngx_exa_mem_free(&r->mem, r->groups, r->groups_size,
+                     sizeof(ngx_exa_lr_group_t));
+    ngx_exa_mem_free(&r->mem, r->domains, r->domains_size,
+                     sizeof(ngx_exa_lr_domain_t));
+    ngx_exa_mem_free(&r->mem, r->fetch, r->fetch_size,
+                     sizeof(ngx_exa_lr_fetch_t));
+    r->groups = NULL;
+    r->domains = NULL;
+    r->fetch = NULL;
+
     free(r->changed);
+    r->changed = NULL;
 
     for (i = 0; i < r->w_ndns; i++) {
         free((void *) r->w_dns[i].data);
     }
 
-    free(r->w_dns);
+    r->w_ndns = 0;
 
-    ngx_exa_arena_free(&r->arena);
+    ngx_exa_mem_free(&r->mem, r->w_dns, r->w_dns_size, sizeof(ngx_exa_str_t));
+    r->w_dns = NULL;
+
+    /* the names, a block at a time */
+
+    while (r->arena.blocks) {
+        ngx_exa_arena_free_block(&r->arena);
+
+        if (r->arena.blocks && ngx_exa_lr_freed()) {
+            return 0;
+        }
+    }
+
+#undef ngx_exa_lr_freed
 
     free(r);
+
+    return 1;
 }
 
 

@@ -180,6 +180,8 @@ typedef struct ngx_exa_lm_s  ngx_exa_lm_t;
 
 ngx_exa_lr_t *ngx_exa_lr_create(const ngx_exa_lr_conf_t *conf, LDAP *ld);
 void ngx_exa_lr_destroy(ngx_exa_lr_t *r);
+void ngx_exa_lr_detach(ngx_exa_lr_t *r);
+int ngx_exa_lr_free(ngx_exa_lr_t *r, size_t bytes);
 
 int ngx_exa_lr_starttls(ngx_exa_lr_t *r);
 int ngx_exa_lr_bind(ngx_exa_lr_t *r);

@@ -4,14 +4,44 @@
  */
 
 
+#if (defined __linux__ && !defined _GNU_SOURCE)
+#define _GNU_SOURCE                      /* mremap() */
+#endif
+
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "ngx_exa_set.h"
 #include "ngx_exa_table.h"
 
 
 #define NGX_EXA_BLOCK_SIZE     65536
+
+/*
+ * An array of this many bytes or more lives in a mapping of its own.  The
+ * arrays of a large refresh grow to megabytes one element at a time:
+ * realloc() would copy one within a single step of the event loop, onto
+ * pages the process touches for the first time (each such page fault
+ * costs microseconds, tens of them on a virtual machine).  A mapping
+ * given back is kept as a spare, its pages still in place, for the next
+ * refresh, which then grows its arrays into memory the last one warmed;
+ * without a spare, a mapping grows by moving its pages (mremap() on
+ * Linux).  A mapping starts with its length, before the array.
+ */
+#define NGX_EXA_MEM_MAP        65536
+#define NGX_EXA_MEM_HEAD       16
+#define NGX_EXA_MEM_SPARES     8
+
+#ifndef MAP_ANONYMOUS
+#define MAP_ANONYMOUS          MAP_ANON
+#endif
+
+
+typedef struct {
+    void                  *map;
+    size_t                 len;
+} ngx_exa_mem_spare_t;
 
 
 struct ngx_exa_block_s {
@@ -23,6 +53,14 @@ struct ngx_exa_block_s {
 
 
 static int ngx_exa_mem_take(ngx_exa_mem_t *m, size_t n);
+static void *ngx_exa_mem_resize(void *p, size_t old, size_t size);
+static void *ngx_exa_mem_map(size_t size, int *dirty);
+static void *ngx_exa_mem_spare(size_t size);
+static void ngx_exa_mem_release(void *p, size_t size);
+
+
+static ngx_exa_mem_spare_t  ngx_exa_mem_spares[NGX_EXA_MEM_SPARES];
+static size_t               ngx_exa_mem_nspares;
 
 
 /* counts n more bytes, unless that goes over the limit */
@@ -92,15 +130,26 @@ ngx_exa_arena_alloc(ngx_exa_arena_t *a, size_t size)
 void
 ngx_exa_arena_free(ngx_exa_arena_t *a)
 {
-    ngx_exa_block_t  *b, *next;
+    while (a->blocks) {
+        ngx_exa_arena_free_block(a);
+    }
+}
 
-    for (b = a->blocks; b; b = next) {
-        next = b->next;
+
+/* the block filled last goes */
+
+void
+ngx_exa_arena_free_block(ngx_exa_arena_t *a)
+{
+    ngx_exa_block_t  *b;
+
+    b = a->blocks;
+
+    if (b) {
+        a->blocks = b->next;
         a->mem->used -= sizeof(ngx_exa_block_t) + b->size;
         free(b);
     }
-
-    a->blocks = NULL;
 }
 
 
@@ -131,7 +180,7 @@ ngx_exa_mem_grow(ngx_exa_mem_t *m, void **p, size_t *nalloc, size_t n,
         return -1;
     }
 
-    np = realloc(*p, na * size);
+    np = ngx_exa_mem_resize(*p, *nalloc * size, na * size);
     if (np == NULL) {
         m->used -= (na - *nalloc) * size;
         return -1;
@@ -148,7 +197,175 @@ void
 ngx_exa_mem_free(ngx_exa_mem_t *m, void *p, size_t nalloc, size_t size)
 {
     m->used -= nalloc * size;
-    free(p);
+    ngx_exa_mem_release(p, nalloc * size);
+}
+
+
+/* the array p of old bytes made size bytes long (size > old), or NULL */
+
+static void *
+ngx_exa_mem_resize(void *p, size_t old, size_t size)
+{
+    int      dirty;
+    void    *np;
+    size_t   len;
+
+    if (size < NGX_EXA_MEM_MAP) {
+        return realloc(p, size);
+    }
+
+    np = NULL;
+
+    if (old >= NGX_EXA_MEM_MAP) {
+        len = *(size_t *) ((unsigned char *) p - NGX_EXA_MEM_HEAD);
+
+        if (size <= len - NGX_EXA_MEM_HEAD) {
+            return p;                  /* a spare had room for it already */
+        }
+
+        np = ngx_exa_mem_spare(size);
+
+#ifdef MREMAP_MAYMOVE
+        if (np == NULL) {
+            np = mremap((unsigned char *) p - NGX_EXA_MEM_HEAD, len,
+                        size + NGX_EXA_MEM_HEAD, MREMAP_MAYMOVE);
+            if (np == MAP_FAILED) {
+                return NULL;
+            }
+
+            *(size_t *) np = size + NGX_EXA_MEM_HEAD;
+
+            return (unsigned char *) np + NGX_EXA_MEM_HEAD;
+        }
+#endif
+    }
+
+    if (np == NULL) {
+        np = ngx_exa_mem_map(size, &dirty);
+        if (np == NULL) {
+            return NULL;
+        }
+    }
+
+    if (old) {
+        memcpy(np, p, old);
+        ngx_exa_mem_release(p, old);
+    }
+
+    return np;
+}
+
+
+/*
+ * A mapping for an array of size bytes: a spare (*dirty: its bytes are
+ * what they were), or new zeroed pages.
+ */
+
+static void *
+ngx_exa_mem_map(size_t size, int *dirty)
+{
+    unsigned char  *map;
+
+    map = ngx_exa_mem_spare(size);
+
+    if (map) {
+        *dirty = 1;
+        return map;
+    }
+
+    if (size > (size_t) -1 / 2) {
+        return NULL;
+    }
+
+    map = mmap(NULL, size + NGX_EXA_MEM_HEAD, PROT_READ|PROT_WRITE,
+               MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) {
+        return NULL;
+    }
+
+    *(size_t *) map = size + NGX_EXA_MEM_HEAD;
+    *dirty = 0;
+
+    return map + NGX_EXA_MEM_HEAD;
+}
+
+
+/* the smallest spare that holds size bytes, taken, or NULL */
+
+static void *
+ngx_exa_mem_spare(size_t size)
+{
+    size_t                i, best;
+    unsigned char        *map;
+    ngx_exa_mem_spare_t  *sp;
+
+    sp = ngx_exa_mem_spares;
+    best = NGX_EXA_MEM_SPARES;
+
+    for (i = 0; i < ngx_exa_mem_nspares; i++) {
+        if (sp[i].len - NGX_EXA_MEM_HEAD >= size
+            && (best == NGX_EXA_MEM_SPARES || sp[i].len < sp[best].len))
+        {
+            best = i;
+        }
+    }
+
+    if (best == NGX_EXA_MEM_SPARES) {
+        return NULL;
+    }
+
+    map = sp[best].map;
+    sp[best] = sp[--ngx_exa_mem_nspares];
+
+    return map + NGX_EXA_MEM_HEAD;
+}
+
+
+/*
+ * An array of size bytes made by ngx_exa_mem_resize() goes; a mapping is
+ * kept as a spare, unless the spares are as many as are kept and larger.
+ */
+
+static void
+ngx_exa_mem_release(void *p, size_t size)
+{
+    size_t                i, small;
+    ngx_exa_mem_spare_t   m, *sp;
+
+    if (p == NULL) {
+        return;
+    }
+
+    if (size < NGX_EXA_MEM_MAP) {
+        free(p);
+        return;
+    }
+
+    m.map = (unsigned char *) p - NGX_EXA_MEM_HEAD;
+    m.len = *(size_t *) m.map;
+
+    sp = ngx_exa_mem_spares;
+
+    if (ngx_exa_mem_nspares < NGX_EXA_MEM_SPARES) {
+        sp[ngx_exa_mem_nspares++] = m;
+        return;
+    }
+
+    small = 0;
+
+    for (i = 1; i < NGX_EXA_MEM_SPARES; i++) {
+        if (sp[i].len < sp[small].len) {
+            small = i;
+        }
+    }
+
+    if (sp[small].len < m.len) {
+        (void) munmap(sp[small].map, sp[small].len);
+        sp[small] = m;
+        return;
+    }
+
+    (void) munmap(m.map, m.len);
 }
 
 
@@ -212,13 +429,14 @@ ngx_exa_set_move(ngx_exa_set_t *set, size_t n)
 
 
 /*
- * Twice the slots, zeroed by calloc() (fresh pages from the system for a
- * large set, touched as the set fills); the old ones are moved later.
+ * Twice the slots, zeroed (a large set's are new pages of a mapping,
+ * touched as the set fills, or a spare's); the old ones are moved later.
  */
 
 static int
 ngx_exa_set_grow(ngx_exa_set_t *set)
 {
+    int                  dirty;
     size_t               n;
     ngx_exa_set_slot_t  *slots;
 
@@ -235,7 +453,19 @@ ngx_exa_set_grow(ngx_exa_set_t *set)
         return -1;
     }
 
-    slots = calloc(n, sizeof(ngx_exa_set_slot_t));
+    dirty = 1;
+
+    if (n * sizeof(ngx_exa_set_slot_t) < NGX_EXA_MEM_MAP) {
+        slots = malloc(n * sizeof(ngx_exa_set_slot_t));
+
+    } else {
+        slots = ngx_exa_mem_map(n * sizeof(ngx_exa_set_slot_t), &dirty);
+    }
+
+    if (slots != NULL && dirty) {
+        memset(slots, 0, n * sizeof(ngx_exa_set_slot_t));
+    }
+
     if (slots == NULL) {
         set->arena->mem->used -= n * sizeof(ngx_exa_set_slot_t);
         return -1;

@@ -66,6 +66,7 @@ typedef struct {
 
 void *ngx_exa_arena_alloc(ngx_exa_arena_t *a, size_t size);
 void ngx_exa_arena_free(ngx_exa_arena_t *a);
+void ngx_exa_arena_free_block(ngx_exa_arena_t *a);
 int ngx_exa_mem_grow(ngx_exa_mem_t *m, void **p, size_t *nalloc, size_t n,
     size_t size);
 void ngx_exa_mem_free(ngx_exa_mem_t *m, void *p, size_t nalloc,

@@ -525,7 +525,7 @@ ngx_http_exchange_access_ldap_close(ngx_http_exchange_access_ldap_ctx_t *ctx)
     }
 
     if (ctx->lr) {
-        ngx_exa_lr_destroy(ctx->lr);
+        ngx_http_exchange_access_ldap_free(ctx->lr);
         ctx->lr = NULL;
     }
 

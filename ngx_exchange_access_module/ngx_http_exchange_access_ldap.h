@@ -171,6 +171,7 @@ void ngx_http_exchange_access_ldap_limits(
 void ngx_http_exchange_access_ldap_seen(
     ngx_http_exchange_access_ldap_ctx_t *ctx, ngx_uint_t named);
 void ngx_http_exchange_access_ldap_known_free(void *data);
+void ngx_http_exchange_access_ldap_free(ngx_exa_lr_t *lr);
 void ngx_http_exchange_access_ldap_drop(void *data);
 void ngx_http_exchange_access_ldap_plan(
     ngx_http_exchange_access_ldap_ctx_t *ctx);

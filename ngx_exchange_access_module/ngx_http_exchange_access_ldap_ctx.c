@@ -19,6 +19,27 @@
  */
 
 
+/*
+ * Refreshes that are over, their memory given back a part at a time, one
+ * part in each turn of the event loop (ngx_exa_lr_free()): giving back
+ * the pages of a large refresh at once would hold this worker's requests
+ * for milliseconds.  A small one goes at once.
+ */
+
+#define NGX_HTTP_EXCHANGE_ACCESS_LDAP_FREE   (1024 * 1024)
+#define NGX_HTTP_EXCHANGE_ACCESS_LDAP_SMALL  (64 * 1024)
+#define NGX_HTTP_EXCHANGE_ACCESS_LDAP_DEAD   8
+
+
+static void ngx_http_exchange_access_ldap_reap(ngx_event_t *ev);
+
+
+static ngx_exa_lr_t  *ngx_http_exchange_access_ldap_dead[
+                                         NGX_HTTP_EXCHANGE_ACCESS_LDAP_DEAD];
+static ngx_uint_t     ngx_http_exchange_access_ldap_ndead;
+static ngx_event_t    ngx_http_exchange_access_ldap_reaper;
+
+
 ngx_http_exchange_access_ldap_url_t *
 ngx_http_exchange_access_ldap_u(ngx_http_exchange_access_ldap_ctx_t *ctx)
 {
@@ -425,3 +446,61 @@ ngx_http_exchange_access_ldap_drop(void *data)
 {
     ngx_http_exchange_access_ldap_keep(data, 0);
 }
+
+
+/* a refresh that is over goes: its handle may be unbound after this */
+
+void
+ngx_http_exchange_access_ldap_free(ngx_exa_lr_t *lr)
+{
+    ngx_event_t  *ev;
+
+    ngx_exa_lr_detach(lr);
+
+    if (ngx_exa_lr_free(lr, NGX_HTTP_EXCHANGE_ACCESS_LDAP_SMALL)) {
+        return;
+    }
+
+    if (ngx_http_exchange_access_ldap_ndead
+        == NGX_HTTP_EXCHANGE_ACCESS_LDAP_DEAD)
+    {
+        /* never more than a few wait: this one goes at once */
+
+        while (!ngx_exa_lr_free(lr, (size_t) -1)) { /* void */ }
+        return;
+    }
+
+    ngx_http_exchange_access_ldap_dead[ngx_http_exchange_access_ldap_ndead++]
+        = lr;
+
+    ev = &ngx_http_exchange_access_ldap_reaper;
+
+    if (!ev->posted && !ev->timer_set) {
+        ev->handler = ngx_http_exchange_access_ldap_reap;
+        ev->data = ev;
+        ev->log = ngx_cycle->log;
+        ev->cancelable = 1;
+
+        ngx_http_exchange_access_post_next(ev);
+    }
+}
+
+
+static void
+ngx_http_exchange_access_ldap_reap(ngx_event_t *ev)
+{
+    ngx_uint_t  n;
+
+    n = ngx_http_exchange_access_ldap_ndead - 1;
+
+    if (ngx_exa_lr_free(ngx_http_exchange_access_ldap_dead[n],
+                        NGX_HTTP_EXCHANGE_ACCESS_LDAP_FREE))
+    {
+        ngx_http_exchange_access_ldap_ndead = n;
+    }
+
+    if (ngx_http_exchange_access_ldap_ndead) {
+        ngx_http_exchange_access_post_next(ev);
+    }
+}
+

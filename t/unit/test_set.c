@@ -1,7 +1,9 @@
 /*
  * Sets of byte strings: every string added is found, at every point of a
  * growth (the old slots are moved a few at a time), added once, and its
- * memory counted and given back.
+ * memory counted and given back.  An array grows one element at a time
+ * from a few bytes to megabytes (into a mapping of its own, moved as it
+ * grows) and keeps every element.
  */
 
 #include "unit.h"
@@ -13,6 +15,7 @@ main(void)
 {
     int              rc;
     char             s[32];
+    size_t          *a, na, bad;
     size_t           i, j, n, len, missing, during;
     ngx_exa_mem_t    mem;
     ngx_exa_set_t    set;
@@ -106,6 +109,67 @@ main(void)
     ngx_exa_set_free(&set);
     ngx_exa_arena_free(&arena);
     CHECK(mem.used == 0, "all memory given back (%zu left)", mem.used);
+
+    /* an array from 16 elements to 4 MB, each growth keeping what it had */
+
+    memset(&mem, 0, sizeof(mem));
+    a = NULL;
+    na = 0;
+    bad = 0;
+    n = 4 * 1024 * 1024 / sizeof(size_t);
+
+    for (i = 0; i < n; i++) {
+        if (ngx_exa_mem_grow(&mem, (void **) &a, &na, i + 1, sizeof(size_t))
+            != 0)
+        {
+            break;
+        }
+
+        a[i] = i * 2654435761u;
+
+        /* after each growth: every element written before is there */
+
+        if ((i & (i - 1)) == 0) {
+            for (j = 0; j <= i; j++) {
+                bad += (a[j] != j * 2654435761u);
+            }
+        }
+    }
+
+    CHECK(i == n && na >= n, "the array grew to %zu elements (%zu)", i, na);
+    CHECK(bad == 0, "its elements kept through every growth: %zu lost", bad);
+    CHECK(mem.used == na * sizeof(size_t), "its bytes counted (%zu)",
+          mem.used);
+
+    ngx_exa_mem_free(&mem, a, na, sizeof(size_t));
+    CHECK(mem.used == 0, "the array given back (%zu left)", mem.used);
+
+    /* under a limit a growth fails and leaves the array as it was */
+
+    mem.max = 1024 * 1024;
+    a = NULL;
+    na = 0;
+
+    for (i = 0; i < n; i++) {
+        if (ngx_exa_mem_grow(&mem, (void **) &a, &na, i + 1, sizeof(size_t))
+            != 0)
+        {
+            break;
+        }
+
+        a[i] = i;
+    }
+
+    for (j = 0, bad = 0; j < i; j++) {
+        bad += (a[j] != j);
+    }
+
+    CHECK(i < n && mem.over && mem.used <= mem.max && bad == 0,
+          "the limit holds for an array: %zu elements, %zu bytes, %zu lost",
+          i, mem.used, bad);
+
+    ngx_exa_mem_free(&mem, a, na, sizeof(size_t));
+    CHECK(mem.used == 0, "the array given back (%zu left)", mem.used);
 
     UNIT_DONE("test_set");
 }
