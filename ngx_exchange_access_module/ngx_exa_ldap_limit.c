@@ -125,7 +125,11 @@ ngx_exa_lr_fits(ngx_exa_lr_t *r, size_t n, size_t keybytes, const char *what)
 }
 
 
-/* has this call worked long enough?  The clock is read now and then */
+/*
+ * Has this call worked long enough?  The clock is read now and then: a
+ * unit of work is short, but some touch new pages of a large refresh's
+ * memory, and each first touch can cost microseconds.
+ */
 
 int
 ngx_exa_lr_timeup(ngx_exa_lr_t *r)
@@ -133,7 +137,7 @@ ngx_exa_lr_timeup(ngx_exa_lr_t *r)
     long             us;
     struct timespec  now;
 
-    if (r->conf->step_usec == 0 || ++r->work % NGX_EXA_LR_CHECK != 0) {
+    if (r->conf->step_usec == 0 || ++r->work % NGX_EXA_LR_CLOCK != 0) {
         return 0;
     }
 
