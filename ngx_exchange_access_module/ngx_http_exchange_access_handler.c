@@ -251,9 +251,17 @@ ngx_http_exchange_access_facts(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        if (f->header == NGX_EXA_HEADER_USER
-            || (f->header == NGX_EXA_HEADER_NONE
-                && f->identity == NGX_EXA_IDENTITY_USER))
+        if (f->header == NGX_EXA_HEADER_NONE
+            && f->identity == NGX_EXA_IDENTITY_USER
+            && ngx_http_exchange_access_conn_key(eacf, ctx))
+        {
+            /* what ngx_http_exchange_access_user() would give, at once */
+
+            f->user = NGX_EXA_USER_OK;
+
+        } else if (f->header == NGX_EXA_HEADER_USER
+                   || (f->header == NGX_EXA_HEADER_NONE
+                       && f->identity == NGX_EXA_IDENTITY_USER))
         {
             rc = ngx_http_exchange_access_user(r, eacf, ctx, cred);
             if (rc == NGX_ERROR) {
@@ -261,11 +269,11 @@ ngx_http_exchange_access_facts(ngx_http_request_t *r,
             }
 
             f->user = rc;
+        }
 
-            if (f->user == NGX_EXA_USER_OK) {
-                f->list = ngx_http_exchange_access_lookup(r->connection->log,
-                                                          eacf, ctx, list);
-            }
+        if (f->user == NGX_EXA_USER_OK) {
+            f->list = ngx_http_exchange_access_lookup(r->connection->log,
+                                                      eacf, ctx, list);
         }
     }
 

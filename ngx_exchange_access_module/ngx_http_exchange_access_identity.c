@@ -162,24 +162,15 @@ ngx_http_exchange_access_user_any(ngx_http_request_t *r,
     u_char                            key[NGX_EXA_KEY_MAX];
     ngx_http_exchange_access_conn_t  *conn;
 
+    /* the connection's identity, as it resolved here before */
+
+    if (ngx_http_exchange_access_conn_key(eacf, ctx)) {
+        return NGX_EXA_USER_OK;
+    }
+
     ctx->mapped_from.len = 0;
 
     conn = ctx->connection ? ctx->conn : NULL;
-
-    if (conn && conn->resolved == eacf && eacf->user_maps == NULL) {
-
-        /*
-         * the connection's identity, as it resolved here before; the key
-         * is read where it is kept, which only a later request changes
-         */
-
-        ctx->domain = conn->resolved_domain;
-        ctx->answer = &conn->answer;
-        ctx->user.data = conn->resolved_key;
-        ctx->user.len = conn->resolved_len;
-
-        return NGX_EXA_USER_OK;
-    }
 
     if (eacf->user_maps) {
 

@@ -190,6 +190,36 @@ typedef struct {
 } ngx_http_exchange_access_ctx_t;
 
 
+/*
+ * The connection's identity decides (ctx->connection), and its key
+ * resolved in this location before, without exchange_access_user_map:
+ * ctx->user is that key, read where the connection keeps it, which only
+ * a later request changes.  What ngx_http_exchange_access_user() gives
+ * then, without a call.
+ */
+
+static ngx_inline ngx_uint_t
+ngx_http_exchange_access_conn_key(ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx)
+{
+    ngx_http_exchange_access_conn_t  *conn;
+
+    conn = ctx->connection ? ctx->conn : NULL;
+
+    if (conn == NULL || conn->resolved != eacf || eacf->user_maps != NULL) {
+        return 0;
+    }
+
+    ctx->mapped_from.len = 0;
+    ctx->domain = conn->resolved_domain;
+    ctx->answer = &conn->answer;
+    ctx->user.data = conn->resolved_key;
+    ctx->user.len = conn->resolved_len;
+
+    return 1;
+}
+
+
 /* ngx_http_exchange_access_handler.c: the access and log phases */
 
 ngx_int_t ngx_http_exchange_access_handler(ngx_http_request_t *r);
