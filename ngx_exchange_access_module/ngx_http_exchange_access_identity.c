@@ -45,7 +45,8 @@ static ngx_int_t ngx_http_exchange_access_parse(ngx_http_request_t *r,
 static void ngx_http_exchange_access_answered(ngx_http_request_t *r,
     ngx_http_exchange_access_ctx_t *ctx, ngx_uint_t serial,
     ngx_uint_t status);
-static void ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
+static ngx_inline void ngx_http_exchange_access_conn_session(
+    ngx_http_request_t *r,
     ngx_http_exchange_access_conn_t *conn,
     ngx_http_exchange_access_ctx_t *ctx);
 static ngx_uint_t ngx_http_exchange_access_conn_bound(ngx_http_request_t *r);
@@ -871,7 +872,7 @@ ngx_http_exchange_access_remember(ngx_http_request_t *r,
  * last request: the same user, since the connection's identity decided.
  */
 
-static void
+static ngx_inline void
 ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
     ngx_http_exchange_access_conn_t *conn,
     ngx_http_exchange_access_ctx_t *ctx)
@@ -879,6 +880,11 @@ ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
     ngx_http_exchange_access_session_t  *s;
 
     s = &conn->session;
+
+    /*
+     * the same user's session, linked: its connection, its key and their
+     * length are this connection's and this key already
+     */
 
     if (!s->linked
         || s->len != ctx->user.len
@@ -888,20 +894,23 @@ ngx_http_exchange_access_conn_session(ngx_http_request_t *r,
 
         s->started = ngx_time();
         ngx_memcpy(conn->key, ctx->user.data, ctx->user.len);
+
+        s->connection = r->connection;
+        s->request = NULL;
+        s->key = conn->key;
+        s->len = ctx->user.len;
     }
 
     s->list = ctx->session.list;
-    s->connection = r->connection;
-    s->request = NULL;
-    s->key = conn->key;
-    s->len = ctx->user.len;
     s->domain = ctx->session.domain;
     s->domain_len = ctx->session.domain_len;
     s->first = ctx->session.first;
     s->protocol = ctx->protocol;
     s->audit = ctx->session.audit;
 
-    ngx_http_exchange_access_session_start(s);
+    if (!s->linked) {
+        ngx_http_exchange_access_session_start(s);
+    }
 }
 
 
