@@ -117,6 +117,8 @@ static void ngx_http_exchange_access_ntlm_close(ngx_connection_t *c,
     ngx_uint_t failed);
 static ngx_http_exchange_access_pin_t *ngx_http_exchange_access_ntlm_pin(
     ngx_connection_t *c, ngx_uint_t create);
+static ngx_http_exchange_access_pin_t *ngx_http_exchange_access_ntlm_pin_add(
+    ngx_connection_t *c);
 static void ngx_http_exchange_access_ntlm_pin_cleanup(void *data);
 
 
@@ -774,13 +776,13 @@ ngx_http_exchange_access_ntlm_close(ngx_connection_t *c, ngx_uint_t failed)
 /*
  * What a client connection keeps lives in its pool: the pool's cleanup,
  * run when the client connection closes, closes the kept connection.
+ * Looked for inline (every request looks), created apart.
  */
 
-static ngx_http_exchange_access_pin_t *
+static ngx_inline ngx_http_exchange_access_pin_t *
 ngx_http_exchange_access_ntlm_pin(ngx_connection_t *c, ngx_uint_t create)
 {
-    ngx_pool_cleanup_t              *cln;
-    ngx_http_exchange_access_pin_t  *pin;
+    ngx_pool_cleanup_t  *cln;
 
     for (cln = c->pool->cleanup; cln; cln = cln->next) {
         if (cln->handler == ngx_http_exchange_access_ntlm_pin_cleanup) {
@@ -788,9 +790,15 @@ ngx_http_exchange_access_ntlm_pin(ngx_connection_t *c, ngx_uint_t create)
         }
     }
 
-    if (!create) {
-        return NULL;
-    }
+    return create ? ngx_http_exchange_access_ntlm_pin_add(c) : NULL;
+}
+
+
+static ngx_http_exchange_access_pin_t *
+ngx_http_exchange_access_ntlm_pin_add(ngx_connection_t *c)
+{
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_exchange_access_pin_t  *pin;
 
     cln = ngx_pool_cleanup_add(c->pool,
                                sizeof(ngx_http_exchange_access_pin_t));
