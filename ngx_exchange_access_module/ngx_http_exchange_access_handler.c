@@ -23,8 +23,8 @@ static ngx_int_t ngx_http_exchange_access_decide(ngx_http_request_t *r,
 static ngx_int_t ngx_http_exchange_access_classify(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_class_t *cls);
-static ngx_uint_t ngx_http_exchange_access_line_plain(ngx_http_request_t *r,
-    ngx_exa_request_t *req);
+static ngx_inline ngx_uint_t ngx_http_exchange_access_line_plain(
+    ngx_http_request_t *r, ngx_exa_request_t *req);
 static void ngx_http_exchange_access_classify_headers(ngx_http_request_t *r,
     ngx_exa_request_t *req, ngx_exa_str_t *logons);
 static void ngx_http_exchange_access_path_len(ngx_http_request_t *r,
@@ -39,7 +39,7 @@ static ngx_int_t ngx_http_exchange_access_facts(ngx_http_request_t *r,
     ngx_http_exchange_access_conn_t *conn,
     ngx_http_exchange_access_list_t *list, ngx_exa_facts_t *f,
     ngx_exa_verdict_t *v, ngx_exa_cred_t *cred);
-static int ngx_http_exchange_access_lookup(ngx_log_t *log,
+static ngx_inline int ngx_http_exchange_access_lookup(ngx_log_t *log,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx,
     ngx_http_exchange_access_list_t *list);
@@ -83,7 +83,11 @@ ngx_http_exchange_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    if (ngx_http_exchange_access_handshake(r, eacf, ctx) != NGX_DECLINED) {
+    /* without an Authorization header there is no handshake to read */
+
+    if (r->headers_in.authorization
+        && ngx_http_exchange_access_handshake(r, eacf, ctx) != NGX_DECLINED)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -329,7 +333,7 @@ ngx_http_exchange_access_facts(ngx_http_request_t *r,
  * exchange_access_domain, matches whatever domain it was listed for.
  */
 
-static int
+static ngx_inline int
 ngx_http_exchange_access_lookup(ngx_log_t *log,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx,
@@ -556,7 +560,7 @@ rules:
  * of the same length are of the same class.
  */
 
-static ngx_uint_t
+static ngx_inline ngx_uint_t
 ngx_http_exchange_access_line_plain(ngx_http_request_t *r,
     ngx_exa_request_t *req)
 {
