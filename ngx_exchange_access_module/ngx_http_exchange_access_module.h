@@ -329,9 +329,21 @@ void ngx_http_exchange_access_state_write(
 
 void ngx_http_exchange_access_session_start(
     ngx_http_exchange_access_session_t *s);
-void ngx_http_exchange_access_session_stop(
-    ngx_http_exchange_access_session_t *s);
 ngx_int_t ngx_http_exchange_access_session_init_worker(ngx_cycle_t *cycle);
+
+
+/* inline: a request stops its session on each decision and at its end */
+
+static ngx_inline void
+ngx_http_exchange_access_session_stop(ngx_http_exchange_access_session_t *s)
+{
+    if (!s->linked) {
+        return;
+    }
+
+    ngx_queue_remove(&s->queue);
+    s->linked = 0;
+}
 
 /* ngx_http_exchange_access_status.c: counters and the status page */
 

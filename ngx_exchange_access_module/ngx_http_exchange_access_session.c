@@ -83,18 +83,6 @@ ngx_http_exchange_access_session_start(ngx_http_exchange_access_session_t *s)
 }
 
 
-void
-ngx_http_exchange_access_session_stop(ngx_http_exchange_access_session_t *s)
-{
-    if (!s->linked) {
-        return;
-    }
-
-    ngx_queue_remove(&s->queue);
-    s->linked = 0;
-}
-
-
 ngx_int_t
 ngx_http_exchange_access_session_init_worker(ngx_cycle_t *cycle)
 {
