@@ -37,8 +37,6 @@ static ngx_int_t ngx_http_exchange_access_map_user(ngx_http_request_t *r,
     ngx_str_t *name);
 static ngx_int_t ngx_http_exchange_access_full_name(ngx_http_request_t *r,
     ngx_exa_cred_t *cred, ngx_str_t *name);
-static void ngx_http_exchange_access_cred_copy(ngx_exa_cred_t *dst,
-    const ngx_exa_cred_t *src, ngx_uint_t names);
 static ngx_int_t ngx_http_exchange_access_parse(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf, ngx_uint_t scheme,
     ngx_exa_cred_t *cred);
@@ -425,26 +423,17 @@ ngx_http_exchange_access_full_name(ngx_http_request_t *r,
 
 
 /*
- * The credential a request is decided on: its Authorization header, or,
- * without one, the credential of the handshake the backend accepted on
- * the upstream connection that exchange_access_ntlm keeps for this client
- * connection (NTLM and Negotiate authenticate the connection, and later
- * requests on it carry no header).  After the backend refused a new
- * handshake there, the connection is unidentified.  *header is what
- * ngx_exa_decide() is told of the Authorization header.
+ * The credential of a request with an Authorization header
+ * (ngx_http_exchange_access_credential()): the header's.
  */
 
 ngx_int_t
-ngx_http_exchange_access_credential(ngx_http_request_t *r,
+ngx_http_exchange_access_header_credential(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
-    ngx_http_exchange_access_ctx_t *ctx,
-    ngx_http_exchange_access_conn_t *conn, ngx_uint_t identity,
-    ngx_exa_cred_t *cred, int *header)
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred, int *header)
 {
     ngx_table_elt_t                   *h;
     ngx_http_exchange_access_last_t  *basic;
-
-    ctx->connection = 0;
 
     /* what ngx_http_exchange_access_handshake() found, for this location */
 
@@ -454,138 +443,44 @@ ngx_http_exchange_access_credential(ngx_http_request_t *r,
 
     h = r->headers_in.authorization;
 
-    if (h) {
+    if (ctx->pending) {
+        ngx_http_exchange_access_cred_copy(cred, ctx->pending, 1);
 
-        if (ctx->pending) {
-            ngx_http_exchange_access_cred_copy(cred, ctx->pending, 1);
+    } else if (basic && basic->loc == eacf) {
+        /* a user name, not read again (ngx_http_exchange_access_user) */
 
-        } else if (basic && basic->loc == eacf) {
-            /* a user name, not read again (ngx_http_exchange_access_user) */
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "exchange access: the Basic header of the "
+                       "connection's last request, not read again");
 
-            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "exchange access: the Basic header of the "
-                           "connection's last request, not read again");
-
-            ctx->basic = basic;
-            ctx->answer = &basic->answer;
-            ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
-            cred->scheme = NGX_EXA_AUTH_BASIC;
-            cred->status = NGX_EXA_CRED_USER;
-
-        } else if (ngx_exa_credential_parse_fast(ctx->header_scheme,
-                                                 h->value.data, h->value.len,
-                                                 cred)
-                   >= 0)
-        {
-            /* read without scratch space: nothing to wipe */
-
-        } else if (ngx_http_exchange_access_parse(r, eacf,
-                                                  ctx->header_scheme, cred)
-                   != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        ctx->scheme = cred->scheme;
-
-        *header = (cred->status == NGX_EXA_CRED_USER)
-                  ? NGX_EXA_HEADER_USER
-                  : (cred->status == NGX_EXA_CRED_HANDSHAKE)
-                  ? NGX_EXA_HEADER_HANDSHAKE : NGX_EXA_HEADER_UNIDENTIFIED;
-
-        return NGX_OK;
-    }
-
-    *header = NGX_EXA_HEADER_NONE;
-
-    if (identity == NGX_EXA_IDENTITY_NONE
-        || identity == NGX_EXA_IDENTITY_REVOKED)
-    {
+        ctx->basic = basic;
+        ctx->answer = &basic->answer;
         ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
-        cred->scheme = NGX_EXA_AUTH_NONE;
-        cred->detail = "none";
-        ctx->scheme = cred->scheme;
-        return NGX_OK;
+        cred->scheme = NGX_EXA_AUTH_BASIC;
+        cred->status = NGX_EXA_CRED_USER;
+
+    } else if (ngx_exa_credential_parse_fast(ctx->header_scheme,
+                                             h->value.data, h->value.len,
+                                             cred)
+               >= 0)
+    {
+        /* read without scratch space: nothing to wipe */
+
+    } else if (ngx_http_exchange_access_parse(r, eacf, ctx->header_scheme,
+                                              cred)
+               != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    /*
-     * the names are not read where the key they resolved to is kept
-     * (ngx_http_exchange_access_user())
-     */
-
-    ngx_http_exchange_access_cred_copy(cred, &conn->cred,
-                                       conn->resolved != eacf
-                                       || eacf->user_maps != NULL);
-
-    ctx->connection = 1;
     ctx->scheme = cred->scheme;
 
-    if (identity == NGX_EXA_IDENTITY_CLEARED) {
-        cred->status = NGX_EXA_CRED_UNIDENTIFIED;
-        cred->detail = "the backend refused a new handshake";
-    }
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "exchange access: decided on the %s identity "
-                   "of the connection",
-                   ngx_exa_scheme_name(cred->scheme));
+    *header = (cred->status == NGX_EXA_CRED_USER)
+              ? NGX_EXA_HEADER_USER
+              : (cred->status == NGX_EXA_CRED_HANDSHAKE)
+              ? NGX_EXA_HEADER_HANDSHAKE : NGX_EXA_HEADER_UNIDENTIFIED;
 
     return NGX_OK;
-}
-
-
-/*
- * A credential's fields, and, with names set, of its names the bytes they
- * hold; without, the names are empty.
- */
-
-static void
-ngx_http_exchange_access_cred_copy(ngx_exa_cred_t *dst,
-    const ngx_exa_cred_t *src, ngx_uint_t names)
-{
-    ngx_memcpy(dst, src, offsetof(ngx_exa_cred_t, domain));
-
-    if (names) {
-        ngx_memcpy(dst->domain, src->domain, src->domain_len);
-        ngx_memcpy(dst->user, src->user, src->user_len);
-
-    } else {
-        dst->domain_len = 0;
-        dst->user_len = 0;
-    }
-}
-
-
-/*
- * The identity the backend accepted on the client connection, as
- * ngx_exa_decide() counts it: none while the upstream connection it was
- * accepted on is not the one kept for the client connection.
- */
-
-ngx_uint_t
-ngx_http_exchange_access_identity(ngx_http_request_t *r,
-    ngx_http_exchange_access_conn_t *conn)
-{
-    if (conn == NULL) {
-        return NGX_EXA_IDENTITY_NONE;
-    }
-
-    if (conn->session.revoked) {
-        return NGX_EXA_IDENTITY_REVOKED;
-    }
-
-    if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE
-        || conn->serial != ngx_http_exchange_access_ntlm_kept(r->connection))
-    {
-        return NGX_EXA_IDENTITY_NONE;
-    }
-
-    if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED) {
-        return NGX_EXA_IDENTITY_CLEARED;
-    }
-
-    return (conn->cred.status == NGX_EXA_CRED_USER)
-           ? NGX_EXA_IDENTITY_USER : NGX_EXA_IDENTITY_UNREADABLE;
 }
 
 

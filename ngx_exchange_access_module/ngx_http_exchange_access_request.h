@@ -220,6 +220,40 @@ ngx_http_exchange_access_conn_key(ngx_http_exchange_access_loc_conf_t *eacf,
 }
 
 
+/*
+ * The identity the backend accepted on the client connection, as
+ * ngx_exa_decide() counts it: none while the upstream connection it was
+ * accepted on is not the one kept for the client connection.  Inline:
+ * every decision asks.
+ */
+
+static ngx_inline ngx_uint_t
+ngx_http_exchange_access_identity(ngx_http_request_t *r,
+    ngx_http_exchange_access_conn_t *conn)
+{
+    if (conn == NULL) {
+        return NGX_EXA_IDENTITY_NONE;
+    }
+
+    if (conn->session.revoked) {
+        return NGX_EXA_IDENTITY_REVOKED;
+    }
+
+    if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_NONE
+        || conn->serial != ngx_http_exchange_access_ntlm_kept(r->connection))
+    {
+        return NGX_EXA_IDENTITY_NONE;
+    }
+
+    if (conn->state == NGX_HTTP_EXCHANGE_ACCESS_CONN_CLEARED) {
+        return NGX_EXA_IDENTITY_CLEARED;
+    }
+
+    return (conn->cred.status == NGX_EXA_CRED_USER)
+           ? NGX_EXA_IDENTITY_USER : NGX_EXA_IDENTITY_UNREADABLE;
+}
+
+
 /* ngx_http_exchange_access_handler.c: the access and log phases */
 
 ngx_int_t ngx_http_exchange_access_handler(ngx_http_request_t *r);
@@ -227,13 +261,9 @@ ngx_int_t ngx_http_exchange_access_log_handler(ngx_http_request_t *r);
 
 /* ngx_http_exchange_access_identity.c: who the request is */
 
-ngx_uint_t ngx_http_exchange_access_identity(ngx_http_request_t *r,
-    ngx_http_exchange_access_conn_t *conn);
-ngx_int_t ngx_http_exchange_access_credential(ngx_http_request_t *r,
+ngx_int_t ngx_http_exchange_access_header_credential(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
-    ngx_http_exchange_access_ctx_t *ctx,
-    ngx_http_exchange_access_conn_t *conn, ngx_uint_t identity,
-    ngx_exa_cred_t *cred, int *header);
+    ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred, int *header);
 ngx_int_t ngx_http_exchange_access_user(ngx_http_request_t *r,
     ngx_http_exchange_access_loc_conf_t *eacf,
     ngx_http_exchange_access_ctx_t *ctx, ngx_exa_cred_t *cred);
@@ -263,6 +293,94 @@ void ngx_http_exchange_access_log_escape(ngx_pool_t *pool, ngx_str_t *src,
 
 ngx_int_t ngx_http_exchange_access_add_variables(ngx_conf_t *cf);
 extern ngx_str_t  ngx_http_exchange_access_reasons[];
+
+
+/*
+ * A credential's fields, and, with names set, of its names the bytes they
+ * hold; without, the names are empty.
+ */
+
+static ngx_inline void
+ngx_http_exchange_access_cred_copy(ngx_exa_cred_t *dst,
+    const ngx_exa_cred_t *src, ngx_uint_t names)
+{
+    ngx_memcpy(dst, src, offsetof(ngx_exa_cred_t, domain));
+
+    if (names) {
+        ngx_memcpy(dst->domain, src->domain, src->domain_len);
+        ngx_memcpy(dst->user, src->user, src->user_len);
+
+    } else {
+        dst->domain_len = 0;
+        dst->user_len = 0;
+    }
+}
+
+
+/*
+ * The credential a request is decided on: its Authorization header, or,
+ * without one, the credential of the handshake the backend accepted on
+ * the upstream connection that exchange_access_ntlm keeps for this client
+ * connection (NTLM and Negotiate authenticate the connection, and later
+ * requests on it carry no header).  After the backend refused a new
+ * handshake there, the connection is unidentified.  *header is what
+ * ngx_exa_decide() is told of the Authorization header.  Inline, the
+ * header read apart: most requests of an identified connection have none.
+ */
+
+static ngx_inline ngx_int_t
+ngx_http_exchange_access_credential(ngx_http_request_t *r,
+    ngx_http_exchange_access_loc_conf_t *eacf,
+    ngx_http_exchange_access_ctx_t *ctx,
+    ngx_http_exchange_access_conn_t *conn, ngx_uint_t identity,
+    ngx_exa_cred_t *cred, int *header)
+{
+    ctx->connection = 0;
+
+    if (r->headers_in.authorization) {
+        return ngx_http_exchange_access_header_credential(r, eacf, ctx, cred,
+                                                          header);
+    }
+
+    ctx->basic = NULL;
+    ctx->answer = NULL;
+
+    *header = NGX_EXA_HEADER_NONE;
+
+    if (identity == NGX_EXA_IDENTITY_NONE
+        || identity == NGX_EXA_IDENTITY_REVOKED)
+    {
+        ngx_memzero(cred, offsetof(ngx_exa_cred_t, domain));
+        cred->scheme = NGX_EXA_AUTH_NONE;
+        cred->detail = "none";
+        ctx->scheme = cred->scheme;
+        return NGX_OK;
+    }
+
+    /*
+     * the names are not read where the key they resolved to is kept
+     * (ngx_http_exchange_access_user())
+     */
+
+    ngx_http_exchange_access_cred_copy(cred, &conn->cred,
+                                       conn->resolved != eacf
+                                       || eacf->user_maps != NULL);
+
+    ctx->connection = 1;
+    ctx->scheme = cred->scheme;
+
+    if (identity == NGX_EXA_IDENTITY_CLEARED) {
+        cred->status = NGX_EXA_CRED_UNIDENTIFIED;
+        cred->detail = "the backend refused a new handshake";
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "exchange access: decided on the %s identity "
+                   "of the connection",
+                   ngx_exa_scheme_name(cred->scheme));
+
+    return NGX_OK;
+}
 
 
 NGX_EXA_HIDDEN_END
