@@ -184,7 +184,7 @@ ngx_exa_lr_detach(ngx_exa_lr_t *r)
 
 /*
  * The memory of a detached refresh goes back a part at a time: giving
- * back the pages of a large one (sets, arrays and names of some 16 MB for
+ * back the pages of a large one (sets, arrays and names of some 17 MB for
  * 100,000 members) takes milliseconds, too long for one step of the
  * event loop.  Parts go until "bytes" went (a larger part goes alone);
  * 1 when all went, r too, 0 while some is left.
