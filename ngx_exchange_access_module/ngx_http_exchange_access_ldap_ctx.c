@@ -39,6 +39,12 @@ static ngx_exa_lr_t  *ngx_http_exchange_access_ldap_dead[
 static ngx_uint_t     ngx_http_exchange_access_ldap_ndead;
 static ngx_event_t    ngx_http_exchange_access_ldap_reaper;
 
+/*
+ * the reaper's log: a posted event outlives the cycle whose log it would
+ * take (a reload without a master process frees it); this one logs nothing
+ */
+static ngx_log_t      ngx_http_exchange_access_ldap_reaper_log;
+
 
 ngx_http_exchange_access_ldap_url_t *
 ngx_http_exchange_access_ldap_u(ngx_http_exchange_access_ldap_ctx_t *ctx)
@@ -478,7 +484,7 @@ ngx_http_exchange_access_ldap_free(ngx_exa_lr_t *lr)
     if (!ev->posted && !ev->timer_set) {
         ev->handler = ngx_http_exchange_access_ldap_reap;
         ev->data = ev;
-        ev->log = ngx_cycle->log;
+        ev->log = &ngx_http_exchange_access_ldap_reaper_log;
         ev->cancelable = 1;
 
         ngx_http_exchange_access_post_next(ev);
