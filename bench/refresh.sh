@@ -182,8 +182,8 @@ measure() {
     wait_generation 0 900
     t1=$(now_ms)
     c1=$(cpu_ns "$worker")
-    printf "%-6s first load: %s names, %s ms (status), worker CPU %d ms\n" \
-           "$name" "$(field entries)" "$(field last_duration_ms)" \
+    printf "%-6s first load: %s names, %s ms (status), longest step %s us, worker CPU %d ms\n" \
+           "$name" "$(field entries)" "$(field last_duration_ms)" "$(field last_longest_step_us)" \
            $(( (c1 - c0) / 1000000 ))
 
     if [ "$WATCH" != off ]; then
@@ -240,8 +240,8 @@ measure() {
     wall=$(field last_duration_ms)
     cpu=$(( (c1 - c0 - quiet_cpu * win) / 1000000 ))
 
-    printf "%-6s refresh: %s names, wall %s ms, worker CPU %d ms (%d ms in %d ms, %d ms of them the probe's)\n" \
-           "$name" "$(field entries)" "$wall" "$cpu" \
+    printf "%-6s refresh: %s names, wall %s ms, longest step %s us, worker CPU %d ms (%d ms in %d ms, %d ms of them the probe's)\n" \
+           "$name" "$(field entries)" "$wall" "$(field last_longest_step_us)" "$cpu" \
            $(( (c1 - c0) / 1000000 )) "$win" $(( quiet_cpu * win / 1000000 ))
     printf "%-6s probe without refresh: %s\n" "$name" "$out_quiet"
     printf "%-6s probe during refresh:  %s\n" "$name" "$out_refresh"

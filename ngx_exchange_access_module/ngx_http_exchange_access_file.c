@@ -225,11 +225,14 @@ ngx_http_exchange_access_file_install(ngx_event_t *ev)
     ctx = ev->data;
     list = ctx->list;
 
+    ngx_http_exchange_access_step_start(list);
+
     rc = ngx_http_exchange_access_install_step(&ctx->install,
                                          NGX_HTTP_EXCHANGE_ACCESS_FILE_STEP,
                                          ev->log);
 
     if (rc == NGX_AGAIN) {
+        ngx_http_exchange_access_step_end(list);
         ngx_http_exchange_access_post_next(ev);
         return;
     }

@@ -66,6 +66,8 @@ static void ngx_http_exchange_access_ldap_tls_done(ngx_connection_t *c);
 static void ngx_http_exchange_access_ldap_read(ngx_event_t *rev);
 static void ngx_http_exchange_access_ldap_resume(ngx_event_t *ev);
 static void ngx_http_exchange_access_ldap_deadline(ngx_event_t *ev);
+static void ngx_http_exchange_access_ldap_timed(
+    ngx_http_exchange_access_ldap_ctx_t *ctx);
 static void ngx_http_exchange_access_ldap_run(
     ngx_http_exchange_access_ldap_ctx_t *ctx);
 static ngx_http_exchange_access_ldap_ctx_t *
@@ -840,14 +842,29 @@ ngx_http_exchange_access_ldap_read(ngx_event_t *rev)
         return;
     }
 
-    ngx_http_exchange_access_ldap_run(ctx);
+    ngx_http_exchange_access_ldap_timed(ctx);
 }
 
 
 static void
 ngx_http_exchange_access_ldap_resume(ngx_event_t *ev)
 {
-    ngx_http_exchange_access_ldap_run(ev->data);
+    ngx_http_exchange_access_ldap_timed(ev->data);
+}
+
+
+/* a step of the refresh, timed; the list outlives ctx */
+
+static void
+ngx_http_exchange_access_ldap_timed(ngx_http_exchange_access_ldap_ctx_t *ctx)
+{
+    ngx_http_exchange_access_list_t  *list;
+
+    list = ctx->list;
+
+    ngx_http_exchange_access_step_start(list);
+    ngx_http_exchange_access_ldap_run(ctx);
+    ngx_http_exchange_access_step_end(list);
 }
 
 

@@ -504,8 +504,13 @@ ngx_http_exchange_access_list_take(ngx_http_exchange_access_list_t *list,
     }
 
     list->started = ngx_current_msec;
+    list->step_longest = 0;
+
+    ngx_http_exchange_access_step_start(list);
 
     list->source->refresh(list, log);
+
+    ngx_http_exchange_access_step_end(list);
 }
 
 

@@ -67,6 +67,7 @@ typedef struct {
     time_t                            last_attempt;
     time_t                            last_success;
     ngx_msec_t                        last_duration;
+    ngx_uint_t                        last_step;  /* longest, usec */
     ngx_uint_t                        attempts;
     ngx_uint_t                        failures;
     ngx_uint_t                        failing;    /* unsigned:1 */
@@ -161,6 +162,8 @@ struct ngx_http_exchange_access_list_s {
 
     /* per worker */
     ngx_msec_t                        started;    /* the refresh under way */
+    int64_t                           step_start;  /* usec, or 0 */
+    ngx_uint_t                        step_longest;  /* usec, this refresh */
     void                             *running;    /* a refresh under way */
     void                             *installing; /* its table, being built */
     ngx_uint_t                        changes;    /* the refresh covers */
@@ -286,6 +289,48 @@ ngx_http_exchange_access_post_next(ngx_event_t *ev)
 #else
     ngx_add_timer(ev, 1);
 #endif
+}
+
+
+/*
+ * How long the event loop is held by the work of a refresh: a step is
+ * timed from its start to its end or to the end of the refresh, whichever
+ * comes first, and the longest of a refresh is on the status page.
+ */
+
+static ngx_inline int64_t
+ngx_http_exchange_access_usec(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
+static ngx_inline void
+ngx_http_exchange_access_step_start(ngx_http_exchange_access_list_t *list)
+{
+    list->step_start = ngx_http_exchange_access_usec();
+}
+
+
+static ngx_inline void
+ngx_http_exchange_access_step_end(ngx_http_exchange_access_list_t *list)
+{
+    int64_t  us;
+
+    if (list->step_start == 0) {
+        return;
+    }
+
+    us = ngx_http_exchange_access_usec() - list->step_start;
+    list->step_start = 0;
+
+    if (us > (int64_t) list->step_longest) {
+        list->step_longest = (ngx_uint_t) us;
+    }
 }
 
 

@@ -241,23 +241,12 @@ ngx_http_exchange_access_install_start(ngx_http_exchange_access_install_t *in,
 }
 
 
-static ngx_msec_t
-ngx_http_exchange_access_usec(void)
-{
-    struct timespec  ts;
-
-    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (ngx_msec_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-
 ngx_int_t
 ngx_http_exchange_access_install_step(ngx_http_exchange_access_install_t *in,
     ngx_msec_t usec, ngx_log_t *log)
 {
     int                                rc;
-    ngx_msec_t                         start;
+    int64_t                            start;
     ngx_exa_table_t                   *t;
     ngx_slab_pool_t                   *shpool;
     ngx_http_exchange_access_gen_t    *gen, *old;
@@ -327,7 +316,7 @@ ngx_http_exchange_access_install_step(ngx_http_exchange_access_install_t *in,
         }
 
         if (usec && in->phase != NGX_HTTP_EXCHANGE_ACCESS_INSTALL_PUBLISH
-            && ngx_http_exchange_access_usec() - start >= usec)
+            && ngx_http_exchange_access_usec() - start >= (int64_t) usec)
         {
             return NGX_AGAIN;
         }
@@ -524,6 +513,9 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
     sh->lease_pid = 0;
     sh->lease_until = 0;
     sh->last_duration = ngx_current_msec - list->started;
+
+    ngx_http_exchange_access_step_end(list);
+    sh->last_step = list->step_longest;
 
     if (error) {
         sh->failing = 1;

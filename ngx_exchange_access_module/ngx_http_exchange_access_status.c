@@ -42,6 +42,7 @@ typedef struct {
     time_t                            next_refresh;
     time_t                            refresh;
     ngx_msec_t                        last_duration;
+    ngx_uint_t                        last_step;  /* usec */
     ngx_str_t                         watch;     /* as configured */
     u_char                            watch_kind[16];
     ngx_uint_t                        watch_up;
@@ -69,7 +70,8 @@ typedef struct {
 #define NGX_HTTP_EXCHANGE_ACCESS_METRIC_UINT    0   /* ngx_uint_t */
 #define NGX_HTTP_EXCHANGE_ACCESS_METRIC_TIME    1   /* time_t, seconds */
 #define NGX_HTTP_EXCHANGE_ACCESS_METRIC_MSEC    2   /* ngx_msec_t, seconds */
-#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_ATOMIC  3   /* in the stats zone */
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_USEC    3   /* ngx_uint_t, seconds */
+#define NGX_HTTP_EXCHANGE_ACCESS_METRIC_ATOMIC  4   /* in the stats zone */
 
 typedef struct {
     const char                       *name;
@@ -135,6 +137,10 @@ static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
     ngx_http_exchange_access_metric(
         "exchange_access_list_last_refresh_duration_seconds",
         "How long the last refresh took.", 0, MSEC, last_duration),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_last_refresh_longest_step_seconds",
+        "The longest time the last refresh kept a worker's event loop.",
+        0, USEC, last_step),
     ngx_http_exchange_access_metric(
         "exchange_access_list_next_refresh_timestamp_seconds",
         "Time of the next refresh.", 0, TIME, next_refresh),
@@ -430,6 +436,7 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->last_attempt = sh->last_attempt;
     s->next_refresh = sh->next_refresh;
     s->last_duration = sh->last_duration;
+    s->last_step = sh->last_step;
     s->refreshing = (sh->lease_pid && ngx_time() < sh->lease_until)
                     ? sh->lease_pid : 0;
     ngx_memcpy(s->error, sh->error, sizeof(s->error));
@@ -561,6 +568,7 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          "\"failures\":%ui,\"refused\":%ui,"
                          "\"last_success\":%T,"
                          "\"last_attempt\":%T,\"last_duration_ms\":%M,"
+                         "\"last_longest_step_us\":%ui,"
                          "\"next_refresh\":%T,\"refresh_interval\":%T,"
                          "\"refreshing\":%P,\"table_bytes\":%ui,"
                          "\"zone_bytes\":%ui,\"zone_free_bytes\":%ui,",
@@ -569,6 +577,7 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          s->nelts, s->generation, s->attempts, s->failures,
                          s->refused,
                          s->last_success, s->last_attempt, s->last_duration,
+                         s->last_step,
                          s->next_refresh, s->refresh, s->refreshing,
                          s->table_bytes, s->zone_bytes, s->zone_free);
 
@@ -704,6 +713,12 @@ ngx_http_exchange_access_prometheus(u_char *p, u_char *last,
                 p = ngx_slprintf(p, last, "\"} %M.%03M\n",
                                  *(ngx_msec_t *) field / 1000,
                                  *(ngx_msec_t *) field % 1000);
+                break;
+
+            case NGX_HTTP_EXCHANGE_ACCESS_METRIC_USEC:
+                p = ngx_slprintf(p, last, "\"} %ui.%06ui\n",
+                                 *(ngx_uint_t *) field / 1000000,
+                                 *(ngx_uint_t *) field % 1000000);
                 break;
 
             default: /* NGX_HTTP_EXCHANGE_ACCESS_METRIC_UINT */
