@@ -55,6 +55,7 @@ struct ngx_exa_block_s {
 static int ngx_exa_mem_take(ngx_exa_mem_t *m, size_t n);
 static void *ngx_exa_mem_resize(void *p, size_t old, size_t size);
 static void *ngx_exa_mem_map(size_t size, int *dirty);
+static int ngx_exa_mem_spare_fits(size_t size);
 static void *ngx_exa_mem_spare(size_t size);
 static void ngx_exa_mem_release(void *p, size_t size);
 
@@ -290,6 +291,23 @@ ngx_exa_mem_map(size_t size, int *dirty)
 }
 
 
+/* is there a spare that holds size bytes? */
+
+static int
+ngx_exa_mem_spare_fits(size_t size)
+{
+    size_t  i;
+
+    for (i = 0; i < ngx_exa_mem_nspares; i++) {
+        if (ngx_exa_mem_spares[i].len - NGX_EXA_MEM_HEAD >= size) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* the smallest spare that holds size bytes, taken, or NULL */
 
 static void *
@@ -372,6 +390,9 @@ ngx_exa_mem_release(void *p, size_t size)
 /* old slots moved into the new ones at each addition */
 #define NGX_EXA_SET_MOVE  16
 
+/* slots of the next growth zeroed at each addition */
+#define NGX_EXA_SET_ZERO  32
+
 
 /* the slot of a string in slots, or NULL */
 
@@ -429,8 +450,53 @@ ngx_exa_set_move(ngx_exa_set_t *set, size_t n)
 
 
 /*
+ * The next growth's slots of a large set, when a spare is there to be
+ * used for them: taken when the set is three eighths full (the last
+ * growth's move is over by then) and zeroed a few at each addition until
+ * it is half full.  Zeroing a spare's megabytes at once, some of its
+ * pages no longer in memory, would take milliseconds; new pages of a
+ * mapping are zero already, and the growth maps them itself.
+ */
+
+static int
+ngx_exa_set_prepare(ngx_exa_set_t *set)
+{
+    size_t  n, z;
+
+    if (set->next == NULL) {
+        n = set->nslots * 2;
+
+        if (n > ((size_t) -1 / 2) / sizeof(ngx_exa_set_slot_t)
+            || !ngx_exa_mem_spare_fits(n * sizeof(ngx_exa_set_slot_t)))
+        {
+            return 0;
+        }
+
+        if (ngx_exa_mem_take(set->arena->mem, n * sizeof(ngx_exa_set_slot_t))
+            != 0)
+        {
+            return -1;
+        }
+
+        set->next = ngx_exa_mem_spare(n * sizeof(ngx_exa_set_slot_t));
+        set->nnext = n;
+        set->zeroed = 0;
+    }
+
+    z = set->nnext - set->zeroed;
+    z = z < NGX_EXA_SET_ZERO ? z : NGX_EXA_SET_ZERO;
+
+    memset(set->next + set->zeroed, 0, z * sizeof(ngx_exa_set_slot_t));
+    set->zeroed += z;
+
+    return 0;
+}
+
+
+/*
  * Twice the slots, zeroed (a large set's are new pages of a mapping,
- * touched as the set fills, or a spare's); the old ones are moved later.
+ * touched as the set fills, or a spare's, made ready by
+ * ngx_exa_set_prepare()); the old ones are moved later.
  */
 
 static int
@@ -446,29 +512,42 @@ ngx_exa_set_grow(ngx_exa_set_t *set)
 
     n = set->nslots ? set->nslots * 2 : 64;
 
-    if (n > ((size_t) -1 / 2) / sizeof(ngx_exa_set_slot_t)
-        || ngx_exa_mem_take(set->arena->mem, n * sizeof(ngx_exa_set_slot_t))
-           != 0)
-    {
-        return -1;
-    }
+    if (set->next) {
+        slots = set->next;
 
-    dirty = 1;
+        memset(slots + set->zeroed, 0,
+               (n - set->zeroed) * sizeof(ngx_exa_set_slot_t));
 
-    if (n * sizeof(ngx_exa_set_slot_t) < NGX_EXA_MEM_MAP) {
-        slots = malloc(n * sizeof(ngx_exa_set_slot_t));
+        set->next = NULL;
+        set->nnext = 0;
+        set->zeroed = 0;
 
     } else {
-        slots = ngx_exa_mem_map(n * sizeof(ngx_exa_set_slot_t), &dirty);
-    }
+        if (n > ((size_t) -1 / 2) / sizeof(ngx_exa_set_slot_t)
+            || ngx_exa_mem_take(set->arena->mem,
+                                n * sizeof(ngx_exa_set_slot_t))
+               != 0)
+        {
+            return -1;
+        }
 
-    if (slots != NULL && dirty) {
-        memset(slots, 0, n * sizeof(ngx_exa_set_slot_t));
-    }
+        dirty = 1;
 
-    if (slots == NULL) {
-        set->arena->mem->used -= n * sizeof(ngx_exa_set_slot_t);
-        return -1;
+        if (n * sizeof(ngx_exa_set_slot_t) < NGX_EXA_MEM_MAP) {
+            slots = malloc(n * sizeof(ngx_exa_set_slot_t));
+
+        } else {
+            slots = ngx_exa_mem_map(n * sizeof(ngx_exa_set_slot_t), &dirty);
+        }
+
+        if (slots != NULL && dirty) {
+            memset(slots, 0, n * sizeof(ngx_exa_set_slot_t));
+        }
+
+        if (slots == NULL) {
+            set->arena->mem->used -= n * sizeof(ngx_exa_set_slot_t);
+            return -1;
+        }
     }
 
     set->old = set->slots;
@@ -511,6 +590,14 @@ ngx_exa_set_put(ngx_exa_set_t *set, const unsigned char *s, size_t len,
 
     if (set->old) {
         ngx_exa_set_move(set, NGX_EXA_SET_MOVE);
+    }
+
+    if (set->nelts + 1 > set->nslots / 8 * 3
+        && 2 * set->nslots * sizeof(ngx_exa_set_slot_t) >= NGX_EXA_MEM_MAP
+        && set->nelts + 1 <= set->nslots / 2
+        && ngx_exa_set_prepare(set) != 0)
+    {
+        return -1;
     }
 
     if (set->nelts + 1 > set->nslots / 2 && ngx_exa_set_grow(set) != 0) {
@@ -617,6 +704,14 @@ ngx_exa_set_free(ngx_exa_set_t *set)
                          sizeof(ngx_exa_set_slot_t));
     }
 
+    if (set->next) {
+        ngx_exa_mem_free(set->arena->mem, set->next, set->nnext,
+                         sizeof(ngx_exa_set_slot_t));
+    }
+
+    set->next = NULL;
+    set->nnext = 0;
+    set->zeroed = 0;
     set->slots = NULL;
     set->nslots = 0;
     set->nelts = 0;

@@ -50,7 +50,8 @@ typedef struct {
 /*
  * A set grows by doubling without stopping: the slots it had are moved
  * into the new ones a few at a time, at each addition, and looked in
- * until all are moved.
+ * until all are moved.  A large set's next slots are taken before they
+ * are needed and zeroed a few at each addition too.
  */
 
 typedef struct {
@@ -61,6 +62,9 @@ typedef struct {
     ngx_exa_set_slot_t    *old;         /* the slots before the last growth */
     size_t                 nold;
     size_t                 moved;       /* old slots moved so far */
+    ngx_exa_set_slot_t    *next;        /* the next growth's, being zeroed */
+    size_t                 nnext;
+    size_t                 zeroed;      /* of them, zeroed so far */
 } ngx_exa_set_t;
 
 

@@ -3,7 +3,8 @@
  * growth (the old slots are moved a few at a time), added once, and its
  * memory counted and given back.  An array grows one element at a time
  * from a few bytes to megabytes (into a mapping of its own, moved as it
- * grows) and keeps every element.
+ * grows) and keeps every element.  A set built in the slots another left
+ * behind sees nothing of it.
  */
 
 #include "unit.h"
@@ -83,6 +84,44 @@ main(void)
     CHECK(ngx_exa_set_add(&set, (const unsigned char *) "", 0) == 1
           && ngx_exa_set_has(&set, (const unsigned char *) "", 0),
           "the empty string is a string");
+
+    ngx_exa_set_free(&set);
+    ngx_exa_arena_free(&arena);
+    CHECK(mem.used == 0, "all memory given back (%zu left)", mem.used);
+
+    /*
+     * Again, other strings, in the slots the first set left as spares,
+     * full of its slots: a growth's slots are zeroed before it, a few at
+     * each addition, and nothing of the first set is seen
+     */
+
+    during = 0;
+
+    for (i = 0; i < n; i++) {
+        len = (size_t) snprintf(s, sizeof(s), "cn=other%06zu,ou=people", i);
+
+        if (ngx_exa_set_add(&set, (const unsigned char *) s, len) != 1) {
+            break;
+        }
+
+        during += (set.next != NULL);
+    }
+
+    CHECK(i == n && set.nelts == n, "200000 more added (%zu, %zu)", i,
+          set.nelts);
+    CHECK(during > 1000, "growths made ready in spares over %zu additions",
+          during);
+
+    for (i = 0, missing = 0, bad = 0; i < n; i++) {
+        len = (size_t) snprintf(s, sizeof(s), "cn=other%06zu,ou=people", i);
+        missing += !ngx_exa_set_has(&set, (const unsigned char *) s, len);
+
+        len = (size_t) snprintf(s, sizeof(s), "uid=user%06zu,ou=people", i);
+        bad += ngx_exa_set_has(&set, (const unsigned char *) s, len);
+    }
+
+    CHECK(missing == 0 && bad == 0, "all found (%zu missing), none of the "
+          "first set (%zu)", missing, bad);
 
     ngx_exa_set_free(&set);
     ngx_exa_arena_free(&arena);
