@@ -33,7 +33,7 @@ NGX_EXA_HIDDEN_BEGIN
 #define NGX_EXA_LR_WINDOW        32
 #define NGX_EXA_LR_DN_MAX        1024
 #define NGX_EXA_LR_CHECK         64       /* empty reads before a yield */
-#define NGX_EXA_LR_CLOCK         16       /* work between clock reads */
+#define NGX_EXA_LR_CLOCK         4        /* work between clock reads */
 #define NGX_EXA_LR_TAGS_WORK     64       /* keys per unit of work */
 
 #define NGX_EXA_LR_IN_CHAIN      "1.2.840.113556.1.4.1941"

@@ -172,7 +172,7 @@ ngx_http_exchange_access_list_install(ngx_http_exchange_access_list_t *list,
 #define NGX_HTTP_EXCHANGE_ACCESS_INSTALL_PUBLISH  2
 
 /* units of work (keys, slots) between two reads of the clock */
-#define NGX_HTTP_EXCHANGE_ACCESS_INSTALL_WORK     256
+#define NGX_HTTP_EXCHANGE_ACCESS_INSTALL_WORK     64
 
 
 /* a stepped install is registered by its caller, to be aborted at exit */
