@@ -70,7 +70,8 @@ field() {
                                  print $s->{lists}{big}{$ARGV[0]} // ""' "$1"
 }
 
-# the directory's processes on the last CPU, nginx and the probe on CPU 0
+# the directory's processes and this script on the last CPU, nginx and the
+# probe on CPU 0
 NCPU=$(nproc)
 PIN=${REFRESH_PIN:-1}
 [ "$NCPU" -ge 2 ] || PIN=0
@@ -86,6 +87,11 @@ pin() {
         taskset -a -p -c "$cpu" "$p" > /dev/null 2>&1 || true
     done
 }
+
+# this script, and what it runs to read the status page (curl, perl: some
+# 30 ms of CPU a time), with the directory: on CPU 0 they would take the
+# worker's CPU in slices of several milliseconds, and the probe measure that
+pin "$LAST_CPU" $$
 
 cpu_ns() {
     awk '{ print $1 }' "/proc/$1/schedstat"
