@@ -21,6 +21,8 @@
 #   stall    the worst answer of a client that asks for a small page every
 #            millisecond (bench/probe.pl) during the refresh, against the
 #            same client when no refresh runs
+#   step     the longest step of the refresh on the worker's event loop
+#            (the status page's last_longest_step_us)
 #
 # Loading the users into Samba offline (ldbadd) is slow: about 14,000 in
 # 12 minutes on a busy 2-core machine, so REFRESH_MEMBERS=10000 for Samba
@@ -28,8 +30,9 @@
 #
 # The directory server runs on another machine in practice; here it would
 # take the worker's CPU while it sends the answers, and the probe would
-# measure that.  With two CPUs or more the server (and its children) runs
-# on the last one, nginx and the probe on the first (REFRESH_PIN=0: not).
+# measure that.  With two CPUs or more the server (and its children) and
+# this script run on the last one, nginx and the probe on the first
+# (REFRESH_PIN=0: not).
 #
 # usage: bench/refresh.sh [slapd] [samba] [delta]   (default: all)
 # environment: REFRESH_MEMBERS (default 100000), REFRESH_PIN (1), REFRESH_QUIET (seconds of
