@@ -55,7 +55,6 @@ struct ngx_exa_block_s {
 static int ngx_exa_mem_take(ngx_exa_mem_t *m, size_t n);
 static void *ngx_exa_mem_resize(void *p, size_t old, size_t size);
 static void *ngx_exa_mem_map(size_t size, int *dirty);
-static int ngx_exa_mem_spare_fits(size_t size);
 static void *ngx_exa_mem_spare(size_t size);
 static void ngx_exa_mem_release(void *p, size_t size);
 
@@ -291,23 +290,6 @@ ngx_exa_mem_map(size_t size, int *dirty)
 }
 
 
-/* is there a spare that holds size bytes? */
-
-static int
-ngx_exa_mem_spare_fits(size_t size)
-{
-    size_t  i;
-
-    for (i = 0; i < ngx_exa_mem_nspares; i++) {
-        if (ngx_exa_mem_spares[i].len - NGX_EXA_MEM_HEAD >= size) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 /* the smallest spare that holds size bytes, taken, or NULL */
 
 static void *
@@ -458,27 +440,37 @@ ngx_exa_set_move(ngx_exa_set_t *set, size_t n)
  * mapping are zero already, and the growth maps them itself.
  */
 
-static int
+static void
 ngx_exa_set_prepare(ngx_exa_set_t *set)
 {
+    int     over;
     size_t  n, z;
 
     if (set->next == NULL) {
         n = set->nslots * 2;
 
-        if (n > ((size_t) -1 / 2) / sizeof(ngx_exa_set_slot_t)
-            || !ngx_exa_mem_spare_fits(n * sizeof(ngx_exa_set_slot_t)))
-        {
-            return 0;
+        if (n > ((size_t) -1 / 2) / sizeof(ngx_exa_set_slot_t)) {
+            return;
         }
+
+        /* over the limit: the growth itself fails, when it comes */
+
+        over = set->arena->mem->over;
 
         if (ngx_exa_mem_take(set->arena->mem, n * sizeof(ngx_exa_set_slot_t))
             != 0)
         {
-            return -1;
+            set->arena->mem->over = over;
+            return;
         }
 
         set->next = ngx_exa_mem_spare(n * sizeof(ngx_exa_set_slot_t));
+
+        if (set->next == NULL) {
+            set->arena->mem->used -= n * sizeof(ngx_exa_set_slot_t);
+            return;
+        }
+
         set->nnext = n;
         set->zeroed = 0;
     }
@@ -488,8 +480,6 @@ ngx_exa_set_prepare(ngx_exa_set_t *set)
 
     memset(set->next + set->zeroed, 0, z * sizeof(ngx_exa_set_slot_t));
     set->zeroed += z;
-
-    return 0;
 }
 
 
@@ -593,11 +583,10 @@ ngx_exa_set_put(ngx_exa_set_t *set, const unsigned char *s, size_t len,
     }
 
     if (set->nelts + 1 > set->nslots / 8 * 3
-        && 2 * set->nslots * sizeof(ngx_exa_set_slot_t) >= NGX_EXA_MEM_MAP
         && set->nelts + 1 <= set->nslots / 2
-        && ngx_exa_set_prepare(set) != 0)
+        && 2 * set->nslots * sizeof(ngx_exa_set_slot_t) >= NGX_EXA_MEM_MAP)
     {
-        return -1;
+        ngx_exa_set_prepare(set);
     }
 
     if (set->nelts + 1 > set->nslots / 2 && ngx_exa_set_grow(set) != 0) {
