@@ -508,7 +508,24 @@ Invalid credentials
 
 
 
-=== TEST 26: a worker stuck in a refresh loses its lease, and another worker refreshes
+=== TEST 26: the status page tells how long a step of the last refresh held the event loop
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- config
+    location = /status {
+        exchange_access_status;
+    }
+--- wait_for
+names loaded
+--- request eval
+['GET /status', 'GET /status?format=prometheus']
+--- response_body_like eval
+[qr/"remote":\{"source":"ldap","loaded_from":"ldap","state":"ok",.*"last_duration_ms":\d+,"last_longest_step_us":[1-9]\d*,/,
+ qr/exchange_access_list_last_refresh_longest_step_seconds\{list="remote"\} \d+\.\d{6}\n/]
+
+
+
+=== TEST 27: a worker stuck in a refresh loses its lease, and another worker refreshes
 --- workers: 2
 --- http_config eval
 main::list('        ldap_nested walk;')
@@ -548,7 +565,7 @@ another worker loaded the new list
 
 
 
-=== TEST 27: a state file with NetBIOS domains: read back with them, each name only for its domain
+=== TEST 28: a state file with NetBIOS domains: read back with them, each name only for its domain
 (what the state file writer writes for a list of tagged names: OpenLDAP's
 entries carry no domain, so the file is written by hand here)
 --- init
