@@ -68,6 +68,7 @@ typedef struct {
     time_t                            last_success;
     ngx_msec_t                        last_duration;
     ngx_uint_t                        last_step;  /* longest, usec */
+    ngx_uint_t                        last_cpu;   /* its steps', usec */
     ngx_uint_t                        attempts;
     ngx_uint_t                        failures;
     ngx_uint_t                        failing;    /* unsigned:1 */
@@ -163,7 +164,9 @@ struct ngx_http_exchange_access_list_s {
     /* per worker */
     ngx_msec_t                        started;    /* the refresh under way */
     int64_t                           step_start;  /* usec, or 0 */
+    int64_t                           step_cpu;    /* usec of CPU then */
     ngx_uint_t                        step_longest;  /* usec, this refresh */
+    ngx_uint_t                        refresh_cpu;   /* usec, this refresh */
     void                             *running;    /* a refresh under way */
     void                             *installing; /* its table, being built */
     ngx_uint_t                        changes;    /* the refresh covers */
@@ -309,10 +312,28 @@ ngx_http_exchange_access_usec(void)
 }
 
 
+/* the CPU time of the calling thread, the event loop's */
+
+static ngx_inline int64_t
+ngx_http_exchange_access_cpu_usec(void)
+{
+#if defined CLOCK_THREAD_CPUTIME_ID
+    struct timespec  ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) {
+        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
+#endif
+
+    return 0;
+}
+
+
 static ngx_inline void
 ngx_http_exchange_access_step_start(ngx_http_exchange_access_list_t *list)
 {
     list->step_start = ngx_http_exchange_access_usec();
+    list->step_cpu = ngx_http_exchange_access_cpu_usec();
 }
 
 
@@ -330,6 +351,12 @@ ngx_http_exchange_access_step_end(ngx_http_exchange_access_list_t *list)
 
     if (us > (int64_t) list->step_longest) {
         list->step_longest = (ngx_uint_t) us;
+    }
+
+    us = ngx_http_exchange_access_cpu_usec() - list->step_cpu;
+
+    if (us > 0) {
+        list->refresh_cpu += (ngx_uint_t) us;
     }
 }
 

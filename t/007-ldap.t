@@ -508,7 +508,7 @@ Invalid credentials
 
 
 
-=== TEST 26: the status page tells how long a step of the last refresh held the event loop
+=== TEST 26: the status page tells how long a step of the last refresh held the event loop, and the CPU time of its steps
 --- http_config eval
 main::list('        ldap_nested walk;')
 --- config
@@ -520,8 +520,8 @@ names loaded
 --- request eval
 ['GET /status', 'GET /status?format=prometheus']
 --- response_body_like eval
-[qr/"remote":\{"source":"ldap","loaded_from":"ldap","state":"ok",.*"last_duration_ms":\d+,"last_longest_step_us":[1-9]\d*,/,
- qr/exchange_access_list_last_refresh_longest_step_seconds\{list="remote"\} \d+\.\d{6}\n/]
+[qr/"remote":\{"source":"ldap","loaded_from":"ldap","state":"ok",.*"last_duration_ms":\d+,"last_longest_step_us":[1-9]\d*,"last_cpu_us":[1-9]\d*,/,
+ qr/exchange_access_list_last_refresh_longest_step_seconds\{list="remote"\} \d+\.\d{6}\n.*exchange_access_list_last_refresh_cpu_seconds\{list="remote"\} \d+\.\d{6}\n/s]
 
 
 
