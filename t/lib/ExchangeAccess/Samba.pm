@@ -7,6 +7,14 @@ package ExchangeAccess::Samba;
 #   my $dc = ExchangeAccess::Samba->start(bulk => 1200);
 #   ... start(single => 1)     one process (samba -M single): every LDAP
 #                              connection sees every write through LDAP
+#   ... start(query_duration => 900)
+#                              searches may run 900 s (the domain's query
+#                              policy, MaxQueryDuration: 120 s by default,
+#                              then a search fails with "Operations error")
+#   ... start(dir => D, reuse => 1)
+#                              a directory D that an earlier start with the
+#                              same bulk and nest made complete is started
+#                              as it is, not provisioned again
 #
 # Users alice bob carol dave erin (erin disabled), groups Outlook Remote >
 # Outlook Nested > alice, Outlook Remote > carol and erin, Denied > bob, and
@@ -73,6 +81,22 @@ sub start {
     free_port($ip, 389) && free_port($ip, 636)
         or die "ports 389 and 636 of $ip are in use\n";
 
+    my $made = sprintf("bulk %d nest %d query %d\n", $o{bulk} || 0,
+                       $o{nest} || 0, $o{query_duration} || 0);
+
+    if ($o{reuse} && open my $fh, '<', "$d/complete") {
+        my $was = <$fh> // '';
+        close $fh;
+
+        if ($was eq $made) {
+            $self->{conf} = "$d/etc/smb.conf";
+            $self->launch;
+            $ENV{TEST_NGINX_AD_IP} = $ip;
+            $ENV{TEST_NGINX_AD_CA} = "$d/tls/cert.pem";
+            return $self;
+        }
+    }
+
     remove_tree($d);
     make_path($d);
 
@@ -109,8 +133,16 @@ sub start {
         $self->bulk($o{bulk}, $o{nest});
     }
 
+    if ($o{query_duration}) {
+        $self->query_duration($o{query_duration});
+    }
+
     $self->launch;
     $self->seed;
+
+    open my $done, '>', "$d/complete" or die "$d/complete: $!";
+    print $done $made;
+    close $done;
 
     $ENV{TEST_NGINX_AD_IP} = $ip;
     $ENV{TEST_NGINX_AD_CA} = "$d/tls/cert.pem";
@@ -161,6 +193,22 @@ sub bulk {
     close $fh;
 
     run("ldbadd -H $d/private/sam.ldb $d/bulk.ldif --nosync -o batch_mode:true");
+}
+
+# offline, the default query policy's MaxQueryDuration (provisioned as 120)
+sub query_duration {
+    my ($self, $secs) = @_;
+    my $d = $self->{dir};
+
+    open my $fh, '>', "$d/policy.ldif" or die;
+    print $fh "dn: CN=Default Query Policy,CN=Query-Policies,"
+        . "CN=Directory Service,CN=Windows NT,CN=Services,CN=Configuration,"
+        . "$Base\nchangetype: modify\ndelete: lDAPAdminLimits\n"
+        . "lDAPAdminLimits: MaxQueryDuration=120\n-\nadd: lDAPAdminLimits\n"
+        . "lDAPAdminLimits: MaxQueryDuration=$secs\n-\n";
+    close $fh;
+
+    run("ldbmodify -H $d/private/sam.ldb $d/policy.ldif");
 }
 
 sub launch {
