@@ -23,12 +23,14 @@
 #            long refresh)
 #   stall    the worst answer of a client that asks for a small page every
 #            millisecond (bench/probe.pl) during the refresh, against the
-#            same client when no refresh runs
+#            same client when no refresh runs (and a loop keeps the
+#            directory's CPU busy, as the directory does in a refresh)
 #   step     the longest step of the refresh on the worker's event loop
 #            (the status page's last_longest_step_us)
 #   floor    the longest a loop that only reads the clock (bench/floor.pl)
-#            lost nginx's CPU, with no request and no refresh: what the
-#            machine itself takes, which no module can get under
+#            lost nginx's CPU, with no request and no refresh (the
+#            directory's CPU busy as above): what the machine itself
+#            takes, which no module can get under
 #
 # Loading 100,000 users into Samba offline (ldbadd) took about 8 minutes
 # on a 2-core machine, and each in-chain search of them about 7 minutes
@@ -197,16 +199,24 @@ measure() {
 
     echo "== $name: first load"
     t0=$(now_ms)
-    c0=$(cpu_ns "$worker")
+    c0=0        # the worker's start: the first load began with it
     wait_generation 0 900
     t1=$(now_ms)
     c1=$(cpu_ns "$worker")
-    printf "%-6s first load: %s names, %s ms, longest step %s us, CPU %s us (status); worker CPU %d ms\n" \
+    printf "%-6s first load: %s names, %s ms, longest step %s us, CPU %s us (status); worker CPU since its start %d ms\n" \
            "$name" "$(field entries)" "$(field last_duration_ms)" "$(field last_longest_step_us)" \
            "$(field last_cpu_us)" $(( (c1 - c0) / 1000000 ))
 
     if [ "$WATCH" != off ]; then
         wait_watch
+    fi
+
+    # the directory's CPU kept busy, as it is while it answers a refresh
+    # (on this kind of machine a busy CPU takes milliseconds from the other)
+    local spin=
+    if [ "$PIN" = 1 ]; then
+        taskset -c "$LAST_CPU" perl -e '1 while 1' &
+        spin=$!
     fi
 
     # the machine alone: how long a loop on nginx's CPU loses it
@@ -219,6 +229,11 @@ measure() {
     out_quiet=$($ON_FIRST perl bench/probe.pl "$PORT" "$QUIET")
     t1=$(now_ms)
     c1=$(cpu_ns "$worker")
+
+    if [ -n "$spin" ]; then
+        kill "$spin"
+        wait "$spin" 2> /dev/null || true
+    fi
     [ "$(field generation)" = "$g" ] || { echo "a refresh ran in the quiet probe" >&2; exit 1; }
     quiet_cpu=$(( (c1 - c0) / (t1 - t0) ))     # ns per ms
 
