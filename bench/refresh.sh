@@ -358,12 +358,16 @@ run_slapd() {
     WATCH=off
 }
 
-# a member leaves, or comes back if an earlier run took it out
+# a member leaves, or comes back if an earlier run took it out (samba-tool
+# "removes" a member that is not there without an error)
 samba_change() {
-    samba-tool group removemembers "Big Group 1" bulk00001 \
-        -s "$B/samba/etc/smb.conf" > /dev/null 2>&1 \
-    || samba-tool group addmembers "Big Group 1" bulk00001 \
-        -s "$B/samba/etc/smb.conf" > /dev/null
+    local conf=$B/samba/etc/smb.conf members
+    members=$(samba-tool group listmembers "Big Group 1" -s "$conf")
+    if grep -qx bulk00001 <<< "$members"; then
+        samba-tool group removemembers "Big Group 1" bulk00001 -s "$conf"
+    else
+        samba-tool group addmembers "Big Group 1" bulk00001 -s "$conf"
+    fi > /dev/null
 }
 
 run_samba() {
