@@ -84,18 +84,35 @@ sub start {
     my $made = sprintf("bulk %d nest %d query %d\n", $o{bulk} || 0,
                        $o{nest} || 0, $o{query_duration} || 0);
 
+    $self->{conf} = "$d/etc/smb.conf";
+
     if ($o{reuse} && open my $fh, '<', "$d/complete") {
         my $was = <$fh> // '';
         close $fh;
-
-        if ($was eq $made) {
-            $self->{conf} = "$d/etc/smb.conf";
-            $self->launch;
-            $ENV{TEST_NGINX_AD_IP} = $ip;
-            $ENV{TEST_NGINX_AD_CA} = "$d/tls/cert.pem";
-            return $self;
-        }
+        $self->{reused} = $was eq $made;
     }
+
+    $self->provision(\%o) unless $self->{reused};
+    $self->launch;
+
+    unless ($self->{reused}) {
+        $self->seed;
+
+        open my $done, '>', "$d/complete" or die "$d/complete: $!";
+        print $done $made;
+        close $done;
+    }
+
+    $ENV{TEST_NGINX_AD_IP} = $ip;
+    $ENV{TEST_NGINX_AD_CA} = "$d/tls/cert.pem";
+
+    return $self;
+}
+
+# a new domain in the directory, with the users of bulk, not running
+sub provision {
+    my ($self, $o) = @_;
+    my ($d, $ip) = @$self{qw(dir ip)};
 
     remove_tree($d);
     make_path($d);
@@ -112,7 +129,7 @@ sub start {
         . " -keyout $d/tls/key.pem -out $d/tls/cert.pem");
     chmod 0600, "$d/tls/key.pem";
 
-    my $conf = "$d/etc/smb.conf";
+    my $conf = $self->{conf};
     open my $fh, '<', $conf or die "$conf: $!";
     local $/;
     my $c = <$fh>;
@@ -127,27 +144,13 @@ sub start {
     print $fh $c;
     close $fh;
 
-    $self->{conf} = $conf;
-
-    if ($o{bulk}) {
-        $self->bulk($o{bulk}, $o{nest});
+    if ($o->{bulk}) {
+        $self->bulk($o->{bulk}, $o->{nest});
     }
 
-    if ($o{query_duration}) {
-        $self->query_duration($o{query_duration});
+    if ($o->{query_duration}) {
+        $self->query_duration($o->{query_duration});
     }
-
-    $self->launch;
-    $self->seed;
-
-    open my $done, '>', "$d/complete" or die "$d/complete: $!";
-    print $done $made;
-    close $done;
-
-    $ENV{TEST_NGINX_AD_IP} = $ip;
-    $ENV{TEST_NGINX_AD_CA} = "$d/tls/cert.pem";
-
-    return $self;
 }
 
 # many users at once, offline: ldbadd into the database before samba runs;
