@@ -39,6 +39,7 @@ static ngx_int_t ngx_http_exchange_access_ldap_read_password(ngx_conf_t *cf,
     ngx_http_exchange_access_ldap_conf_t *lcf);
 static ngx_int_t ngx_http_exchange_access_ldap_lr_conf(ngx_conf_t *cf,
     ngx_http_exchange_access_ldap_conf_t *lcf);
+static ngx_int_t ngx_http_exchange_access_ldap_library(ngx_conf_t *cf);
 static char *ngx_http_exchange_access_ldap_ssl(ngx_conf_t *cf,
     ngx_http_exchange_access_list_t *list,
     ngx_http_exchange_access_ldap_conf_t *lcf);
@@ -545,6 +546,10 @@ ngx_http_exchange_access_ldap_init_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_exchange_access_ldap_library(cf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     tls = lcf->starttls;
     url = lcf->urls->elts;
 
@@ -680,6 +685,32 @@ ngx_http_exchange_access_ldap_lr_conf(ngx_conf_t *cf,
 
 
 /* ldaps:// or StartTLS: nginx's OpenSSL, with the CAs to trust */
+
+/*
+ * libldap sets itself up on its first use: it looks the host's own name
+ * up through the resolver (a DNS query when /etc/hosts does not have it),
+ * loads the SASL plugins and reads ldap.conf.  In a worker that would be
+ * blocking calls on the event loop at the first refresh of every new
+ * worker; here, while the master reads the configuration, it is done once
+ * and the workers inherit a library already set up.
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_ldap_library(ngx_conf_t *cf)
+{
+    int  version;
+
+    if (ldap_get_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &version)
+        != LDAP_OPT_SUCCESS)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the LDAP library could not set itself up");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
 
 static char *
 ngx_http_exchange_access_ldap_ssl(ngx_conf_t *cf,

@@ -565,7 +565,41 @@ another worker loaded the new list
 
 
 
-=== TEST 28: a state file with NetBIOS domains: read back with them, each name only for its domain
+=== TEST 28: a new worker's first refresh only talks to the directory: the LDAP library set itself up in the master (the host name through the resolver, ldap.conf, the SASL plugins), not on a worker's event loop
+--- workers: 1
+--- worker_exit_signal: 9
+--- http_config eval
+main::list('        ldap_nested walk;')
+--- wait_for
+exchange_access_list "remote": 6 names loaded
+--- exec
+master=$(cat $TEST_NGINX_SERVROOT/logs/nginx.pid)
+trace=$TEST_NGINX_HTML_DIR/worker.trace
+strace -f -qq -e trace=open,openat,connect -o $trace -p $master &
+st=$!
+for i in $(seq 50); do
+  grep -q 'TracerPid:[[:space:]]*[1-9]' /proc/$master/status && break; sleep 0.1
+done
+kill -9 $(pgrep -P $master)
+# the new worker refreshes within "refresh 1s"
+port="htons($TEST_NGINX_LDAP_PORT)"
+for i in $(seq 50); do
+  grep -v "^$master " $trace | grep -q "$port" && break; sleep 0.1
+done
+sleep 0.5
+kill $st; wait $st 2> /dev/null
+worker=$(grep -v "^$master " $trace)
+echo "$worker" | grep -q "$port" && echo "the new worker connected to the directory"
+echo "$worker" | grep -E 'nsswitch|resolv\.conf|/etc/hosts|host\.conf|ldap\.conf|ldaprc|sasl2' \
+  || echo "and read no resolver, LDAP or SASL file"
+--- exec_stdout
+the new worker connected to the directory
+and read no resolver, LDAP or SASL file
+--- timeout: 20
+
+
+
+=== TEST 29: a state file with NetBIOS domains: read back with them, each name only for its domain
 (what the state file writer writes for a list of tagged names: OpenLDAP's
 entries carry no domain, so the file is written by hand here)
 --- init

@@ -24,7 +24,7 @@ case "$what" in
               libnet-ldap-server-perl gss-ntlmssp samba samba-dsdb-modules
               samba-vfs-modules samba-ad-provision ldb-tools
               apache2 apache2-bin libapache2-mod-auth-gssapi python3-impacket
-              iproute2 nghttp2-client bc
+              iproute2 nghttp2-client bc strace
               clang libclang-rt-14-dev llvm-14 valgrind
               dpkg-dev debhelper build-essential" ;;
     fresh) pkgs="mmdebstrap" ;;
