@@ -505,6 +505,7 @@ ngx_http_exchange_access_list_take(ngx_http_exchange_access_list_t *list,
 
     list->started = ngx_current_msec;
     list->step_longest = 0;
+    list->step_longest_cpu = 0;
     list->refresh_cpu = 0;
 
     ngx_http_exchange_access_step_start(list);

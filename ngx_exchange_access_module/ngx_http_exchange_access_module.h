@@ -68,6 +68,7 @@ typedef struct {
     time_t                            last_success;
     ngx_msec_t                        last_duration;
     ngx_uint_t                        last_step;  /* longest, usec */
+    ngx_uint_t                        last_step_cpu;  /* its CPU, usec */
     ngx_uint_t                        last_cpu;   /* its steps', usec */
     ngx_uint_t                        attempts;
     ngx_uint_t                        failures;
@@ -166,6 +167,7 @@ struct ngx_http_exchange_access_list_s {
     int64_t                           step_start;  /* usec, or 0 */
     int64_t                           step_cpu;    /* usec of CPU then */
     ngx_uint_t                        step_longest;  /* usec, this refresh */
+    ngx_uint_t                        step_longest_cpu;  /* usec of CPU */
     ngx_uint_t                        refresh_cpu;   /* usec, this refresh */
     void                             *running;    /* a refresh under way */
     void                             *installing; /* its table, being built */
@@ -357,6 +359,10 @@ ngx_http_exchange_access_step_end(ngx_http_exchange_access_list_t *list)
 
     if (us > 0) {
         list->refresh_cpu += (ngx_uint_t) us;
+
+        if (us > (int64_t) list->step_longest_cpu) {
+            list->step_longest_cpu = (ngx_uint_t) us;
+        }
     }
 }
 

@@ -516,6 +516,7 @@ ngx_http_exchange_access_list_done(ngx_http_exchange_access_list_t *list,
 
     ngx_http_exchange_access_step_end(list);
     sh->last_step = list->step_longest;
+    sh->last_step_cpu = list->step_longest_cpu;
     sh->last_cpu = list->refresh_cpu;
 
     if (error) {

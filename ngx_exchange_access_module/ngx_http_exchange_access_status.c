@@ -43,6 +43,7 @@ typedef struct {
     time_t                            refresh;
     ngx_msec_t                        last_duration;
     ngx_uint_t                        last_step;  /* usec */
+    ngx_uint_t                        last_step_cpu;  /* usec */
     ngx_uint_t                        last_cpu;   /* usec */
     ngx_str_t                         watch;     /* as configured */
     u_char                            watch_kind[16];
@@ -142,6 +143,11 @@ static ngx_http_exchange_access_metric_t  ngx_http_exchange_access_metrics[] = {
         "exchange_access_list_last_refresh_longest_step_seconds",
         "The longest time the last refresh kept a worker's event loop.",
         0, USEC, last_step),
+    ngx_http_exchange_access_metric(
+        "exchange_access_list_last_refresh_longest_step_cpu_seconds",
+        "The most CPU time one step of the last refresh took on a "
+        "worker's event loop.",
+        0, USEC, last_step_cpu),
     ngx_http_exchange_access_metric(
         "exchange_access_list_last_refresh_cpu_seconds",
         "The CPU time of the last refresh's steps on a worker's event loop.",
@@ -443,6 +449,7 @@ ngx_http_exchange_access_snapshot(ngx_http_exchange_access_list_t *list,
     s->next_refresh = sh->next_refresh;
     s->last_duration = sh->last_duration;
     s->last_step = sh->last_step;
+    s->last_step_cpu = sh->last_step_cpu;
     s->last_cpu = sh->last_cpu;
     s->refreshing = (sh->lease_pid && ngx_time() < sh->lease_until)
                     ? sh->lease_pid : 0;
@@ -576,6 +583,7 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          "\"last_success\":%T,"
                          "\"last_attempt\":%T,\"last_duration_ms\":%M,"
                          "\"last_longest_step_us\":%ui,"
+                         "\"last_longest_step_cpu_us\":%ui,"
                          "\"last_cpu_us\":%ui,"
                          "\"next_refresh\":%T,\"refresh_interval\":%T,"
                          "\"refreshing\":%P,\"table_bytes\":%ui,"
@@ -585,7 +593,7 @@ ngx_http_exchange_access_json(u_char *p, u_char *last,
                          s->nelts, s->generation, s->attempts, s->failures,
                          s->refused,
                          s->last_success, s->last_attempt, s->last_duration,
-                         s->last_step, s->last_cpu,
+                         s->last_step, s->last_step_cpu, s->last_cpu,
                          s->next_refresh, s->refresh, s->refreshing,
                          s->table_bytes, s->zone_bytes, s->zone_free);
 

@@ -520,8 +520,8 @@ names loaded
 --- request eval
 ['GET /status', 'GET /status?format=prometheus']
 --- response_body_like eval
-[qr/"remote":\{"source":"ldap","loaded_from":"ldap","state":"ok",.*"last_duration_ms":\d+,"last_longest_step_us":[1-9]\d*,"last_cpu_us":[1-9]\d*,/,
- qr/exchange_access_list_last_refresh_longest_step_seconds\{list="remote"\} \d+\.\d{6}\n.*exchange_access_list_last_refresh_cpu_seconds\{list="remote"\} \d+\.\d{6}\n/s]
+[qr/"remote":\{"source":"ldap","loaded_from":"ldap","state":"ok",.*"last_duration_ms":\d+,"last_longest_step_us":[1-9]\d*,"last_longest_step_cpu_us":[1-9]\d*,"last_cpu_us":[1-9]\d*,/,
+ qr/exchange_access_list_last_refresh_longest_step_seconds\{list="remote"\} \d+\.\d{6}\n.*exchange_access_list_last_refresh_longest_step_cpu_seconds\{list="remote"\} \d+\.\d{6}\n.*exchange_access_list_last_refresh_cpu_seconds\{list="remote"\} \d+\.\d{6}\n/s]
 
 
 
