@@ -9,19 +9,24 @@
 #include <ngx_http.h>
 
 #include "ngx_http_exchange_access_module.h"
+#include "ngx_exa_set.h"
 
 
 /*
  * The file source: "file path;", one name a line.  The file is read when
  * nginx reads its configuration, and again by a refresh when its mtime
- * changed.
+ * changed: then a part at a time, on the event loop, as a refresh from a
+ * directory is.
  */
 
 
 #define NGX_HTTP_EXCHANGE_ACCESS_FILE_MAX   (256 * 1024 * 1024)
 
-/* microseconds of a step of the table's build */
-#define NGX_HTTP_EXCHANGE_ACCESS_FILE_STEP  1000
+/* what one read takes: a line must fit in it */
+#define NGX_HTTP_EXCHANGE_ACCESS_FILE_CHUNK  65536
+
+/* lines parsed, or keys counted, between two reads of the clock */
+#define NGX_HTTP_EXCHANGE_ACCESS_FILE_CLOCK  64
 
 
 typedef struct {
@@ -29,15 +34,41 @@ typedef struct {
 } ngx_http_exchange_access_file_conf_t;
 
 
-/* a refresh whose new table is being built */
+/* the file being read and parsed */
 
 typedef struct {
-    ngx_http_exchange_access_list_t     *list;
-    ngx_pool_t                          *pool;
-    ngx_array_t                         *keys;
-    time_t                               mtime;
-    ngx_event_t                          step;
-    ngx_http_exchange_access_install_t   install;
+    ngx_http_exchange_access_list_t  *list;
+    ngx_file_t                        file;
+    off_t                             size;     /* when it was opened */
+    time_t                            mtime;
+    u_char                           *buf;      /* a chunk */
+    u_char                           *pos;      /* the lines not parsed */
+    u_char                           *last;
+    ngx_uint_t                        line;
+    ngx_pool_t                       *pool;     /* the names' bytes */
+    ngx_exa_mem_t                     mem;
+    ngx_exa_str_t                    *keys;     /* grown without a copy */
+    size_t                            nkeys;
+    size_t                            nalloc;
+    ngx_exa_table_tagger_t            tagger;
+    ngx_uint_t                        phase;
+} ngx_http_exchange_access_file_reader_t;
+
+
+#define NGX_HTTP_EXCHANGE_ACCESS_FILE_PARSE  0
+#define NGX_HTTP_EXCHANGE_ACCESS_FILE_TAGS   1
+#define NGX_HTTP_EXCHANGE_ACCESS_FILE_DONE   2
+
+
+/* a refresh: the file read, then its new table built */
+
+typedef struct {
+    ngx_pool_t                              *pool;
+    ngx_array_t                              keys;  /* the reader's */
+    ngx_event_t                              step;
+    ngx_uint_t                               reading;
+    ngx_http_exchange_access_file_reader_t   rd;
+    ngx_http_exchange_access_install_t       install;
 } ngx_http_exchange_access_file_ctx_t;
 
 
@@ -46,15 +77,26 @@ static char *ngx_http_exchange_access_file_init_conf(ngx_conf_t *cf,
     ngx_http_exchange_access_list_t *list);
 static void ngx_http_exchange_access_file_refresh(
     ngx_http_exchange_access_list_t *list, ngx_log_t *log);
-static void ngx_http_exchange_access_file_install(ngx_event_t *ev);
+static void ngx_http_exchange_access_file_step(ngx_event_t *ev);
+static const char *ngx_http_exchange_access_file_read_step(
+    ngx_http_exchange_access_file_ctx_t *ctx, ngx_log_t *log);
+static void ngx_http_exchange_access_file_end(
+    ngx_http_exchange_access_file_ctx_t *ctx, const char *error,
+    ngx_log_t *log);
 static time_t ngx_http_exchange_access_file_lease(
     ngx_http_exchange_access_list_t *list);
-static ngx_int_t ngx_http_exchange_access_list_read(
+static ngx_int_t ngx_http_exchange_access_file_open(
+    ngx_http_exchange_access_file_reader_t *rd,
     ngx_http_exchange_access_list_t *list, ngx_str_t *name, ngx_pool_t *pool,
-    ngx_array_t *keys, time_t *mtime, ngx_log_t *log);
-static ngx_int_t ngx_http_exchange_access_list_parse(
-    ngx_http_exchange_access_list_t *list, ngx_str_t *name, u_char *p,
-    size_t size, ngx_pool_t *pool, ngx_array_t *keys, ngx_log_t *log);
+    ngx_log_t *log);
+static ngx_int_t ngx_http_exchange_access_file_parse(
+    ngx_http_exchange_access_file_reader_t *rd, ngx_msec_t usec);
+static ngx_int_t ngx_http_exchange_access_file_more(
+    ngx_http_exchange_access_file_reader_t *rd);
+static ngx_int_t ngx_http_exchange_access_file_line(
+    ngx_http_exchange_access_file_reader_t *rd, u_char *start, u_char *end);
+static void ngx_http_exchange_access_file_close(
+    ngx_http_exchange_access_file_reader_t *rd);
 
 
 static ngx_http_exchange_access_path_post_t  ngx_http_exchange_access_file_post
@@ -99,18 +141,40 @@ static char *
 ngx_http_exchange_access_file_init_conf(ngx_conf_t *cf,
     ngx_http_exchange_access_list_t *list)
 {
-    ngx_http_exchange_access_file_conf_t  *fcf = list->source_conf;
+    ngx_int_t                                rc;
+    ngx_exa_str_t                           *k;
+    ngx_http_exchange_access_file_conf_t    *fcf;
+    ngx_http_exchange_access_file_reader_t   rd;
 
-    list->keys = ngx_array_create(cf->pool, 64, sizeof(ngx_exa_str_t));
-    if (list->keys == NULL) {
-        return NGX_CONF_ERROR;
-    }
+    fcf = list->source_conf;
 
-    if (ngx_http_exchange_access_list_read(list, &fcf->path, cf->pool,
-                                           list->keys, &list->version,
+    if (ngx_http_exchange_access_file_open(&rd, list, &fcf->path, cf->pool,
                                            cf->log)
         != NGX_OK)
     {
+        return NGX_CONF_ERROR;
+    }
+
+    rc = ngx_http_exchange_access_file_parse(&rd, 0);
+
+    if (rc == NGX_OK) {
+        list->keys = ngx_array_create(cf->pool, ngx_max(rd.nkeys, 1),
+                                      sizeof(ngx_exa_str_t));
+        k = list->keys ? ngx_array_push_n(list->keys, rd.nkeys) : NULL;
+
+        if (k == NULL) {
+            rc = NGX_ERROR;
+
+        } else if (rd.nkeys) {
+            ngx_memcpy(k, rd.keys, rd.nkeys * sizeof(ngx_exa_str_t));
+        }
+    }
+
+    list->version = rd.mtime;
+
+    ngx_http_exchange_access_file_close(&rd);
+
+    if (rc != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -128,18 +192,16 @@ ngx_http_exchange_access_file_lease(ngx_http_exchange_access_list_t *list)
 
 
 /*
- * The file source: read the file again when it changed, and install it a
- * step at a time, as a refresh from a directory does.
+ * A refresh: when the file changed, it is read and parsed a part at a
+ * time, then its table is installed a step at a time, each part and step
+ * in a turn of the event loop of its own.
  */
 
 static void
 ngx_http_exchange_access_file_refresh(ngx_http_exchange_access_list_t *list,
     ngx_log_t *log)
 {
-    time_t                                 mtime;
-    ngx_int_t                              rc;
     ngx_pool_t                            *pool;
-    ngx_array_t                           *keys;
     ngx_file_info_t                        fi;
     ngx_http_exchange_access_file_ctx_t   *ctx;
     ngx_http_exchange_access_file_conf_t  *fcf;
@@ -165,16 +227,14 @@ ngx_http_exchange_access_file_refresh(ngx_http_exchange_access_list_t *list,
     }
 
     ctx = ngx_pcalloc(pool, sizeof(ngx_http_exchange_access_file_ctx_t));
-    keys = ngx_array_create(pool, 64, sizeof(ngx_exa_str_t));
-
-    if (ctx == NULL || keys == NULL) {
+    if (ctx == NULL) {
         ngx_http_exchange_access_list_done(list, NULL, "out of memory", log);
         ngx_destroy_pool(pool);
         return;
     }
 
-    if (ngx_http_exchange_access_list_read(list, &fcf->path, pool, keys,
-                                           &mtime, log)
+    if (ngx_http_exchange_access_file_open(&ctx->rd, list, &fcf->path, pool,
+                                           log)
         != NGX_OK)
     {
         ngx_http_exchange_access_list_done(list, NULL,
@@ -184,38 +244,22 @@ ngx_http_exchange_access_file_refresh(ngx_http_exchange_access_list_t *list,
         return;
     }
 
-    ctx->list = list;
     ctx->pool = pool;
-    ctx->keys = keys;
-    ctx->mtime = mtime;
-    ctx->step.handler = ngx_http_exchange_access_file_install;
+    ctx->reading = 1;
+    ctx->step.handler = ngx_http_exchange_access_file_step;
     ctx->step.data = ctx;
     ctx->step.log = log;
 
-    rc = ngx_http_exchange_access_install_start(&ctx->install, list, keys, 0);
-
-    if (rc != NGX_OK) {
-        ngx_http_exchange_access_list_done(list, NULL,
-                   ngx_http_exchange_access_list_installed(list, keys, rc, 0,
-                                                           log),
-                   log);
-        ngx_destroy_pool(pool);
-        return;
-    }
-
     list->running = ctx;
-    list->installing = &ctx->install;
-
-    /* the build's first step in the next turn of the event loop */
 
     ngx_http_exchange_access_post_next(&ctx->step);
 }
 
 
-/* a step of the new table's build; the pool and the keys go at the end */
+/* a part of the file, or a step of the new table's build */
 
 static void
-ngx_http_exchange_access_file_install(ngx_event_t *ev)
+ngx_http_exchange_access_file_step(ngx_event_t *ev)
 {
     ngx_int_t                             rc;
     const char                           *error;
@@ -223,12 +267,25 @@ ngx_http_exchange_access_file_install(ngx_event_t *ev)
     ngx_http_exchange_access_file_ctx_t  *ctx;
 
     ctx = ev->data;
-    list = ctx->list;
+    list = ctx->rd.list;
 
     ngx_http_exchange_access_step_start(list);
 
+    if (ctx->reading) {
+        error = ngx_http_exchange_access_file_read_step(ctx, ev->log);
+
+        if (error == NULL && (ctx->reading || list->installing)) {
+            ngx_http_exchange_access_step_end(list);
+            ngx_http_exchange_access_post_next(ev);
+            return;
+        }
+
+        ngx_http_exchange_access_file_end(ctx, error, ev->log);
+        return;
+    }
+
     rc = ngx_http_exchange_access_install_step(&ctx->install,
-                                         NGX_HTTP_EXCHANGE_ACCESS_FILE_STEP,
+                                         NGX_HTTP_EXCHANGE_ACCESS_STEP_USEC,
                                          ev->log);
 
     if (rc == NGX_AGAIN) {
@@ -237,189 +294,356 @@ ngx_http_exchange_access_file_install(ngx_event_t *ev)
         return;
     }
 
-    error = ngx_http_exchange_access_list_installed(list, ctx->keys, rc,
+    error = ngx_http_exchange_access_list_installed(list, &ctx->keys, rc,
                                                     ctx->install.generation,
                                                     ev->log);
 
     /* a list that could not be installed is read again next time */
 
     if (error == NULL) {
-        list->sh->version = ctx->mtime;
+        list->sh->version = ctx->rd.mtime;
     }
 
+    ngx_http_exchange_access_file_end(ctx, error, ev->log);
+}
+
+
+/*
+ * A part of the file read and parsed; once all of it is, the new table's
+ * build starts (list->installing), or the refresh ends: NULL, or why
+ */
+
+static const char *
+ngx_http_exchange_access_file_read_step(
+    ngx_http_exchange_access_file_ctx_t *ctx, ngx_log_t *log)
+{
+    ngx_int_t                         rc;
+    ngx_http_exchange_access_list_t  *list;
+
+    list = ctx->rd.list;
+
+    rc = ngx_http_exchange_access_file_parse(&ctx->rd,
+                                          NGX_HTTP_EXCHANGE_ACCESS_STEP_USEC);
+
+    if (rc == NGX_AGAIN) {
+        return NULL;
+    }
+
+    ctx->reading = 0;
+
+    if (rc != NGX_OK) {
+        return "the list file is not valid";
+    }
+
+    ctx->keys.elts = ctx->rd.keys;
+    ctx->keys.nelts = ctx->rd.nkeys;
+    ctx->keys.size = sizeof(ngx_exa_str_t);
+    ctx->keys.nalloc = ctx->rd.nkeys;
+    ctx->keys.pool = ctx->pool;
+
+    /* the build's first step in the next turn of the event loop */
+
+    rc = ngx_http_exchange_access_install_start(&ctx->install, list,
+                                                &ctx->keys, 0);
+
+    if (rc != NGX_OK) {
+        return ngx_http_exchange_access_list_installed(list, &ctx->keys, rc,
+                                                       0, log);
+    }
+
+    list->installing = &ctx->install;
+
+    return NULL;
+}
+
+
+static void
+ngx_http_exchange_access_file_end(ngx_http_exchange_access_file_ctx_t *ctx,
+    const char *error, ngx_log_t *log)
+{
+    ngx_http_exchange_access_list_t  *list;
+
+    list = ctx->rd.list;
     list->running = NULL;
 
-    ngx_http_exchange_access_list_done(list, NULL, error, ev->log);
+    ngx_http_exchange_access_file_close(&ctx->rd);
+
+    ngx_http_exchange_access_list_done(list, NULL, error, log);
 
     ngx_destroy_pool(ctx->pool);
 }
 
 
-/* reads a list file into keys; errors are logged at EMERG */
+/* opens the list file; errors are logged at EMERG */
 
 static ngx_int_t
-ngx_http_exchange_access_list_read(ngx_http_exchange_access_list_t *list,
-    ngx_str_t *name, ngx_pool_t *pool, ngx_array_t *keys, time_t *mtime,
+ngx_http_exchange_access_file_open(ngx_http_exchange_access_file_reader_t *rd,
+    ngx_http_exchange_access_list_t *list, ngx_str_t *name, ngx_pool_t *pool,
     ngx_log_t *log)
 {
-    u_char           *buf;
-    size_t            size;
-    ssize_t           n;
-    ngx_int_t         rc;
-    ngx_file_t        file;
-    ngx_file_info_t   fi;
+    ngx_file_info_t  fi;
 
-    ngx_memzero(&file, sizeof(ngx_file_t));
+    ngx_memzero(rd, sizeof(ngx_http_exchange_access_file_reader_t));
 
-    file.name = *name;
-    file.log = log;
+    rd->list = list;
+    rd->pool = pool;
+    rd->file.name = *name;
+    rd->file.log = log;
 
-    file.fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    rd->file.fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
+                                0);
 
-    if (file.fd == NGX_INVALID_FILE) {
+    if (rd->file.fd == NGX_INVALID_FILE) {
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                       ngx_open_file_n " \"%V\" failed", name);
         return NGX_ERROR;
     }
 
-    rc = NGX_ERROR;
-    buf = NULL;
-
-    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR) {
+    if (ngx_fd_info(rd->file.fd, &fi) == NGX_FILE_ERROR) {
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                       ngx_fd_info_n " \"%V\" failed", name);
-        goto done;
+        goto failed;
     }
 
-    size = (size_t) ngx_file_size(&fi);
-
-    if (!ngx_is_file(&fi) || size > NGX_HTTP_EXCHANGE_ACCESS_FILE_MAX) {
+    if (!ngx_is_file(&fi)
+        || ngx_file_size(&fi) > NGX_HTTP_EXCHANGE_ACCESS_FILE_MAX)
+    {
         ngx_log_error(NGX_LOG_EMERG, log, 0,
                       "\"%V\" is not a regular file of at most %uzM", name,
                       (size_t) NGX_HTTP_EXCHANGE_ACCESS_FILE_MAX / 1024 / 1024);
-        goto done;
+        goto failed;
     }
 
-    *mtime = ngx_file_mtime(&fi);
+    rd->size = ngx_file_size(&fi);
+    rd->mtime = ngx_file_mtime(&fi);
 
-    buf = ngx_alloc(size + 1, log);
-    if (buf == NULL) {
-        goto done;
+    rd->buf = ngx_pnalloc(pool, NGX_HTTP_EXCHANGE_ACCESS_FILE_CHUNK);
+    if (rd->buf == NULL) {
+        goto failed;
     }
 
-    n = ngx_read_file(&file, buf, size, 0);
+    rd->pos = rd->buf;
+    rd->last = rd->buf;
 
-    if (n == NGX_ERROR) {
-        goto done;
+    return NGX_OK;
+
+failed:
+
+    ngx_http_exchange_access_file_close(rd);
+
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_http_exchange_access_file_close(ngx_http_exchange_access_file_reader_t *rd)
+{
+    if (rd->keys) {
+        ngx_exa_mem_free(&rd->mem, rd->keys, rd->nalloc,
+                         sizeof(ngx_exa_str_t));
+        rd->keys = NULL;
     }
 
-    if ((size_t) n != size) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0,
-                      ngx_read_file_n " \"%V\" returned only %z bytes "
-                      "instead of %uz", name, n, size);
-        goto done;
+    if (rd->file.fd == NGX_INVALID_FILE) {
+        return;
     }
 
-    rc = ngx_http_exchange_access_list_parse(list, name, buf, size, pool,
-                                             keys, log);
-
-done:
-
-    if (buf) {
-        ngx_free(buf);
+    if (ngx_close_file(rd->file.fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, rd->file.log, ngx_errno,
+                      ngx_close_file_n " \"%V\" failed", &rd->file.name);
     }
 
-    if (ngx_close_file(file.fd) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
-                      ngx_close_file_n " \"%V\" failed", name);
-    }
-
-    return rc;
+    rd->file.fd = NGX_INVALID_FILE;
 }
 
 
 /*
  * One name a line: "user", "DOMAIN\user" (DOMAIN a NetBIOS name) or
  * "user@suffix"; blank lines and lines starting with "#" are skipped.
- * Names are normalised as a credential's; a NetBIOS domain is kept as a
- * lower-case tag of the key, "domain\user".
+ * The file is parsed, and then its NetBIOS domains counted, for about
+ * usec microseconds (0: to the end): NGX_OK at the end, NGX_AGAIN, or
+ * NGX_ERROR (logged at EMERG).
  */
 
 static ngx_int_t
-ngx_http_exchange_access_list_parse(ngx_http_exchange_access_list_t *list,
-    ngx_str_t *name, u_char *p, size_t size, ngx_pool_t *pool,
-    ngx_array_t *keys, ngx_log_t *log)
+ngx_http_exchange_access_file_parse(ngx_http_exchange_access_file_reader_t *rd,
+    ngx_msec_t usec)
 {
-    int             rc;
-    u_char         *last, *eol, *start, *end, *k;
-    size_t          klen;
-    ngx_uint_t      line;
-    ngx_exa_str_t  *key;
-    u_char          buf[NGX_EXA_KEY_MAX];
+    u_char      *eol;
+    size_t       work;
+    int64_t      start;
+    ngx_int_t    rc;
+    ngx_uint_t   n;
 
-    last = p + size;
-    line = 0;
+    start = usec ? ngx_http_exchange_access_usec() : 0;
+    n = 0;
 
-    while (p < last) {
-        line++;
+    while (rd->phase == NGX_HTTP_EXCHANGE_ACCESS_FILE_PARSE) {
 
-        eol = ngx_strlchr(p, last, '\n');
-        if (eol == NULL) {
-            eol = last;
-        }
-
-        start = p;
-        end = eol;
-        p = eol + 1;
-
-        while (start < end && (*start == ' ' || *start == '\t')) {
-            start++;
-        }
-
-        while (end > start
-               && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        if (usec && ++n % NGX_HTTP_EXCHANGE_ACCESS_FILE_CLOCK == 0
+            && ngx_http_exchange_access_usec() - start >= (int64_t) usec)
         {
-            end--;
+            return NGX_AGAIN;
         }
 
-        if (start == end || *start == '#') {
-            continue;
+        eol = ngx_strlchr(rd->pos, rd->last, '\n');
+
+        if (eol) {
+            rc = ngx_http_exchange_access_file_line(rd, rd->pos, eol);
+            rd->pos = eol + 1;
+
+        } else if (rd->file.offset < rd->size) {
+            rc = ngx_http_exchange_access_file_more(rd);
+
+        } else {
+            /* the last line, without a newline */
+
+            rc = (rd->pos < rd->last)
+                 ? ngx_http_exchange_access_file_line(rd, rd->pos, rd->last)
+                 : NGX_OK;
+
+            rd->pos = rd->last;
+            rd->phase = NGX_HTTP_EXCHANGE_ACCESS_FILE_TAGS;
+
+            ngx_exa_table_tags_start(&rd->tagger, rd->keys, rd->nkeys);
         }
 
-        rc = ngx_exa_name_entry(start, end - start, buf, &klen);
-
-        if (rc != NGX_EXA_NAME_OK) {
-            ngx_log_error(NGX_LOG_EMERG, log, 0,
-                          "%s in line %ui of \"%V\" "
-                          "(exchange_access_list \"%V\")",
-                          ngx_exa_name_strerror(rc), line, name,
-                          &list->name);
+        if (rc != NGX_OK) {
             return NGX_ERROR;
         }
-
-        k = ngx_pnalloc(pool, klen);
-        if (k == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(k, buf, klen);
-
-        key = ngx_array_push(keys);
-        if (key == NULL) {
-            return NGX_ERROR;
-        }
-
-        key->data = k;
-        key->len = klen;
     }
 
-    if (ngx_exa_table_tags(keys->elts, keys->nelts) > NGX_EXA_TAGS_MAX) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0,
+    work = usec ? 16 * NGX_HTTP_EXCHANGE_ACCESS_FILE_CLOCK : (size_t) -1;
+
+    while (rd->phase == NGX_HTTP_EXCHANGE_ACCESS_FILE_TAGS) {
+
+        if (ngx_exa_table_tags_step(&rd->tagger, work) == 0) {
+            rd->phase = NGX_HTTP_EXCHANGE_ACCESS_FILE_DONE;
+            break;
+        }
+
+        if (usec && ngx_http_exchange_access_usec() - start >= (int64_t) usec) {
+            return NGX_AGAIN;
+        }
+    }
+
+    if (rd->tagger.n > NGX_EXA_TAGS_MAX) {
+        ngx_log_error(NGX_LOG_EMERG, rd->file.log, 0,
                       "\"%V\" names more than %d NetBIOS domains "
-                      "(exchange_access_list \"%V\")", name,
-                      NGX_EXA_TAGS_MAX, &list->name);
+                      "(exchange_access_list \"%V\")", &rd->file.name,
+                      NGX_EXA_TAGS_MAX, &rd->list->name);
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/* the line not parsed yet moved to the chunk's start, and more read */
+
+static ngx_int_t
+ngx_http_exchange_access_file_more(ngx_http_exchange_access_file_reader_t *rd)
+{
+    size_t   len, want;
+    ssize_t  n;
+
+    len = rd->last - rd->pos;
+
+    if (len == NGX_HTTP_EXCHANGE_ACCESS_FILE_CHUNK) {
+        ngx_log_error(NGX_LOG_EMERG, rd->file.log, 0,
+                      "line %ui of \"%V\" is longer than %uzK "
+                      "(exchange_access_list \"%V\")", rd->line + 1,
+                      &rd->file.name,
+                      (size_t) NGX_HTTP_EXCHANGE_ACCESS_FILE_CHUNK / 1024,
+                      &rd->list->name);
+        return NGX_ERROR;
+    }
+
+    ngx_memmove(rd->buf, rd->pos, len);
+    rd->pos = rd->buf;
+    rd->last = rd->buf + len;
+
+    want = ngx_min((size_t) (rd->size - rd->file.offset),
+                   NGX_HTTP_EXCHANGE_ACCESS_FILE_CHUNK - len);
+
+    n = ngx_read_file(&rd->file, rd->last, want, rd->file.offset);
+
+    if (n == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if ((size_t) n != want) {
+        ngx_log_error(NGX_LOG_EMERG, rd->file.log, 0,
+                      ngx_read_file_n " \"%V\" returned only %z bytes "
+                      "instead of %uz: it changed while it was read",
+                      &rd->file.name, n, want);
+        return NGX_ERROR;
+    }
+
+    rd->last += n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A line's name, normalised as a credential's; a NetBIOS domain is kept
+ * as a lower-case tag of the key, "domain\user".
+ */
+
+static ngx_int_t
+ngx_http_exchange_access_file_line(ngx_http_exchange_access_file_reader_t *rd,
+    u_char *start, u_char *end)
+{
+    int     rc;
+    u_char *k;
+    size_t  klen;
+    u_char  buf[NGX_EXA_KEY_MAX];
+
+    rd->line++;
+
+    while (start < end && (*start == ' ' || *start == '\t')) {
+        start++;
+    }
+
+    while (end > start
+           && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+    {
+        end--;
+    }
+
+    if (start == end || *start == '#') {
+        return NGX_OK;
+    }
+
+    rc = ngx_exa_name_entry(start, end - start, buf, &klen);
+
+    if (rc != NGX_EXA_NAME_OK) {
+        ngx_log_error(NGX_LOG_EMERG, rd->file.log, 0,
+                      "%s in line %ui of \"%V\" "
+                      "(exchange_access_list \"%V\")",
+                      ngx_exa_name_strerror(rc), rd->line, &rd->file.name,
+                      &rd->list->name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_exa_mem_grow(&rd->mem, (void **) &rd->keys, &rd->nalloc,
+                         rd->nkeys + 1, sizeof(ngx_exa_str_t))
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    k = ngx_pnalloc(rd->pool, klen);
+    if (k == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(k, buf, klen);
+
+    rd->keys[rd->nkeys].data = k;
+    rd->keys[rd->nkeys].len = klen;
+    rd->nkeys++;
 
     return NGX_OK;
 }

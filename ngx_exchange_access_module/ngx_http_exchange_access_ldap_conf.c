@@ -674,8 +674,8 @@ ngx_http_exchange_access_ldap_lr_conf(ngx_conf_t *cf,
     /* Active Directory's logon names are kept with their domain */
     lr->domains = 1;
 
-    /* a call of the refresh's logic keeps the event loop 2 ms at most */
-    lr->step_usec = 1000;
+    /* a call of the refresh's logic: one turn of the event loop */
+    lr->step_usec = NGX_HTTP_EXCHANGE_ACCESS_STEP_USEC;
 
     /* a message of AD is a page of 1,000 entries, or 1,500 values */
     lr->message_max = 32 * 1024 * 1024;

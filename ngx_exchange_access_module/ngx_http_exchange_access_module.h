@@ -257,6 +257,11 @@ void ngx_http_exchange_access_list_changed(
 void ngx_http_exchange_access_list_watch_failed(
     ngx_http_exchange_access_list_t *list, const char *error, ngx_log_t *log);
 
+/* ngx_http_exchange_access_shm.c, used by the inline functions below */
+
+void ngx_http_exchange_access_step_slow(ngx_http_exchange_access_list_t *list,
+    int64_t wall, int64_t cpu);
+
 /* ngx_http_exchange_access_conf.c: directives read as nginx reads them */
 
 char *ngx_http_exchange_access_conf_command(ngx_conf_t *cf,
@@ -282,6 +287,19 @@ typedef struct {
     ngx_exa_table_builder_t               build;
     ngx_exa_table_cmp_t                   cmp;
 } ngx_http_exchange_access_install_t;
+
+
+/*
+ * The work a refresh does in one turn of the event loop, in microseconds
+ * of the clock: its steps overrun it by a fraction (the clock is read
+ * every few units of work), and stay well under the 2 ms a request may
+ * wait.
+ */
+
+#define NGX_HTTP_EXCHANGE_ACCESS_STEP_USEC  500
+
+/* a step that kept the event loop longer is logged, at "info" */
+#define NGX_HTTP_EXCHANGE_ACCESS_STEP_SLOW  2000
 
 
 /* an event's handler runs again after the other events of this turn */
@@ -342,27 +360,31 @@ ngx_http_exchange_access_step_start(ngx_http_exchange_access_list_t *list)
 static ngx_inline void
 ngx_http_exchange_access_step_end(ngx_http_exchange_access_list_t *list)
 {
-    int64_t  us;
+    int64_t  wall, cpu;
 
     if (list->step_start == 0) {
         return;
     }
 
-    us = ngx_http_exchange_access_usec() - list->step_start;
+    wall = ngx_http_exchange_access_usec() - list->step_start;
     list->step_start = 0;
 
-    if (us > (int64_t) list->step_longest) {
-        list->step_longest = (ngx_uint_t) us;
+    if (wall > (int64_t) list->step_longest) {
+        list->step_longest = (ngx_uint_t) wall;
     }
 
-    us = ngx_http_exchange_access_cpu_usec() - list->step_cpu;
+    cpu = ngx_http_exchange_access_cpu_usec() - list->step_cpu;
 
-    if (us > 0) {
-        list->refresh_cpu += (ngx_uint_t) us;
+    if (cpu > 0) {
+        list->refresh_cpu += (ngx_uint_t) cpu;
 
-        if (us > (int64_t) list->step_longest_cpu) {
-            list->step_longest_cpu = (ngx_uint_t) us;
+        if (cpu > (int64_t) list->step_longest_cpu) {
+            list->step_longest_cpu = (ngx_uint_t) cpu;
         }
+    }
+
+    if (wall >= NGX_HTTP_EXCHANGE_ACCESS_STEP_SLOW) {
+        ngx_http_exchange_access_step_slow(list, wall, cpu);
     }
 }
 

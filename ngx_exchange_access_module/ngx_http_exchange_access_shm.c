@@ -619,3 +619,26 @@ ngx_http_exchange_access_list_stale(ngx_http_exchange_access_list_t *list,
                   failing ? (char *) error
                           : "the refresh under way has not ended");
 }
+
+
+/*
+ * A step of a refresh that kept the event loop long: how much of it was
+ * the refresh's own work (CPU time) and how much the CPU was given to
+ * something else (another process, the hypervisor), and when it ended, to
+ * the microsecond, so that a slow answer can be matched with it.
+ */
+
+void
+ngx_http_exchange_access_step_slow(ngx_http_exchange_access_list_t *list,
+    int64_t wall, int64_t cpu)
+{
+    struct timeval  tv;
+
+    ngx_gettimeofday(&tv);
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "exchange_access_list \"%V\": a refresh step kept the "
+                  "event loop %L us, %L us of it on the CPU, until %T.%06l",
+                  &list->name, wall, cpu, (time_t) tv.tv_sec,
+                  (long) tv.tv_usec);
+}

@@ -650,3 +650,154 @@ zed 200
 --- no_error_log
 [alert]
 refresh failed
+
+
+
+=== TEST 28: a refresh step that lost the CPU is logged with its CPU time, which stays short
+(the worker is stopped and continued while it reads a new list of 300,000
+names: a step it was stopped in kept the event loop long, and the log
+tells that the refresh's own work in it was short)
+--- user_files eval
+[["remote.txt", join("", map { sprintf("user%06d\n", $_) } 1 .. 300000)]]
+--- http_config
+    exchange_access_list remote {
+        zone 64m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+        refresh 1s;
+    }
+--- config
+    location = /status {
+        exchange_access_status;
+    }
+--- wait_for
+300000 names loaded
+--- exec
+cd $TEST_NGINX_HTML_DIR
+log=$TEST_NGINX_LOG_DIR/error.log
+worker=$(pgrep -P $(cat $TEST_NGINX_SERVROOT/logs/nginx.pid))
+echo zed >> remote.txt
+touch -d @$(( $(date +%s) + 5 )) remote.txt
+for i in $(seq 300); do
+    grep -q 'generation 2' $log && break
+    kill -STOP $worker; sleep 0.02; kill -CONT $worker; sleep 0.005
+done
+grep -q '300001 names loaded, generation 2' $log && echo "loaded"
+perl -ne '$n++ if /a refresh step kept the event loop (\d+) us, (\d+) us of it on the CPU, until \d+\.\d{6}$/
+          && $1 >= 15000 && $2 < 2000;
+          END { print "a stopped step logged\n" if $n }' $log
+curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/status \
+    | perl -ne 'print "longest step CPU under 2 ms\n"
+                    if /"last_longest_step_us":(\d+),"last_longest_step_cpu_us":(\d+),/
+                       && $1 >= 15000 && $2 < 2000'
+--- exec_stdout
+loaded
+a stopped step logged
+longest step CPU under 2 ms
+--- no_error_log
+[alert]
+refresh failed
+--- timeout: 30
+
+
+
+=== TEST 29: a list file is read in parts: lines across the parts' edges, CRLF, comments, and a last line without a newline are all read
+--- user_files eval
+[["remote.txt", "# the remote users\r\n"
+  . join("", map { sprintf("%s%06d\r\n", "u" x (1 + $_ % 37), $_) } 1 .. 20000)
+  . "\n   # indented comment\n\tzoe  "]]
+--- http_config
+    exchange_access_list remote {
+        zone 4m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location = /status {
+        exchange_access_status;
+    }
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- request eval
+["GET /status", "POST /mapi/emsmdb/", "POST /mapi/emsmdb/", "POST /mapi/emsmdb/", "POST /mapi/emsmdb/"]
+--- more_headers eval
+["", basic_auth('uu000001'), basic_auth(("u" x (1 + 12345 % 37)) . '012345'),
+ basic_auth('zoe'), basic_auth('u000001')]
+--- error_code eval
+[200, 200, 200, 200, 403]
+--- response_body_like eval
+[qr/"entries":20001,/, qr/^backend/, qr/^backend/, qr/^backend/, qr/403 Forbidden/]
+
+
+
+=== TEST 30: a line longer than the part a read takes is refused with its number
+--- user_files eval
+[["remote.txt", "alice\n" . ("x" x 70000) . "\nbob\n"]]
+--- http_config
+    exchange_access_list remote {
+        zone 1m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+    }
+--- config
+    location / { }
+--- must_die
+--- error_log eval
+qr/line 2 of ".*remote\.txt" is longer than 64K \(exchange_access_list "remote"\)/
+
+
+
+=== TEST 31: a refresh of a file that became invalid far into it fails, says why on the status page, and keeps the list; the file fixed is read
+--- user_files eval
+[["remote.txt", join("", map { sprintf("user%06d\n", $_) } 1 .. 100000)]]
+--- http_config
+    exchange_access_list remote {
+        zone 16m;
+        file $TEST_NGINX_HTML_DIR/remote.txt;
+        refresh 1s;
+    }
+--- config
+    location = /status {
+        exchange_access_status;
+    }
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+--- wait_for
+100000 names loaded
+--- exec
+cd $TEST_NGINX_HTML_DIR
+log=$TEST_NGINX_LOG_DIR/error.log
+base=http://127.0.0.1:$TEST_NGINX_SERVER_PORT
+code() { curl -s -o /dev/null -w "$1 %{http_code}\n" \
+         -H "Authorization: Basic $(printf '%s:pw' "$1" | base64)" \
+         $base/mapi/emsmdb/; }
+status() { curl -s $base/status; }
+{ head -n 90000 remote.txt; echo 'bad user'; tail -n 10000 remote.txt; } > remote.new
+mv remote.new remote.txt
+touch -d @$(( $(date +%s) + 5 )) remote.txt
+for i in $(seq 100); do
+    grep -q 'invalid user name in line 90001' $log && break; sleep 0.1
+done
+grep -o 'invalid user name in line 90001 of "[^"]*remote.txt"' $log | sed 's/"[^"]*remote/"remote/'
+sleep 0.3
+status | perl -ne 'print "failing: $1, $2 entries\n" if /"state":"(\w+)".*"entries":(\d+),.*"last_error":"the list file is not valid"/'
+code user090000
+grep -v '^bad user$' remote.txt > remote.new && echo zed >> remote.new && mv remote.new remote.txt
+touch -d @$(( $(date +%s) + 10 )) remote.txt
+for i in $(seq 100); do
+    grep -q '100001 names loaded' $log && break; sleep 0.1
+done
+code zed
+--- exec_stdout
+invalid user name in line 90001 of "remote.txt"
+failing: failing, 100000 entries
+user090000 200
+zed 200
+--- no_error_log
+[alert]
+--- timeout: 30
