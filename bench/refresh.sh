@@ -1,6 +1,6 @@
 #!/bin/bash
-# The refresh of a large LDAP list, measured from outside.  A group of
-# 100,000 members (ten nested groups of 10,000), each member with two names
+# The refresh of a large list, measured from outside.  A group of 100,000
+# members (ten nested groups of 10,000), each member with two names
 # (sAMAccountName and userPrincipalName), read by nginx's only worker:
 #
 #   slapd   OpenLDAP, "ldap_nested walk" (paged searches of the groups and
@@ -10,6 +10,8 @@
 #           leaves is seen by the watch at once, and the change applied to
 #           what the worker knows of the members (the groups walked again,
 #           no member read) instead of a full read
+#   file    the same 200,000 names in a list file (its first load is
+#           nginx reading its configuration, in the master)
 #
 # For each: the first load and one refresh that changes the list (a member
 # leaves between the two, so a new table is installed), and
@@ -45,7 +47,7 @@
 # this script run on the last one, nginx and the probe on the first
 # (REFRESH_PIN=0: not).
 #
-# usage: bench/refresh.sh [slapd] [samba] [delta]   (default: all)
+# usage: bench/refresh.sh [slapd] [samba] [delta] [file]   (default: all)
 # environment: REFRESH_MEMBERS (default 100000), REFRESH_PIN (1), REFRESH_QUIET (seconds of
 # the probe without a refresh, default 5), REFRESH_DIR (bench/out-refresh),
 # REFRESH_PORT (18600), REFRESH_REUSE=1 (Samba's directory of an earlier run
@@ -68,7 +70,7 @@ B=${REFRESH_DIR:-$root/bench/out-refresh}
 PORT=${REFRESH_PORT:-18600}
 SO=${BENCH_SO:-$root/build/nginx/objs/ngx_http_exchange_access_module.so}
 INTERVAL=40
-which=${*:-slapd samba delta}
+which=${*:-slapd samba delta file}
 WATCH=off
 
 bash util/deps.sh build
@@ -117,6 +119,17 @@ now_ms() {
     date +%s%3N
 }
 
+# the LDAP directives of every run
+ldap_common() {
+    cat <<CONF
+        # off: the refresh at its time, not at once when the change is seen
+        ldap_watch $WATCH;
+        # Samba answers the in-chain search of a large group after minutes
+        ldap_timeout 600s;
+        ldap_refresh_timeout 900s;
+CONF
+}
+
 # nginx with the list: $1 the source's directives
 start_nginx() {
     local dir=$B/nginx
@@ -138,11 +151,6 @@ http {
     exchange_access_list big {
         zone 96m;
         $1
-        # off: the refresh at its time, not at once when the change is seen
-        ldap_watch $WATCH;
-        # Samba answers the in-chain search of a large group after minutes
-        ldap_timeout 600s;
-        ldap_refresh_timeout 900s;
         refresh ${INTERVAL}s;
     }
     server {
@@ -360,11 +368,28 @@ run_slapd() {
         ldap_bind_password_file $B/slapd.secret;
         ldap_base \"dc=example,dc=com\";
         ldap_group \"cn=big-group,ou=groups,dc=example,dc=com\";
-        ldap_nested walk;"
+        ldap_nested walk;
+$(ldap_common)"
     measure "$name" slapd_change || true
     stop_nginx
     kill "$(cat "$B/slapd/slapd.pid")"
     WATCH=off
+}
+
+# the same names in a list file, read when nginx reads its configuration
+# (the first load is that) and again when it changes
+file_change() {
+    grep -v '^user000010' "$B/list.txt" > "$B/list.new"
+    mv "$B/list.new" "$B/list.txt"
+}
+
+run_file() {
+    echo "== file: $N users"
+    perl -e 'printf "user%06d\nuser%06d\@example.test\n", $_, $_ for 1 .. $ARGV[0]' \
+        "$N" > "$B/list.txt"
+    start_nginx "file $B/list.txt;"
+    measure file file_change || true
+    stop_nginx
 }
 
 # a member leaves, or comes back if an earlier run took it out (samba-tool
@@ -396,7 +421,8 @@ run_samba() {
         ldap_bind_password_file $B/samba.secret;
         ldap_base \"DC=example,DC=test\";
         ldap_group \"CN=Big Group,CN=Users,DC=example,DC=test\";
-        ldap_nested chain;"
+        ldap_nested chain;
+$(ldap_common)"
     measure samba samba_change || true
     stop_nginx
     kill -TERM "$samba_pid" 2>/dev/null || true
@@ -411,6 +437,7 @@ for w in $which; do
         slapd) run_slapd slapd ;;
         delta) run_slapd delta ;;
         samba) run_samba ;;
+        file) run_file ;;
         *) echo "unknown: $w" >&2; exit 1 ;;
     esac
 done
