@@ -22,6 +22,48 @@ add_block_preprocessor(sub {
     }
 });
 
+# a list file of n names, user000001 to user<n>
+sub names {
+    my $n = shift;
+    return [["remote.txt",
+             join("", map { sprintf("user%06d\n", $_) } 1 .. $n)]];
+}
+
+# the list block of that file, refreshed every second
+sub big_list {
+    my $zone = shift;
+    return <<"CONF";
+    exchange_access_list remote {
+        zone $zone;
+        file \$TEST_NGINX_HTML_DIR/remote.txt;
+        refresh 1s;
+    }
+CONF
+}
+
+our $StatusAndMapi = <<'CONF';
+    location = /status {
+        exchange_access_status;
+    }
+
+    location / {
+        exchange_access on;
+        exchange_access_require mapi rpc list=remote;
+        proxy_pass http://exchange_backend;
+    }
+CONF
+
+# what the exec sections of the big lists start with: code USER prints the
+# status of a MAPI request with USER's Basic credentials
+our $Shell = <<'SH';
+cd $TEST_NGINX_HTML_DIR
+log=$TEST_NGINX_LOG_DIR/error.log
+base=http://127.0.0.1:$TEST_NGINX_SERVER_PORT
+code() { curl -s -o /dev/null -w "$1 %{http_code}\n" \
+         -H "Authorization: Basic $(printf '%s:pw' "$1" | base64)" \
+         $base/mapi/emsmdb/; }
+SH
+
 run_tests();
 
 __DATA__
@@ -594,30 +636,13 @@ invalid value "maybe" in
 
 === TEST 27: a list of 300,000 names read again is built a step at a time, and the same names in another order are no new list
 --- user_files eval
-[["remote.txt", join("", map { sprintf("user%06d\n", $_) } 1 .. 300000)]]
---- http_config
-    exchange_access_list remote {
-        zone 64m;
-        file $TEST_NGINX_HTML_DIR/remote.txt;
-        refresh 1s;
-    }
---- config
-    location = /status {
-        exchange_access_status;
-    }
-
-    location / {
-        exchange_access on;
-        exchange_access_require mapi rpc list=remote;
-        proxy_pass http://exchange_backend;
-    }
---- exec
-cd $TEST_NGINX_HTML_DIR
-log=$TEST_NGINX_LOG_DIR/error.log
-base=http://127.0.0.1:$TEST_NGINX_SERVER_PORT
-code() { curl -s -o /dev/null -w "$1 %{http_code}\n" \
-         -H "Authorization: Basic $(printf '%s:pw' "$1" | base64)" \
-         $base/mapi/emsmdb/; }
+main::names(300000)
+--- http_config eval
+main::big_list('64m')
+--- config eval
+$main::StatusAndMapi
+--- exec eval
+$main::Shell . <<'SH'
 refreshes() { curl -s $base/status | perl -ne 'print $1 if /"refreshes":(\d+)/'; }
 code zed
 echo zed >> remote.txt
@@ -637,6 +662,7 @@ done
 [ "$(refreshes)" -ge $((c + 2)) ] && echo "read again"
 grep -c 'names loaded' $log
 code zed
+SH
 --- exec_stdout
 zed 403
 300001 names loaded, generation 2, built in N steps
@@ -658,13 +684,9 @@ refresh failed
 names: a step it was stopped in kept the event loop long, and the log
 tells that the refresh's own work in it was short)
 --- user_files eval
-[["remote.txt", join("", map { sprintf("user%06d\n", $_) } 1 .. 300000)]]
---- http_config
-    exchange_access_list remote {
-        zone 64m;
-        file $TEST_NGINX_HTML_DIR/remote.txt;
-        refresh 1s;
-    }
+main::names(300000)
+--- http_config eval
+main::big_list('64m')
 --- config
     location = /status {
         exchange_access_status;
@@ -710,16 +732,8 @@ refresh failed
         zone 4m;
         file $TEST_NGINX_HTML_DIR/remote.txt;
     }
---- config
-    location = /status {
-        exchange_access_status;
-    }
-
-    location / {
-        exchange_access on;
-        exchange_access_require mapi rpc list=remote;
-        proxy_pass http://exchange_backend;
-    }
+--- config eval
+$main::StatusAndMapi
 --- request eval
 ["GET /status", "POST /mapi/emsmdb/", "POST /mapi/emsmdb/", "POST /mapi/emsmdb/", "POST /mapi/emsmdb/"]
 --- more_headers eval
@@ -750,32 +764,15 @@ qr/line 2 of ".*remote\.txt" is longer than 64K \(exchange_access_list "remote"\
 
 === TEST 31: a refresh of a file that became invalid far into it fails, says why on the status page, and keeps the list; the file fixed is read
 --- user_files eval
-[["remote.txt", join("", map { sprintf("user%06d\n", $_) } 1 .. 100000)]]
---- http_config
-    exchange_access_list remote {
-        zone 16m;
-        file $TEST_NGINX_HTML_DIR/remote.txt;
-        refresh 1s;
-    }
---- config
-    location = /status {
-        exchange_access_status;
-    }
-
-    location / {
-        exchange_access on;
-        exchange_access_require mapi rpc list=remote;
-        proxy_pass http://exchange_backend;
-    }
+main::names(100000)
+--- http_config eval
+main::big_list('16m')
+--- config eval
+$main::StatusAndMapi
 --- wait_for
 100000 names loaded
---- exec
-cd $TEST_NGINX_HTML_DIR
-log=$TEST_NGINX_LOG_DIR/error.log
-base=http://127.0.0.1:$TEST_NGINX_SERVER_PORT
-code() { curl -s -o /dev/null -w "$1 %{http_code}\n" \
-         -H "Authorization: Basic $(printf '%s:pw' "$1" | base64)" \
-         $base/mapi/emsmdb/; }
+--- exec eval
+$main::Shell . <<'SH'
 status() { curl -s $base/status; }
 { head -n 90000 remote.txt; echo 'bad user'; tail -n 10000 remote.txt; } > remote.new
 mv remote.new remote.txt
@@ -793,6 +790,7 @@ for i in $(seq 100); do
     grep -q '100001 names loaded' $log && break; sleep 0.1
 done
 code zed
+SH
 --- exec_stdout
 invalid user name in line 90001 of "remote.txt"
 failing: failing, 100000 entries
