@@ -631,6 +631,9 @@ ngx_http_exchange_access_file_line(ngx_http_exchange_access_file_reader_t *rd,
                          rd->nkeys + 1, sizeof(ngx_exa_str_t))
         != 0)
     {
+        ngx_log_error(NGX_LOG_EMERG, rd->file.log, ngx_errno,
+                      "no memory for %uz names of \"%V\"", rd->nkeys + 1,
+                      &rd->file.name);
         return NGX_ERROR;
     }
 
