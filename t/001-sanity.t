@@ -799,3 +799,49 @@ zed 200
 --- no_error_log
 [alert]
 --- timeout: 30
+
+
+
+=== TEST 32: the tables a refresh retires give their zone memory back after the grace period
+--- user_files eval
+main::names(100000)
+--- http_config eval
+main::big_list('16m')
+--- config eval
+$main::StatusAndMapi
+--- wait_for
+100000 names loaded
+--- exec eval
+$main::Shell . <<'SH'
+free() { curl -s $base/status | perl -ne 'print $1 if /"zone_free_bytes":(\d+)/'; }
+loaded() {
+    for i in $(seq 100); do
+        [ $(grep -c '100000 names loaded' $log) -ge $1 ] && return; sleep 0.1
+    done
+}
+first=$(free)
+sed -i 's/^user000001$/zed0000001/' remote.txt
+touch -d @$(( $(date +%s) + 5 )) remote.txt
+loaded 2
+sed -i 's/^user000002$/zed0000002/' remote.txt
+touch -d @$(( $(date +%s) + 10 )) remote.txt
+loaded 3
+held=$(free)
+[ "$held" -lt "$first" ] && echo "two retired tables held"
+for i in $(seq 150); do
+    [ "$(free)" = "$first" ] && break; sleep 0.1
+done
+[ "$(free)" = "$first" ] && echo "all given back"
+code zed0000002
+code user000002
+code user000003
+SH
+--- exec_stdout
+two retired tables held
+all given back
+zed0000002 200
+user000002 403
+user000003 200
+--- no_error_log
+[alert]
+--- timeout: 40
