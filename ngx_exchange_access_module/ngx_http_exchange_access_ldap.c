@@ -651,7 +651,7 @@ ngx_http_exchange_access_ldap_connected(ngx_event_t *wev)
 static const char *
 ngx_http_exchange_access_ldap_start(ngx_http_exchange_access_ldap_ctx_t *ctx)
 {
-    int                                   rc, version, off;
+    int                                   rc, version;
     ngx_connection_t                     *c;
     ngx_http_exchange_access_ldap_url_t  *url;
     static u_char                         failed[80];
@@ -668,11 +668,17 @@ ngx_http_exchange_access_ldap_start(ngx_http_exchange_access_ldap_ctx_t *ctx)
     }
 
     version = LDAP_VERSION3;
-    off = 0;
+
+    /*
+     * no referral is chased: libldap would open a connection of its own,
+     * blocking, to any server a directory names, and give back what that
+     * server answers as the directory's answer.  The option's value is the
+     * pointer itself: a pointer to a zero would turn chasing on.
+     */
 
     if (ldap_set_option(ctx->ld, LDAP_OPT_PROTOCOL_VERSION, &version)
         != LDAP_OPT_SUCCESS
-        || ldap_set_option(ctx->ld, LDAP_OPT_REFERRALS, &off)
+        || ldap_set_option(ctx->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF)
            != LDAP_OPT_SUCCESS
         || (ctx->io = ngx_http_exchange_access_ldap_io(ctx->ld, c,
                                                        ctx->pool))

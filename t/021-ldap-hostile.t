@@ -583,3 +583,56 @@ main::basic_auth('alice')
 --- no_error_log
 names loaded
 exited on signal
+
+
+
+=== TEST 24: class 13: a continuation reference to a server that answers is not followed
+--- init
+$main::H->mode("references-here");
+$main::H2->mode("good");
+unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
+unlink "$ENV{TEST_NGINX_HOSTILE_DIR}/b/log";
+--- http_config eval
+main::list('')
+--- wait_for
+names loaded
+--- exec eval
+"sleep 1\n"
+. "for u in alice bob; do curl -s -o /dev/null -w \"\$u %{http_code}\\n\" -H \"Authorization: Basic \$(printf '%s:pw' \$u | base64)\" http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/mapi/emsmdb/; done\n"
+. "cat \$TEST_NGINX_HOSTILE_DIR/b/log 2>/dev/null | grep -c open || true\n"
+--- exec_stdout
+alice 200
+bob 403
+0
+--- error_log
+exchange_access_list "remote": 4 names loaded
+--- no_error_log
+exited on signal
+[alert]
+
+
+
+=== TEST 25: class 13: a search that ends in a referral is not followed: the refresh fails
+--- init
+$main::H->mode("referral-here");
+$main::H2->mode("good");
+unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
+unlink "$ENV{TEST_NGINX_HOSTILE_DIR}/b/log";
+--- http_config eval
+main::list('')
+--- wait_for
+refresh failed
+--- exec eval
+"sleep 1\n"
+. "for u in alice bob; do curl -s -o /dev/null -w \"\$u %{http_code}\\n\" -H \"Authorization: Basic \$(printf '%s:pw' \$u | base64)\" http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/mapi/emsmdb/; done\n"
+. "cat \$TEST_NGINX_HOSTILE_DIR/b/log 2>/dev/null | grep -c open || true\n"
+--- exec_stdout
+alice 403
+bob 403
+0
+--- error_log eval
+qr/refresh failed, no list yet, .*Referral/
+--- no_error_log
+names loaded
+exited on signal
+[alert]

@@ -129,7 +129,7 @@ static Sockbuf_IO  wire_io = {
 static LDAP *
 wire_ldap(wire_t *w)
 {
-    int         version, off;
+    int         version;
     LDAP       *ld;
     Sockbuf    *sb;
     static int  fds[2] = { -1, -1 };
@@ -145,11 +145,10 @@ wire_ldap(wire_t *w)
     }
 
     version = LDAP_VERSION3;
-    off = 0;
 
     if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version)
         != LDAP_OPT_SUCCESS
-        || ldap_set_option(ld, LDAP_OPT_REFERRALS, &off) != LDAP_OPT_SUCCESS
+        || ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS
         || ldap_get_option(ld, LDAP_OPT_SOCKBUF, (void *) &sb)
            != LDAP_OPT_SUCCESS
         || ber_sockbuf_add_io(sb, &wire_io, LBER_SBIOD_LEVEL_PROVIDER, w)

@@ -477,4 +477,29 @@ sub hostile_forge {
     return 1;
 }
 
+# 13: a continuation reference to another server that answers (the second
+# hostile server) among the users found
+sub hostile_references_here {
+    my ($c, $id, $kind, $range, $req, $self, $mode) = @_;
+    return 0 unless $kind eq 'users';
+    my $url = "ldap://127.0.0.1:$ENV{TEST_NGINX_HOSTILE2_PORT}/$Base";
+    send_raw($c, pdu({ messageID => $id,
+                       protocolOp => { searchResRef => [$url] } })
+                 . good($id, $kind, $range, $req, $mode));
+    return 1;
+}
+
+# 13: the users' search ends in a referral to that server
+sub hostile_referral_here {
+    my ($c, $id, $kind) = @_;
+    return 0 unless $kind eq 'users';
+    my $url = "ldap://127.0.0.1:$ENV{TEST_NGINX_HOSTILE2_PORT}/$Base";
+    send_raw($c, pdu({ messageID => $id,
+                       protocolOp => { searchResDone => {
+                           resultCode => 10, matchedDN => '',
+                           errorMessage => 'ask elsewhere',
+                           referral => [$url] } } }));
+    return 1;
+}
+
 1;
