@@ -89,6 +89,27 @@ sub status {
     return "curl -s http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/status";
 }
 
+# class 13: the first server in MODE, the second one a good directory that
+# keeps a log of who connects to it
+sub elsewhere_init {
+    my $mode = shift;
+    $main::H->mode($mode);
+    $main::H2->mode('good');
+    unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list",
+           "$ENV{TEST_NGINX_HOSTILE_DIR}/b/log";
+}
+
+# what alice and bob get, then how many connections the second server saw
+our $Elsewhere = <<'SH';
+sleep 1
+for u in alice bob; do
+    curl -s -o /dev/null -w "$u %{http_code}\n" \
+         -H "Authorization: Basic $(printf '%s:pw' $u | base64)" \
+         http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mapi/emsmdb/
+done
+cat $TEST_NGINX_HOSTILE_DIR/b/log 2>/dev/null | grep -c open || true
+SH
+
 our $Config = <<'CONF';
     location / {
         exchange_access on;
@@ -588,18 +609,13 @@ exited on signal
 
 === TEST 24: class 13: a continuation reference to a server that answers is not followed
 --- init
-$main::H->mode("references-here");
-$main::H2->mode("good");
-unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
-unlink "$ENV{TEST_NGINX_HOSTILE_DIR}/b/log";
+main::elsewhere_init('references-here');
 --- http_config eval
 main::list('')
 --- wait_for
 names loaded
 --- exec eval
-"sleep 1\n"
-. "for u in alice bob; do curl -s -o /dev/null -w \"\$u %{http_code}\\n\" -H \"Authorization: Basic \$(printf '%s:pw' \$u | base64)\" http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/mapi/emsmdb/; done\n"
-. "cat \$TEST_NGINX_HOSTILE_DIR/b/log 2>/dev/null | grep -c open || true\n"
+$main::Elsewhere
 --- exec_stdout
 alice 200
 bob 403
@@ -614,18 +630,13 @@ exited on signal
 
 === TEST 25: class 13: a search that ends in a referral is not followed: the refresh fails
 --- init
-$main::H->mode("referral-here");
-$main::H2->mode("good");
-unlink "$ENV{TEST_NGINX_STATE_DIR}/remote.list";
-unlink "$ENV{TEST_NGINX_HOSTILE_DIR}/b/log";
+main::elsewhere_init('referral-here');
 --- http_config eval
 main::list('')
 --- wait_for
 refresh failed
 --- exec eval
-"sleep 1\n"
-. "for u in alice bob; do curl -s -o /dev/null -w \"\$u %{http_code}\\n\" -H \"Authorization: Basic \$(printf '%s:pw' \$u | base64)\" http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/mapi/emsmdb/; done\n"
-. "cat \$TEST_NGINX_HOSTILE_DIR/b/log 2>/dev/null | grep -c open || true\n"
+$main::Elsewhere
 --- exec_stdout
 alice 403
 bob 403
